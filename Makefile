@@ -1,0 +1,95 @@
+# Konsil build. `make` builds build/konsil; `make run` sets up and starts the demo;
+# `make check` runs every test (also under ASan+UBSan); `make bench` runs the benchmarks.
+# Sources: every src/<module>/*.c goes into build/libkonsil.a; src/main.c is the command.
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+PKGS     := libwebsockets libcjson sqlite3 uuid openssl
+KCFLAGS  := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -MMD -MP \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+KLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+LIB_SRC  := $(sort $(wildcard src/*/*.c))
+LIB_OBJ  := $(LIB_SRC:src/%.c=build/obj/%.o)
+ASAN_OBJ := $(LIB_SRC:src/%.c=build/asan/obj/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/tests/%)
+ASAN_UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+# Pure modules only (no sockets, no SQLite): what the libFuzzer targets link.
+PURE_SRC := $(sort $(wildcard src/ot/*.c src/util/*.c src/proto/*.c))
+
+DEPS_STAMP := build/.deps-installed
+
+.PHONY: all deps run check unit fuzz-ot fuzz-long bench bench-ot web clean
+all: build/konsil
+
+$(DEPS_STAMP): scripts/install-deps.sh package.json package-lock.json
+	scripts/install-deps.sh
+	@mkdir -p build && touch $@
+deps: $(DEPS_STAMP)
+
+build/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KCFLAGS) -c $< -o $@
+build/asan/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) $(KCFLAGS) -c $< -o $@
+
+build/libkonsil.a: $(LIB_OBJ)
+	@rm -f $@ && ar rcs $@ $^
+build/asan/libkonsil.a: $(ASAN_OBJ)
+	@rm -f $@ && ar rcs $@ $^
+
+build/konsil: build/obj/main.o build/libkonsil.a
+	$(CC) $(CFLAGS) $^ $(KLIBS) -o $@
+build/asan/konsil: build/asan/obj/main.o build/asan/libkonsil.a
+	$(CC) $(SANFLAGS) $^ $(KLIBS) -o $@
+
+build/tests/%: tests/unit/%.c tests/unit/unit.h build/libkonsil.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(KCFLAGS) -Itests/unit $< build/libkonsil.a $(KLIBS) -o $@
+build/asan/tests/%: tests/unit/%.c tests/unit/unit.h build/asan/libkonsil.a
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) $(KCFLAGS) -Itests/unit $< build/asan/libkonsil.a $(KLIBS) -o $@
+
+# libFuzzer targets: clang, fuzzer + ASan + UBSan, compiled from the pure sources only.
+build/fuzz/%: tests/fuzz/%.c $(PURE_SRC) $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=all $< $(PURE_SRC) $(shell pkg-config --cflags --libs libcjson) -lm -o $@
+
+web: deps
+	node web-demo/build.js
+
+run: deps all web
+	scripts/run-demo.sh
+
+# Every suite prints its own "N passed, N failed"; tests/run.sh adds them up.
+check: deps all build/asan/konsil $(UNIT_BIN) $(ASAN_UNIT_BIN) $(FUZZ_BIN)
+	tests/run.sh
+
+# Long runs, not part of `make check`.
+FUZZ_CASES ?= 2000000
+fuzz-ot: deps build/konsil
+	node tests/ot/fuzz-diff.js --cases $(FUZZ_CASES) --konsil build/konsil
+FUZZ_SECONDS ?= 600
+fuzz-long: $(FUZZ_BIN)
+	@mkdir -p build/fuzz/corpus
+	for f in $(FUZZ_BIN); do mkdir -p build/fuzz/corpus/$$(basename $$f); \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 build/fuzz/corpus/$$(basename $$f) tests/fuzz/seeds || exit 1; done
+
+bench: bench-ot
+bench-ot: deps build/bench/ot_bench
+	node bench/ot-bench.js --c build/bench/ot_bench
+
+build/bench/%: bench/%.c build/libkonsil.a
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g $(KCFLAGS) $< build/libkonsil.a $(KLIBS) -o $@
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) build/obj/main.d build/asan/obj/main.d

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what Konsil needs to build, test and run, and nothing that is already there.
+# Idempotent: with everything present it only checks and returns in a few seconds.
+#   Debian packages: compiler tool chain, libraries, clang (libFuzzer), Node.js/npm, Chromium.
+#   npm packages:    pinned by package-lock.json, installed with `npm ci` into node_modules/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+debian_packages=(
+  build-essential pkg-config
+  libwebsockets-dev libcjson-dev uuid-dev libsqlite3-dev libssl-dev
+  clang libclang-rt-dev sqlite3
+  chromium
+)
+
+missing=()
+for pkg in "${debian_packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$pkg")
+  fi
+done
+# Node.js may come from another source than Debian; only the commands matter.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm  >/dev/null 2>&1 || missing+=(npm)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-deps: installing Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# npm ci wipes node_modules; only run it when the lockfile changed since the last install.
+stamp=node_modules/.konsil-lock-stamp
+if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+  echo "install-deps: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json "$stamp"
+fi

@@ -1,0 +1,10 @@
+/*
+ * Sub-commands of `konsil`. Each gets argv starting at its own name and returns the
+ * process exit status (0 ok, 1 failure, 2 usage error).
+ */
+#ifndef KONSIL_CLI_H
+#define KONSIL_CLI_H
+
+int cli_ot(int argc, char **argv);
+
+#endif

@@ -1,0 +1,1132 @@
+/*
+ * json0 over cJSON trees; see json0.h for the contract.
+ *
+ * transform, compose, invert and normalize are a line-by-line counterpart of json0.js in
+ * ot-json0@1.1.0, including its quirks (old si/sd components converted to text0 and back,
+ * `===` that never equals two objects, tie-breaks of list moves), because browsers run
+ * that library and any difference forks documents. apply is strict and atomic: each
+ * component is checked against the document before it changes anything, and an undo log
+ * restores the exact previous tree (key order included) if a later component is refused.
+ */
+#include "ot/json0.h"
+
+#include <limits.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ot/bootstrap.h"
+#include "ot/ot_error.h"
+#include "ot/text0.h"
+#include "ot/utf16.h"
+#include "util/json_util.h"
+
+#define MAX_PATH_LENGTH 1000
+#define MAX_INDEX 2147483647.0
+/* Deepest nesting a document may reach through inserts: far beyond any case sheet, and
+ * low enough that recursive copies and comparisons stay cheap and safe. */
+#define MAX_DOCUMENT_DEPTH 64
+#define NO_COMMON INT_MIN
+
+/* ---- component accessors ------------------------------------------------------------ */
+
+static cJSON *field(const cJSON *c, const char *key)
+{
+    return cJSON_GetObjectItemCaseSensitive(c, key);
+}
+
+static bool has(const cJSON *c, const char *key)
+{
+    return field(c, key) != NULL;
+}
+
+static cJSON *path_of(const cJSON *c)
+{
+    return field(c, "p");
+}
+
+static int path_length(const cJSON *c)
+{
+    int n = 0;
+    for (const cJSON *e = path_of(c)->child; e; e = e->next) n++;
+    return n;
+}
+
+/* c.p[i] in JavaScript terms: NULL plays `undefined` (i < 0 or past the end). */
+static cJSON *path_at(const cJSON *c, int i)
+{
+    if (i < 0) return NULL;
+    cJSON *e = path_of(c)->child;
+    while (e && i-- > 0) e = e->next;
+    return e;
+}
+
+static cJSON *path_last(const cJSON *c)
+{
+    cJSON *p = path_of(c);
+    return p->child ? p->child->prev : NULL;
+}
+
+/* Path elements compared with JavaScript's ===. */
+static bool same_element(const cJSON *a, const cJSON *b)
+{
+    if (!a || !b) return a == b;
+    if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) return a->valuedouble == b->valuedouble;
+    if (cJSON_IsString(a) && cJSON_IsString(b)) return strcmp(a->valuestring, b->valuestring) == 0;
+    return false;
+}
+
+/* A path element as a number; NaN for anything else, which makes every comparison false
+ * exactly as JavaScript's relational operators do against a number. */
+static double number_at(const cJSON *c, int i)
+{
+    const cJSON *e = path_at(c, i);
+    return cJSON_IsNumber(e) ? e->valuedouble : NAN;
+}
+
+static double lm_of(const cJSON *c)
+{
+    return field(c, "lm")->valuedouble;
+}
+
+static void set_number(cJSON *item, double v)
+{
+    cJSON_SetNumberValue(item, v);
+}
+
+static void path_add(cJSON *c, int i, double delta)
+{
+    cJSON *e = path_at(c, i);
+    if (cJSON_IsNumber(e)) set_number(e, e->valuedouble + delta);
+}
+
+/* JavaScript's === on two JSON values: objects and arrays are never equal (different
+ * references), primitives by type and value. */
+static bool js_strict_equal(const cJSON *a, const cJSON *b)
+{
+    if (!a || !b) return a == b;
+    if (cJSON_IsObject(a) || cJSON_IsArray(a) || cJSON_IsObject(b) || cJSON_IsArray(b))
+        return false;
+    return json_equal(a, b);
+}
+
+static bool is_text_form(const cJSON *c)
+{
+    return has(c, "si") || has(c, "sd");
+}
+
+/* Replaces (or adds) c[key] with value, taking ownership of value. */
+static void set_field(cJSON *c, const char *key, cJSON *value)
+{
+    if (has(c, key)) cJSON_ReplaceItemInObjectCaseSensitive(c, key, value);
+    else cJSON_AddItemToObject(c, key, value);
+}
+
+static void remove_field(cJSON *c, const char *key)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(c, key);
+}
+
+static cJSON *duplicate(const cJSON *v, ot_error *err)
+{
+    cJSON *d = cJSON_Duplicate(v, 1);
+    if (!d) ot_fail(err, "out of memory");
+    return d;
+}
+
+/* ---- shape checks ------------------------------------------------------------------ */
+
+static bool forbidden_key(const char *k)
+{
+    return strcmp(k, "__proto__") == 0 || strcmp(k, "constructor") == 0 ||
+           strcmp(k, "prototype") == 0;
+}
+
+static bool is_index(const cJSON *v)
+{
+    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= MAX_INDEX &&
+           v->valuedouble == floor(v->valuedouble);
+}
+
+static int check_path(const cJSON *p, ot_error *err)
+{
+    if (!cJSON_IsArray(p)) return ot_fail(err, "component is missing its path \"p\" (an array)");
+    int n = 0;
+    for (const cJSON *e = p->child; e; e = e->next, n++) {
+        if (n >= MAX_PATH_LENGTH) return ot_fail(err, "path longer than %d elements", MAX_PATH_LENGTH);
+        if (cJSON_IsString(e)) {
+            if (forbidden_key(e->valuestring))
+                return ot_fail(err, "path element \"%s\" is not allowed", e->valuestring);
+        } else if (!is_index(e)) {
+            return ot_fail(err, "path element %d must be an object key (string) or a list index "
+                                "(integer >= 0)", n);
+        }
+    }
+    return 0;
+}
+
+enum {
+    F_P = 1 << 0, F_NA = 1 << 1, F_LI = 1 << 2, F_LD = 1 << 3, F_LM = 1 << 4, F_OI = 1 << 5,
+    F_OD = 1 << 6, F_SI = 1 << 7, F_SD = 1 << 8, F_T = 1 << 9, F_O = 1 << 10,
+};
+
+static const struct { const char *name; int flag; } component_fields[] = {
+    {"p", F_P}, {"na", F_NA}, {"li", F_LI}, {"ld", F_LD}, {"lm", F_LM}, {"oi", F_OI},
+    {"od", F_OD}, {"si", F_SI}, {"sd", F_SD}, {"t", F_T}, {"o", F_O},
+};
+
+static int check_component(const cJSON *c, ot_error *err)
+{
+    if (!cJSON_IsObject(c)) return ot_fail(err, "op component must be an object");
+    int fields = 0;
+    for (const cJSON *f = c->child; f; f = f->next) {
+        int flag = 0;
+        for (size_t i = 0; i < sizeof component_fields / sizeof component_fields[0]; i++)
+            if (strcmp(f->string, component_fields[i].name) == 0) flag = component_fields[i].flag;
+        if (!flag) return ot_fail(err, "unknown field \"%s\" in op component", f->string);
+        fields |= flag;
+    }
+    if (check_path(path_of(c), err) != 0) return -1;
+    const cJSON *last = path_last(c);
+    int kind = fields & ~F_P;
+    switch (kind) {
+    case F_NA:
+        if (!cJSON_IsNumber(field(c, "na")) || !isfinite(field(c, "na")->valuedouble))
+            return ot_fail(err, "na must be a number");
+        return 0;
+    case F_LI:
+    case F_LD:
+    case F_LI | F_LD:
+        if (!last || !is_index(last)) return ot_fail(err, "list operation needs a list index at the end of its path");
+        return 0;
+    case F_LM:
+        if (!last || !is_index(last)) return ot_fail(err, "list move needs a list index at the end of its path");
+        if (!is_index(field(c, "lm"))) return ot_fail(err, "lm must be a list index (integer >= 0)");
+        return 0;
+    case F_OI:
+    case F_OD:
+    case F_OI | F_OD:
+        if (!last) {
+            if (kind != (F_OI | F_OD))
+                return ot_fail(err, "the document root can only be replaced (oi together with od)");
+            return 0;
+        }
+        if (!cJSON_IsString(last)) return ot_fail(err, "object operation needs an object key at the end of its path");
+        return 0;
+    case F_SI:
+    case F_SD: {
+        const cJSON *s = field(c, kind == F_SI ? "si" : "sd");
+        if (!last || !is_index(last)) return ot_fail(err, "string operation needs a text offset at the end of its path");
+        if (!cJSON_IsString(s)) return ot_fail(err, "%s must be a string", kind == F_SI ? "si" : "sd");
+        if (!utf16_valid_utf8(s->valuestring, strlen(s->valuestring)))
+            return ot_fail(err, "%s is not valid UTF-8", kind == F_SI ? "si" : "sd");
+        return 0;
+    }
+    case F_T | F_O: {
+        const cJSON *t = field(c, "t");
+        if (!cJSON_IsString(t) || strcmp(t->valuestring, "text0") != 0)
+            return ot_fail(err, "unknown subtype (only \"text0\" is supported)");
+        return ot_text0_check_op(field(c, "o"), err);
+    }
+    default:
+        return ot_fail(err, "invalid or missing instruction in op component");
+    }
+}
+
+int ot_check_op(const cJSON *op, ot_error *err)
+{
+    if (!cJSON_IsArray(op)) return ot_fail(err, "op must be an array of components");
+    for (const cJSON *c = op->child; c; c = c->next)
+        if (check_component(c, err) != 0) return -1;
+    return 0;
+}
+
+/* ---- strict, atomic apply -------------------------------------------------------------- */
+
+enum undo_kind { UNDO_NUMBER, UNDO_INSERTED, UNDO_REMOVED, UNDO_REPLACED, UNDO_MOVED,
+                 UNDO_STRING, UNDO_ROOT };
+
+/* One reversible change. Detached nodes and old strings are kept until the whole op has
+ * applied, so undoing is pointer work and restores the exact tree. */
+typedef struct undo_entry {
+    enum undo_kind kind;
+    cJSON *container;
+    int index, index2;
+    cJSON *node;
+    double number;
+    char *string;
+} undo_entry;
+
+typedef struct undo_log {
+    undo_entry *entries;
+    size_t count, capacity;
+} undo_log;
+
+/* Makes room for one more entry before a change, so recording it afterwards cannot fail. */
+static int undo_reserve(undo_log *log, ot_error *err)
+{
+    if (log->count == log->capacity) {
+        size_t cap = log->capacity ? log->capacity * 2 : 8;
+        undo_entry *grown = realloc(log->entries, cap * sizeof *grown);
+        if (!grown) return ot_fail(err, "out of memory");
+        log->entries = grown;
+        log->capacity = cap;
+    }
+    return 0;
+}
+
+static void undo_record(undo_log *log, undo_entry e)
+{
+    log->entries[log->count++] = e;
+}
+
+static void undo_rollback(undo_log *log, cJSON **doc)
+{
+    for (size_t i = log->count; i-- > 0;) {
+        undo_entry *e = &log->entries[i];
+        switch (e->kind) {
+        case UNDO_NUMBER:
+            set_number(e->node, e->number);
+            break;
+        case UNDO_INSERTED:
+            cJSON_Delete(cJSON_DetachItemFromArray(e->container, e->index));
+            break;
+        case UNDO_REMOVED:
+            cJSON_InsertItemInArray(e->container, e->index, e->node);
+            break;
+        case UNDO_REPLACED:
+            cJSON_Delete(cJSON_DetachItemFromArray(e->container, e->index));
+            cJSON_InsertItemInArray(e->container, e->index, e->node);
+            break;
+        case UNDO_MOVED:
+            cJSON_InsertItemInArray(e->container, e->index,
+                                    cJSON_DetachItemFromArray(e->container, e->index2));
+            break;
+        case UNDO_STRING:
+            cJSON_free(e->node->valuestring);
+            e->node->valuestring = e->string;
+            break;
+        case UNDO_ROOT:
+            cJSON_Delete(*doc);
+            *doc = e->node;
+            break;
+        }
+    }
+    free(log->entries);
+}
+
+static void undo_commit(undo_log *log)
+{
+    for (size_t i = 0; i < log->count; i++) {
+        undo_entry *e = &log->entries[i];
+        if (e->kind == UNDO_REMOVED || e->kind == UNDO_REPLACED || e->kind == UNDO_ROOT)
+            cJSON_Delete(e->node);
+        else if (e->kind == UNDO_STRING)
+            cJSON_free(e->string);
+    }
+    free(log->entries);
+}
+
+static int child_count(const cJSON *v)
+{
+    int n = 0;
+    for (const cJSON *c = v->child; c; c = c->next) n++;
+    return n;
+}
+
+/* Position of a child in its container's list. */
+static int child_index(const cJSON *container, const cJSON *child)
+{
+    int i = 0;
+    for (const cJSON *c = container->child; c; c = c->next, i++)
+        if (c == child) return i;
+    return -1;
+}
+
+/* Where a component acts: the container and key (or the root when container is NULL). */
+typedef struct slot {
+    cJSON *container;
+    const cJSON *key;
+    cJSON *value;   /* what is there now, or NULL */
+    int depth;      /* containers above the value */
+} slot;
+
+/* Walks the first n elements of path[] as containers and stops at element n (the key).
+ * With n == 0 and no key, the slot is the root. */
+static int resolve_slot(cJSON *root, const cJSON *first, int n, bool has_key, slot *out,
+                        ot_error *err)
+{
+    cJSON *cur = root;
+    const cJSON *e = first;
+    for (int i = 0; i < n; i++, e = e->next) {
+        cJSON *next = NULL;
+        if (cJSON_IsObject(cur) && cJSON_IsString(e))
+            next = cJSON_GetObjectItemCaseSensitive(cur, e->valuestring);
+        else if (cJSON_IsArray(cur) && cJSON_IsNumber(e))
+            next = cJSON_GetArrayItem(cur, (int)e->valuedouble);
+        else if (cJSON_IsObject(cur))
+            return ot_fail(err, "path element %d: object keys must be strings", i);
+        else if (cJSON_IsArray(cur))
+            return ot_fail(err, "path element %d: list indices must be numbers", i);
+        else
+            return ot_fail(err, "path element %d goes through a value that is not a container", i);
+        if (!next) return ot_fail(err, "path element %d does not exist in the document", i);
+        cur = next;
+    }
+    out->depth = n;
+    if (!has_key) {
+        out->container = NULL;
+        out->key = NULL;
+        out->value = root;
+        return 0;
+    }
+    out->container = cur;
+    out->key = e;
+    out->value = NULL;
+    if (cJSON_IsObject(cur)) {
+        if (!cJSON_IsString(e)) return ot_fail(err, "path element %d: object keys must be strings", n);
+        out->value = cJSON_GetObjectItemCaseSensitive(cur, e->valuestring);
+    } else if (cJSON_IsArray(cur)) {
+        if (!cJSON_IsNumber(e)) return ot_fail(err, "path element %d: list indices must be numbers", n);
+        out->value = cJSON_GetArrayItem(cur, (int)e->valuedouble);
+    } else {
+        return ot_fail(err, "path element %d goes through a value that is not a container", n);
+    }
+    out->depth = n + 1;
+    return 0;
+}
+
+static int check_depth(const slot *s, const cJSON *value, ot_error *err)
+{
+    if (s->depth + json_depth(value) > MAX_DOCUMENT_DEPTH)
+        return ot_fail(err, "the document would nest deeper than %d levels", MAX_DOCUMENT_DEPTH);
+    return 0;
+}
+
+/* Replaces the text of string item target with the result of a text0 op. */
+static int apply_text(cJSON *target, const cJSON *text_op, undo_log *log, ot_error *err)
+{
+    if (!cJSON_IsString(target)) return ot_fail(err, "string operation on a value that is not a string");
+    char *updated = NULL;
+    if (undo_reserve(log, err) != 0) return -1;
+    if (ot_text0_apply(target->valuestring, text_op, &updated, err) != 0) return -1;
+    undo_record(log, (undo_entry){.kind = UNDO_STRING, .node = target, .string = target->valuestring});
+    target->valuestring = updated;
+    return 0;
+}
+
+/* si/sd: the last path element is the offset inside the string at the rest of the path. */
+static int apply_old_text(cJSON **doc, const cJSON *c, undo_log *log, ot_error *err)
+{
+    int n = path_length(c);
+    slot s;
+    if (resolve_slot(*doc, path_of(c)->child, n > 1 ? n - 2 : 0, n > 1, &s, err) != 0) return -1;
+    if (!s.value) return ot_fail(err, "string operation on a missing value");
+    cJSON *text_op = cJSON_CreateArray(), *tc = cJSON_CreateObject();
+    int rc = -1;
+    if (!text_op || !tc) {
+        cJSON_Delete(tc);
+        ot_fail(err, "out of memory");
+        goto out;
+    }
+    cJSON_AddItemToArray(text_op, tc);
+    if (!cJSON_AddNumberToObject(tc, "p", path_last(c)->valuedouble)) goto oom;
+    if (has(c, "si") && !cJSON_AddStringToObject(tc, "i", field(c, "si")->valuestring)) goto oom;
+    if (has(c, "sd") && !cJSON_AddStringToObject(tc, "d", field(c, "sd")->valuestring)) goto oom;
+    rc = apply_text(s.value, text_op, log, err);
+    goto out;
+oom:
+    ot_fail(err, "out of memory");
+out:
+    cJSON_Delete(text_op);
+    return rc;
+}
+
+static int apply_list(const slot *s, const cJSON *c, undo_log *log, ot_error *err)
+{
+    if (!cJSON_IsArray(s->container)) return ot_fail(err, "list operation on a value that is not a list");
+    int size = child_count(s->container);
+    int index = (int)s->key->valuedouble;
+    const cJSON *li = field(c, "li"), *ld = field(c, "ld"), *lm = field(c, "lm");
+    if (lm) {
+        int to = (int)lm->valuedouble;
+        if (index >= size || to >= size)
+            return ot_fail(err, "list move from %d to %d in a list of %d", index, to, size);
+        if (to == index) return 0;
+        if (undo_reserve(log, err) != 0) return -1;
+        undo_record(log, (undo_entry){.kind = UNDO_MOVED, .container = s->container,
+                                      .index = index, .index2 = to});
+        cJSON_InsertItemInArray(s->container, to, cJSON_DetachItemFromArray(s->container, index));
+        return 0;
+    }
+    if (ld) {
+        if (index >= size) return ot_fail(err, "list delete at %d in a list of %d", index, size);
+        if (!json_equal(s->value, ld)) return ot_fail(err, "ld does not match the list element at %d", index);
+    } else if (index > size) {
+        return ot_fail(err, "list insert at %d in a list of %d", index, size);
+    }
+    cJSON *inserted = NULL;
+    if (undo_reserve(log, err) != 0) return -1;
+    if (li) {
+        if (check_depth(s, li, err) != 0) return -1;
+        if (!(inserted = duplicate(li, err))) return -1;
+    }
+    undo_entry e = {.container = s->container, .index = index};
+    if (li && ld) {
+        e.kind = UNDO_REPLACED;
+        e.node = cJSON_DetachItemFromArray(s->container, index);
+        cJSON_InsertItemInArray(s->container, index, inserted);
+    } else if (li) {
+        e.kind = UNDO_INSERTED;
+        cJSON_InsertItemInArray(s->container, index, inserted);
+    } else {
+        e.kind = UNDO_REMOVED;
+        e.node = cJSON_DetachItemFromArray(s->container, index);
+    }
+    undo_record(log, e);
+    return 0;
+}
+
+static int apply_root_replace(cJSON **doc, const cJSON *c, undo_log *log, ot_error *err)
+{
+    if (!json_equal(*doc, field(c, "od"))) return ot_fail(err, "od does not match the document");
+    slot root = {.depth = 0};
+    if (check_depth(&root, field(c, "oi"), err) != 0) return -1;
+    if (undo_reserve(log, err) != 0) return -1;
+    cJSON *replacement = duplicate(field(c, "oi"), err);
+    if (!replacement) return -1;
+    undo_record(log, (undo_entry){.kind = UNDO_ROOT, .node = *doc});
+    *doc = replacement;
+    return 0;
+}
+
+static int apply_object(const slot *s, const cJSON *c, undo_log *log, ot_error *err)
+{
+    if (!cJSON_IsObject(s->container)) return ot_fail(err, "object operation on a value that is not an object");
+    const char *key = s->key->valuestring;
+    const cJSON *oi = field(c, "oi"), *od = field(c, "od");
+    if (od) {
+        if (!s->value) return ot_fail(err, "od of key \"%s\" that does not exist", key);
+        if (!json_equal(s->value, od)) return ot_fail(err, "od does not match the value of key \"%s\"", key);
+    } else if (s->value) {
+        return ot_fail(err, "oi on existing key \"%s\" must carry the od it replaces", key);
+    }
+    cJSON *inserted = NULL;
+    if (undo_reserve(log, err) != 0) return -1;
+    if (oi) {
+        if (check_depth(s, oi, err) != 0) return -1;
+        if (!(inserted = duplicate(oi, err))) return -1;
+        inserted->string = cJSON_malloc(strlen(key) + 1);
+        if (!inserted->string) {
+            cJSON_Delete(inserted);
+            return ot_fail(err, "out of memory");
+        }
+        strcpy(inserted->string, key);
+    }
+    undo_entry e = {.container = s->container};
+    if (od) {
+        e.index = child_index(s->container, s->value);
+        e.kind = oi ? UNDO_REPLACED : UNDO_REMOVED;
+        e.node = cJSON_DetachItemViaPointer(s->container, s->value);
+        if (oi) cJSON_InsertItemInArray(s->container, e.index, inserted);
+    } else {
+        e.kind = UNDO_INSERTED;
+        e.index = child_count(s->container);
+        cJSON_AddItemToArray(s->container, inserted);
+    }
+    undo_record(log, e);
+    return 0;
+}
+
+static int apply_component(cJSON **doc, const cJSON *c, undo_log *log, ot_error *err)
+{
+    if (is_text_form(c)) return apply_old_text(doc, c, log, err);
+    int n = path_length(c);
+    bool in_place = has(c, "na") || has(c, "t");
+    slot s;
+    /* na and text0 act on the value at the path; the others on a key of its container. */
+    if (in_place) {
+        if (resolve_slot(*doc, path_of(c)->child, n > 0 ? n - 1 : 0, n > 0, &s, err) != 0)
+            return -1;
+        if (!s.value) return ot_fail(err, "operation on a missing value");
+        if (has(c, "t")) return apply_text(s.value, field(c, "o"), log, err);
+        if (!cJSON_IsNumber(s.value)) return ot_fail(err, "na on a value that is not a number");
+        double sum = s.value->valuedouble + field(c, "na")->valuedouble;
+        if (!isfinite(sum)) return ot_fail(err, "na would overflow the number");
+        if (undo_reserve(log, err) != 0) return -1;
+        undo_record(log, (undo_entry){.kind = UNDO_NUMBER, .node = s.value,
+                                      .number = s.value->valuedouble});
+        set_number(s.value, sum);
+        return 0;
+    }
+    if (n == 0) return apply_root_replace(doc, c, log, err);
+    if (resolve_slot(*doc, path_of(c)->child, n - 1, true, &s, err) != 0) return -1;
+    if (has(c, "li") || has(c, "ld") || has(c, "lm")) return apply_list(&s, c, log, err);
+    return apply_object(&s, c, log, err);
+}
+
+static int apply_op(cJSON **doc, const cJSON *op, ot_error *err)
+{
+    undo_log log = {0};
+    for (const cJSON *c = op->child; c; c = c->next) {
+        if (apply_component(doc, c, &log, err) != 0) {
+            undo_rollback(&log, doc);
+            return -1;
+        }
+    }
+    undo_commit(&log);
+    return 0;
+}
+
+int ot_apply(cJSON **doc, const cJSON *op, ot_error *err)
+{
+    if (!doc || !*doc) return ot_fail(err, "no document");
+    if (ot_check_op(op, err) != 0) return -1;
+    return apply_op(doc, op, err);
+}
+
+/* ---- old string components <-> text0 (convertFromText / convertToText) ------------------ */
+
+static int convert_from_text(cJSON *c, ot_error *err)
+{
+    cJSON *p = path_of(c);
+    cJSON *offset = cJSON_DetachItemViaPointer(p, p->child->prev);
+    cJSON *text = cJSON_CreateObject(), *o = cJSON_CreateArray(), *t = cJSON_CreateString("text0");
+    if (!text || !o || !t) goto oom;
+    cJSON_AddItemToObject(text, "p", offset);
+    offset = NULL;
+    if (has(c, "si")) {
+        cJSON *i = cJSON_Duplicate(field(c, "si"), 0);
+        if (!i) goto oom;
+        cJSON_AddItemToObject(text, "i", i);
+    }
+    if (has(c, "sd")) {
+        cJSON *d = cJSON_Duplicate(field(c, "sd"), 0);
+        if (!d) goto oom;
+        cJSON_AddItemToObject(text, "d", d);
+    }
+    cJSON_AddItemToArray(o, text);
+    set_field(c, "t", t);
+    set_field(c, "o", o);
+    return 0;
+oom:
+    cJSON_Delete(offset);
+    cJSON_Delete(text);
+    cJSON_Delete(o);
+    cJSON_Delete(t);
+    return ot_fail(err, "out of memory");
+}
+
+static int convert_to_text(cJSON *c, ot_error *err)
+{
+    const cJSON *first = field(c, "o")->child;
+    cJSON *offset = cJSON_Duplicate(field(first, "p"), 0);
+    if (!offset) return ot_fail(err, "out of memory");
+    cJSON_AddItemToArray(path_of(c), offset);
+    const cJSON *i = field(first, "i"), *d = field(first, "d");
+    if (i) {
+        cJSON *copy = cJSON_Duplicate(i, 0);
+        if (!copy) return ot_fail(err, "out of memory");
+        set_field(c, "si", copy);
+    }
+    if (d) {
+        cJSON *copy = cJSON_Duplicate(d, 0);
+        if (!copy) return ot_fail(err, "out of memory");
+        set_field(c, "sd", copy);
+    }
+    remove_field(c, "t");
+    remove_field(c, "o");
+    return 0;
+}
+
+/* ---- append / compose / normalize ----------------------------------------------------- */
+
+static bool path_matches(const cJSON *a, const cJSON *b)
+{
+    const cJSON *x = path_of(a)->child, *y = path_of(b)->child;
+    for (; x && y; x = x->next, y = y->next)
+        if (!same_element(x, y)) return false;
+    return x == NULL && y == NULL;
+}
+
+static cJSON *last_of(const cJSON *arr)
+{
+    return arr->child ? arr->child->prev : NULL;
+}
+
+/* json.append: adds component c (ownership taken) to dest, merging with its last. */
+static int append_owned(cJSON *dest, cJSON *c, ot_error *err)
+{
+    cJSON *last = last_of(dest);
+    if (!last) {
+        cJSON_AddItemToArray(dest, c);
+        return 0;
+    }
+    bool converted = is_text_form(c) && is_text_form(last);
+    if (converted && (convert_from_text(c, err) != 0 || convert_from_text(last, err) != 0))
+        goto fail;
+
+    if (!path_matches(c, last)) {
+        if (converted && (convert_to_text(c, err) != 0 || convert_to_text(last, err) != 0))
+            goto fail;
+        cJSON_AddItemToArray(dest, c);
+        return 0;
+    }
+
+    if (has(c, "t") && has(last, "t") &&
+        strcmp(field(c, "t")->valuestring, field(last, "t")->valuestring) == 0) {
+        cJSON *composed = ot_text0_compose(field(last, "o"), field(c, "o"), err);
+        if (!composed) goto fail;
+        set_field(last, "o", composed);
+        if (is_text_form(c)) {
+            /* Back to si/sd: composing two single text components gives one or two. */
+            cJSON *o = field(last, "o");
+            if (o->child && o->child->next) {
+                cJSON *second = cJSON_DetachItemViaPointer(o, o->child->prev);
+                cJSON *single = cJSON_CreateArray();
+                if (!single) {
+                    cJSON_Delete(second);
+                    ot_fail(err, "out of memory");
+                    goto fail;
+                }
+                cJSON_AddItemToArray(single, second);
+                set_field(c, "o", single);
+                /* c.p is still the string path (convert_from_text took the offset off). */
+                if (convert_to_text(c, err) != 0) goto fail;
+                if (convert_to_text(last, err) != 0) goto fail;
+                cJSON_AddItemToArray(dest, c);
+                return 0;
+            }
+            if (convert_to_text(last, err) != 0) goto fail;
+        }
+        cJSON_Delete(c);
+        return 0;
+    }
+    if (has(last, "na") && has(c, "na")) {
+        set_number(field(last, "na"), field(last, "na")->valuedouble + field(c, "na")->valuedouble);
+    } else if (has(last, "li") && !has(c, "li") && js_strict_equal(field(c, "ld"), field(last, "li"))) {
+        if (has(last, "ld")) remove_field(last, "li");
+        else cJSON_Delete(cJSON_DetachItemViaPointer(dest, last));
+    } else if (has(last, "od") && !has(last, "oi") && has(c, "oi") && !has(c, "od")) {
+        set_field(last, "oi", cJSON_DetachItemFromObjectCaseSensitive(c, "oi"));
+    } else if (has(last, "oi") && has(c, "od")) {
+        if (has(c, "oi")) set_field(last, "oi", cJSON_DetachItemFromObjectCaseSensitive(c, "oi"));
+        else if (has(last, "od")) remove_field(last, "oi");
+        else cJSON_Delete(cJSON_DetachItemViaPointer(dest, last));
+    } else if (has(c, "lm") && same_element(path_last(c), field(c, "lm"))) {
+        /* a move onto itself changes nothing */
+    } else {
+        cJSON_AddItemToArray(dest, c);
+        return 0;
+    }
+    cJSON_Delete(c);
+    return 0;
+fail:
+    cJSON_Delete(c);
+    return -1;
+}
+
+static int append_copy(cJSON *dest, const cJSON *c, ot_error *err)
+{
+    cJSON *copy = duplicate(c, err);
+    if (!copy) return -1;
+    return append_owned(dest, copy, err);
+}
+
+cJSON *ot_compose(const cJSON *op1, const cJSON *op2, ot_error *err)
+{
+    if (ot_check_op(op1, err) != 0 || ot_check_op(op2, err) != 0) return NULL;
+    cJSON *out = duplicate(op1, err);
+    for (const cJSON *c = op2->child; out && c; c = c->next) {
+        if (append_copy(out, c, err) != 0) {
+            cJSON_Delete(out);
+            out = NULL;
+        }
+    }
+    return out;
+}
+
+cJSON *ot_normalize(const cJSON *op, ot_error *err)
+{
+    if (ot_check_op(op, err) != 0) return NULL;
+    cJSON *out = cJSON_CreateArray();
+    if (!out) {
+        ot_fail(err, "out of memory");
+        return NULL;
+    }
+    for (const cJSON *c = op->child; c; c = c->next) {
+        if (append_copy(out, c, err) != 0) {
+            cJSON_Delete(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+/* ---- invert -------------------------------------------------------------------------- */
+
+static int copy_field_as(cJSON *to, const char *to_key, const cJSON *from, const char *from_key,
+                         ot_error *err)
+{
+    const cJSON *v = field(from, from_key);
+    if (!v) return 0;
+    cJSON *copy = duplicate(v, err);
+    if (!copy) return -1;
+    cJSON_AddItemToObject(to, to_key, copy);
+    return 0;
+}
+
+static cJSON *invert_component(const cJSON *c, ot_error *err)
+{
+    cJSON *inv = cJSON_CreateObject();
+    if (!inv) {
+        ot_fail(err, "out of memory");
+        return NULL;
+    }
+    cJSON *p = duplicate(path_of(c), err);
+    if (!p) goto fail;
+    cJSON_AddItemToObject(inv, "p", p);
+    if (has(c, "t")) {
+        cJSON *o = ot_text0_invert(field(c, "o"), err);
+        if (!o) goto fail;
+        if (copy_field_as(inv, "t", c, "t", err) != 0) {
+            cJSON_Delete(o);
+            goto fail;
+        }
+        cJSON_AddItemToObject(inv, "o", o);
+    }
+    static const char *swaps[][2] = {{"si", "sd"}, {"sd", "si"}, {"oi", "od"}, {"od", "oi"},
+                                     {"li", "ld"}, {"ld", "li"}};
+    for (size_t i = 0; i < sizeof swaps / sizeof swaps[0]; i++)
+        if (copy_field_as(inv, swaps[i][1], c, swaps[i][0], err) != 0) goto fail;
+    if (has(c, "na") && !cJSON_AddNumberToObject(inv, "na", -field(c, "na")->valuedouble)) {
+        ot_fail(err, "out of memory");
+        goto fail;
+    }
+    if (has(c, "lm")) {
+        /* Move back: from where it went to where it came from. */
+        cJSON *from = cJSON_DetachItemViaPointer(p, p->child->prev);
+        cJSON *to = duplicate(field(c, "lm"), err);
+        if (!to) {
+            cJSON_Delete(from);
+            goto fail;
+        }
+        cJSON_AddItemToArray(p, to);
+        cJSON_AddItemToObject(inv, "lm", from);
+    }
+    return inv;
+fail:
+    cJSON_Delete(inv);
+    return NULL;
+}
+
+cJSON *ot_invert(const cJSON *op, ot_error *err)
+{
+    if (ot_check_op(op, err) != 0) return NULL;
+    cJSON *out = cJSON_CreateArray();
+    if (!out) {
+        ot_fail(err, "out of memory");
+        return NULL;
+    }
+    for (const cJSON *c = last_of(op); c; c = (c == op->child) ? NULL : c->prev) {
+        cJSON *inv = invert_component(c, err);
+        if (!inv) {
+            cJSON_Delete(out);
+            return NULL;
+        }
+        cJSON_AddItemToArray(out, inv);
+    }
+    return out;
+}
+
+/* ---- transform ------------------------------------------------------------------------ */
+
+/* commonLengthForOps(a, b): NO_COMMON for null, -1 when a acts on the root. */
+static int common_length(const cJSON *a, const cJSON *b)
+{
+    int alen = path_length(a), blen = path_length(b);
+    if (has(a, "na") || has(a, "t")) alen++;
+    if (has(b, "na") || has(b, "t")) blen++;
+    if (alen == 0) return -1;
+    if (blen == 0) return NO_COMMON;
+    alen--;
+    blen--;
+    const cJSON *x = path_of(a)->child, *y = path_of(b)->child;
+    for (int i = 0; i < alen; i++, x = x->next, y = y ? y->next : NULL)
+        if (i >= blen || !same_element(x, y)) return NO_COMMON;
+    return alen;
+}
+
+/* When c deletes something that other edits below, c's payload takes the edit, so c stays
+ * an exact (invertible) delete of what the document then holds. */
+static int update_deleted_payload(cJSON *c, const cJSON *other, int c_length, ot_error *err)
+{
+    const char *key = has(c, "ld") ? "ld" : has(c, "od") ? "od" : NULL;
+    if (!key) return 0;
+    int rc = -1;
+    cJSON *sub = duplicate(other, err), *op = cJSON_CreateArray();
+    cJSON *value = duplicate(field(c, key), err);
+    if (!sub || !op || !value) goto out;
+    cJSON *p = path_of(sub);
+    for (int i = 0; i < c_length && p->child; i++)
+        cJSON_Delete(cJSON_DetachItemViaPointer(p, p->child));
+    cJSON_AddItemToArray(op, sub);
+    sub = NULL;
+    if (apply_op(&value, op, err) != 0) goto out;
+    set_field(c, key, value);
+    value = NULL;
+    rc = 0;
+out:
+    if (rc != 0 && err && !err->message[0]) ot_fail(err, "out of memory");
+    cJSON_Delete(sub);
+    cJSON_Delete(op);
+    cJSON_Delete(value);
+    return rc;
+}
+
+/* The text0 branch of transformComponent. c already carries t/o (maybe converted). */
+static int transform_text(cJSON *dest, cJSON *c, const cJSON *oc, ot_side side, ot_error *err)
+{
+    cJSON *res = ot_text0_transform(field(c, "o"), field(oc, "o"), side, err);
+    if (!res) return -1;
+    int rc = 0;
+    if (is_text_form(c)) {
+        for (cJSON *r = res->child; r && rc == 0; r = r->next) {
+            cJSON *single = cJSON_CreateArray(), *copy = cJSON_Duplicate(r, 1);
+            if (!single || !copy) {
+                cJSON_Delete(single);
+                cJSON_Delete(copy);
+                rc = ot_fail(err, "out of memory");
+                break;
+            }
+            cJSON_AddItemToArray(single, copy);
+            cJSON *attempt = cJSON_Duplicate(c, 1);
+            if (!attempt) {
+                cJSON_Delete(single);
+                rc = ot_fail(err, "out of memory");
+                break;
+            }
+            set_field(attempt, "o", single);
+            rc = convert_to_text(attempt, err);
+            if (rc == 0) rc = append_owned(dest, attempt, err);
+            else cJSON_Delete(attempt);
+        }
+        cJSON_Delete(res);
+        return rc;
+    }
+    if (res->child) {
+        set_field(c, "o", res);
+        return append_copy(dest, c, err);
+    }
+    cJSON_Delete(res);
+    return 0;
+}
+
+enum outcome { KEEP, DROP };
+
+/* The branch on the other component's list move (lm). */
+static enum outcome transform_against_move(cJSON *c, const cJSON *other, int common,
+                                           int c_length, int other_length, ot_side side)
+{
+    double other_from = number_at(other, common), other_to = lm_of(other);
+    if (has(c, "lm") && c_length == other_length) {
+        double from = number_at(c, common), to = lm_of(c);
+        cJSON *lm = field(c, "lm");
+        if (other_from == other_to) return KEEP;
+        if (from == other_from) {
+            if (side == OT_RIGHT) return DROP;
+            set_number(path_at(c, common), other_to);
+            if (from == to) set_number(lm, other_to);
+            return KEEP;
+        }
+        if (from > other_from) path_add(c, common, -1);
+        if (from > other_to) {
+            path_add(c, common, 1);
+        } else if (from == other_to && other_from > other_to) {
+            path_add(c, common, 1);
+            if (from == to) set_number(lm, lm->valuedouble + 1);
+        }
+        if (to > other_from) {
+            set_number(lm, lm->valuedouble - 1);
+        } else if (to == other_from && to > from) {
+            set_number(lm, lm->valuedouble - 1);
+        }
+        if (to > other_to) {
+            set_number(lm, lm->valuedouble + 1);
+        } else if (to == other_to) {
+            if ((other_to > other_from && to > from) || (other_to < other_from && to < from)) {
+                if (side == OT_RIGHT) set_number(lm, lm->valuedouble + 1);
+            } else {
+                if (to > from) set_number(lm, lm->valuedouble + 1);
+                else if (to == other_from) set_number(lm, lm->valuedouble - 1);
+            }
+        }
+        return KEEP;
+    }
+    double p = number_at(c, common);
+    if (has(c, "li") && !has(c, "ld") && c_length == other_length) {
+        if (p > other_from) path_add(c, common, -1);
+        if (p > other_to) path_add(c, common, 1);
+        return KEEP;
+    }
+    if (p == other_from) {
+        set_number(path_at(c, common), other_to);
+    } else {
+        if (p > other_from) path_add(c, common, -1);
+        if (p > other_to) path_add(c, common, 1);
+        else if (p == other_to && other_from > other_to) path_add(c, common, 1);
+    }
+    return KEEP;
+}
+
+/* json.transformComponent: appends c transformed against other to dest. */
+static int transform_component(cJSON *dest, const cJSON *c_in, const cJSON *other, ot_side side,
+                               ot_error *err)
+{
+    int rc = -1;
+    cJSON *c = duplicate(c_in, err), *oc_converted = NULL;
+    if (!c) return -1;
+    int common = common_length(other, c);
+    int common2 = common_length(c, other);
+    int c_length = path_length(c), other_length = path_length(other);
+    if (has(c, "na") || has(c, "t")) c_length++;
+    if (has(other, "na") || has(other, "t")) other_length++;
+
+    if (common2 != NO_COMMON && other_length > c_length &&
+        same_element(path_at(c, common2), path_at(other, common2)) &&
+        update_deleted_payload(c, other, c_length, err) != 0)
+        goto out;
+
+    enum outcome outcome = KEEP;
+    if (common != NO_COMMON) {
+        bool common_operand = c_length == other_length;
+        const cJSON *oc = other;
+        if (is_text_form(c) && is_text_form(other)) {
+            if (convert_from_text(c, err) != 0) goto out;
+            if (!(oc_converted = duplicate(other, err))) goto out;
+            if (convert_from_text(oc_converted, err) != 0) goto out;
+            oc = oc_converted;
+        }
+        const cJSON *c_at = path_at(c, common), *other_at = path_at(other, common);
+        if (has(oc, "t")) {
+            if (has(c, "t") &&
+                strcmp(field(c, "t")->valuestring, field(oc, "t")->valuestring) == 0) {
+                rc = transform_text(dest, c, oc, side, err);
+                goto out;
+            }
+        } else if (has(other, "na")) {
+            /* numbers add up; nothing to change */
+        } else if (has(other, "li") && has(other, "ld")) {
+            if (same_element(other_at, c_at)) {
+                if (!common_operand) {
+                    outcome = DROP;
+                } else if (has(c, "ld")) {
+                    if (has(c, "li") && side == OT_LEFT) {
+                        cJSON *replaced = duplicate(field(other, "li"), err);
+                        if (!replaced) goto out;
+                        set_field(c, "ld", replaced);
+                    } else {
+                        outcome = DROP;
+                    }
+                }
+            }
+        } else if (has(other, "li")) {
+            double op = number_at(other, common), cp = number_at(c, common);
+            if (has(c, "li") && !has(c, "ld") && common_operand && cp == op) {
+                if (side == OT_RIGHT) path_add(c, common, 1);
+            } else if (op <= cp) {
+                path_add(c, common, 1);
+            }
+            if (has(c, "lm") && common_operand && op <= lm_of(c))
+                set_number(field(c, "lm"), lm_of(c) + 1);
+        } else if (has(other, "ld")) {
+            double op = number_at(other, common), cp = number_at(c, common);
+            if (has(c, "lm") && common_operand) {
+                if (op == cp) {
+                    outcome = DROP;
+                    goto decided;
+                }
+                double to = lm_of(c);
+                if (op < to || (op == to && cp < to)) set_number(field(c, "lm"), to - 1);
+            }
+            if (op < cp) {
+                path_add(c, common, -1);
+            } else if (op == cp) {
+                if (other_length < c_length) {
+                    outcome = DROP;
+                } else if (has(c, "ld")) {
+                    if (has(c, "li")) remove_field(c, "ld");
+                    else outcome = DROP;
+                }
+            }
+        } else if (has(other, "lm")) {
+            outcome = transform_against_move(c, other, common, c_length, other_length, side);
+        } else if (has(other, "oi") && has(other, "od")) {
+            if (same_element(c_at, other_at)) {
+                if (has(c, "oi") && common_operand) {
+                    if (side == OT_RIGHT) {
+                        outcome = DROP;
+                    } else {
+                        cJSON *replaced = duplicate(field(other, "oi"), err);
+                        if (!replaced) goto out;
+                        set_field(c, "od", replaced);
+                    }
+                } else {
+                    outcome = DROP;
+                }
+            }
+        } else if (has(other, "oi")) {
+            if (has(c, "oi") && same_element(c_at, other_at)) {
+                if (side == OT_LEFT) {
+                    /* Left wins: first remove what the other inserted. */
+                    cJSON *removal = cJSON_CreateObject();
+                    cJSON *p = duplicate(path_of(c), err), *od = duplicate(field(other, "oi"), err);
+                    if (!removal || !p || !od) {
+                        cJSON_Delete(removal);
+                        cJSON_Delete(p);
+                        cJSON_Delete(od);
+                        goto out;
+                    }
+                    cJSON_AddItemToObject(removal, "p", p);
+                    cJSON_AddItemToObject(removal, "od", od);
+                    if (append_owned(dest, removal, err) != 0) goto out;
+                } else {
+                    outcome = DROP;
+                }
+            }
+        } else if (has(other, "od")) {
+            if (same_element(c_at, other_at)) {
+                if (!common_operand) outcome = DROP;
+                else if (has(c, "oi")) remove_field(c, "od");
+                else outcome = DROP;
+            }
+        }
+    }
+decided:
+    if (outcome == DROP) {
+        rc = 0;
+        goto out;
+    }
+    rc = append_owned(dest, c, err);
+    c = NULL;
+out:
+    cJSON_Delete(c);
+    cJSON_Delete(oc_converted);
+    return rc;
+}
+
+static const ot_component_type json0_type = {transform_component, append_copy};
+
+cJSON *ot_transform(const cJSON *op, const cJSON *other, ot_side side, ot_error *err)
+{
+    if (ot_check_op(op, err) != 0 || ot_check_op(other, err) != 0) return NULL;
+    return ot_bootstrap_transform(&json0_type, op, other, side, err);
+}
+
+int ot_transform_x(const cJSON *left, const cJSON *right, cJSON **left_out, cJSON **right_out,
+                   ot_error *err)
+{
+    if (ot_check_op(left, err) != 0 || ot_check_op(right, err) != 0) return -1;
+    return ot_bootstrap_transform_x(&json0_type, left, right, left_out, right_out, err);
+}

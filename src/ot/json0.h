@@ -1,0 +1,60 @@
+/*
+ * json0: the JSON operational-transform type, over cJSON trees.
+ *
+ * Behaves exactly like the npm library ot-json0@1.1.0 (what the sharedb browser client
+ * runs) on every valid input, so documents in browsers and in the hub never fork.
+ * Where that library is sloppy this engine refuses with a message instead:
+ *   - list indices must be integers >= 0, object keys must be strings;
+ *   - paths must lead through existing containers and stay in range;
+ *   - string offsets count UTF-16 code units and must not split a surrogate pair;
+ *   - delete payloads (sd, ld, od) must equal what the document holds, and oi on an
+ *     existing key must carry the od it replaces, so stored history stays invertible.
+ *
+ * An op is a cJSON array of components; see protocol/json0.md for the component forms.
+ * None of these functions does I/O or keeps state between calls.
+ *
+ * Ownership: every function returning cJSON * returns a new tree the caller frees with
+ * cJSON_Delete(); input ops are never modified or retained. Errors return NULL (or -1)
+ * and fill *err with a human-readable message; nothing else changes on error.
+ */
+#ifndef KONSIL_OT_JSON0_H
+#define KONSIL_OT_JSON0_H
+
+#include <cjson/cJSON.h>
+
+#define OT_ERROR_MAX 200
+
+typedef struct ot_error {
+    char message[OT_ERROR_MAX];
+} ot_error;
+
+typedef enum ot_side { OT_LEFT, OT_RIGHT } ot_side;
+
+/* Checks an op's shape without a document: an array of well-formed components.
+ * Returns 0 or -1 with *err filled. */
+int ot_check_op(const cJSON *op, ot_error *err);
+
+/* Applies op to *doc in place (the root may be replaced, so *doc may change).
+ * All or nothing: on error *doc is exactly as it was. *doc stays owned by the caller. */
+int ot_apply(cJSON **doc, const cJSON *op, ot_error *err);
+
+/* Transforms op so that it applies after other; side breaks ties (the op submitted
+ * later to the server is "left"). Returns a new op. */
+cJSON *ot_transform(const cJSON *op, const cJSON *other, ot_side side, ot_error *err);
+
+/* Transforms two concurrent ops against each other: *left_out = transform(left, right,
+ * left side), *right_out = transform(right, left, right side), in one pass.
+ * Returns 0 and two new ops, or -1. */
+int ot_transform_x(const cJSON *left, const cJSON *right, cJSON **left_out, cJSON **right_out,
+                   ot_error *err);
+
+/* An op equivalent to op1 followed by op2. Returns a new op. */
+cJSON *ot_compose(const cJSON *op1, const cJSON *op2, ot_error *err);
+
+/* The op that undoes op (requires valid delete payloads). Returns a new op. */
+cJSON *ot_invert(const cJSON *op, ot_error *err);
+
+/* Merges adjacent components the way json0's normalize does. Returns a new op. */
+cJSON *ot_normalize(const cJSON *op, ot_error *err);
+
+#endif

@@ -1,0 +1,88 @@
+/*
+ * The `konsil ot` request, as pure code; see ot_request.h.
+ * Invariant: one answer per request, whatever it holds; the request's own values are
+ * never modified except the document of "apply", which this function owns after parsing.
+ */
+#include "ot/ot_request.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "ot/json0.h"
+#include "util/json_util.h"
+
+static char *answer(const char *key, cJSON *value /* owned */)
+{
+    cJSON *out = cJSON_CreateObject();
+    char *text = NULL;
+    if (out && value) {
+        cJSON_AddItemToObject(out, key, value);
+        value = NULL;
+        text = cJSON_PrintUnformatted(out);
+    }
+    cJSON_Delete(value);
+    cJSON_Delete(out);
+    return text;
+}
+
+static char *error_answer(const char *message)
+{
+    return answer("error", cJSON_CreateString(message));
+}
+
+static int arg_count(const cJSON *args)
+{
+    return cJSON_GetArraySize(args);
+}
+
+char *ot_request_handle(const char *text, size_t len)
+{
+    ot_error err = {{0}};
+    cJSON *req = cJSON_ParseWithLength(text, len);
+    cJSON *result = NULL;
+    char *out = NULL;
+    if (!req) return error_answer("request is not valid JSON");
+    if (json_has_duplicate_keys(req)) {
+        out = error_answer("request has an object with a duplicate key");
+        goto done;
+    }
+    const cJSON *fn = cJSON_GetObjectItemCaseSensitive(req, "fn");
+    cJSON *args = cJSON_GetObjectItemCaseSensitive(req, "args");
+    if (!cJSON_IsObject(req) || !cJSON_IsString(fn) || !cJSON_IsArray(args)) {
+        out = error_answer("request must be {\"fn\": name, \"args\": [...]}");
+        goto done;
+    }
+    const char *name = fn->valuestring;
+    int n = arg_count(args);
+    cJSON *a0 = cJSON_GetArrayItem(args, 0), *a1 = cJSON_GetArrayItem(args, 1);
+    cJSON *a2 = cJSON_GetArrayItem(args, 2);
+    if (strcmp(name, "apply") == 0 && n == 2) {
+        cJSON *doc = cJSON_DetachItemViaPointer(args, a0);
+        if (ot_apply(&doc, a1, &err) == 0) result = doc;
+        else cJSON_Delete(doc);
+    } else if (strcmp(name, "transform") == 0 && n == 3) {
+        if (!cJSON_IsString(a2) ||
+            (strcmp(a2->valuestring, "left") != 0 && strcmp(a2->valuestring, "right") != 0))
+            snprintf(err.message, sizeof err.message, "type must be 'left' or 'right'");
+        else
+            result = ot_transform(a0, a1, strcmp(a2->valuestring, "left") == 0 ? OT_LEFT : OT_RIGHT,
+                                  &err);
+    } else if (strcmp(name, "compose") == 0 && n == 2) {
+        result = ot_compose(a0, a1, &err);
+    } else if (strcmp(name, "invert") == 0 && n == 1) {
+        result = ot_invert(a0, &err);
+    } else if (strcmp(name, "normalize") == 0 && n == 1) {
+        result = ot_normalize(a0, &err);
+    } else {
+        snprintf(err.message, sizeof err.message,
+                 "unknown function or wrong number of arguments: %.60s/%d", name, n);
+    }
+    if (result) out = answer("result", result);
+    else out = error_answer(err.message[0] ? err.message : "operation failed");
+done:
+    cJSON_Delete(req);
+    return out;
+}

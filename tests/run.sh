@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs every test suite of `make check` and adds up their "N passed, N failed" lines.
+# A suite that exits non-zero without reporting a failure counts as one failed test, so a
+# crash or a suite that ran nothing cannot pass silently. Suites run from the top folder.
+set -u
+cd "$(dirname "$0")/.."
+export KONSIL_BIN=${KONSIL_BIN:-build/konsil}
+export KONSIL_ASAN_BIN=${KONSIL_ASAN_BIN:-build/asan/konsil}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+OT_FUZZ_CASES=${OT_FUZZ_CASES:-25000}
+
+suites=()
+for t in build/tests/test_*; do suites+=("$t"); done
+for t in build/asan/tests/test_*; do suites+=("$t"); done
+suites+=("node tests/ot/vectors-vs-ot-json0.js")
+suites+=("node tests/ot/fuzz-diff.js --cases $OT_FUZZ_CASES --konsil $KONSIL_ASAN_BIN --seed ${OT_FUZZ_SEED:-$RANDOM$RANDOM}")
+for f in build/fuzz/fuzz_*; do
+  suites+=("tests/fuzz/run-bounded.sh $f $FUZZ_SECONDS")
+done
+for s in tests/hub/*.test.js; do
+  [ -e "$s" ] && suites+=("node --test --test-reporter=tap $s")
+done
+
+total_pass=0
+total_fail=0
+log_dir=build/test-logs
+mkdir -p "$log_dir"
+for suite in "${suites[@]}"; do
+  name=$(echo "$suite" | tr ' /' '__' | cut -c1-80)
+  echo "== $suite"
+  start=$(date +%s)
+  $suite > "$log_dir/$name.log" 2>&1
+  rc=$?
+  secs=$(( $(date +%s) - start ))
+  # The suite's own closing line, or the counts of node's TAP reporter.
+  line=$(grep -E '(^|: )[0-9]+ passed, [0-9]+ failed' "$log_dir/$name.log" | tail -n 1)
+  if [ -n "$line" ]; then
+    p=$(echo "$line" | sed -E 's/.*(^|[^0-9])([0-9]+) passed, ([0-9]+) failed.*/\2/')
+    f=$(echo "$line" | sed -E 's/.*(^|[^0-9])([0-9]+) passed, ([0-9]+) failed.*/\3/')
+  else
+    p=$(grep -E '^# pass [0-9]+' "$log_dir/$name.log" | tail -n1 | awk '{print $3}')
+    f=$(grep -E '^# fail [0-9]+' "$log_dir/$name.log" | tail -n1 | awk '{print $3}')
+    p=${p:-0}; f=${f:-0}
+  fi
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; echo "   (suite ran no test)"; fi
+  total_pass=$((total_pass + p))
+  total_fail=$((total_fail + f))
+  echo "   $p passed, $f failed (${secs}s)"
+  if [ "$f" -ne 0 ]; then
+    echo "   --- last lines of $log_dir/$name.log"
+    tail -n 40 "$log_dir/$name.log" | sed 's/^/   | /'
+  fi
+done
+echo
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
