@@ -263,6 +263,24 @@ typedef struct undo_log {
     size_t count, capacity;
 } undo_log;
 
+/* Inserts item at position index of container's child list (at the end when index is
+ * the length). Written out here because cJSON_InsertItemInArray of some cJSON builds
+ * refuses valid positions; keeps cJSON's invariant that child->prev is the last item. */
+static void insert_child(cJSON *container, int index, cJSON *item)
+{
+    cJSON *at = container->child;
+    while (at && index-- > 0) at = at->next;
+    if (!at) {
+        cJSON_AddItemToArray(container, item);
+        return;
+    }
+    item->next = at;
+    item->prev = at->prev;
+    at->prev = item;
+    if (at == container->child) container->child = item;
+    else item->prev->next = item;
+}
+
 /* Makes room for one more entry before a change, so recording it afterwards cannot fail. */
 static int undo_reserve(undo_log *log, ot_error *err)
 {
@@ -293,14 +311,14 @@ static void undo_rollback(undo_log *log, cJSON **doc)
             cJSON_Delete(cJSON_DetachItemFromArray(e->container, e->index));
             break;
         case UNDO_REMOVED:
-            cJSON_InsertItemInArray(e->container, e->index, e->node);
+            insert_child(e->container, e->index, e->node);
             break;
         case UNDO_REPLACED:
             cJSON_Delete(cJSON_DetachItemFromArray(e->container, e->index));
-            cJSON_InsertItemInArray(e->container, e->index, e->node);
+            insert_child(e->container, e->index, e->node);
             break;
         case UNDO_MOVED:
-            cJSON_InsertItemInArray(e->container, e->index,
+            insert_child(e->container, e->index,
                                     cJSON_DetachItemFromArray(e->container, e->index2));
             break;
         case UNDO_STRING:
@@ -457,7 +475,7 @@ static int apply_list(const slot *s, const cJSON *c, undo_log *log, ot_error *er
         if (undo_reserve(log, err) != 0) return -1;
         undo_record(log, (undo_entry){.kind = UNDO_MOVED, .container = s->container,
                                       .index = index, .index2 = to});
-        cJSON_InsertItemInArray(s->container, to, cJSON_DetachItemFromArray(s->container, index));
+        insert_child(s->container, to, cJSON_DetachItemFromArray(s->container, index));
         return 0;
     }
     if (ld) {
@@ -476,10 +494,10 @@ static int apply_list(const slot *s, const cJSON *c, undo_log *log, ot_error *er
     if (li && ld) {
         e.kind = UNDO_REPLACED;
         e.node = cJSON_DetachItemFromArray(s->container, index);
-        cJSON_InsertItemInArray(s->container, index, inserted);
+        insert_child(s->container, index, inserted);
     } else if (li) {
         e.kind = UNDO_INSERTED;
-        cJSON_InsertItemInArray(s->container, index, inserted);
+        insert_child(s->container, index, inserted);
     } else {
         e.kind = UNDO_REMOVED;
         e.node = cJSON_DetachItemFromArray(s->container, index);
@@ -529,7 +547,7 @@ static int apply_object(const slot *s, const cJSON *c, undo_log *log, ot_error *
         e.index = child_index(s->container, s->value);
         e.kind = oi ? UNDO_REPLACED : UNDO_REMOVED;
         e.node = cJSON_DetachItemViaPointer(s->container, s->value);
-        if (oi) cJSON_InsertItemInArray(s->container, e.index, inserted);
+        if (oi) insert_child(s->container, e.index, inserted);
     } else {
         e.kind = UNDO_INSERTED;
         e.index = child_count(s->container);
