@@ -115,13 +115,6 @@ out:
     return rc;
 }
 
-int ot_bootstrap_transform_x(const ot_component_type *type, const cJSON *left,
-                             const cJSON *right, cJSON **left_out, cJSON **right_out,
-                             ot_error *err)
-{
-    return transform_x_list(type, left->child, right->child, left_out, right_out, err);
-}
-
 cJSON *ot_bootstrap_transform(const ot_component_type *type, const cJSON *op,
                               const cJSON *other, ot_side side, ot_error *err)
 {

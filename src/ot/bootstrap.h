@@ -20,10 +20,6 @@ typedef struct ot_component_type {
     int (*append)(cJSON *dest, const cJSON *c, ot_error *err);
 } ot_component_type;
 
-int ot_bootstrap_transform_x(const ot_component_type *type, const cJSON *left,
-                             const cJSON *right, cJSON **left_out, cJSON **right_out,
-                             ot_error *err);
-
 cJSON *ot_bootstrap_transform(const ot_component_type *type, const cJSON *op,
                               const cJSON *other, ot_side side, ot_error *err);
 

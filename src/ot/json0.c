@@ -19,7 +19,7 @@
 #include "ot/bootstrap.h"
 #include "ot/ot_error.h"
 #include "ot/text0.h"
-#include "ot/utf16.h"
+#include "util/utf16.h"
 #include "util/json_util.h"
 
 #define MAX_PATH_LENGTH 1000
@@ -156,6 +156,8 @@ static int check_path(const cJSON *p, ot_error *err)
     for (const cJSON *e = p->child; e; e = e->next, n++) {
         if (n >= MAX_PATH_LENGTH) return ot_fail(err, "path longer than %d elements", MAX_PATH_LENGTH);
         if (cJSON_IsString(e)) {
+            if (!utf16_valid_utf8(e->valuestring, strlen(e->valuestring)))
+                return ot_fail(err, "path element %d is not valid UTF-8", n);
             if (forbidden_key(e->valuestring))
                 return ot_fail(err, "path element \"%s\" is not allowed", e->valuestring);
         } else if (!is_index(e)) {
@@ -176,6 +178,13 @@ static const struct { const char *name; int flag; } component_fields[] = {
     {"od", F_OD}, {"si", F_SI}, {"sd", F_SD}, {"t", F_T}, {"o", F_O},
 };
 
+/* Values carried by a component (inserted or deleted data), checked whole. */
+static bool flag_is_payload(const char *name)
+{
+    return strcmp(name, "li") == 0 || strcmp(name, "ld") == 0 || strcmp(name, "oi") == 0 ||
+           strcmp(name, "od") == 0;
+}
+
 static int check_component(const cJSON *c, ot_error *err)
 {
     if (!cJSON_IsObject(c)) return ot_fail(err, "op component must be an object");
@@ -185,7 +194,13 @@ static int check_component(const cJSON *c, ot_error *err)
         for (size_t i = 0; i < sizeof component_fields / sizeof component_fields[0]; i++)
             if (strcmp(f->string, component_fields[i].name) == 0) flag = component_fields[i].flag;
         if (!flag) return ot_fail(err, "unknown field \"%s\" in op component", f->string);
+        if (fields & flag) return ot_fail(err, "field \"%s\" appears twice in an op component", f->string);
         fields |= flag;
+    }
+    const char *why = NULL;
+    for (const cJSON *f = c->child; f; f = f->next) {
+        if (flag_is_payload(f->string) && json_check_clean(f, &why) != 0)
+            return ot_fail(err, "%s: %s", f->string, why);
     }
     if (check_path(path_of(c), err) != 0) return -1;
     const cJSON *last = path_last(c);
@@ -279,6 +294,27 @@ static void insert_child(cJSON *container, int index, cJSON *item)
     at->prev = item;
     if (at == container->child) container->child = item;
     else item->prev->next = item;
+}
+
+/* Gives a copied value the key it will have in its new object (a copy of a component's
+ * field still carries that field's name). */
+static int set_key(cJSON *item, const char *key)
+{
+    char *copy = cJSON_malloc(strlen(key) + 1);
+    if (!copy) return -1;
+    strcpy(copy, key);
+    if (item->string && !(item->type & cJSON_StringIsConst)) cJSON_free(item->string);
+    item->type &= ~cJSON_StringIsConst;
+    item->string = copy;
+    return 0;
+}
+
+/* A copied value goes into a list: it has no key there. */
+static void clear_key(cJSON *item)
+{
+    if (item->string && !(item->type & cJSON_StringIsConst)) cJSON_free(item->string);
+    item->type &= ~cJSON_StringIsConst;
+    item->string = NULL;
 }
 
 /* Makes room for one more entry before a change, so recording it afterwards cannot fail. */
@@ -489,6 +525,7 @@ static int apply_list(const slot *s, const cJSON *c, undo_log *log, ot_error *er
     if (li) {
         if (check_depth(s, li, err) != 0) return -1;
         if (!(inserted = duplicate(li, err))) return -1;
+        clear_key(inserted);
     }
     undo_entry e = {.container = s->container, .index = index};
     if (li && ld) {
@@ -514,6 +551,7 @@ static int apply_root_replace(cJSON **doc, const cJSON *c, undo_log *log, ot_err
     if (undo_reserve(log, err) != 0) return -1;
     cJSON *replacement = duplicate(field(c, "oi"), err);
     if (!replacement) return -1;
+    clear_key(replacement);
     undo_record(log, (undo_entry){.kind = UNDO_ROOT, .node = *doc});
     *doc = replacement;
     return 0;
@@ -535,12 +573,10 @@ static int apply_object(const slot *s, const cJSON *c, undo_log *log, ot_error *
     if (oi) {
         if (check_depth(s, oi, err) != 0) return -1;
         if (!(inserted = duplicate(oi, err))) return -1;
-        inserted->string = cJSON_malloc(strlen(key) + 1);
-        if (!inserted->string) {
+        if (set_key(inserted, key) != 0) {
             cJSON_Delete(inserted);
             return ot_fail(err, "out of memory");
         }
-        strcpy(inserted->string, key);
     }
     undo_entry e = {.container = s->container};
     if (od) {
@@ -1140,11 +1176,4 @@ cJSON *ot_transform(const cJSON *op, const cJSON *other, ot_side side, ot_error 
 {
     if (ot_check_op(op, err) != 0 || ot_check_op(other, err) != 0) return NULL;
     return ot_bootstrap_transform(&json0_type, op, other, side, err);
-}
-
-int ot_transform_x(const cJSON *left, const cJSON *right, cJSON **left_out, cJSON **right_out,
-                   ot_error *err)
-{
-    if (ot_check_op(left, err) != 0 || ot_check_op(right, err) != 0) return -1;
-    return ot_bootstrap_transform_x(&json0_type, left, right, left_out, right_out, err);
 }

@@ -42,12 +42,6 @@ int ot_apply(cJSON **doc, const cJSON *op, ot_error *err);
  * later to the server is "left"). Returns a new op. */
 cJSON *ot_transform(const cJSON *op, const cJSON *other, ot_side side, ot_error *err);
 
-/* Transforms two concurrent ops against each other: *left_out = transform(left, right,
- * left side), *right_out = transform(right, left, right side), in one pass.
- * Returns 0 and two new ops, or -1. */
-int ot_transform_x(const cJSON *left, const cJSON *right, cJSON **left_out, cJSON **right_out,
-                   ot_error *err);
-
 /* An op equivalent to op1 followed by op2. Returns a new op. */
 cJSON *ot_compose(const cJSON *op1, const cJSON *op2, ot_error *err);
 

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "ot/json0.h"
+#include "util/json_print.h"
 #include "util/json_util.h"
 
 static char *answer(const char *key, cJSON *value /* owned */)
@@ -21,7 +22,7 @@ static char *answer(const char *key, cJSON *value /* owned */)
     if (out && value) {
         cJSON_AddItemToObject(out, key, value);
         value = NULL;
-        text = cJSON_PrintUnformatted(out);
+        text = json_print(out);
     }
     cJSON_Delete(value);
     cJSON_Delete(out);
@@ -41,12 +42,21 @@ static int arg_count(const cJSON *args)
 char *ot_request_handle(const char *text, size_t len)
 {
     ot_error err = {{0}};
-    cJSON *req = cJSON_ParseWithLength(text, len);
+    const char *end = NULL, *why = NULL;
+    cJSON *req = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     cJSON *result = NULL;
     char *out = NULL;
     if (!req) return error_answer("request is not valid JSON");
-    if (json_has_duplicate_keys(req)) {
-        out = error_answer("request has an object with a duplicate key");
+    while (end && end < text + len && (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n'))
+        end++;
+    if (end && end < text + len) {
+        out = error_answer("request has text after its JSON value");
+        goto done;
+    }
+    if (json_check_clean(req, &why) != 0) {
+        char message[120];
+        snprintf(message, sizeof message, "request refused: %s", why);
+        out = error_answer(message);
         goto done;
     }
     const cJSON *fn = cJSON_GetObjectItemCaseSensitive(req, "fn");

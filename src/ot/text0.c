@@ -10,7 +10,7 @@
 
 #include "ot/bootstrap.h"
 #include "ot/ot_error.h"
-#include "ot/utf16.h"
+#include "util/utf16.h"
 
 #define TEXT_MAX_OFFSET 2147483647.0
 
@@ -41,10 +41,13 @@ static int check_component(const cJSON *c, ot_error *err)
     if (!cJSON_IsObject(c)) return ot_fail(err, "text0 component must be an object");
     const cJSON *p = NULL, *i = NULL, *d = NULL;
     for (const cJSON *f = c->child; f; f = f->next) {
-        if (strcmp(f->string, "p") == 0) p = f;
-        else if (strcmp(f->string, "i") == 0) i = f;
-        else if (strcmp(f->string, "d") == 0) d = f;
-        else return ot_fail(err, "unknown field \"%s\" in text0 component", f->string);
+        const cJSON **slot = strcmp(f->string, "p") == 0   ? &p
+                             : strcmp(f->string, "i") == 0 ? &i
+                             : strcmp(f->string, "d") == 0 ? &d
+                                                           : NULL;
+        if (!slot) return ot_fail(err, "unknown field \"%s\" in text0 component", f->string);
+        if (*slot) return ot_fail(err, "field \"%s\" appears twice in a text0 component", f->string);
+        *slot = f;
     }
     if (!cJSON_IsNumber(p)) return ot_fail(err, "text0 component missing position field");
     if (p->valuedouble < 0 || p->valuedouble > TEXT_MAX_OFFSET ||

@@ -5,6 +5,8 @@
  */
 #include "util/json_util.h"
 
+#include "util/utf16.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,16 +78,6 @@ static bool object_has_duplicate_keys(const cJSON *obj)
     return dup;
 }
 
-bool json_has_duplicate_keys(const cJSON *v)
-{
-    if (!v) return false;
-    if (cJSON_IsObject(v) && object_has_duplicate_keys(v)) return true;
-    if (cJSON_IsObject(v) || cJSON_IsArray(v))
-        for (const cJSON *c = v->child; c; c = c->next)
-            if (json_has_duplicate_keys(c)) return true;
-    return false;
-}
-
 int json_depth(const cJSON *v)
 {
     if (!v || !(cJSON_IsObject(v) || cJSON_IsArray(v))) return 0;
@@ -95,4 +87,34 @@ int json_depth(const cJSON *v)
         if (d > deepest) deepest = d;
     }
     return deepest + 1;
+}
+
+static bool valid_text(const char *s)
+{
+    return s && utf16_valid_utf8(s, strlen(s));
+}
+
+int json_check_clean(const cJSON *v, const char **why)
+{
+    if (!v) return 0;
+    if (cJSON_IsString(v) && !valid_text(v->valuestring)) {
+        *why = "a string is not valid UTF-8";
+        return -1;
+    }
+    if (cJSON_IsObject(v)) {
+        if (object_has_duplicate_keys(v)) {
+            *why = "an object has the same key twice";
+            return -1;
+        }
+        for (const cJSON *c = v->child; c; c = c->next) {
+            if (!valid_text(c->string)) {
+                *why = "an object key is not valid UTF-8";
+                return -1;
+            }
+        }
+    }
+    if (cJSON_IsObject(v) || cJSON_IsArray(v))
+        for (const cJSON *c = v->child; c; c = c->next)
+            if (json_check_clean(c, why) != 0) return -1;
+    return 0;
 }

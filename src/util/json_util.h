@@ -12,9 +12,9 @@
  * (exactly, not within an epsilon), strings byte for byte. */
 bool json_equal(const cJSON *a, const cJSON *b);
 
-/* True when some object inside v (or v itself) has the same key twice. JavaScript keeps
- * only the last of them, cJSON the first: such input must be refused, not interpreted. */
-bool json_has_duplicate_keys(const cJSON *v);
+/* Checks that every string and key inside v is well-formed UTF-8 and that no object has
+ * a key twice. Returns 0, or -1 with *why set to a static description. */
+int json_check_clean(const cJSON *v, const char **why);
 
 /* Nesting depth: 0 for a scalar, 1 for an empty or flat container, and so on. */
 int json_depth(const cJSON *v);

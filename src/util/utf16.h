@@ -6,8 +6,8 @@
  * would corrupt text: invalid UTF-8, and offsets that fall inside a surrogate pair
  * (the middle of a 4-byte UTF-8 sequence). Pure functions, no allocation unless stated.
  */
-#ifndef KONSIL_OT_UTF16_H
-#define KONSIL_OT_UTF16_H
+#ifndef KONSIL_UTIL_UTF16_H
+#define KONSIL_UTIL_UTF16_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -3,7 +3,7 @@
  * Invariant: offsets are only ever translated at code-point boundaries; a request for an
  * offset inside a 4-byte sequence (a surrogate pair in UTF-16) is refused, never rounded.
  */
-#include "ot/utf16.h"
+#include "util/utf16.h"
 
 #include <cjson/cJSON.h>
 #include <string.h>

@@ -1,0 +1,239 @@
+/*
+ * libFuzzer target for the json0 engine (src/ot/json0.h) and the `konsil ot` request
+ * handler (src/ot/ot_request.h).
+ *
+ * Input: one selector byte, then up to three JSON texts separated by newlines; the
+ * selector decides which text is the document and which two are the ops. The whole input (and each text on its own) also goes to
+ * ot_request_handle. Besides crashes, leaks and sanitizer reports, the target aborts
+ * when the engine breaks its own contract:
+ *   - a request gets no answer, or one that is not {"result": ...} or {"error": "..."};
+ *   - a function modifies its inputs;
+ *   - a failed ot_apply changes the document;
+ *   - an op that applied cannot be inverted, or its inverse does not restore the document;
+ *   - two ops that applied one after the other compose into an op that does not give the
+ *     same document.
+ * Inputs with duplicate object keys (which requests refuse, but cJSON parses) are run
+ * for crashes and leaks only; the last two checks also skip ops with na, whose
+ * floating-point sums are not exact.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "ot/json0.h"
+#include "ot/ot_request.h"
+
+#define MAX_TEXTS 3
+
+static void contract_broken(const char *what, const cJSON *a, const cJSON *b)
+{
+    char *ta = a ? cJSON_PrintUnformatted(a) : NULL;
+    char *tb = b ? cJSON_PrintUnformatted(b) : NULL;
+    fprintf(stderr, "contract broken: %s\n  %s\n  %s\n", what, ta ? ta : "-", tb ? tb : "-");
+    free(ta);
+    free(tb);
+    abort();
+}
+
+/* Deep equality: object key order ignored, numbers compared by value. */
+static int json_equal(const cJSON *a, const cJSON *b)
+{
+    if (!a || !b)
+        return a == b;
+    if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
+        return a->valuedouble == b->valuedouble;
+    if (cJSON_IsString(a) && cJSON_IsString(b))
+        return strcmp(a->valuestring, b->valuestring) == 0;
+    if (cJSON_IsTrue(a) || cJSON_IsFalse(a) || cJSON_IsNull(a))
+        return (a->type & 0xFF) == (b->type & 0xFF);
+    if ((cJSON_IsArray(a) && cJSON_IsArray(b)) || (cJSON_IsObject(a) && cJSON_IsObject(b))) {
+        if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
+            return 0;
+        const cJSON *y = b->child;
+        for (const cJSON *x = a->child; x; x = x->next, y = y->next) {
+            const cJSON *other = cJSON_IsObject(a) ? cJSON_GetObjectItemCaseSensitive(b, x->string) : y;
+            if (!other || !json_equal(x, other))
+                return 0;
+        }
+        return 1;
+    }
+    return 0;
+}
+
+static int has_duplicate_keys(const cJSON *v)
+{
+    for (const cJSON *c = v ? v->child : NULL; c; c = c->next) {
+        if (cJSON_IsObject(v)) {
+            for (const cJSON *d = c->next; d; d = d->next) {
+                if (c->string && d->string && strcmp(c->string, d->string) == 0)
+                    return 1;
+            }
+        }
+        if (has_duplicate_keys(c))
+            return 1;
+    }
+    return 0;
+}
+
+static int has_number_add(const cJSON *op)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, op) {
+        if (cJSON_IsObject(c) && cJSON_GetObjectItemCaseSensitive(c, "na"))
+            return 1;
+    }
+    return 0;
+}
+
+static void check_answer(const char *text, size_t len)
+{
+    char *answer = ot_request_handle(text, len);
+    if (!answer)
+        contract_broken("ot_request_handle gave no answer", NULL, NULL);
+    cJSON *parsed = cJSON_Parse(answer);
+    const cJSON *result = cJSON_GetObjectItemCaseSensitive(parsed, "result");
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(parsed, "error");
+    int ok = cJSON_IsObject(parsed) && cJSON_GetArraySize(parsed) == 1 &&
+             (result || (cJSON_IsString(error) && error->valuestring[0] != '\0'));
+    if (!ok) {
+        fprintf(stderr, "answer: %s\n", answer);
+        contract_broken("answer is not {\"result\":...} or {\"error\":\"...\"}", NULL, NULL);
+    }
+    cJSON_Delete(parsed);
+    free(answer);
+}
+
+/* Applies op to a copy of doc. Returns the new document, or NULL when refused (after
+ * checking that the copy was left exactly as it was). */
+static cJSON *apply_copy(const cJSON *doc, const cJSON *op)
+{
+    cJSON *copy = cJSON_Duplicate(doc, 1);
+    if (!copy)
+        return NULL;
+    cJSON *const copy_before = copy;
+    char *before = cJSON_PrintUnformatted(copy);
+    ot_error err = {{0}};
+    if (ot_apply(&copy, op, &err) == 0) {
+        free(before);
+        return copy;
+    }
+    char *after = cJSON_PrintUnformatted(copy);
+    if (err.message[0] == '\0')
+        contract_broken("ot_apply failed without a message", doc, op);
+    if (copy != copy_before || !before || !after || strcmp(before, after) != 0)
+        contract_broken("failed ot_apply changed the document", doc, op);
+    free(before);
+    free(after);
+    cJSON_Delete(copy);
+    return NULL;
+}
+
+static void check_transforms(const cJSON *a, const cJSON *b)
+{
+    ot_error err = {{0}};
+    cJSON *left = ot_transform(a, b, OT_LEFT, &err);
+    cJSON *right = ot_transform(b, a, OT_RIGHT, &err);
+    cJSON_Delete(left);
+    cJSON_Delete(right);
+    /* The other two combinations, for coverage. */
+    cJSON *t = ot_transform(a, b, OT_RIGHT, &err);
+    cJSON_Delete(t);
+    t = ot_transform(b, a, OT_LEFT, &err);
+    cJSON_Delete(t);
+}
+
+/* apply(doc, a) and then its inverse gives doc back; apply(apply(doc, a), b) equals
+ * apply(doc, compose(a, b)). */
+static void check_apply_properties(const cJSON *doc, const cJSON *a, const cJSON *b, int exact)
+{
+    ot_error err = {{0}};
+    cJSON *after_a = apply_copy(doc, a);
+    if (!after_a)
+        return;
+    exact = exact && !has_number_add(a);
+    if (exact) {
+        cJSON *inverse = ot_invert(a, &err);
+        if (!inverse)
+            contract_broken("an op that applied cannot be inverted", doc, a);
+        cJSON *restored = apply_copy(after_a, inverse);
+        if (!restored || !json_equal(restored, doc))
+            contract_broken("apply then invert does not restore the document", doc, a);
+        cJSON_Delete(restored);
+        cJSON_Delete(inverse);
+    }
+    cJSON *after_ab = b ? apply_copy(after_a, b) : NULL;
+    if (after_ab && exact && !has_number_add(b)) {
+        cJSON *composed = ot_compose(a, b, &err);
+        if (!composed)
+            contract_broken("two ops that applied in turn cannot be composed", a, b);
+        cJSON *at_once = apply_copy(doc, composed);
+        if (!at_once || !json_equal(at_once, after_ab))
+            contract_broken("apply of compose differs from applying in turn", a, b);
+        cJSON_Delete(at_once);
+        cJSON_Delete(composed);
+    }
+    cJSON_Delete(after_ab);
+    cJSON_Delete(after_a);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    check_answer((const char *)data, size);
+    if (size < 1)
+        return 0;
+    uint8_t selector = data[0];
+    const char *rest = (const char *)data + 1;
+    size_t rest_len = size - 1;
+
+    cJSON *texts[MAX_TEXTS] = {NULL};
+    char *printed[MAX_TEXTS] = {NULL};
+    size_t start = 0;
+    for (int i = 0; i < MAX_TEXTS && start <= rest_len; i++) {
+        const char *nl = memchr(rest + start, '\n', rest_len - start);
+        size_t end = (i == MAX_TEXTS - 1 || !nl) ? rest_len : (size_t)(nl - rest);
+        check_answer(rest + start, end - start);
+        texts[i] = cJSON_ParseWithLength(rest + start, end - start);
+        printed[i] = texts[i] ? cJSON_PrintUnformatted(texts[i]) : NULL;
+        start = end + 1;
+    }
+
+    /* The selector picks which text is the document and which are the ops. */
+    static const int roles[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+    const int *r = roles[selector % 6];
+    const cJSON *doc = texts[r[0]], *a = texts[r[1]], *b = texts[r[2]];
+    int exact = !has_duplicate_keys(doc) && !has_duplicate_keys(a) && !has_duplicate_keys(b);
+    ot_error err = {{0}};
+
+    for (int i = 0; i < MAX_TEXTS; i++) {
+        if (texts[i])
+            ot_check_op(texts[i], &err);
+    }
+    if (a) {
+        cJSON *t = ot_invert(a, &err);
+        cJSON_Delete(t);
+        t = ot_normalize(a, &err);
+        cJSON_Delete(t);
+    }
+    if (a && b) {
+        check_transforms(a, b);
+        cJSON *t = ot_compose(a, b, &err);
+        cJSON_Delete(t);
+    }
+    if (doc && a)
+        check_apply_properties(doc, a, b, exact);
+
+    for (int i = 0; i < MAX_TEXTS; i++) {
+        if (!texts[i])
+            continue;
+        char *now = cJSON_PrintUnformatted(texts[i]);
+        if (!now || !printed[i] || strcmp(now, printed[i]) != 0)
+            contract_broken("an input was modified", texts[i], NULL);
+        free(now);
+        free(printed[i]);
+        cJSON_Delete(texts[i]);
+    }
+    return 0;
+}
