@@ -1,0 +1,110 @@
+/*
+ * Access rules: which principals may read and write which part of a case sheet.
+ *
+ * A rule names a path of object keys from the document root (list indices are never
+ * access boundaries, so a rule path never passes through a list) and two sets of
+ * selectors, read and write. A path in the document is governed by the rule with the
+ * longest path that is a prefix of it; a rule for the root ([]) always exists in a
+ * finished rule set, so every path has exactly one governing rule. The selectors:
+ *
+ *   client            the session's client
+ *   counsellor        every counsellor of the session (the lead included)
+ *   counsellor:<s>    counsellors whose specialty is s (debt, social_law, migration,
+ *                     housing, family, addiction)
+ *   lead              the session's lead counsellor
+ *   supervisor        supervisors of the session (never in a write set)
+ *
+ * A principal's rights under a rule are the union over the selectors it matches; a
+ * principal matching none gets nothing (default deny; admins match none). Every
+ * principal a write set names must also be named by the read set: whoever changes a
+ * part of the sheet sees it.
+ *
+ * The decisions on top of the rules live in access_project.h (what a principal
+ * receives), access_write.h (which ops it may submit) and access_presence.h.
+ * Ownership: an access_rules is made by access_rules_new, filled by access_rules_add
+ * (which copies what it is given) and freed by access_rules_free; access_rule pointers
+ * handed out stay owned by the set and valid until it is freed.
+ */
+#ifndef KONSIL_AUTH_ACCESS_RULES_H
+#define KONSIL_AUTH_ACCESS_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "auth/auth_error.h"
+#include "auth/principal.h"
+
+/* A set of selectors as a bitmask. */
+typedef uint32_t access_set;
+#define ACCESS_CLIENT (1u << 0)
+#define ACCESS_COUNSELLOR (1u << 1)
+#define ACCESS_LEAD (1u << 2)
+#define ACCESS_SUPERVISOR (1u << 3)
+/* counsellor:<s> for s from AUTH_SPECIALTY_DEBT to AUTH_SPECIALTY_ADDICTION. */
+#define ACCESS_COUNSELLOR_OF(s) (1u << (3 + (unsigned)(s)))
+
+typedef struct access_rule {
+    size_t index;        /* position in its rule set */
+    char **keys;         /* the path: depth object keys from the root */
+    size_t depth;
+    char *path_text;     /* the path as JSON text, for messages */
+    access_set read;
+    access_set write;
+    bool append_only;    /* the path holds a list that only grows at its end */
+} access_rule;
+
+typedef struct access_rules access_rules;
+
+/* An empty rule set, or NULL when memory runs out; freed with access_rules_free. */
+access_rules *access_rules_new(void);
+void access_rules_free(access_rules *rules);
+
+/* Parses one selector name (see above) into its bit. Returns 0 or -1 with *err naming
+ * the valid selectors. */
+int access_selector_parse(const char *name, access_set *out, auth_error *err);
+
+/* Adds a rule. path is a JSON array of strings (copied). Refused with a message: a path
+ * element that is not a string, a path some rule has already, supervisors in the write
+ * set, a writer the read set does not cover, unknown selector bits. */
+int access_rules_add(access_rules *rules, const cJSON *path, access_set read,
+                     access_set write, bool append_only, auth_error *err);
+
+size_t access_rules_count(const access_rules *rules);
+
+/* The selectors a principal matches (0 for admins). */
+access_set access_principal_set(const auth_principal *who);
+
+/* A valid document path: a JSON array of strings and integers >= 0. */
+bool access_path_valid(const cJSON *path);
+
+/* The rule governing path (longest prefix), or NULL when path is not valid or the set
+ * has no root rule. */
+const access_rule *access_rules_match(const access_rules *rules, const cJSON *path);
+
+/* True when some rule's path lies strictly below path (path is a proper prefix of it):
+ * the value at path holds parts with their own rules. */
+bool access_rules_has_below(const access_rules *rules, const cJSON *path);
+
+bool access_rule_reads(const access_rule *rule, const auth_principal *who);
+/* Also false for principals that never write (supervisors, admins). */
+bool access_rule_writes(const access_rule *rule, const auth_principal *who);
+
+/* Whether who may read / write the value at path as its governing rule says (false for
+ * an invalid path). Writing is further constrained op by op: see access_write.h. */
+bool access_can_read(const access_rules *rules, const auth_principal *who, const cJSON *path);
+bool access_can_write(const access_rules *rules, const auth_principal *who, const cJSON *path);
+
+/* Whether who may read everything at and below path: the governing rule and every rule
+ * below it. What a component of an op reveals is exactly that subtree. */
+bool access_can_read_all(const access_rules *rules, const auth_principal *who,
+                         const cJSON *path);
+
+/* Whether some rule strictly below path grants who read access: a container on the way
+ * to it must stay in the principal's view even when it is not readable itself. */
+bool access_reads_below(const access_rules *rules, const auth_principal *who,
+                        const cJSON *path);
+
+#endif

@@ -1,0 +1,86 @@
+/*
+ * The audit chain, as pure code: how an audit entry is serialized canonically, how it is
+ * hashed onto its predecessor, and how a sequence of stored entries is verified. The
+ * table that holds the entries and `konsil audit verify` are built on top of this.
+ *
+ * An entry is (seq, ts, actor, action, session, details). Its canonical form is one JSON
+ * object with the keys in byte order and no spaces:
+ *
+ *   {"action":A,"actor":U,"details":D,"seq":N,"session":S,"ts":T,"v":1}
+ *
+ * where D is the details object re-serialized canonically (keys sorted recursively,
+ * integers in plain decimal, other numbers with 17 significant digits) or null, and S is
+ * null for events that concern no session. hash = lowercase hex SHA-256 of
+ * prev_hash (64 hex characters) followed by the canonical form; the first entry's
+ * prev_hash is AUDIT_GENESIS_HASH. seq runs 1, 2, 3, … without gaps.
+ *
+ * Each stored entry keeps its own prev_hash and hash, so verification tells an entry
+ * changed in place (its hash no longer matches) from a removed one (a seq gap, or a
+ * prev_hash that names no remaining entry) and from an inserted one (an entry whose
+ * successor links past it). An unkeyed chain can be recomputed end to end by whoever
+ * can write the table; an anchor (a seq and hash recorded elsewhere, e.g. a checkpoint
+ * in the operator's log) closes that gap and detects entries cut from the end.
+ */
+#ifndef KONSIL_AUTH_AUDIT_H
+#define KONSIL_AUTH_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/auth_error.h"
+
+#define AUDIT_HASH_LEN 64
+#define AUDIT_GENESIS_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+
+/* One entry. The strings are borrowed: whoever fills the struct (the store reading a
+ * row, the writer building an entry) owns them and keeps them alive while it is used. */
+typedef struct audit_entry {
+    int64_t seq;            /* >= 1 */
+    int64_t ts_ms;          /* server time, milliseconds since the epoch, >= 0 */
+    const char *actor_id;   /* principal id; "" for events without one (failed logins) */
+    const char *action;     /* non-empty, e.g. "login.failed", "session.read.open" */
+    const char *session_id; /* NULL when the event concerns no session */
+    const char *details;    /* JSON text of an object, or NULL */
+    char prev_hash[AUDIT_HASH_LEN + 1];
+    char hash[AUDIT_HASH_LEN + 1];
+} audit_entry;
+
+/* The canonical form of e (prev_hash and hash are not part of it). Returns a new
+ * NUL-terminated string the caller frees with free(), or NULL with *err filled (details
+ * that are not a JSON object or hold duplicate keys, invalid UTF-8 or a non-finite
+ * number; a missing action; a seq below 1 or a negative time; no memory). */
+char *audit_canonical(const audit_entry *e, auth_error *err);
+
+/* Seals e onto its predecessor: copies prev_hash (AUDIT_GENESIS_HASH for the first
+ * entry) into e->prev_hash and computes e->hash. Returns 0 or -1 with *err filled. */
+int audit_seal(audit_entry *e, const char *prev_hash, auth_error *err);
+
+typedef enum audit_problem {
+    AUDIT_INTACT,
+    AUDIT_ALTERED,  /* the entry at index was changed (or replaced) */
+    AUDIT_INSERTED, /* the entry at index does not belong to the chain */
+    AUDIT_REMOVED   /* one or more entries before index (or at the end) are missing */
+} audit_problem;
+
+typedef struct audit_report {
+    audit_problem problem;
+    size_t index; /* position in the verified array; count when at the end */
+    int64_t seq;  /* the seq stored at index, or the first missing seq for AUDIT_REMOVED */
+    char message[AUTH_ERROR_MAX];
+} audit_report;
+
+/* A checkpoint kept outside the table: the entry with this seq must exist and carry this
+ * hash. */
+typedef struct audit_anchor {
+    int64_t seq;
+    char hash[AUDIT_HASH_LEN + 1];
+} audit_anchor;
+
+/* Verifies entries[0..count) in seq order from the genesis, and the anchor when not
+ * NULL. Returns 0 when intact, 1 when a problem was found (the first one is described in
+ * *report), -1 when verification itself failed (no memory, or an anchor below seq 1;
+ * report->message says which). */
+int audit_verify(const audit_entry *entries, size_t count, const audit_anchor *anchor,
+                 audit_report *report);
+
+#endif

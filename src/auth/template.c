@@ -1,0 +1,280 @@
+/*
+ * Template parsing and validation; see template.h. Everything is checked before the
+ * template is handed out, so the hub never meets a rule that names a missing path or a
+ * role that does not exist.
+ */
+#include "auth/template.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/utf16.h"
+#include "util/json_util.h"
+
+/* Deeper than any case sheet, and within what json0 lets a document reach. */
+#define TEMPLATE_DEPTH_MAX 64
+#define TEMPLATE_TITLE_MAX 200
+#define TEMPLATE_NAME_MAX 64
+
+struct template_spec {
+    char *name;
+    char *title;
+    cJSON *document;
+    access_rules *rules;
+};
+
+void template_free(template_spec *t)
+{
+    if (!t)
+        return;
+    free(t->name);
+    free(t->title);
+    cJSON_Delete(t->document);
+    access_rules_free(t->rules);
+    free(t);
+}
+
+const char *template_name(const template_spec *t) { return t->name; }
+const char *template_title(const template_spec *t) { return t->title; }
+const cJSON *template_document(const template_spec *t) { return t->document; }
+const access_rules *template_rules(const template_spec *t) { return t->rules; }
+
+/* Refuses members of obj not in allowed (a NULL-terminated list): a misspelt
+ * "append_onyl" must not silently mean "not append-only". */
+static int only_fields(const cJSON *obj, const char *const *allowed, const char *where,
+                       auth_error *err)
+{
+    for (const cJSON *m = obj->child; m; m = m->next) {
+        bool known = false;
+        for (size_t i = 0; allowed[i] && !known; i++) known = strcmp(m->string, allowed[i]) == 0;
+        if (!known)
+            return auth_fail(err, "%s: unknown field \"%.60s\"", where, m->string);
+    }
+    return 0;
+}
+
+static bool valid_name(const char *s)
+{
+    size_t len = strlen(s);
+    if (len == 0 || len > TEMPLATE_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  (i > 0 && (c == '_' || c == '-'));
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static int parse_selectors(const cJSON *list, const char *what, size_t index,
+                           access_set *out, auth_error *err)
+{
+    if (!cJSON_IsArray(list))
+        return auth_fail(err, "rule %zu: \"%s\" must be an array of roles", index, what);
+    access_set set = 0;
+    for (const cJSON *e = list->child; e; e = e->next) {
+        if (!cJSON_IsString(e))
+            return auth_fail(err, "rule %zu: \"%s\" must be an array of roles", index, what);
+        access_set bit;
+        auth_error inner = {{0}};
+        if (access_selector_parse(e->valuestring, &bit, &inner) != 0)
+            return auth_fail(err, "rule %zu: %s", index, inner.message);
+        if (set & bit)
+            return auth_fail(err, "rule %zu: \"%.60s\" appears twice in \"%s\"", index,
+                             e->valuestring, what);
+        set |= bit;
+    }
+    *out = set;
+    return 0;
+}
+
+/* The value at a rule path in the document, requiring every step to be an object key. */
+static const cJSON *rule_target(const cJSON *document, const cJSON *path, size_t index,
+                                auth_error *err)
+{
+    const cJSON *v = document;
+    for (const cJSON *e = path->child; e; e = e->next) {
+        if (!cJSON_IsString(e)) {
+            auth_fail(err, "rule %zu: a rule path holds only object keys (strings): list "
+                           "indices are never access boundaries", index);
+            return NULL;
+        }
+        const cJSON *next = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, e->valuestring)
+                                              : NULL;
+        if (!next) {
+            char *text = cJSON_PrintUnformatted(path);
+            auth_fail(err, "rule %zu: path %.120s is not an object key in the document", index,
+                      text ? text : "");
+            cJSON_free(text);
+            return NULL;
+        }
+        v = next;
+    }
+    return v;
+}
+
+static int add_rule(template_spec *t, const cJSON *rule, size_t index, bool *has_root,
+                    auth_error *err)
+{
+    static const char *const fields[] = {"path", "read", "write", "append_only",
+                                         "description", NULL};
+    char where[32];
+    snprintf(where, sizeof where, "rule %zu", index);
+    if (!cJSON_IsObject(rule))
+        return auth_fail(err, "%s: must be an object", where);
+    if (only_fields(rule, fields, where, err) != 0)
+        return -1;
+    const cJSON *path = cJSON_GetObjectItemCaseSensitive(rule, "path");
+    const cJSON *read = cJSON_GetObjectItemCaseSensitive(rule, "read");
+    const cJSON *write = cJSON_GetObjectItemCaseSensitive(rule, "write");
+    const cJSON *append = cJSON_GetObjectItemCaseSensitive(rule, "append_only");
+    const cJSON *description = cJSON_GetObjectItemCaseSensitive(rule, "description");
+    if (!cJSON_IsArray(path))
+        return auth_fail(err, "%s: \"path\" must be an array of object keys", where);
+    if (!read || !write)
+        return auth_fail(err, "%s: \"read\" and \"write\" are required (use [] for nobody)",
+                         where);
+    if (append && !cJSON_IsBool(append))
+        return auth_fail(err, "%s: \"append_only\" must be true or false", where);
+    if (description && !cJSON_IsString(description))
+        return auth_fail(err, "%s: \"description\" must be a string", where);
+    access_set read_set, write_set;
+    if (parse_selectors(read, "read", index, &read_set, err) != 0 ||
+        parse_selectors(write, "write", index, &write_set, err) != 0)
+        return -1;
+    const cJSON *target = rule_target(t->document, path, index, err);
+    if (!target)
+        return -1;
+    bool append_only = cJSON_IsTrue(append);
+    if (append_only && !cJSON_IsArray(target))
+        return auth_fail(err, "%s: append_only needs a list at its path", where);
+    auth_error inner = {{0}};
+    if (access_rules_add(t->rules, path, read_set, write_set, append_only, &inner) != 0)
+        return auth_fail(err, "%s: %s", where, inner.message);
+    if (cJSON_GetArraySize(path) == 0)
+        *has_root = true;
+    return 0;
+}
+
+static char *copy_text(const cJSON *v, size_t max, const char *field, auth_error *err)
+{
+    if (!cJSON_IsString(v)) {
+        auth_fail(err, "template: \"%s\" must be a string", field);
+        return NULL;
+    }
+    size_t len = strlen(v->valuestring);
+    if (len == 0 || len > max || !utf16_valid_utf8(v->valuestring, len)) {
+        auth_fail(err, "template: \"%s\" must be 1 to %zu bytes of UTF-8", field, max);
+        return NULL;
+    }
+    char *copy = strdup(v->valuestring);
+    if (!copy)
+        auth_fail(err, "out of memory");
+    return copy;
+}
+
+template_spec *template_from_json(const cJSON *json, auth_error *err)
+{
+    static const char *const fields[] = {"name", "title", "description", "document", "rules",
+                                         NULL};
+    if (!cJSON_IsObject(json)) {
+        auth_fail(err, "template: must be a JSON object");
+        return NULL;
+    }
+    const char *why = NULL;
+    if (json_check_clean(json, &why) != 0) {
+        auth_fail(err, "template: %s", why);
+        return NULL;
+    }
+    if (only_fields(json, fields, "template", err) != 0)
+        return NULL;
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(json, "name");
+    const cJSON *description = cJSON_GetObjectItemCaseSensitive(json, "description");
+    const cJSON *document = cJSON_GetObjectItemCaseSensitive(json, "document");
+    const cJSON *rules = cJSON_GetObjectItemCaseSensitive(json, "rules");
+    if (!cJSON_IsString(name) || !valid_name(name->valuestring)) {
+        auth_fail(err, "template: \"name\" must be 1 to %d of [a-z0-9_-], starting with a "
+                       "letter or digit", TEMPLATE_NAME_MAX);
+        return NULL;
+    }
+    if (description && !cJSON_IsString(description)) {
+        auth_fail(err, "template: \"description\" must be a string");
+        return NULL;
+    }
+    if (!cJSON_IsObject(document)) {
+        auth_fail(err, "template: \"document\" must be a JSON object");
+        return NULL;
+    }
+    if (json_depth(document) > TEMPLATE_DEPTH_MAX) {
+        auth_fail(err, "template: \"document\" is nested deeper than %d levels",
+                  TEMPLATE_DEPTH_MAX);
+        return NULL;
+    }
+    if (!cJSON_IsArray(rules) || cJSON_GetArraySize(rules) == 0) {
+        auth_fail(err, "template: \"rules\" must be a non-empty array");
+        return NULL;
+    }
+    template_spec *t = calloc(1, sizeof *t);
+    if (!t) {
+        auth_fail(err, "out of memory");
+        return NULL;
+    }
+    t->name = strdup(name->valuestring);
+    t->title = copy_text(cJSON_GetObjectItemCaseSensitive(json, "title"), TEMPLATE_TITLE_MAX,
+                         "title", err);
+    t->document = cJSON_Duplicate(document, 1);
+    t->rules = access_rules_new();
+    if (!t->title)
+        goto fail;
+    if (!t->name || !t->document || !t->rules) {
+        auth_fail(err, "out of memory");
+        goto fail;
+    }
+    bool has_root = false;
+    size_t index = 0;
+    for (const cJSON *rule = rules->child; rule; rule = rule->next, index++) {
+        if (add_rule(t, rule, index, &has_root, err) != 0)
+            goto fail;
+    }
+    if (!has_root) {
+        auth_fail(err, "template: a rule for the root (\"path\": []) is required");
+        goto fail;
+    }
+    return t;
+fail:
+    template_free(t);
+    return NULL;
+}
+
+template_spec *template_parse(const char *text, size_t len, auth_error *err)
+{
+    if (!text) {
+        auth_fail(err, "template: no text");
+        return NULL;
+    }
+    if (len > TEMPLATE_TEXT_MAX) {
+        auth_fail(err, "template: larger than %d bytes", TEMPLATE_TEXT_MAX);
+        return NULL;
+    }
+    const char *end = NULL;
+    cJSON *json = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!json) {
+        auth_fail(err, "template: not valid JSON (near byte %zu)",
+                  end ? (size_t)(end - text) : (size_t)0);
+        return NULL;
+    }
+    for (; end && (size_t)(end - text) < len; end++) {
+        if (*end != ' ' && *end != '\n' && *end != '\r' && *end != '\t') {
+            cJSON_Delete(json);
+            auth_fail(err, "template: text follows the JSON value");
+            return NULL;
+        }
+    }
+    template_spec *t = template_from_json(json, err);
+    cJSON_Delete(json);
+    return t;
+}

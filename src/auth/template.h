@@ -1,0 +1,65 @@
+/*
+ * Case-sheet templates: what a new session's document starts as, and the access rules
+ * that hold for it from then on. The format (protocol/access.md has the full text):
+ *
+ *   {
+ *     "name": "default",                   [a-z0-9][a-z0-9_-]{0,63}, chosen at creation
+ *     "title": "…",                        for people, 1..200 bytes of UTF-8
+ *     "description": "…",                  optional
+ *     "document": { … },                   the initial document, a JSON object
+ *     "rules": [                           at least the root rule
+ *       {"path": [], "read": ["counsellor", "supervisor"], "write": ["lead"]},
+ *       {"path": ["chat"], "read": [...], "write": [...], "append_only": true,
+ *        "description": "…"},              append_only and description optional
+ *       …
+ *     ]
+ *   }
+ *
+ * A parsed template is valid: no unknown fields or duplicate keys anywhere; a rule for
+ * the root; no two rules for one path; every rule path names object keys that exist in
+ * the initial document (so no rule path passes through a list); an append-only rule
+ * names a list; the rule checks of access_rules_add (known roles, no supervisor writes,
+ * writers can read). Rule semantics are in access_rules.h.
+ *
+ * Ownership: template_parse / template_from_json / template_default return a new
+ * template_spec the caller frees with template_free; the document and rules it hands
+ * out are borrowed and live as long as the template.
+ */
+#ifndef KONSIL_AUTH_TEMPLATE_H
+#define KONSIL_AUTH_TEMPLATE_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "auth/access_rules.h"
+#include "auth/auth_error.h"
+
+/* Largest template text accepted: the initial document must fit one 1 MiB message. */
+#define TEMPLATE_TEXT_MAX (1024 * 1024)
+
+typedef struct template_spec template_spec;
+
+/* Parses and validates text[0..len). NULL with *err (naming the offending rule by its
+ * index in "rules", counted from 0) when it is not a valid template. */
+template_spec *template_parse(const char *text, size_t len, auth_error *err);
+
+/* The same from a parsed JSON value (only read; copied as needed). */
+template_spec *template_from_json(const cJSON *json, auth_error *err);
+
+/* The built-in default template (template_default.c; equal to
+ * protocol/templates/default.json). */
+template_spec *template_default(auth_error *err);
+
+/* Its text, which a unit test compares with protocol/templates/default.json. */
+extern const char template_default_json[];
+
+void template_free(template_spec *t);
+
+const char *template_name(const template_spec *t);
+const char *template_title(const template_spec *t);
+/* The initial document; a new session's create op carries a copy of it. */
+const cJSON *template_document(const template_spec *t);
+const access_rules *template_rules(const template_spec *t);
+
+#endif
