@@ -13,6 +13,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"ot", cli_ot, "json0 engine on JSON lines: stdin requests, stdout answers"},
+    {"serve", cli_serve, "the hub: ShareDB over WebSocket, static files, durable op log"},
 };
 
 static void usage(FILE *out)

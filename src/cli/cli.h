@@ -6,5 +6,6 @@
 #define KONSIL_CLI_H
 
 int cli_ot(int argc, char **argv);
+int cli_serve(int argc, char **argv);
 
 #endif

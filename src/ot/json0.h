@@ -15,7 +15,9 @@
  *
  * Ownership: every function returning cJSON * returns a new tree the caller frees with
  * cJSON_Delete(); input ops are never modified or retained. Errors return NULL (or -1)
- * and fill *err with a human-readable message; nothing else changes on error.
+ * and fill *err with a human-readable message; nothing else changes on error. The first
+ * message written wins (it is the most specific), so callers start from a zeroed
+ * ot_error: `ot_error err = {{0}};`.
  */
 #ifndef KONSIL_OT_JSON0_H
 #define KONSIL_OT_JSON0_H

@@ -1,0 +1,47 @@
+/*
+ * The hub: `konsil serve`. One libwebsockets service thread serves static files and
+ * the ShareDB WebSocket on one port; rooms (src/room) hold the live documents; the
+ * store (src/store) makes every op durable before anyone hears of it.
+ *
+ * hub_run() returns the process exit status: 0 after a clean SIGINT/SIGTERM shutdown
+ * (clients closed with 1001, every queued commit written), 1 when it cannot start or
+ * when the store fails (it stops rather than ack what it could not write).
+ */
+#ifndef KONSIL_HUB_H
+#define KONSIL_HUB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct hub_config {
+    char host[256];
+    int port;
+    const char *db_path;
+    const char *web_dir;            /* NULL: no static files */
+    const char *tls_cert, *tls_key; /* both or neither */
+    size_t max_message;             /* bytes of one incoming message (close 1009 above) */
+    size_t max_outq;                /* bytes queued for one connection (close 1013 above) */
+    double op_rate;                 /* ops per second per connection, sustained */
+    double op_burst;                /* ops a connection may send at once */
+    int ping_secs;                  /* idle seconds before the server pings */
+    int idle_secs;                  /* idle seconds before the server hangs up */
+    size_t max_conns;
+    size_t max_rooms;
+    int room_idle_secs;             /* an unused room stays loaded this long */
+    size_t tail_ops, tail_bytes;    /* recent ops kept in memory per room */
+    int64_t milestone_every;        /* versions between stored snapshots */
+    size_t read_chunk;              /* ops per history read */
+    size_t max_name;                /* bytes of ids, src, channel names */
+    size_t max_bulk;                /* documents in one bf/bs/bu */
+    size_t max_presence_channels;   /* per connection */
+    size_t max_presences;           /* per connection */
+    size_t max_batch;               /* ops per group commit */
+    size_t tx_packet;               /* bytes per send() and per outgoing frame */
+    size_t rx_buffer;               /* bytes per receive callback */
+    int shutdown_grace_secs;        /* wait this long for clients to close */
+} hub_config;
+
+void hub_config_defaults(hub_config *c);
+int hub_run(const hub_config *c);
+
+#endif

@@ -1,0 +1,308 @@
+/*
+ * Connection lifecycle on libwebsockets: upgrade, message reassembly, sending, limits,
+ * close. Invariants:
+ *   - one lws_write() per WRITEABLE callback; a message longer than tx_packet goes
+ *     out as several fragments over several callbacks, so nothing is copied into lws;
+ *   - a message larger than max_message closes the connection with 1009, a binary
+ *     frame with 1003; neither is kept or parsed (its bytes are read and dropped up
+ *     to its end, or up to 16 times max_message);
+ *   - a connection whose output queue passes max_outq on live traffic is closed with
+ *     1013 (it reconnects and catches up); reading pauses while its queue is half
+ *     full or its op budget is spent, so a client cannot grow the queue by asking.
+ */
+#include "hub/hub_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "http/http_static.h"
+
+struct pss {
+    hub_conn *c;
+};
+
+int64_t hub_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void hub_conn_unref(hub_conn *c)
+{
+    if (--c->refs > 0)
+        return;
+    room_outq_clear(&c->peer.outq);
+    free(c->rx);
+    free(c->src);
+    free(c);
+}
+
+void hub_conn_close(hub_conn *c, int code, const char *reason)
+{
+    if (!c->wsi || c->close_code)
+        return;
+    c->close_code = code;
+    c->close_reason = reason;
+    c->peer.dead = 1;
+    lws_callback_on_writable(c->wsi);
+}
+
+static int confirm_upgrade(hub *h, struct lws *wsi)
+{
+    hub_principal who;
+    char uri[16];
+
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0)
+        return -1;
+    if (h->stopping || h->n_conns >= h->cfg.max_conns)
+        return -1;
+    if (hub_identity_from_upgrade(wsi, &who) != 0) {
+        if (lws_return_http_status(wsi, HTTP_STATUS_UNAUTHORIZED, NULL))
+            return -1;
+        return 1;
+    }
+    return 0;
+}
+
+static int random_id(char out[33])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char raw[16];
+
+    if (RAND_bytes(raw, sizeof raw) != 1)
+        return -1;
+    for (size_t i = 0; i < sizeof raw; i++) {
+        out[2 * i] = hex[raw[i] >> 4];
+        out[2 * i + 1] = hex[raw[i] & 15];
+    }
+    out[32] = '\0';
+    return 0;
+}
+
+static int conn_open(hub *h, struct lws *wsi, struct pss *pss)
+{
+    hub_conn *c = calloc(1, sizeof *c);
+    proto_buf b;
+
+    if (!c)
+        return -1;
+    if (hub_identity_from_upgrade(wsi, &c->principal) != 0 || random_id(c->id) != 0 ||
+        !(c->src = strdup(c->id))) {
+        free(c);
+        return -1;
+    }
+    c->hub = h;
+    c->wsi = wsi;
+    c->refs = 1;
+    c->tokens = h->cfg.op_burst;
+    c->tokens_at = hub_now_ms();
+    room_peer_init(&c->peer, c->principal.id, c->src);
+    c->next = h->conns;
+    if (h->conns)
+        h->conns->prev = c;
+    h->conns = c;
+    h->n_conns++;
+    pss->c = c;
+    /* ShareDB's agent greets first with the legacy init; the client answers with hs. */
+    proto_buf_init(&b, LWS_PRE);
+    proto_emit_init(&b, 0, c->id);
+    room_peer_reply(h->rooms, &c->peer, &b);
+    if (h->stopping)
+        hub_conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
+    else if (h->n_conns > h->cfg.max_conns)
+        hub_conn_close(c, HUB_CLOSE_TRY_AGAIN_LATER, "too many connections");
+    return 0;
+}
+
+static void conn_closed(hub *h, struct pss *pss)
+{
+    hub_conn *c = pss->c;
+
+    if (!c)
+        return;
+    pss->c = NULL;
+    c->wsi = NULL;
+    c->peer.dead = 1;
+    room_peer_detach(h->rooms, &c->peer);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        h->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    h->n_conns--;
+    hub_conn_unref(c);
+}
+
+static void set_rx(hub_conn *c, int flag, int on)
+{
+    int was = c->rx_paused;
+
+    if (on)
+        c->rx_paused |= flag;
+    else
+        c->rx_paused &= ~flag;
+    if (!was != !c->rx_paused && c->wsi)
+        lws_rx_flow_control(c->wsi, !c->rx_paused);
+}
+
+/* Refills the op budget, then spends `cost`; reading pauses until the next op is
+ * affordable, and the lws timer resumes it. */
+void hub_conn_spend(hub_conn *c, double cost)
+{
+    hub *h = c->hub;
+    int64_t now = hub_now_ms();
+    double wait_ms;
+
+    c->tokens += (double)(now - c->tokens_at) * h->cfg.op_rate / 1000.0;
+    if (c->tokens > h->cfg.op_burst)
+        c->tokens = h->cfg.op_burst;
+    c->tokens_at = now;
+    c->tokens -= cost;
+    if (c->tokens >= 1) {
+        set_rx(c, RX_RATE, 0);
+        return;
+    }
+    wait_ms = (1 - c->tokens) * 1000.0 / h->cfg.op_rate;
+    set_rx(c, RX_RATE, 1);
+    lws_set_timer_usecs(c->wsi, (lws_usec_t)(wait_ms * 1000) + 1000);
+}
+
+/* Closes with code now. A refused message is read to its end first, so that the
+ * peer's kernel gets no reset while it still sends, and it reads the close frame. */
+static int refuse(hub *h, hub_conn *c, struct lws *wsi, int code, size_t len)
+{
+    static const char too_large[] = "message too large";
+    static const char binary[] = "binary frames are not accepted";
+    const char *why = code == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE ? too_large : binary;
+
+    c->rx_refuse = code;
+    c->rx_dropped += len;
+    c->rx_len = 0;
+    if (!lws_is_final_fragment(wsi) && c->rx_dropped <= 16 * h->cfg.max_message)
+        return 0;
+    lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)why, strlen(why));
+    return -1;
+}
+
+static int conn_receive(hub *h, hub_conn *c, struct lws *wsi, const void *in, size_t len)
+{
+    if (c->rx_refuse)
+        return refuse(h, c, wsi, c->rx_refuse, len);
+    if (lws_frame_is_binary(wsi))
+        return refuse(h, c, wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, len);
+    if (c->rx_len + len > h->cfg.max_message)
+        return refuse(h, c, wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, c->rx_len + len);
+    if (c->rx_len + len > c->rx_cap) {
+        size_t cap = c->rx_cap ? c->rx_cap : 1024;
+        char *grown;
+        while (cap < c->rx_len + len)
+            cap *= 2;
+        grown = realloc(c->rx, cap);
+        if (!grown)
+            return -1;
+        c->rx = grown;
+        c->rx_cap = cap;
+    }
+    memcpy(c->rx + c->rx_len, in, len);
+    c->rx_len += len;
+    if (!lws_is_final_fragment(wsi))
+        return 0;
+    if (!c->close_code)
+        hub_dispatch(h, c, c->rx, c->rx_len);
+    c->rx_len = 0;
+    if (c->rx_cap > 64 * 1024) {
+        /* Keep idle connections small after one large message. */
+        free(c->rx);
+        c->rx = NULL;
+        c->rx_cap = 0;
+    }
+    if (c->peer.outq.bytes > h->cfg.max_outq / 2)
+        set_rx(c, RX_BACKPRESSURE, 1);
+    return 0;
+}
+
+/* Writes (part of) the oldest queued message: one lws_write per callback. */
+static int conn_writeable(hub *h, hub_conn *c, struct lws *wsi)
+{
+    room_outq *q = &c->peer.outq;
+    room_msg *m;
+
+    if (c->close_code) {
+        lws_close_reason(wsi, (enum lws_close_status)c->close_code,
+                         (unsigned char *)c->close_reason, strlen(c->close_reason));
+        return -1;
+    }
+    m = room_outq_head(q);
+    if (m) {
+        size_t left = m->len - q->sent;
+        size_t n = left < h->cfg.tx_packet ? left : h->cfg.tx_packet;
+        unsigned char *p = (unsigned char *)room_msg_text(m) + q->sent;
+        int first = q->sent == 0, last = n == left;
+        unsigned char saved[LWS_PRE];
+        int rc;
+
+        /* A later fragment's header goes over bytes of the shared message that were
+         * already sent; keep them for the other connections sending it. */
+        if (!first)
+            memcpy(saved, p - LWS_PRE, LWS_PRE);
+        rc = lws_write(wsi, p, n, lws_write_ws_flags(LWS_WRITE_TEXT, first, last));
+        if (!first)
+            memcpy(p - LWS_PRE, saved, LWS_PRE);
+        if (rc < 0)
+            return -1;
+        q->sent += n;
+        if (q->sent == m->len)
+            room_outq_pop(q);
+        if (room_outq_head(q))
+            lws_callback_on_writable(wsi);
+    }
+    if (q->bytes <= h->cfg.max_outq / 4) {
+        if (c->peer.paused)
+            room_peer_drained(h->rooms, &c->peer);
+        if (c->rx_paused & RX_BACKPRESSURE)
+            set_rx(c, RX_BACKPRESSURE, 0);
+    }
+    return 0;
+}
+
+int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                 size_t len)
+{
+    struct lws_context *ctx = lws_get_context(wsi);
+    hub *h = ctx ? lws_context_user(ctx) : NULL;
+    struct pss *pss = user;
+
+    if (!h)
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    switch (reason) {
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return confirm_upgrade(h, wsi);
+    case LWS_CALLBACK_ESTABLISHED:
+        return conn_open(h, wsi, pss);
+    case LWS_CALLBACK_RECEIVE:
+        return pss && pss->c ? conn_receive(h, pss->c, wsi, in, len) : -1;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return pss && pss->c ? conn_writeable(h, pss->c, wsi) : 0;
+    case LWS_CALLBACK_TIMER:
+        if (pss && pss->c && pss->c->wsi)
+            hub_conn_spend(pss->c, 0);
+        return 0;
+    case LWS_CALLBACK_CLOSED:
+        if (pss)
+            conn_closed(h, pss);
+        return 0;
+    case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+        hub_on_wake(h);
+        return 0;
+    case LWS_CALLBACK_HTTP:
+        return http_static_not_found(wsi);
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}

@@ -1,0 +1,269 @@
+/*
+ * The rooms' environment on top of the store, and the completions coming back.
+ * Every store job carries what it answers: the room for loads and commits, a small
+ * read record for history reads, the request and a counted connection reference for
+ * nf/nt. Completions arrive in the order the threads finished them; commits of one
+ * room finish in submit order because the writer takes its queue in order.
+ *
+ * A failed commit stops the hub: the op is applied in memory but not on disk, so
+ * nothing after it may be acked (invariant 2) and the process exits with status 1.
+ */
+#include "hub/hub_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct read_ctx {
+    room *r;
+    int purpose;
+    void *tag;
+} read_ctx;
+
+typedef struct snapshot_ctx {
+    hub_conn *c;            /* counted reference */
+    proto_msg msg;          /* the request, owned */
+} snapshot_ctx;
+
+static hub_conn *conn_of(room_peer *p)
+{
+    return (hub_conn *)((char *)p - offsetof(hub_conn, peer));
+}
+
+static void fatal(hub *h, const char *why)
+{
+    if (!h->failed)
+        fprintf(stderr, "konsil serve: %s; stopping\n", why);
+    h->failed = 1;
+    atomic_store(&h->stop_requested, 1);
+}
+
+static int env_load(void *ctx, room *r)
+{
+    hub *h = ctx;
+    store_job *job = store_job_new(STORE_LOAD, room_id(r));
+
+    if (!job)
+        return -1;
+    job->owner = r;
+    store_submit(h->store, job);
+    return 0;
+}
+
+static int env_read_ops(void *ctx, room *r, int64_t from, int64_t to, size_t max,
+                        int purpose, void *tag)
+{
+    hub *h = ctx;
+    store_job *job = store_job_new(STORE_READ_OPS, room_id(r));
+    read_ctx *rc = malloc(sizeof *rc);
+
+    if (!job || !rc) {
+        store_job_free(job);
+        free(rc);
+        return -1;
+    }
+    rc->r = r;
+    rc->purpose = purpose;
+    rc->tag = tag;
+    job->owner = rc;
+    job->from = from;
+    job->to = to;
+    job->max_ops = max;
+    store_submit(h->store, job);
+    return 0;
+}
+
+static void env_commit(void *ctx, room *r, room_op *op, char *milestone)
+{
+    hub *h = ctx;
+    store_job *job = store_job_new(STORE_COMMIT, room_id(r));
+
+    if (job) {
+        job->owner = r;
+        job->milestone = milestone;
+        milestone = NULL;
+        job->op.v = op->v;
+        job->op.kind = op->kind;
+        job->op.seq = op->seq;
+        job->op.ts = op->ts;
+        job->op.src = strdup(op->src);
+        job->op.author = strdup(op->author);
+        job->op.op_text = op->text ? strdup(op->text) : NULL;
+        if (job->op.src && job->op.author && (!op->text || job->op.op_text)) {
+            store_submit(h->store, job);
+            return;
+        }
+    }
+    free(milestone);
+    store_job_free(job);
+    fatal(h, "out of memory handing an op to the writer");
+}
+
+static void env_wake(void *ctx, room_peer *p)
+{
+    hub_conn *c = conn_of(p);
+
+    (void)ctx;
+    if (c->wsi)
+        lws_callback_on_writable(c->wsi);
+}
+
+static void env_kill(void *ctx, room_peer *p)
+{
+    (void)ctx;
+    hub_conn_close(conn_of(p), HUB_CLOSE_TRY_AGAIN_LATER, "outbound queue limit: reconnect to catch up");
+}
+
+static int64_t env_now(void *ctx)
+{
+    (void)ctx;
+    return hub_now_ms();
+}
+
+void hub_store_env(hub *h, room_env *env)
+{
+    env->ctx = h;
+    env->load = env_load;
+    env->read_ops = env_read_ops;
+    env->commit = env_commit;
+    env->wake = env_wake;
+    env->kill = env_kill;
+    env->now_ms = env_now;
+}
+
+void hub_store_snapshot(hub *h, hub_conn *c, proto_msg *msg)
+{
+    store_job *job = store_job_new(STORE_SNAPSHOT, msg->d);
+    snapshot_ctx *sc = calloc(1, sizeof *sc);
+
+    if (!job || !sc) {
+        proto_error err = {PROTO_ERR_UNKNOWN, "out of memory"};
+        proto_buf b;
+        store_job_free(job);
+        free(sc);
+        proto_buf_init(&b, LWS_PRE);
+        proto_emit_error(&b, msg->root, &err);
+        room_peer_reply(h->rooms, &c->peer, &b);
+        proto_msg_free(msg);
+        return;
+    }
+    if (msg->action == PROTO_NT) {
+        job->by_ts = msg->has_ts;
+        job->ts = msg->ts;
+    } else {
+        job->has_v = msg->has_v;
+        job->v = msg->v;
+    }
+    sc->c = c;
+    c->refs++;
+    sc->msg = *msg;
+    memset(msg, 0, sizeof *msg);
+    job->owner = sc;
+    store_submit(h->store, job);
+}
+
+/* Lends the rows' parsed ops to the room, which may keep them. */
+static room_row *rows_of(store_job *job)
+{
+    room_row *rows = calloc(job->n_ops ? job->n_ops : 1, sizeof *rows);
+
+    if (!rows)
+        return NULL;
+    for (size_t i = 0; i < job->n_ops; i++) {
+        store_op *op = &job->ops[i];
+        rows[i].v = op->v;
+        rows[i].kind = op->kind;
+        rows[i].src = op->src;
+        rows[i].seq = op->seq;
+        rows[i].ts = op->ts;
+        rows[i].author = op->author;
+        rows[i].text = op->op_text;
+        rows[i].payload = op->op;
+        op->op = NULL;
+    }
+    return rows;
+}
+
+static void rows_free(room_row *rows, size_t n)
+{
+    for (size_t i = 0; rows && i < n; i++)
+        cJSON_Delete(rows[i].payload);
+    free(rows);
+}
+
+static void finish_snapshot(hub *h, store_job *job)
+{
+    snapshot_ctx *sc = job->owner;
+    hub_conn *c = sc->c;
+    proto_buf b;
+
+    if (c->wsi) {
+        proto_buf_init(&b, LWS_PRE);
+        if (job->status == STORE_OK) {
+            proto_emit_snapshot_fetch(&b, sc->msg.action, sc->msg.req_id, job->state.v,
+                                      job->state.exists, job->text);
+        } else {
+            proto_error err = {job->status == STORE_NEWER ? PROTO_ERR_NEWER :
+                               PROTO_ERR_UNKNOWN, ""};
+            snprintf(err.message, sizeof err.message, "%s", job->error);
+            proto_emit_error(&b, sc->msg.root, &err);
+        }
+        room_peer_reply(h->rooms, &c->peer, &b);
+    }
+    proto_msg_free(&sc->msg);
+    hub_conn_unref(c);
+    free(sc);
+}
+
+static void finish(hub *h, store_job *job)
+{
+    room_row *rows;
+
+    switch (job->kind) {
+    case STORE_COMMIT:
+        if (job->status != STORE_OK)
+            fatal(h, job->error);
+        room_committed(job->owner, job->status);
+        break;
+    case STORE_LOAD: {
+        room_load load = {job->status == STORE_OK ? 0 : -1, &job->state, NULL, 0, job->ts,
+                          job->create_v, job->create_src, job->create_author,
+                          job->create_seq};
+        rows = rows_of(job);
+        if (!rows)
+            load.status = -1;
+        if (load.status != 0)
+            fprintf(stderr, "konsil serve: cannot load %s: %s\n", job->doc,
+                    job->status == STORE_OK ? "out of memory" : job->error);
+        load.rows = rows;
+        load.n = rows ? job->n_ops : 0;
+        room_loaded(job->owner, &load);
+        rows_free(rows, job->n_ops);
+        break;
+    }
+    case STORE_READ_OPS: {
+        read_ctx *rc = job->owner;
+        rows = rows_of(job);
+        room_read_done(rc->r, rc->purpose, rc->tag,
+                       job->status == STORE_OK && rows ? 0 : -1, rows, rows ? job->n_ops : 0);
+        rows_free(rows, job->n_ops);
+        free(rc);
+        break;
+    }
+    case STORE_SNAPSHOT:
+        finish_snapshot(h, job);
+        break;
+    }
+    store_job_free(job);
+}
+
+void hub_store_drain(hub *h)
+{
+    store_job *list = store_take_done(h->store);
+
+    while (list) {
+        store_job *next = list->next;
+        finish(h, list);
+        list = next;
+    }
+}

@@ -1,0 +1,194 @@
+/*
+ * Rooms: the live state of each open document and everything that happens to it.
+ * A room holds the document at its latest applied version, the recent ops (the tail),
+ * and its members (connections that subscribe to it or wait for a reply from it).
+ * It runs the submit algorithm, fans committed ops out, and orders every reply.
+ *
+ * Pure code: the room never does I/O. It asks its environment (room_env, provided by
+ * the hub) to load documents, read history and commit ops, and the hub reports the
+ * results back with room_loaded(), room_read_done() and room_committed().
+ *
+ * Invariants:
+ *   1. Versions: an op is applied at exactly doc.v and stored with that version;
+ *      `committed` <= doc.v, and ops [committed, doc.v) are waiting for the writer.
+ *   2. Acked means durable: nothing derived from an uncommitted op reaches anyone.
+ *      Ops are fanned out, acks sent, and snapshots released only once `committed`
+ *      has passed them; a reply that reflects version X waits until X is committed.
+ *   3. No op is dropped: a member receives every op from the version it subscribed
+ *      at, in order, from the tail or (when it is too far behind) from the store. A
+ *      connection whose queue outgrows the limit on live traffic is closed instead.
+ *   4. Per (connection, room), replies leave in the order of the requests, after the
+ *      ops they depend on; the submitter's own op is never echoed to its connection.
+ *      Other principals receive an op's src as "<author>/<src>": clients match acks on
+ *      src and seq, and a src claimed by someone else must never match theirs.
+ *   5. A refused op changes nothing: the room's state moves only when an op applies.
+ *
+ * Ownership: the room set owns its rooms; rooms own their tail ops and members; a
+ * member lives while its room lists it and anything (request, op, read) refers to it.
+ * A peer (one connection) is owned by the hub; room_peer_detach() must run before the
+ * hub frees it.
+ */
+#ifndef KONSIL_ROOM_H
+#define KONSIL_ROOM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "proto/proto.h"
+#include "room/room_doc.h"
+#include "room/room_map.h"
+#include "room/room_msg.h"
+#include "room/room_outq.h"
+
+typedef struct room room;
+typedef struct room_set room_set;
+typedef struct room_member room_member;
+typedef struct room_item room_item;
+typedef struct room_req room_req;
+typedef struct room_pres_sub room_pres_sub;
+typedef struct room_pres_entry room_pres_entry;
+
+/* One connection as rooms and presence see it; embedded in the hub's connection. */
+typedef struct room_peer {
+    room_outq outq;
+    const char *principal;      /* borrowed from the connection */
+    const char *src;            /* the connection's id (hs), borrowed */
+    room_member *members;       /* this peer's memberships, linked by next_in_peer */
+    room_pres_sub *pres_subs;   /* presence channels it subscribed to */
+    room_pres_entry *pres;      /* its presences, for p:null when it leaves */
+    size_t n_pres_subs, n_pres;
+    int dead;                   /* closing: nothing more is queued */
+    int paused;                 /* a catch-up waits for the queue to drain */
+} room_peer;
+
+void room_peer_init(room_peer *p, const char *principal, const char *src);
+
+/* An op as the room keeps it. Refcounted because history reads and the writer's
+ * pending list may outlive its place in the tail. */
+typedef struct room_op {
+    unsigned refs;
+    int64_t v;
+    int kind;                   /* proto_op_kind */
+    char *src;
+    int64_t seq;
+    char *author;
+    int64_t ts;
+    cJSON *payload;             /* edit: components; create: {type,data}; del: NULL */
+    char *text;                 /* payload as JSON (NULL for del) */
+    room_msg *msg;              /* the op message as the author's principal gets it */
+    room_msg *foreign;          /* the same for other principals, built when first needed:
+                                   src qualified by the author, so no client can take
+                                   another principal's op for its own */
+    room_member *by;            /* while uncommitted: the submitter, for the ack */
+    int64_t based_on;           /* the version the submitter based it on */
+    size_t bytes;
+} room_op;
+
+/* A committed op as read back from the store (borrowed fields). */
+typedef struct room_row {
+    int64_t v;
+    int kind;
+    const char *src;
+    int64_t seq;
+    int64_t ts;
+    const char *author;
+    cJSON *payload;             /* the room may take it (set to NULL then) */
+    const char *text;
+} room_row;
+
+typedef struct room_config {
+    const char *collection;     /* the one collection served ("cases") */
+    size_t tail_ops;            /* committed ops kept per room for transforms/catch-up */
+    size_t tail_bytes;
+    int64_t milestone_every;    /* store the document after every N-th op */
+    size_t outq_max;            /* bytes; live traffic over it closes the connection */
+    size_t read_chunk;          /* ops per history read */
+    size_t headroom;            /* bytes reserved before each message (LWS_PRE) */
+    size_t max_rooms;
+    size_t max_presence_channels;   /* per connection */
+    size_t max_presences;           /* per connection */
+} room_config;
+
+enum room_read_purpose { ROOM_READ_CATCHUP, ROOM_READ_SUBMIT };
+
+/* What rooms need from the outside world. The hub implements it on the store and
+ * libwebsockets; unit tests implement it in memory. */
+typedef struct room_env {
+    void *ctx;
+    /* Load the document; answer with room_loaded(). */
+    int (*load)(void *ctx, room *r);
+    /* Read committed ops [from, to), at most max; answer with room_read_done(). */
+    int (*read_ops)(void *ctx, room *r, int64_t from, int64_t to, size_t max, int purpose,
+                    void *tag);
+    /* Make op durable (with the document text as a milestone when milestone != NULL,
+     * which the callee then owns); answer with room_committed(), in submit order. The
+     * op is applied already, so this cannot refuse: when it cannot go on it answers
+     * with a failure, and the hub stops. */
+    void (*commit)(void *ctx, room *r, room_op *op, char *milestone);
+    void (*wake)(void *ctx, room_peer *p);      /* p has queued output */
+    void (*kill)(void *ctx, room_peer *p);      /* p fell too far behind: close it */
+    int64_t (*now_ms)(void *ctx);
+} room_env;
+
+/* How a bulk request (bf/bs) hears about one of its documents. status 0: the snapshot
+ * (v, exists, data_json; data_json NULL when the request streamed ops instead);
+ * otherwise err says why. */
+typedef struct room_part {
+    void (*done)(void *arg, const char *doc, int status, const proto_error *err, int64_t v,
+                 int exists, const char *data_json);
+    void *arg;
+} room_part;
+
+room_set *room_set_new(const room_config *cfg, const room_env *env);
+void room_set_free(room_set *s);
+/* Rooms with nothing to do for idle_ms are evicted. */
+void room_set_sweep(room_set *s, int64_t now, int64_t idle_ms);
+/* Ops applied and not yet committed, over all rooms. */
+size_t room_set_uncommitted(const room_set *s);
+
+/* f, s, u and op. The request is moved into the room (freed by it); the reply, or
+ * an error echoing the request, is queued on p when its turn comes. */
+void room_request(room_set *s, room_peer *p, proto_msg *req);
+/* One document of a bulk request: action PROTO_F or PROTO_S, version or none; the
+ * outcome goes to part instead of a reply. A bulk subscribe by ids does not go live
+ * here: the hub calls room_go_live() once the combined reply is queued. */
+void room_bulk_part(room_set *s, room_peer *p, proto_action action, const char *doc,
+                    int has_v, int64_t v, const room_part *part);
+void room_go_live(room_set *s, room_peer *p, const char *doc, int64_t from);
+void room_unsubscribe(room_set *s, room_peer *p, const char *doc);
+
+/* The peer leaves every room (before the hub frees it). */
+void room_peer_detach(room_set *s, room_peer *p);
+/* The peer's queue drained: resume its catch-ups. */
+void room_peer_drained(room_set *s, room_peer *p);
+
+/* Answers from the environment. */
+const char *room_id(const room *r);
+/* What loading a document found. */
+typedef struct room_load {
+    int status;                 /* 0, or the document cannot be loaded */
+    room_doc *doc;              /* its latest state; moved into the room */
+    room_row *rows;             /* the ops since the milestone it was rebuilt from */
+    size_t n;
+    int64_t last_ts;            /* the time of its latest op (0: none) */
+    int64_t create_v;           /* its latest create op, < 0 when never created */
+    const char *create_src, *create_author;
+    int64_t create_seq;
+} room_load;
+
+void room_loaded(room *r, room_load *load);
+void room_read_done(room *r, int purpose, void *tag, int status, room_row *rows, size_t n);
+/* The oldest uncommitted op of r is durable (status 0) or cannot be (status != 0:
+ * the hub stops, nothing more is acked). */
+void room_committed(room *r, int status);
+
+/* Shared by rooms and presence: queue m on p and wake it; live traffic over the
+ * limit closes p. Returns 0 or -1 (no memory: p is closed). */
+int room_peer_send(room_set *s, room_peer *p, room_msg *m, int live);
+/* Queue a reply that is not ordered with any room (hs, pp, nf, presence). */
+int room_peer_reply(room_set *s, room_peer *p, proto_buf *b);
+const room_config *room_set_config(const room_set *s);
+
+#endif

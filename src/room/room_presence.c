@@ -1,0 +1,317 @@
+/*
+ * Presence relay (see room_presence.h). A channel is a name and the peers subscribed
+ * to it; a channel with no subscribers is freed. Each peer keeps the channels it
+ * subscribed to and, per (channel, presence id), the last presence version it sent,
+ * so that its departure can be announced with p:null.
+ */
+#include "room/room_presence.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct channel {
+    char *name;
+    room_peer **subs;
+    size_t n, cap;
+} channel;
+
+struct room_pres_sub {
+    room_pres_sub *next;
+    channel *ch;
+};
+
+struct room_pres_entry {
+    room_pres_entry *next;
+    char *ch, *id;
+    cJSON *pv;
+};
+
+struct room_presence {
+    room_map channels;
+};
+
+room_presence *room_presence_new(void)
+{
+    room_presence *rp = calloc(1, sizeof *rp);
+
+    if (rp)
+        room_map_init(&rp->channels);
+    return rp;
+}
+
+void room_presence_free(room_presence *rp)
+{
+    size_t pos = 0;
+    channel *ch;
+
+    if (!rp)
+        return;
+    while ((ch = room_map_next(&rp->channels, &pos))) {
+        free(ch->subs);
+        free(ch->name);
+        free(ch);
+    }
+    room_map_clear(&rp->channels);
+    free(rp);
+}
+
+static void relay(room_set *s, channel *ch, room_peer *from, room_msg *m)
+{
+    for (size_t i = 0; i < ch->n; i++)
+        if (ch->subs[i] != from)
+            room_peer_send(s, ch->subs[i], m, 1);
+}
+
+static void relay_buf(room_set *s, const char *name, room_peer *from, proto_buf *b)
+{
+    channel *ch = room_map_get(&room_set_presence(s)->channels, name);
+    room_msg *m = room_msg_from_buf(b);
+
+    if (m && ch)
+        relay(s, ch, from, m);
+    room_msg_unref(m);
+}
+
+static void announce_gone(room_set *s, room_peer *p, const room_pres_entry *e)
+{
+    proto_buf b;
+
+    proto_buf_init(&b, room_set_config(s)->headroom);
+    proto_emit_presence(&b, e->ch, p->src, e->id, NULL, e->pv, p->principal);
+    relay_buf(s, e->ch, p, &b);
+}
+
+static void entry_free(room_pres_entry *e)
+{
+    free(e->ch);
+    free(e->id);
+    cJSON_Delete(e->pv);
+    free(e);
+}
+
+/* Announces and forgets the peer's presences in channel name (all when NULL). */
+static void forget(room_set *s, room_peer *p, const char *name)
+{
+    room_pres_entry **pp = &p->pres;
+
+    while (*pp) {
+        room_pres_entry *e = *pp;
+        if (name && strcmp(e->ch, name) != 0) {
+            pp = &e->next;
+            continue;
+        }
+        announce_gone(s, p, e);
+        *pp = e->next;
+        p->n_pres--;
+        entry_free(e);
+    }
+}
+
+static int remember(room_peer *p, const proto_msg *msg, size_t max)
+{
+    room_pres_entry *e;
+
+    for (e = p->pres; e; e = e->next)
+        if (strcmp(e->ch, msg->ch) == 0 && strcmp(e->id, msg->presence_id) == 0)
+            break;
+    if (!msg->presence || cJSON_IsNull(msg->presence)) {
+        room_pres_entry **pp;
+        for (pp = &p->pres; *pp; pp = &(*pp)->next)
+            if (*pp == e) {
+                *pp = e->next;
+                p->n_pres--;
+                entry_free(e);
+                break;
+            }
+        return 0;
+    }
+    if (!e) {
+        if (p->n_pres >= max)
+            return -1;
+        e = calloc(1, sizeof *e);
+        if (!e || !(e->ch = strdup(msg->ch)) || !(e->id = strdup(msg->presence_id))) {
+            if (e)
+                free(e->ch);
+            free(e);
+            return -1;
+        }
+        e->next = p->pres;
+        p->pres = e;
+        p->n_pres++;
+    }
+    cJSON_Delete(e->pv);
+    e->pv = cJSON_Duplicate(msg->pv, 1);
+    return 0;
+}
+
+static room_pres_sub *find_sub(room_peer *p, const char *name)
+{
+    for (room_pres_sub *sub = p->pres_subs; sub; sub = sub->next)
+        if (strcmp(sub->ch->name, name) == 0)
+            return sub;
+    return NULL;
+}
+
+static int subscribe(room_set *s, room_peer *p, const char *name)
+{
+    room_presence *rp = room_set_presence(s);
+    channel *ch;
+    room_pres_sub *sub;
+
+    if (find_sub(p, name))
+        return 0;
+    if (p->n_pres_subs >= room_set_config(s)->max_presence_channels)
+        return -1;
+    ch = room_map_get(&rp->channels, name);
+    if (!ch) {
+        ch = calloc(1, sizeof *ch);
+        if (!ch || !(ch->name = strdup(name)) || room_map_put(&rp->channels, ch->name, ch)) {
+            if (ch)
+                free(ch->name);
+            free(ch);
+            return -1;
+        }
+    }
+    sub = calloc(1, sizeof *sub);
+    if (ch->n == ch->cap) {
+        size_t cap = ch->cap ? ch->cap * 2 : 4;
+        room_peer **subs = realloc(ch->subs, cap * sizeof *subs);
+        if (subs) {
+            ch->subs = subs;
+            ch->cap = cap;
+        }
+    }
+    if (!sub || ch->n == ch->cap) {
+        free(sub);
+        if (!ch->n) {
+            room_map_del(&rp->channels, ch->name);
+            free(ch->subs);
+            free(ch->name);
+            free(ch);
+        }
+        return -1;
+    }
+    ch->subs[ch->n++] = p;
+    sub->ch = ch;
+    sub->next = p->pres_subs;
+    p->pres_subs = sub;
+    p->n_pres_subs++;
+    return 0;
+}
+
+static void unsubscribe(room_set *s, room_peer *p, room_pres_sub *sub)
+{
+    room_presence *rp = room_set_presence(s);
+    channel *ch = sub->ch;
+    room_pres_sub **pp;
+
+    for (pp = &p->pres_subs; *pp; pp = &(*pp)->next)
+        if (*pp == sub) {
+            *pp = sub->next;
+            break;
+        }
+    p->n_pres_subs--;
+    free(sub);
+    for (size_t i = 0; i < ch->n; i++)
+        if (ch->subs[i] == p) {
+            ch->subs[i] = ch->subs[--ch->n];
+            break;
+        }
+    if (!ch->n) {
+        room_map_del(&rp->channels, ch->name);
+        free(ch->subs);
+        free(ch->name);
+        free(ch);
+    }
+}
+
+static void reply_error(room_set *s, room_peer *p, proto_msg *msg, const char *code,
+                        const char *message)
+{
+    proto_error err = {code, ""};
+    proto_buf b;
+
+    snprintf(err.message, sizeof err.message, "%s", message);
+    proto_buf_init(&b, room_set_config(s)->headroom);
+    proto_emit_error(&b, msg->root, &err);
+    room_peer_reply(s, p, &b);
+}
+
+static void request_presence(room_set *s, room_peer *p, const char *name)
+{
+    proto_buf b;
+
+    proto_buf_init(&b, room_set_config(s)->headroom);
+    proto_emit_presence_request(&b, name);
+    relay_buf(s, name, p, &b);
+}
+
+void room_presence_handle(room_set *s, room_peer *p, proto_msg *msg)
+{
+    const room_config *cfg = room_set_config(s);
+    proto_buf b;
+
+    proto_buf_init(&b, cfg->headroom);
+    switch (msg->action) {
+    case PROTO_P: {
+        channel *ch = room_map_get(&room_set_presence(s)->channels, msg->ch);
+        room_msg *m;
+        if (msg->doc_presence) {
+            reply_error(s, p, msg, PROTO_ERR_NO_PRESENCE_TYPE,
+                        "Type does not support presence");
+            return;
+        }
+        if (remember(p, msg, cfg->max_presences) != 0) {
+            reply_error(s, p, msg, PROTO_ERR_LIMIT, "Too many presences on one connection");
+            return;
+        }
+        proto_emit_presence(&b, msg->ch, p->src, msg->presence_id, msg->presence, msg->pv,
+                            p->principal);
+        m = room_msg_from_buf(&b);
+        if (!m) {
+            reply_error(s, p, msg, PROTO_ERR_UNKNOWN, "out of memory");
+            return;
+        }
+        if (ch)
+            relay(s, ch, p, m);
+        room_peer_send(s, p, m, 0);     /* the echo is the sender's acknowledgement */
+        room_msg_unref(m);
+        return;
+    }
+    case PROTO_PS:
+        if (subscribe(s, p, msg->ch) != 0) {
+            reply_error(s, p, msg, PROTO_ERR_LIMIT,
+                        "Too many presence channels on one connection");
+            return;
+        }
+        proto_emit_presence_sub(&b, PROTO_PS, msg->ch, msg->seq);
+        room_peer_reply(s, p, &b);
+        request_presence(s, p, msg->ch);
+        return;
+    case PROTO_PU: {
+        room_pres_sub *sub = find_sub(p, msg->ch);
+        if (sub) {
+            forget(s, p, msg->ch);
+            unsubscribe(s, p, sub);
+        }
+        proto_emit_presence_sub(&b, PROTO_PU, msg->ch, msg->seq);
+        room_peer_reply(s, p, &b);
+        return;
+    }
+    case PROTO_PR:
+        request_presence(s, p, msg->ch);
+        proto_emit_presence_request(&b, NULL);
+        room_peer_reply(s, p, &b);
+        return;
+    default:
+        return;
+    }
+}
+
+void room_presence_leave(room_set *s, room_peer *p)
+{
+    forget(s, p, NULL);
+    while (p->pres_subs)
+        unsubscribe(s, p, p->pres_subs);
+}

@@ -1,0 +1,32 @@
+/*
+ * Untyped presence (ShareDB's connection.getPresence(channel)): the hub only relays.
+ * A `p` goes to every other subscriber of its channel and back to its sender as the
+ * acknowledgement; `ps` subscribes and asks the others to re-send (`pr`); when a
+ * connection unsubscribes or leaves, everyone else gets p:null for each presence it
+ * had in those channels. Typed doc presence is refused: json0 cannot transform it.
+ *
+ * Invariants: presence is never stored; per connection the number of channels and of
+ * presences is bounded (room_config); identity in a relayed presence (src, and the
+ * principal in u) is set here from the sender's connection, never taken from the
+ * message.
+ *
+ * Ownership: channel state lives in the room set; per-connection state hangs off the
+ * room_peer and is freed by room_presence_leave().
+ */
+#ifndef KONSIL_ROOM_PRESENCE_H
+#define KONSIL_ROOM_PRESENCE_H
+
+#include "room/room.h"
+
+typedef struct room_presence room_presence;
+
+room_presence *room_presence_new(void);
+void room_presence_free(room_presence *rp);
+room_presence *room_set_presence(room_set *s);
+
+/* p, ps, pu and pr; replies are queued on p. msg stays the caller's. */
+void room_presence_handle(room_set *s, room_peer *p, proto_msg *msg);
+/* p:null for each of the peer's presences, then it leaves every channel. */
+void room_presence_leave(room_set *s, room_peer *p);
+
+#endif

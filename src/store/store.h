@@ -1,0 +1,124 @@
+/*
+ * The store: Konsil's SQLite database in WAL mode with synchronous=FULL, a versioned
+ * schema, one writer thread doing group commit and one reader thread for history.
+ *
+ * The service thread never touches SQLite. It hands jobs to the store with
+ * store_submit(); the writer takes every queued commit at once and writes them in one
+ * transaction (ops of many documents share one fsync); the reader loads documents and
+ * reads history on its own connection. Finished jobs go to one done list and the store
+ * calls the wake function (the hub passes one that calls lws_cancel_service()); the
+ * service thread collects them with store_take_done().
+ *
+ * Invariants:
+ *   - commit jobs finish in the order they were submitted, and a job is reported done
+ *     only after its transaction committed (invariant 2: acked means durable);
+ *   - after one failed commit the store refuses every later commit, so the op log
+ *     never has a gap; the hub then stops (fail-stop);
+ *   - store_close() returns only after every submitted commit finished.
+ *
+ * Ownership: a job belongs to the caller until store_submit(), to the store until it
+ * comes back from store_take_done(), and is freed by the caller with store_job_free().
+ */
+#ifndef KONSIL_STORE_H
+#define KONSIL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#include "room/room_doc.h"
+
+typedef struct store store;
+
+/* One row of the op log. Strings and the tree are owned by the row. */
+typedef struct store_op {
+    int64_t v;          /* the version the op was applied at */
+    int kind;           /* proto_op_kind */
+    char *src;
+    int64_t seq;
+    int64_t ts;         /* when the hub applied it (its commit follows within ms), ms
+                           since the epoch, non-decreasing per document */
+    char *author;       /* principal id */
+    char *op_text;      /* edit: component array; create: {type,data}; del: NULL */
+    cJSON *op;          /* op_text parsed (read results only) */
+} store_op;
+
+typedef enum store_job_kind {
+    STORE_COMMIT,       /* append one op (and maybe a milestone) */
+    STORE_LOAD,         /* a document's latest state and the ops since its last milestone */
+    STORE_READ_OPS,     /* committed ops [from, to), at most max_ops of them */
+    STORE_SNAPSHOT      /* the document at a version, at a time, or latest */
+} store_job_kind;
+
+enum { STORE_OK = 0, STORE_FAILED = -1, STORE_NEWER = -2 };
+
+typedef struct store_job {
+    store_job_kind kind;
+    struct store_job *next;
+    void *owner;            /* the caller's; the store never looks at it */
+    int status;             /* STORE_OK, STORE_FAILED (message in error), STORE_NEWER */
+    char error[160];
+    char *doc;              /* document id, owned */
+
+    /* STORE_COMMIT input */
+    store_op op;
+    char *milestone;        /* document after the op as JSON text, or NULL for none */
+
+    /* STORE_LOAD result: the document at its latest version, the ops since the
+     * milestone it was rebuilt from, the time of its latest op (in `ts`), and its
+     * latest create op (create_v < 0: none) */
+    room_doc state;
+    store_op *ops;          /* also the STORE_READ_OPS result */
+    size_t n_ops;
+    int64_t create_v;
+    char *create_src;
+    int64_t create_seq;
+    char *create_author;
+
+    /* STORE_READ_OPS input */
+    int64_t from, to;
+    size_t max_ops;
+
+    /* STORE_SNAPSHOT input: by_ts selects ts, otherwise has_v selects v, else latest.
+     * Result: state.v, state.exists and text (the data as JSON). */
+    int by_ts;
+    int64_t ts;
+    int has_v;
+    int64_t v;
+    char *text;
+} store_job;
+
+typedef struct store_config {
+    const char *path;
+    int busy_timeout_ms;
+    size_t max_batch;       /* most commits in one transaction */
+} store_config;
+
+/* Allocates a job for doc (copied). NULL when memory runs out. */
+store_job *store_job_new(store_job_kind kind, const char *doc);
+void store_job_free(store_job *job);
+void store_op_clear(store_op *op);
+
+/* Opens (creating if needed) and migrates the database. No threads run yet. */
+int store_open(const store_config *cfg, store **out, char *err, size_t errlen);
+/* Starts the writer and reader threads; wake(arg) is called from them after a job
+ * finished. */
+int store_start(store *s, void (*wake)(void *), void *arg, char *err, size_t errlen);
+/* Hands a job to its thread. Never blocks on I/O. */
+void store_submit(store *s, store_job *job);
+/* Every finished job, oldest first, as a list linked by `next`; NULL when none. */
+store_job *store_take_done(store *s);
+/* Jobs submitted and not yet taken back. */
+size_t store_pending(store *s);
+/* Waits for every queued job, stops the threads, checkpoints and closes. Jobs still
+ * in the done list are freed. */
+void store_close(store *s);
+
+/* Schema and migrations (store_schema.c), for every command that opens the database. */
+int store_schema_migrate(sqlite3 *db, char *err, size_t errlen);
+/* journal_mode=WAL, synchronous=FULL, busy timeout, foreign keys. */
+int store_schema_configure(sqlite3 *db, int busy_timeout_ms, char *err, size_t errlen);
+
+#endif

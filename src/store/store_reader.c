@@ -1,0 +1,299 @@
+/*
+ * The reader's SQL: loading a document for a room, reading committed op ranges, and
+ * rebuilding the document at a past version or time. Each job runs in one read
+ * transaction, so it sees one consistent state of the log however the writer moves on.
+ * Rebuilding starts from the latest milestone at or below the target version, so it
+ * replays fewer ops than the milestone interval.
+ */
+#include "store/store_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proto/proto.h"
+
+#define OP_COLUMNS "v, kind, src, seq, ts, author, op"
+
+static int fail(store_job *job, sqlite3 *db, const char *what)
+{
+    job->status = STORE_FAILED;
+    snprintf(job->error, sizeof job->error, "%s: %s", what, db ? sqlite3_errmsg(db) : "");
+    return -1;
+}
+
+static char *column_dup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+/* Reads one OP_COLUMNS row; the op text is parsed for the caller's transforms. */
+static int read_op(sqlite3_stmt *st, store_op *op)
+{
+    memset(op, 0, sizeof *op);
+    op->v = sqlite3_column_int64(st, 0);
+    op->kind = sqlite3_column_int(st, 1);
+    op->seq = sqlite3_column_int64(st, 3);
+    op->ts = sqlite3_column_int64(st, 4);
+    op->src = column_dup(st, 2);
+    op->author = column_dup(st, 5);
+    op->op_text = column_dup(st, 6);
+    if (!op->src || !op->author)
+        return -1;
+    if (op->kind != PROTO_DEL) {
+        if (!op->op_text)
+            return -1;
+        op->op = cJSON_Parse(op->op_text);
+        if (!op->op)
+            return -1;
+    }
+    return 0;
+}
+
+static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
+{
+    return sqlite3_prepare_v2(db, sql, -1, st, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+/* The latest milestone at or below max_v (max_v < 0: the latest of all) into *doc. */
+static int load_milestone(sqlite3 *db, const char *id, int64_t max_v, room_doc *doc,
+                          store_job *job)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    room_doc_clear(doc);
+    if (prepare(db, max_v < 0 ?
+                "SELECT v, type, data FROM milestones WHERE doc=?1 ORDER BY v DESC LIMIT 1" :
+                "SELECT v, type, data FROM milestones WHERE doc=?1 AND v<=?2 "
+                "ORDER BY v DESC LIMIT 1", &st) != 0)
+        return fail(job, db, "milestone");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (max_v >= 0)
+        sqlite3_bind_int64(st, 2, max_v);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        doc->v = sqlite3_column_int64(st, 0);
+        if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
+            const char *data = (const char *)sqlite3_column_text(st, 2);
+            doc->data = data ? cJSON_Parse(data) : NULL;
+            if (!doc->data) {
+                sqlite3_finalize(st);
+                return fail(job, NULL, "milestone data is not JSON");
+            }
+            doc->exists = 1;
+        }
+    } else if (rc != SQLITE_DONE) {
+        sqlite3_finalize(st);
+        return fail(job, db, "milestone");
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/* Applies ops [doc->v, to) (to < 0: all) to *doc; keeps them in job->ops if keep. */
+static int replay(sqlite3 *db, const char *id, int64_t to, room_doc *doc, int keep,
+                  store_job *job)
+{
+    sqlite3_stmt *st = NULL;
+    size_t cap = 0;
+    int rc;
+
+    if (prepare(db, "SELECT " OP_COLUMNS " FROM ops WHERE doc=?1 AND v>=?2 AND v<?3 "
+                "ORDER BY v", &st) != 0)
+        return fail(job, db, "ops");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, doc->v);
+    sqlite3_bind_int64(st, 3, to < 0 ? INT64_MAX : to);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_op op;
+        ot_error oerr = {""};
+        int bad = read_op(st, &op) != 0 || op.v != doc->v ||
+                  room_doc_apply(doc, op.kind, op.op, &oerr) != ROOM_DOC_OK;
+        if (bad) {
+            store_op_clear(&op);
+            sqlite3_finalize(st);
+            job->status = STORE_FAILED;
+            snprintf(job->error, sizeof job->error, "op log of %s is damaged at v%lld", id,
+                     (long long)doc->v);
+            return -1;
+        }
+        if (!keep) {
+            store_op_clear(&op);
+            continue;
+        }
+        if (job->n_ops == cap) {
+            store_op *grown = realloc(job->ops, (cap ? cap * 2 : 16) * sizeof *grown);
+            if (!grown) {
+                store_op_clear(&op);
+                sqlite3_finalize(st);
+                return fail(job, NULL, "out of memory");
+            }
+            job->ops = grown;
+            cap = cap ? cap * 2 : 16;
+        }
+        job->ops[job->n_ops++] = op;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : fail(job, db, "ops");
+}
+
+static int64_t head_version(sqlite3 *db, const char *id, store_job *job)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t head = -1;
+
+    if (prepare(db, "SELECT COALESCE(MAX(v) + 1, 0) FROM ops WHERE doc=?1", &st) != 0) {
+        fail(job, db, "head");
+        return -1;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        head = sqlite3_column_int64(st, 0);
+    else
+        fail(job, db, "head");
+    sqlite3_finalize(st);
+    return head;
+}
+
+static int load_create(sqlite3 *db, store_job *job)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (prepare(db, "SELECT v, src, seq, author FROM ops WHERE doc=?1 AND kind=1 "
+                "ORDER BY v DESC LIMIT 1", &st) != 0)
+        return fail(job, db, "create");
+    sqlite3_bind_text(st, 1, job->doc, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        job->create_v = sqlite3_column_int64(st, 0);
+        job->create_src = column_dup(st, 1);
+        job->create_seq = sqlite3_column_int64(st, 2);
+        job->create_author = column_dup(st, 3);
+        if (!job->create_src || !job->create_author)
+            rc = SQLITE_NOMEM;
+        else
+            rc = SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : fail(job, db, "create");
+}
+
+static int latest_ts(sqlite3 *db, store_job *job)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (prepare(db, "SELECT COALESCE(MAX(ts), 0) FROM ops WHERE doc=?1", &st) != 0)
+        return fail(job, db, "latest time");
+    sqlite3_bind_text(st, 1, job->doc, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        job->ts = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : fail(job, db, "latest time");
+}
+
+static int run_load(sqlite3 *db, store_job *job)
+{
+    if (load_milestone(db, job->doc, -1, &job->state, job) != 0 ||
+        replay(db, job->doc, -1, &job->state, 1, job) != 0 || latest_ts(db, job) != 0)
+        return -1;
+    return load_create(db, job);
+}
+
+static int run_read_ops(sqlite3 *db, store_job *job)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    job->ops = calloc(job->max_ops ? job->max_ops : 1, sizeof *job->ops);
+    if (!job->ops)
+        return fail(job, NULL, "out of memory");
+    if (prepare(db, "SELECT " OP_COLUMNS " FROM ops WHERE doc=?1 AND v>=?2 AND v<?3 "
+                "ORDER BY v LIMIT ?4", &st) != 0)
+        return fail(job, db, "ops");
+    sqlite3_bind_text(st, 1, job->doc, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, job->from);
+    sqlite3_bind_int64(st, 3, job->to);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)job->max_ops);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_op *op = &job->ops[job->n_ops];
+        if (read_op(st, op) != 0 || op->v != job->from + (int64_t)job->n_ops) {
+            store_op_clear(op);
+            sqlite3_finalize(st);
+            return fail(job, NULL, "op log is damaged");
+        }
+        job->n_ops++;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : fail(job, db, "ops");
+}
+
+/* The first version whose op was committed after ts: the document "at time ts". */
+static int64_t version_at_time(sqlite3 *db, store_job *job, int64_t head)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t v = head;
+
+    if (prepare(db, "SELECT v FROM ops WHERE doc=?1 AND ts>?2 ORDER BY ts, v LIMIT 1",
+                &st) != 0) {
+        fail(job, db, "ops by time");
+        return -1;
+    }
+    sqlite3_bind_text(st, 1, job->doc, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, job->ts);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int run_snapshot(sqlite3 *db, store_job *job)
+{
+    int64_t head = head_version(db, job->doc, job), target;
+
+    if (head < 0)
+        return -1;
+    target = job->by_ts ? version_at_time(db, job, head) : job->has_v ? job->v : head;
+    if (target < 0)
+        return -1;
+    if (target > head) {
+        job->status = STORE_NEWER;
+        snprintf(job->error, sizeof job->error,
+                 "Requested version exceeds latest snapshot version");
+        return -1;
+    }
+    if (load_milestone(db, job->doc, target, &job->state, job) != 0 ||
+        replay(db, job->doc, target, &job->state, 0, job) != 0)
+        return -1;
+    if (job->state.v != target) {
+        job->status = STORE_FAILED;
+        snprintf(job->error, sizeof job->error, "op log of %s is damaged", job->doc);
+        return -1;
+    }
+    job->text = room_doc_text(&job->state);
+    return job->text ? 0 : fail(job, NULL, "out of memory");
+}
+
+void store_reader_run(store *s, store_job *job)
+{
+    sqlite3 *db = s->rdb;
+    int rc;
+
+    job->status = STORE_OK;
+    if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        fail(job, db, "begin");
+        return;
+    }
+    switch (job->kind) {
+    case STORE_LOAD: rc = run_load(db, job); break;
+    case STORE_READ_OPS: rc = run_read_ops(db, job); break;
+    case STORE_SNAPSHOT: rc = run_snapshot(db, job); break;
+    default: rc = fail(job, NULL, "not a read job"); break;
+    }
+    (void)rc;
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+}

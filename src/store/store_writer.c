@@ -1,0 +1,115 @@
+/*
+ * The writer's SQL: one transaction per batch of commits, statements prepared once.
+ * A batch either commits whole or fails whole; after a failure every later commit is
+ * refused too, so the op log cannot get a gap (the hub stops on the first failure).
+ */
+#include "store/store_internal.h"
+
+#include <stdio.h>
+
+#include "proto/proto.h"
+
+int store_writer_prepare(store *s, char *err, size_t errlen)
+{
+    static const char ins_op[] =
+        "INSERT INTO ops (doc, v, kind, src, seq, ts, author, op) VALUES (?,?,?,?,?,?,?,?)";
+    static const char ins_ms[] =
+        "INSERT OR REPLACE INTO milestones (doc, v, ts, type, data) VALUES (?,?,?,?,?)";
+
+    if (sqlite3_prepare_v3(s->wdb, ins_op, -1, SQLITE_PREPARE_PERSISTENT, &s->ins_op, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v3(s->wdb, ins_ms, -1, SQLITE_PREPARE_PERSISTENT, &s->ins_milestone,
+                           NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(s->wdb));
+        return -1;
+    }
+    return 0;
+}
+
+void store_writer_finalize(store *s)
+{
+    sqlite3_finalize(s->ins_op);
+    sqlite3_finalize(s->ins_milestone);
+    s->ins_op = s->ins_milestone = NULL;
+}
+
+static int step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int write_one(store *s, store_job *job)
+{
+    const store_op *op = &job->op;
+    sqlite3_stmt *st = s->ins_op;
+
+    sqlite3_bind_text(st, 1, job->doc, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, op->v);
+    sqlite3_bind_int(st, 3, op->kind);
+    sqlite3_bind_text(st, 4, op->src ? op->src : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, op->seq);
+    sqlite3_bind_int64(st, 6, op->ts);
+    sqlite3_bind_text(st, 7, op->author ? op->author : "", -1, SQLITE_STATIC);
+    if (op->op_text)
+        sqlite3_bind_text(st, 8, op->op_text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 8);
+    if (step_done(st) != 0)
+        return -1;
+    if (!job->milestone)
+        return 0;
+    /* The milestone is the document after this op, so it is at version v + 1. */
+    st = s->ins_milestone;
+    sqlite3_bind_text(st, 1, job->doc, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, op->v + 1);
+    sqlite3_bind_int64(st, 3, op->ts);
+    if (op->kind == PROTO_DEL) {
+        sqlite3_bind_null(st, 4);
+        sqlite3_bind_null(st, 5);
+    } else {
+        sqlite3_bind_text(st, 4, "json0", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, job->milestone, -1, SQLITE_STATIC);
+    }
+    return step_done(st);
+}
+
+static void fail_batch(store_job *batch, const char *why)
+{
+    for (store_job *j = batch; j; j = j->next) {
+        j->status = STORE_FAILED;
+        snprintf(j->error, sizeof j->error, "%s", why);
+    }
+}
+
+void store_writer_commit(store *s, store_job *batch)
+{
+    char why[160];
+
+    if (s->failed) {
+        fail_batch(batch, "an earlier commit failed");
+        return;
+    }
+    if (sqlite3_exec(s->wdb, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    for (store_job *j = batch; j; j = j->next)
+        if (write_one(s, j) != 0)
+            goto rollback;
+    if (sqlite3_exec(s->wdb, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        goto rollback;
+    for (store_job *j = batch; j; j = j->next)
+        j->status = STORE_OK;
+    return;
+rollback:
+    snprintf(why, sizeof why, "commit failed: %s", sqlite3_errmsg(s->wdb));
+    sqlite3_exec(s->wdb, "ROLLBACK", NULL, NULL, NULL);
+    s->failed = 1;
+    fail_batch(batch, why);
+    return;
+fail:
+    snprintf(why, sizeof why, "commit failed: %s", sqlite3_errmsg(s->wdb));
+    s->failed = 1;
+    fail_batch(batch, why);
+}

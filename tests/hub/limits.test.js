@@ -1,0 +1,208 @@
+'use strict';
+// The configurable limits of protocol/limits.md, each against its own server: a slow
+// consumer is closed (never an op dropped) and catches up after reconnecting; the op
+// rate is enforced by pausing reads; connections and rooms are capped; silent peers
+// are hung up on; TLS serves wss.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { execFileSync } = require('node:child_process');
+const path = require('node:path');
+const fs = require('node:fs');
+const { startServer, tempDir, binary, root } = require('./lib/server');
+const c = require('./lib/clients');
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+test('a consumer that stops reading is closed with 1013 and catches up on reconnect', async () => {
+  const srv = await startServer({ args: ['--max-outq', '256K'] });
+  try {
+    const writer = new c.RawClient(srv.url);
+    await writer.handshake();
+    writer.send({ a: 'op', c: 'cases', d: 'flood', seq: 1, create: { type: 'json0', data: { list: [] } } });
+    await writer.next((m) => m.a === 'op' && m.seq === 1);
+    const slow = new c.RawClient(srv.url);
+    await slow.handshake();
+    slow.send({ a: 's', c: 'cases', d: 'flood' });
+    const snap = await slow.next((m) => m.a === 's');
+    let seen = snap.data.v;
+    slow.ws.on('message', (data) => {
+      const m = JSON.parse(data.toString());
+      if (m.a === 'op' && m.v === seen) seen++;
+    });
+    slow.ws._socket.pause();   // stop reading: the server's queue for it grows
+
+    const payload = 'x'.repeat(8000);
+    let acked = 0;
+    for (let seq = 2; seq < 1202; seq++) {
+      writer.send({ a: 'op', c: 'cases', d: 'flood', seq, op: [{ p: ['list', 0], li: payload }] });
+      if (seq % 100 === 0) {
+        while (acked < seq - 101) {
+          await writer.next((m) => m.a === 'op' && m.src === writer.id);
+          acked++;
+        }
+      }
+    }
+    while (acked < 1200) {
+      await writer.next((m) => m.a === 'op' && m.src === writer.id);
+      acked++;
+    }
+    slow.ws._socket.resume();
+    const closed = await slow.closed;
+    assert.ok([1013, 1006].includes(closed.code), 'closed by the server: ' + closed.code);
+    assert.ok(seen < 1201, 'it had fallen behind');
+
+    // Reconnecting from its last version it gets every op it missed, in order.
+    const again = new c.RawClient(srv.url);
+    await again.handshake();
+    again.send({ a: 's', c: 'cases', d: 'flood', v: seen });
+    for (let v = seen; v < 1201; v++) assert.equal((await again.next((m) => m.a === 'op')).v, v);
+    await again.next((m) => m.a === 's');
+    await again.close();
+    await writer.close();
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('the op rate of a connection is limited by pausing its reads', async () => {
+  const srv = await startServer({ args: ['--op-rate', '100', '--op-burst', '20'] });
+  try {
+    const raw = new c.RawClient(srv.url);
+    await raw.handshake();
+    raw.send({ a: 'op', c: 'cases', d: 'rate', seq: 1, create: { type: 'json0', data: { n: 0 } } });
+    await raw.next((m) => m.a === 'op' && m.seq === 1);
+    const start = Date.now();
+    for (let seq = 2; seq <= 121; seq++) raw.send({ a: 'op', c: 'cases', d: 'rate', seq, op: [{ p: ['n'], na: 1 }] });
+    for (let seq = 2; seq <= 121; seq++) await raw.next((m) => m.a === 'op' && m.seq === seq);
+    const took = Date.now() - start;
+    // 121 ops with a burst of 20 at 100/s need about one second; none is refused.
+    assert.ok(took >= 850, `took ${took} ms`);
+    assert.ok(took < 4000, `took ${took} ms`);
+    raw.send({ a: 'pp' });
+    await raw.next((m) => m.a === 'pp');
+    await raw.close();
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('connections beyond --max-conns are refused', async () => {
+  const srv = await startServer({ args: ['--max-conns', '3'] });
+  try {
+    const open = [];
+    for (let i = 0; i < 3; i++) {
+      const r = new c.RawClient(srv.url);
+      await r.handshake();
+      open.push(r);
+    }
+    const refused = new c.RawClient(srv.url);
+    await assert.rejects(refused.open());
+    await refused.closed;
+    await open.pop().close();
+    await sleep(50);
+    const later = new c.RawClient(srv.url);
+    await later.handshake();
+    await later.close();
+    for (const r of open) await r.close();
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('documents beyond --max-rooms are refused until an idle one is evicted', async () => {
+  const srv = await startServer({ args: ['--max-rooms', '2', '--room-idle-secs', '1'] });
+  try {
+    const raw = new c.RawClient(srv.url);
+    await raw.handshake();
+    raw.send({ a: 's', c: 'cases', d: 'room-1' });
+    await raw.next((m) => m.a === 's');
+    raw.send({ a: 'f', c: 'cases', d: 'room-2' });
+    await raw.next((m) => m.a === 'f');
+    raw.send({ a: 's', c: 'cases', d: 'room-1' });
+    await raw.next((m) => m.a === 's');
+    // room-2 is idle (fetched, not subscribed), so it makes way for room-3.
+    raw.send({ a: 'f', c: 'cases', d: 'room-3' });
+    assert.equal((await raw.next((m) => m.a === 'f')).data.v, 0);
+    raw.send({ a: 's', c: 'cases', d: 'room-3' });
+    await raw.next((m) => m.a === 's');
+    raw.send({ a: 'f', c: 'cases', d: 'room-4' });
+    const refused = await raw.next((m) => m.a === 'f');
+    assert.equal(refused.error.code, 'ERR_TOO_MANY_ROOMS');
+    raw.send({ a: 'u', c: 'cases', d: 'room-3' });
+    await raw.next((m) => m.a === 'u');
+    raw.send({ a: 'f', c: 'cases', d: 'room-4' });
+    assert.equal((await raw.next((m) => m.a === 'f')).data.v, 0);
+    await raw.close();
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('a peer that answers no pings is hung up on; one that does stays', async () => {
+  const srv = await startServer({ args: ['--ping-secs', '1', '--idle-secs', '2'] });
+  try {
+    const silent = new c.RawClient(srv.url, { ws: { autoPong: false } });
+    const lively = new c.RawClient(srv.url);
+    await silent.handshake();
+    await lively.handshake();
+    const start = Date.now();
+    await silent.closed;
+    const took = Date.now() - start;
+    assert.ok(took >= 1500 && took < 6000, `hung up after ${took} ms`);
+    await sleep(500);
+    assert.equal(lively.closeInfo, null);
+    lively.send({ a: 'pp' });
+    await lively.next((m) => m.a === 'pp');
+    await lively.close();
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('with --tls-cert and --tls-key it serves wss', async () => {
+  const dir = tempDir();
+  const cert = path.join(dir, 'cert.pem');
+  const key = path.join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
+                           '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  const srv = await startServer({ tls: true, args: ['--tls-cert', cert, '--tls-key', key] });
+  try {
+    assert.match(srv.output(), /listening on https:\/\/127\.0\.0\.1:\d+/);
+    const client = c.stockClient(srv.url, { tls: true });
+    const doc = client.connection.get('cases', 'secure');
+    await c.subscribe(doc);
+    await c.create(doc, { ok: true });
+    assert.equal(doc.version, 1);
+    client.close();
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('--help documents every option of protocol/limits.md, and bad values are refused', () => {
+  const help = execFileSync(binary(), ['serve', '--help'], { encoding: 'utf8' });
+  const limits = fs.readFileSync(path.join(root, 'protocol/limits.md'), 'utf8');
+  const options = [...limits.matchAll(/`(--[a-z-]+)`/g)].map((m) => m[1]);
+  assert.ok(options.length >= 20);
+  for (const o of new Set(options)) assert.ok(help.includes(o), `--help lacks ${o}`);
+  for (const o of ['--listen', '--db', '--web', '--tls-cert', '--tls-key']) assert.ok(help.includes(o));
+  for (const bad of [['--max-outq', 'lots'], ['--listen', 'nohost'], ['--ping-secs', '0'], ['--bogus', '1'],
+                     ['--tls-cert', 'only.pem']]) {
+    let status = 0;
+    try {
+      execFileSync(binary(), ['serve', ...bad], { stdio: 'ignore' });
+    } catch (e) {
+      status = e.status;
+    }
+    assert.equal(status, 2, bad.join(' '));
+  }
+});
+
+test('SIGINT stops the server cleanly too', async () => {
+  const srv = await startServer({ asan: true });
+  const raw = new c.RawClient(srv.url);
+  await raw.handshake();
+  const exit = await srv.stop('SIGINT');
+  assert.equal(exit.code, 0, srv.output());
+  assert.equal((await raw.closed).code, 1001);
+});

@@ -1,0 +1,479 @@
+/*
+ * Unit tests for src/room against an in-memory environment: commits wait until the test
+ * flushes them, so each test can check what peers may and may not see before an op is
+ * durable. Covers fan-out after commit only, no echo to the author, acks, deferred
+ * snapshots, transform of stale ops, duplicate detection on (principal, src, seq),
+ * catch-up and stale submits from the store, slow consumers and presence.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "room/room.h"
+#include "room/room_presence.h"
+#include "unit.h"
+
+#define MAX_LOG 64
+#define MAX_PENDING 64
+
+/* The fake store: one document's committed log. */
+typedef struct entry {
+    int64_t v;
+    int kind;
+    char src[32], author[32];
+    int64_t seq;
+    char *text;
+} entry;
+
+static struct fake {
+    entry log[MAX_LOG];
+    int64_t n_log;
+    room *loading;
+    room_op *commits[MAX_PENDING];
+    room *commit_rooms[MAX_PENDING];
+    int n_commits;
+    struct read { room *r; int64_t from, to; size_t max; int purpose; void *tag; } reads[MAX_PENDING];
+    int n_reads;
+    room_peer *killed[8];
+    int n_killed;
+    int64_t now;
+} fk;
+
+static int env_load(void *ctx, room *r)
+{
+    (void)ctx;
+    fk.loading = r;
+    return 0;
+}
+
+static int env_read(void *ctx, room *r, int64_t from, int64_t to, size_t max, int purpose,
+                    void *tag)
+{
+    (void)ctx;
+    fk.reads[fk.n_reads].r = r;
+    fk.reads[fk.n_reads].from = from;
+    fk.reads[fk.n_reads].to = to;
+    fk.reads[fk.n_reads].max = max;
+    fk.reads[fk.n_reads].purpose = purpose;
+    fk.reads[fk.n_reads].tag = tag;
+    fk.n_reads++;
+    return 0;
+}
+
+static void env_commit(void *ctx, room *r, room_op *op, char *milestone)
+{
+    (void)ctx;
+    free(milestone);
+    op->refs++;
+    fk.commits[fk.n_commits] = op;
+    fk.commit_rooms[fk.n_commits] = r;
+    fk.n_commits++;
+}
+
+static void env_wake(void *ctx, room_peer *p)
+{
+    (void)ctx;
+    (void)p;
+}
+
+static void env_kill(void *ctx, room_peer *p)
+{
+    (void)ctx;
+    fk.killed[fk.n_killed++] = p;
+}
+
+static int64_t env_now(void *ctx)
+{
+    (void)ctx;
+    return ++fk.now;
+}
+
+static void op_release(room_op *op)
+{
+    if (--op->refs > 0)
+        return;
+    free(op->src);
+    free(op->author);
+    cJSON_Delete(op->payload);
+    free(op->text);
+    room_msg_unref(op->msg);
+    free(op);
+}
+
+/* The writer finishes every queued commit, in order. */
+static void flush(void)
+{
+    for (int i = 0; i < fk.n_commits; i++) {
+        room_op *op = fk.commits[i];
+        entry *e = &fk.log[fk.n_log++];
+        e->v = op->v;
+        e->kind = op->kind;
+        snprintf(e->src, sizeof e->src, "%s", op->src);
+        snprintf(e->author, sizeof e->author, "%s", op->author);
+        e->seq = op->seq;
+        e->text = op->text ? strdup(op->text) : NULL;
+        room_committed(fk.commit_rooms[i], 0);
+        op_release(op);
+    }
+    fk.n_commits = 0;
+}
+
+static room_row row_of(const entry *e)
+{
+    room_row row = {e->v, e->kind, e->src, e->seq, 0, e->author,
+                    e->text ? cJSON_Parse(e->text) : NULL, e->text};
+    return row;
+}
+
+/* Answers the pending store reads from the log. */
+static void serve_reads(void)
+{
+    while (fk.n_reads) {
+        struct read rd = fk.reads[0];
+        room_row rows[MAX_LOG];
+        size_t n = 0;
+        memmove(&fk.reads[0], &fk.reads[1], (size_t)--fk.n_reads * sizeof fk.reads[0]);
+        for (int64_t v = rd.from; v < rd.to && n < rd.max && v < fk.n_log; v++)
+            rows[n++] = row_of(&fk.log[v]);
+        room_read_done(rd.r, rd.purpose, rd.tag, 0, rows, n);
+        for (size_t i = 0; i < n; i++)
+            cJSON_Delete(rows[i].payload);
+    }
+}
+
+/* Finishes the pending load from the log (no milestones: replay everything). */
+static void finish_load(void)
+{
+    room_doc doc;
+    room_row rows[MAX_LOG];
+    int64_t create_v = -1;
+    room *r = fk.loading;
+
+    room_doc_init(&doc);
+    for (int64_t v = 0; v < fk.n_log; v++) {
+        ot_error err = {""};
+        rows[v] = row_of(&fk.log[v]);
+        room_doc_apply(&doc, rows[v].kind, rows[v].payload, &err);
+        if (rows[v].kind == PROTO_CREATE)
+            create_v = v;
+    }
+    fk.loading = NULL;
+    {
+        room_load load = {0, &doc, rows, (size_t)fk.n_log, fk.now, create_v,
+                          create_v >= 0 ? fk.log[create_v].src : NULL,
+                          create_v >= 0 ? fk.log[create_v].author : NULL,
+                          create_v >= 0 ? fk.log[create_v].seq : 0};
+        room_loaded(r, &load);
+    }
+    for (int64_t v = 0; v < fk.n_log; v++)
+        cJSON_Delete(rows[v].payload);
+    room_doc_clear(&doc);
+}
+
+static room_set *make_set(size_t tail_ops, size_t outq_max)
+{
+    room_config cfg = {"cases", tail_ops, 1 << 20, 4, outq_max, 3, 16, 10, 4, 4};
+    room_env env = {NULL, env_load, env_read, env_commit, env_wake, env_kill, env_now};
+
+    for (int64_t i = 0; i < fk.n_log; i++)
+        free(fk.log[i].text);
+    memset(&fk, 0, sizeof fk);
+    return room_set_new(&cfg, &env);
+}
+
+static void request(room_set *s, room_peer *p, const char *json)
+{
+    const proto_limits lim = {64, 8};
+    proto_msg m;
+    proto_error err;
+
+    CHECK(proto_parse(json, strlen(json), &lim, &m, &err) == 0);
+    if (m.action == PROTO_P || m.action == PROTO_PS || m.action == PROTO_PU) {
+        room_presence_handle(s, p, &m);
+        proto_msg_free(&m);
+        return;
+    }
+    room_request(s, p, &m);
+}
+
+/* The next queued message of p, parsed (caller frees), or NULL. */
+static cJSON *next_msg(room_peer *p)
+{
+    room_msg *m = room_outq_head(&p->outq);
+    cJSON *j;
+
+    if (!m)
+        return NULL;
+    j = cJSON_Parse(room_msg_text(m));
+    room_outq_pop(&p->outq);
+    return j;
+}
+
+static int64_t num(const cJSON *j, const char *key)
+{
+    return (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, key));
+}
+
+static const char *str(const cJSON *j, const char *key)
+{
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, key));
+}
+
+/* Expects p's next message to be {a, ...} with v (v < 0: no check); returns it. */
+static cJSON *expect(room_peer *p, const char *a, int64_t v)
+{
+    cJSON *j = next_msg(p);
+
+    CHECK(j != NULL);
+    if (!j)
+        return NULL;
+    CHECK_STR(str(j, "a"), a);
+    if (v >= 0)
+        CHECK(num(j, "v") == v);
+    return j;
+}
+
+static void drain(room_peer *p)
+{
+    cJSON *j;
+    while ((j = next_msg(p)))
+        cJSON_Delete(j);
+}
+
+static void test_fanout_after_commit(void)
+{
+    room_set *s = make_set(100, 1 << 20);
+    room_peer a, b;
+    cJSON *j;
+
+    room_peer_init(&a, "alice", "sa");
+    room_peer_init(&b, "bob", "sb");
+    request(s, &a, "{\"a\":\"s\",\"c\":\"cases\",\"d\":\"d\"}");
+    request(s, &b, "{\"a\":\"s\",\"c\":\"cases\",\"d\":\"d\"}");
+    CHECK(room_outq_head(&a.outq) == NULL);     /* nothing while loading */
+    finish_load();
+    j = expect(&a, "s", -1);
+    CHECK(num(cJSON_GetObjectItem(j, "data"), "v") == 0);
+    cJSON_Delete(j);
+    drain(&b);
+
+    request(s, &a, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":0,\"seq\":1,"
+                   "\"create\":{\"type\":\"json0\",\"data\":{\"t\":\"\"}}}");
+    CHECK(fk.n_commits == 1);
+    CHECK(room_outq_head(&a.outq) == NULL);     /* no ack before the commit */
+    CHECK(room_outq_head(&b.outq) == NULL);     /* no broadcast before the commit */
+    flush();
+    j = expect(&a, "op", 0);
+    CHECK(!cJSON_GetObjectItem(j, "create"));   /* an ack, not an echo */
+    CHECK_STR(str(j, "src"), "sa");
+    cJSON_Delete(j);
+    CHECK(room_outq_head(&a.outq) == NULL);
+    j = expect(&b, "op", 0);
+    CHECK(cJSON_GetObjectItem(j, "create") != NULL);
+    CHECK_STR(str(j, "src"), "alice/sa");     /* qualified for another principal */
+    cJSON_Delete(j);
+    CHECK(room_set_uncommitted(s) == 0);
+
+    room_peer_detach(s, &a);
+    room_peer_detach(s, &b);
+    room_set_free(s);
+}
+
+static void test_deferred_snapshot(void)
+{
+    room_set *s = make_set(100, 1 << 20);
+    room_peer a, c;
+    cJSON *j;
+
+    room_peer_init(&a, "alice", "sa");
+    room_peer_init(&c, "carol", "sc");
+    request(s, &a, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"seq\":1,"
+                   "\"create\":{\"type\":\"json0\",\"data\":{\"n\":1}}}");
+    finish_load();
+    /* Carol asks while the create is applied but not durable: she waits for it. */
+    request(s, &c, "{\"a\":\"s\",\"c\":\"cases\",\"d\":\"d\"}");
+    CHECK(room_outq_head(&c.outq) == NULL);
+    flush();
+    j = expect(&c, "s", -1);
+    CHECK(num(cJSON_GetObjectItem(j, "data"), "v") == 1);
+    cJSON_Delete(j);
+    CHECK(room_outq_head(&c.outq) == NULL);     /* the create is in the snapshot */
+    request(s, &a, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":1,\"seq\":2,"
+                   "\"op\":[{\"p\":[\"n\"],\"na\":2}]}");
+    flush();
+    cJSON_Delete(expect(&c, "op", 1));
+    drain(&a);
+    room_peer_detach(s, &a);
+    room_peer_detach(s, &c);
+    room_set_free(s);
+}
+
+static void test_transform_and_duplicates(void)
+{
+    room_set *s = make_set(100, 1 << 20);
+    room_peer a, b, m;
+    cJSON *j;
+
+    room_peer_init(&a, "alice", "sa");
+    room_peer_init(&b, "bob", "sb");
+    room_peer_init(&m, "mallory", "sb");    /* claims bob's src */
+    request(s, &a, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":0,\"seq\":1,"
+                   "\"create\":{\"type\":\"json0\",\"data\":{\"t\":\"ab\"}}}");
+    finish_load();
+    flush();
+    drain(&a);
+    request(s, &a, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":1,\"seq\":2,"
+                   "\"op\":[{\"p\":[\"t\",1],\"si\":\"A\"}]}");
+    request(s, &b, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":1,\"seq\":1,"
+                   "\"op\":[{\"p\":[\"t\",1],\"si\":\"B\"}]}");
+    flush();
+    drain(&a);
+    /* Bob was not subscribed: the op he missed comes first, then his ack at v2. */
+    cJSON_Delete(expect(&b, "op", 1));
+    j = expect(&b, "op", 2);
+    CHECK(num(j, "seq") == 1);
+    cJSON_Delete(j);
+    /* Bob resends (lost ack): acked at v2 again, applied once. */
+    request(s, &b, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":1,\"seq\":1,\"src\":\"sb\","
+                   "\"op\":[{\"p\":[\"t\",1],\"si\":\"B\"}]}");
+    CHECK(fk.n_commits == 0);
+    cJSON_Delete(expect(&b, "op", 1));
+    cJSON_Delete(expect(&b, "op", 2));
+    /* Mallory's op with bob's src and seq is hers, not a duplicate. */
+    request(s, &m, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":1,\"seq\":1,\"src\":\"sb\","
+                   "\"op\":[{\"p\":[\"t\",0],\"si\":\"M\"}]}");
+    CHECK(fk.n_commits == 1);
+    flush();
+    request(s, &b, "{\"a\":\"f\",\"c\":\"cases\",\"d\":\"d\"}");
+    j = expect(&b, "f", -1);
+    {
+        char *text = cJSON_PrintUnformatted(cJSON_GetObjectItem(j, "data"));
+        /* Bob's insert was transformed (left side) against Alice's at the same place. */
+        CHECK_STR(text, "{\"v\":4,\"data\":{\"t\":\"MaBAb\"}}");
+        free(text);
+    }
+    cJSON_Delete(j);
+    /* A version from the future is refused and changes nothing. */
+    request(s, &b, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":9,\"seq\":5,"
+                   "\"op\":[{\"p\":[\"t\",0],\"si\":\"Z\"}]}");
+    j = expect(&b, "op", 9);
+    CHECK_STR(str(cJSON_GetObjectItem(j, "error"), "code"), PROTO_ERR_NEWER);
+    cJSON_Delete(j);
+    CHECK(fk.n_commits == 0);
+    drain(&m);
+    room_peer_detach(s, &a);
+    room_peer_detach(s, &b);
+    room_peer_detach(s, &m);
+    room_set_free(s);
+}
+
+static void test_history_from_store(void)
+{
+    room_set *s = make_set(2, 1 << 20);
+    room_peer a, late;
+    cJSON *j;
+
+    room_peer_init(&a, "alice", "sa");
+    room_peer_init(&late, "lena", "sl");
+    request(s, &a, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":0,\"seq\":1,"
+                   "\"create\":{\"type\":\"json0\",\"data\":{\"l\":[]}}}");
+    finish_load();
+    for (int i = 0; i < 9; i++) {
+        char op[160];
+        snprintf(op, sizeof op, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":%d,\"seq\":%d,"
+                 "\"op\":[{\"p\":[\"l\",%d],\"li\":%d}]}", i + 1, i + 2, i, i);
+        request(s, &a, op);
+        flush();
+    }
+    drain(&a);
+    /* The tail holds 2 ops; versions 1.. come from the store in chunks of 3. */
+    request(s, &late, "{\"a\":\"s\",\"c\":\"cases\",\"d\":\"d\",\"v\":1}");
+    CHECK(fk.n_reads == 1 && fk.reads[0].purpose == ROOM_READ_CATCHUP);
+    serve_reads();
+    for (int64_t v = 1; v < 10; v++)
+        cJSON_Delete(expect(&late, "op", v));
+    cJSON_Delete(expect(&late, "s", -1));
+    /* An op based on version 2 is transformed across ops read back from the store. */
+    request(s, &late, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":2,\"seq\":1,"
+                      "\"op\":[{\"p\":[\"l\",0],\"li\":\"x\"}]}");
+    CHECK(fk.n_reads == 1 && fk.reads[0].purpose == ROOM_READ_SUBMIT);
+    serve_reads();
+    CHECK(fk.n_commits == 1 && fk.commits[0]->v == 10);
+    flush();
+    j = expect(&late, "op", 10);
+    CHECK(num(j, "seq") == 1);
+    cJSON_Delete(j);
+    CHECK(room_outq_head(&a.outq) == NULL);   /* alice never subscribed */
+    room_peer_detach(s, &a);
+    room_peer_detach(s, &late);
+    room_set_free(s);
+}
+
+static void test_slow_consumer(void)
+{
+    room_set *s = make_set(100, 600);
+    room_peer a, slow;
+
+    room_peer_init(&a, "alice", "sa");
+    room_peer_init(&slow, "sam", "ss");
+    request(s, &slow, "{\"a\":\"s\",\"c\":\"cases\",\"d\":\"d\"}");
+    finish_load();
+    request(s, &a, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":0,\"seq\":1,"
+                   "\"create\":{\"type\":\"json0\",\"data\":{\"n\":0}}}");
+    flush();
+    for (int i = 1; i < 20 && !fk.n_killed; i++) {
+        char op[128];
+        snprintf(op, sizeof op, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":%d,\"seq\":%d,"
+                 "\"op\":[{\"p\":[\"n\"],\"na\":1}]}", i, i + 1);
+        request(s, &a, op);
+        flush();
+        drain(&a);
+    }
+    CHECK(fk.n_killed == 1 && fk.killed[0] == &slow);
+    CHECK(slow.dead);
+    CHECK(a.dead == 0);
+    room_peer_detach(s, &a);
+    room_peer_detach(s, &slow);
+    room_set_free(s);
+}
+
+static void test_presence(void)
+{
+    room_set *s = make_set(100, 1 << 20);
+    room_peer a, b;
+    cJSON *j;
+
+    room_peer_init(&a, "alice", "sa");
+    room_peer_init(&b, "bob", "sb");
+    request(s, &a, "{\"a\":\"ps\",\"ch\":\"d\",\"seq\":1}");
+    request(s, &b, "{\"a\":\"ps\",\"ch\":\"d\",\"seq\":1}");
+    cJSON_Delete(expect(&a, "ps", -1));
+    cJSON_Delete(expect(&a, "pr", -1));      /* bob joined: alice is asked to re-send */
+    cJSON_Delete(expect(&b, "ps", -1));
+    request(s, &a, "{\"a\":\"p\",\"ch\":\"d\",\"id\":\"cur\",\"p\":{\"i\":1},\"pv\":0}");
+    j = expect(&b, "p", -1);
+    CHECK_STR(str(j, "src"), "sa");
+    CHECK_STR(str(cJSON_GetObjectItem(j, "u"), "id"), "alice");
+    CHECK(cJSON_IsObject(cJSON_GetObjectItem(j, "p")));
+    cJSON_Delete(j);
+    cJSON_Delete(expect(&a, "p", -1));       /* the echo acknowledges */
+    room_peer_detach(s, &a);
+    j = expect(&b, "p", -1);
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(j, "p")));
+    CHECK_STR(str(j, "id"), "cur");
+    cJSON_Delete(j);
+    room_peer_detach(s, &b);
+    room_set_free(s);
+}
+
+int main(void)
+{
+    RUN(test_fanout_after_commit);
+    RUN(test_deferred_snapshot);
+    RUN(test_transform_and_duplicates);
+    RUN(test_history_from_store);
+    RUN(test_slow_consumer);
+    RUN(test_presence);
+    for (int64_t i = 0; i < fk.n_log; i++)
+        free(fk.log[i].text);
+    return unit_finish("test_room");
+}

@@ -1,0 +1,264 @@
+/*
+ * Unit tests for src/store: schema and migrations, group commit through the writer
+ * thread, loading documents from milestones, reading op ranges, snapshots by version
+ * and by time, and the fail-stop rule after a failed commit.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proto/proto.h"
+#include "store/store.h"
+#include "unit.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t woken = PTHREAD_COND_INITIALIZER;
+static int wakes;
+
+static void wake(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&lock);
+    wakes++;
+    pthread_cond_signal(&woken);
+    pthread_mutex_unlock(&lock);
+}
+
+/* Waits until n jobs came back; returns them in completion order. */
+static store_job *collect(store *s, size_t n)
+{
+    store_job *head = NULL, **tail = &head;
+    size_t got = 0;
+
+    while (got < n) {
+        store_job *list;
+        pthread_mutex_lock(&lock);
+        while (!wakes)
+            pthread_cond_wait(&woken, &lock);
+        wakes = 0;
+        pthread_mutex_unlock(&lock);
+        for (list = store_take_done(s); list; list = list->next) {
+            *tail = list;
+            tail = &list->next;
+            got++;
+        }
+    }
+    return head;
+}
+
+static void free_all(store_job *list)
+{
+    while (list) {
+        store_job *next = list->next;
+        store_job_free(list);
+        list = next;
+    }
+}
+
+static char path[256];
+
+static store *open_store(void)
+{
+    store_config cfg = {path, 1000, 64};
+    char err[256];
+    store *s = NULL;
+
+    CHECK(store_open(&cfg, &s, err, sizeof err) == 0);
+    CHECK(s && store_start(s, wake, NULL, err, sizeof err) == 0);
+    return s;
+}
+
+static store_job *commit_job(const char *doc, int64_t v, int kind, const char *text,
+                             int64_t ts, const char *milestone)
+{
+    store_job *j = store_job_new(STORE_COMMIT, doc);
+
+    j->op.v = v;
+    j->op.kind = kind;
+    j->op.src = strdup("src");
+    j->op.seq = v + 1;
+    j->op.ts = ts;
+    j->op.author = strdup("alice");
+    j->op.op_text = text ? strdup(text) : NULL;
+    j->milestone = milestone ? strdup(milestone) : NULL;
+    return j;
+}
+
+/* Writes doc "d": create {n:0}, then 9 increments at ts 1000 + 10 v, with a milestone
+ * at version 5; and doc "e" in the same batches. */
+static void write_history(store *s)
+{
+    char ms[32];
+
+    store_submit(s, commit_job("d", 0, PROTO_CREATE,
+                               "{\"type\":\"http://sharejs.org/types/JSONv0\",\"data\":{\"n\":0}}",
+                               1000, NULL));
+    store_submit(s, commit_job("e", 0, PROTO_CREATE,
+                               "{\"type\":\"http://sharejs.org/types/JSONv0\",\"data\":[]}", 1000,
+                               NULL));
+    for (int v = 1; v < 10; v++) {
+        snprintf(ms, sizeof ms, "{\"n\":%d}", v);
+        store_submit(s, commit_job("d", v, PROTO_EDIT, "[{\"p\":[\"n\"],\"na\":1}]",
+                                   1000 + 10 * v, v == 4 ? ms : NULL));
+    }
+    free_all(collect(s, 11));
+}
+
+static void test_schema(void)
+{
+    sqlite3 *db;
+    char err[256];
+    sqlite3_stmt *st;
+    store *s = open_store();
+
+    store_close(s);
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(store_schema_migrate(db, err, sizeof err) == 0);    /* idempotent */
+    CHECK(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1);
+    sqlite3_finalize(st);
+    CHECK(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK);
+    CHECK(sqlite3_step(st) == SQLITE_ROW);
+    CHECK_STR((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    CHECK(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(store_schema_migrate(db, err, sizeof err) == -1);
+    CHECK(strstr(err, "newer") != NULL);
+    CHECK(sqlite3_exec(db, "PRAGMA user_version=1", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+}
+
+static void test_commit_and_load(void)
+{
+    store *s = open_store();
+    store_job *j;
+    char *text;
+
+    write_history(s);
+    j = store_job_new(STORE_LOAD, "d");
+    store_submit(s, j);
+    j = collect(s, 1);
+    CHECK(j->status == STORE_OK);
+    CHECK(j->state.v == 10 && j->state.exists);
+    text = room_doc_text(&j->state);
+    CHECK_STR(text, "{\"n\":9}");
+    free(text);
+    /* Rebuilt from the milestone at version 5: the ops since then come along. */
+    CHECK(j->n_ops == 5 && j->ops[0].v == 5 && j->ops[4].v == 9);
+    CHECK(cJSON_IsArray(j->ops[0].op));
+    CHECK_STR(j->ops[0].author, "alice");
+    CHECK(j->create_v == 0 && j->create_seq == 1);
+    CHECK(j->ts == 1090);     /* the latest op's time, for monotonic times after loading */
+    CHECK_STR(j->create_src, "src");
+    store_job_free(j);
+
+    j = store_job_new(STORE_LOAD, "never");
+    store_submit(s, j);
+    j = collect(s, 1);
+    CHECK(j->status == STORE_OK && j->state.v == 0 && !j->state.exists && j->create_v < 0);
+    store_job_free(j);
+    store_close(s);
+}
+
+static void test_read_ops(void)
+{
+    store *s = open_store();
+    store_job *j = store_job_new(STORE_READ_OPS, "d");
+
+    j->from = 2;
+    j->to = 9;
+    j->max_ops = 3;
+    store_submit(s, j);
+    j = collect(s, 1);
+    CHECK(j->status == STORE_OK && j->n_ops == 3);
+    CHECK(j->ops[0].v == 2 && j->ops[2].v == 4 && j->ops[1].ts == 1030);
+    store_job_free(j);
+    store_close(s);
+}
+
+static void snapshot(store *s, int by_ts, int has_v, int64_t x, int status, int64_t v,
+                     const char *text)
+{
+    store_job *j = store_job_new(STORE_SNAPSHOT, "d");
+
+    j->by_ts = by_ts;
+    j->has_v = has_v;
+    j->v = x;
+    j->ts = x;
+    store_submit(s, j);
+    j = collect(s, 1);
+    CHECK(j->status == status);
+    if (status == STORE_OK) {
+        CHECK(j->state.v == v);
+        CHECK_STR(j->text, text);
+    }
+    store_job_free(j);
+}
+
+static void test_snapshots(void)
+{
+    store *s = open_store();
+
+    snapshot(s, 0, 1, 0, STORE_OK, 0, "null");
+    snapshot(s, 0, 1, 1, STORE_OK, 1, "{\"n\":0}");
+    snapshot(s, 0, 1, 5, STORE_OK, 5, "{\"n\":4}");
+    snapshot(s, 0, 1, 7, STORE_OK, 7, "{\"n\":6}");
+    snapshot(s, 0, 0, 0, STORE_OK, 10, "{\"n\":9}");
+    snapshot(s, 0, 1, 11, STORE_NEWER, 0, NULL);
+    /* Op v was committed at 1000 + 10 v: at time 1035 ops 0..3 had happened. */
+    snapshot(s, 1, 0, 1035, STORE_OK, 4, "{\"n\":3}");
+    snapshot(s, 1, 0, 1040, STORE_OK, 5, "{\"n\":4}");
+    snapshot(s, 1, 0, 999, STORE_OK, 0, "null");
+    snapshot(s, 1, 0, 99999, STORE_OK, 10, "{\"n\":9}");
+    store_close(s);
+}
+
+static void test_fail_stop(void)
+{
+    store *s = open_store();
+    store_job *list;
+
+    /* Version 3 of d exists: the batch fails whole, and later commits are refused. */
+    store_submit(s, commit_job("e", 1, PROTO_EDIT, "[{\"p\":[0],\"li\":1}]", 2000, NULL));
+    store_submit(s, commit_job("d", 3, PROTO_EDIT, "[]", 2000, NULL));
+    list = collect(s, 2);
+    CHECK(list->status == STORE_FAILED && list->next->status == STORE_FAILED);
+    free_all(list);
+    store_submit(s, commit_job("e", 1, PROTO_EDIT, "[{\"p\":[0],\"li\":1}]", 2000, NULL));
+    list = collect(s, 1);
+    CHECK(list->status == STORE_FAILED);
+    CHECK(strstr(list->error, "earlier") != NULL);
+    free_all(list);
+    CHECK(store_pending(s) == 0);
+    store_close(s);
+
+    /* Nothing of the failed batch was written. */
+    s = open_store();
+    list = store_job_new(STORE_LOAD, "e");
+    store_submit(s, list);
+    list = collect(s, 1);
+    CHECK(list->state.v == 1);
+    store_job_free(list);
+    store_close(s);
+}
+
+int main(void)
+{
+    snprintf(path, sizeof path, "/tmp/konsil-test-store-%d.db", (int)getpid());
+    RUN(test_schema);
+    RUN(test_commit_and_load);
+    RUN(test_read_ops);
+    RUN(test_snapshots);
+    RUN(test_fail_stop);
+    unlink(path);
+    {
+        char side[300];
+        snprintf(side, sizeof side, "%s-wal", path);
+        unlink(side);
+        snprintf(side, sizeof side, "%s-shm", path);
+        unlink(side);
+    }
+    return unit_finish("test_store");
+}
