@@ -31,9 +31,18 @@
 
 /* ---- component accessors ------------------------------------------------------------ */
 
+/* The member of obj named key (json0 keys are compared exactly, byte for byte). Checking
+ * the first byte before strcmp keeps the scan cheap on wide objects. */
+static cJSON *member(const cJSON *obj, const char *key)
+{
+    for (cJSON *c = obj->child; c; c = c->next)
+        if (c->string && c->string[0] == key[0] && strcmp(c->string, key) == 0) return c;
+    return NULL;
+}
+
 static cJSON *field(const cJSON *c, const char *key)
 {
-    return cJSON_GetObjectItemCaseSensitive(c, key);
+    return member(c, key);
 }
 
 static bool has(const cJSON *c, const char *key)
@@ -139,8 +148,12 @@ static cJSON *duplicate(const cJSON *v, ot_error *err)
 
 static bool forbidden_key(const char *k)
 {
-    return strcmp(k, "__proto__") == 0 || strcmp(k, "constructor") == 0 ||
-           strcmp(k, "prototype") == 0;
+    switch (k[0]) {
+    case '_': return strcmp(k, "__proto__") == 0;
+    case 'c': return strcmp(k, "constructor") == 0;
+    case 'p': return strcmp(k, "prototype") == 0;
+    default: return false;
+    }
 }
 
 static bool is_index(const cJSON *v)
@@ -173,34 +186,54 @@ enum {
     F_OD = 1 << 6, F_SI = 1 << 7, F_SD = 1 << 8, F_T = 1 << 9, F_O = 1 << 10,
 };
 
-static const struct { const char *name; int flag; } component_fields[] = {
-    {"p", F_P}, {"na", F_NA}, {"li", F_LI}, {"ld", F_LD}, {"lm", F_LM}, {"oi", F_OI},
-    {"od", F_OD}, {"si", F_SI}, {"sd", F_SD}, {"t", F_T}, {"o", F_O},
-};
-
-/* Values carried by a component (inserted or deleted data), checked whole. */
-static bool flag_is_payload(const char *name)
+/* The flag of a component field name, 0 for names json0 does not know. */
+static int field_flag(const char *n)
 {
-    return strcmp(name, "li") == 0 || strcmp(name, "ld") == 0 || strcmp(name, "oi") == 0 ||
-           strcmp(name, "od") == 0;
+    switch (n[0]) {
+    case 'p': return n[1] == '\0' ? F_P : 0;
+    case 't': return n[1] == '\0' ? F_T : 0;
+    case 'n': return n[1] == 'a' && n[2] == '\0' ? F_NA : 0;
+    case 'l':
+        if (n[1] == '\0' || n[2] != '\0') return 0;
+        return n[1] == 'i' ? F_LI : n[1] == 'd' ? F_LD : n[1] == 'm' ? F_LM : 0;
+    case 'o':
+        if (n[1] == '\0') return F_O;
+        if (n[2] != '\0') return 0;
+        return n[1] == 'i' ? F_OI : n[1] == 'd' ? F_OD : 0;
+    case 's':
+        if (n[1] == '\0' || n[2] != '\0') return 0;
+        return n[1] == 'i' ? F_SI : n[1] == 'd' ? F_SD : 0;
+    default: return 0;
+    }
 }
 
-static int check_component(const cJSON *c, ot_error *err)
+/* The set of fields a component carries (computed once instead of one lookup each). */
+static int kind_of(const cJSON *c)
+{
+    int flags = 0;
+    for (const cJSON *f = c->child; f; f = f->next) flags |= field_flag(f->string);
+    return flags;
+}
+
+/* deep: also check the values a component carries (well-formed UTF-8, no duplicate
+ * keys) — needed before they enter a document, not to reshape ops. */
+static int check_component(const cJSON *c, bool deep, ot_error *err)
 {
     if (!cJSON_IsObject(c)) return ot_fail(err, "op component must be an object");
     int fields = 0;
     for (const cJSON *f = c->child; f; f = f->next) {
-        int flag = 0;
-        for (size_t i = 0; i < sizeof component_fields / sizeof component_fields[0]; i++)
-            if (strcmp(f->string, component_fields[i].name) == 0) flag = component_fields[i].flag;
+        int flag = field_flag(f->string);
         if (!flag) return ot_fail(err, "unknown field \"%s\" in op component", f->string);
         if (fields & flag) return ot_fail(err, "field \"%s\" appears twice in an op component", f->string);
         fields |= flag;
     }
     const char *why = NULL;
-    for (const cJSON *f = c->child; f; f = f->next) {
-        if (flag_is_payload(f->string) && json_check_clean(f, &why) != 0)
-            return ot_fail(err, "%s: %s", f->string, why);
+    if (deep && (fields & (F_LI | F_LD | F_OI | F_OD))) {
+        for (const cJSON *f = c->child; f; f = f->next) {
+            if ((field_flag(f->string) & (F_LI | F_LD | F_OI | F_OD)) &&
+                json_check_clean(f, &why) != 0)
+                return ot_fail(err, "%s: %s", f->string, why);
+        }
     }
     if (check_path(path_of(c), err) != 0) return -1;
     const cJSON *last = path_last(c);
@@ -249,18 +282,30 @@ static int check_component(const cJSON *c, ot_error *err)
     }
 }
 
-int ot_check_op(const cJSON *op, ot_error *err)
+static int check_op(const cJSON *op, bool deep, ot_error *err)
 {
     if (!cJSON_IsArray(op)) return ot_fail(err, "op must be an array of components");
     for (const cJSON *c = op->child; c; c = c->next)
-        if (check_component(c, err) != 0) return -1;
+        if (check_component(c, deep, err) != 0) return -1;
     return 0;
+}
+
+int ot_check_op(const cJSON *op, ot_error *err)
+{
+    return check_op(op, true, err);
+}
+
+/* transform, compose, invert and normalize only reshape ops: their shape must be sound,
+ * the data they carry is checked when it is applied. */
+static int check_op_shape(const cJSON *op, ot_error *err)
+{
+    return check_op(op, false, err);
 }
 
 /* ---- strict, atomic apply -------------------------------------------------------------- */
 
 enum undo_kind { UNDO_NUMBER, UNDO_INSERTED, UNDO_REMOVED, UNDO_REPLACED, UNDO_MOVED,
-                 UNDO_STRING, UNDO_ROOT };
+                 UNDO_TEXT_INSERTED, UNDO_TEXT_DELETED, UNDO_ROOT };
 
 /* One reversible change. Detached nodes and old strings are kept until the whole op has
  * applied, so undoing is pointer work and restores the exact tree. */
@@ -270,13 +315,30 @@ typedef struct undo_entry {
     int index, index2;
     cJSON *node;
     double number;
-    char *string;
+    size_t at, length;          /* text edits: byte offset and length */
+    const char *text;           /* deleted text, borrowed from the op being applied */
 } undo_entry;
 
+/* Most ops have a handful of components: their entries live in `inline_entries`, and
+ * only longer ops move to the heap. */
+#define UNDO_INLINE 8
 typedef struct undo_log {
     undo_entry *entries;
     size_t count, capacity;
+    undo_entry inline_entries[UNDO_INLINE];
 } undo_log;
+
+static void undo_init(undo_log *log)
+{
+    log->entries = log->inline_entries;
+    log->count = 0;
+    log->capacity = UNDO_INLINE;
+}
+
+static void undo_free(undo_log *log)
+{
+    if (log->entries != log->inline_entries) free(log->entries);
+}
 
 /* Inserts item at position index of container's child list (at the end when index is
  * the length). Written out here because cJSON_InsertItemInArray of some cJSON builds
@@ -321,9 +383,11 @@ static void clear_key(cJSON *item)
 static int undo_reserve(undo_log *log, ot_error *err)
 {
     if (log->count == log->capacity) {
-        size_t cap = log->capacity ? log->capacity * 2 : 8;
-        undo_entry *grown = realloc(log->entries, cap * sizeof *grown);
+        size_t cap = log->capacity * 2;
+        bool on_heap = log->entries != log->inline_entries;
+        undo_entry *grown = realloc(on_heap ? log->entries : NULL, cap * sizeof *grown);
         if (!grown) return ot_fail(err, "out of memory");
+        if (!on_heap) memcpy(grown, log->inline_entries, sizeof log->inline_entries);
         log->entries = grown;
         log->capacity = cap;
     }
@@ -357,17 +421,25 @@ static void undo_rollback(undo_log *log, cJSON **doc)
             insert_child(e->container, e->index,
                                     cJSON_DetachItemFromArray(e->container, e->index2));
             break;
-        case UNDO_STRING:
-            cJSON_free(e->node->valuestring);
-            e->node->valuestring = e->string;
+        case UNDO_TEXT_INSERTED: {
+            char *t = e->node->valuestring;
+            memmove(t + e->at, t + e->at + e->length, strlen(t + e->at + e->length) + 1);
             break;
+        }
+        case UNDO_TEXT_DELETED: {
+            /* Deleting never shrank the buffer, so the text fits back in place. */
+            char *t = e->node->valuestring;
+            memmove(t + e->at + e->length, t + e->at, strlen(t + e->at) + 1);
+            memcpy(t + e->at, e->text, e->length);
+            break;
+        }
         case UNDO_ROOT:
             cJSON_Delete(*doc);
             *doc = e->node;
             break;
         }
     }
-    free(log->entries);
+    undo_free(log);
 }
 
 static void undo_commit(undo_log *log)
@@ -376,10 +448,8 @@ static void undo_commit(undo_log *log)
         undo_entry *e = &log->entries[i];
         if (e->kind == UNDO_REMOVED || e->kind == UNDO_REPLACED || e->kind == UNDO_ROOT)
             cJSON_Delete(e->node);
-        else if (e->kind == UNDO_STRING)
-            cJSON_free(e->string);
     }
-    free(log->entries);
+    undo_free(log);
 }
 
 static int child_count(const cJSON *v)
@@ -416,7 +486,7 @@ static int resolve_slot(cJSON *root, const cJSON *first, int n, bool has_key, sl
     for (int i = 0; i < n; i++, e = e->next) {
         cJSON *next = NULL;
         if (cJSON_IsObject(cur) && cJSON_IsString(e))
-            next = cJSON_GetObjectItemCaseSensitive(cur, e->valuestring);
+            next = member(cur, e->valuestring);
         else if (cJSON_IsArray(cur) && cJSON_IsNumber(e))
             next = cJSON_GetArrayItem(cur, (int)e->valuedouble);
         else if (cJSON_IsObject(cur))
@@ -440,7 +510,7 @@ static int resolve_slot(cJSON *root, const cJSON *first, int n, bool has_key, sl
     out->value = NULL;
     if (cJSON_IsObject(cur)) {
         if (!cJSON_IsString(e)) return ot_fail(err, "path element %d: object keys must be strings", n);
-        out->value = cJSON_GetObjectItemCaseSensitive(cur, e->valuestring);
+        out->value = member(cur, e->valuestring);
     } else if (cJSON_IsArray(cur)) {
         if (!cJSON_IsNumber(e)) return ot_fail(err, "path element %d: list indices must be numbers", n);
         out->value = cJSON_GetArrayItem(cur, (int)e->valuedouble);
@@ -458,51 +528,99 @@ static int check_depth(const slot *s, const cJSON *value, ot_error *err)
     return 0;
 }
 
-/* Replaces the text of string item target with the result of a text0 op. */
-static int apply_text(cJSON *target, const cJSON *text_op, undo_log *log, ot_error *err)
+/* Inserts `ins` or deletes `del` at UTF-16 offset `offset` of string item target, in
+ * place. cJSON strings live in cJSON's default (malloc) allocations, which Konsil never
+ * replaces, so growing one with realloc is sound. */
+static int edit_text(cJSON *target, double offset, const char *ins, const char *del,
+                     undo_log *log, ot_error *err)
 {
     if (!cJSON_IsString(target)) return ot_fail(err, "string operation on a value that is not a string");
-    char *updated = NULL;
+    char *t = target->valuestring;
+    size_t len = strlen(t), at;
+    if (utf16_byte_offset(t, len, (size_t)offset, &at) != 0)
+        return ot_fail(err, "text offset %.0f is beyond the text or inside a surrogate pair", offset);
     if (undo_reserve(log, err) != 0) return -1;
-    if (ot_text0_apply(target->valuestring, text_op, &updated, err) != 0) return -1;
-    undo_record(log, (undo_entry){.kind = UNDO_STRING, .node = target, .string = target->valuestring});
-    target->valuestring = updated;
+    if (ins) {
+        size_t n = strlen(ins);
+        char *grown = realloc(t, len + n + 1);
+        if (!grown) return ot_fail(err, "out of memory");
+        memmove(grown + at + n, grown + at, len - at + 1);
+        memcpy(grown + at, ins, n);
+        target->valuestring = grown;
+        undo_record(log, (undo_entry){.kind = UNDO_TEXT_INSERTED, .node = target, .at = at, .length = n});
+        return 0;
+    }
+    size_t n = strlen(del);
+    if (n > len - at || memcmp(t + at, del, n) != 0)
+        return ot_fail(err, "deleted text does not match the document at offset %.0f", offset);
+    memmove(t + at, t + at + n, len - at - n + 1);
+    undo_record(log, (undo_entry){.kind = UNDO_TEXT_DELETED, .node = target, .at = at, .length = n,
+                                  .text = del});
+    return 0;
+}
+
+/* A component's fields, found in one pass (apply looks at each several times). */
+typedef struct component_view {
+    const cJSON *p, *na, *li, *ld, *lm, *oi, *od, *si, *sd, *t, *o;
+} component_view;
+
+static void view_of(const cJSON *c, component_view *v)
+{
+    memset(v, 0, sizeof *v);
+    for (const cJSON *f = c->child; f; f = f->next) {
+        switch (field_flag(f->string)) {
+        case F_P: v->p = f; break;
+        case F_NA: v->na = f; break;
+        case F_LI: v->li = f; break;
+        case F_LD: v->ld = f; break;
+        case F_LM: v->lm = f; break;
+        case F_OI: v->oi = f; break;
+        case F_OD: v->od = f; break;
+        case F_SI: v->si = f; break;
+        case F_SD: v->sd = f; break;
+        case F_T: v->t = f; break;
+        case F_O: v->o = f; break;
+        default: break;
+        }
+    }
+}
+
+static int view_path_length(const component_view *v)
+{
+    int n = 0;
+    for (const cJSON *e = v->p->child; e; e = e->next) n++;
+    return n;
+}
+
+/* A text0 op: its components in order. */
+static int apply_text_op(cJSON *target, const cJSON *text_op, undo_log *log, ot_error *err)
+{
+    for (const cJSON *tc = text_op->child; tc; tc = tc->next) {
+        const cJSON *i = field(tc, "i"), *d = field(tc, "d");
+        if (edit_text(target, field(tc, "p")->valuedouble, i ? i->valuestring : NULL,
+                      d ? d->valuestring : NULL, log, err) != 0)
+            return -1;
+    }
     return 0;
 }
 
 /* si/sd: the last path element is the offset inside the string at the rest of the path. */
-static int apply_old_text(cJSON **doc, const cJSON *c, undo_log *log, ot_error *err)
+static int apply_old_text(cJSON **doc, const component_view *v, int n, undo_log *log,
+                          ot_error *err)
 {
-    int n = path_length(c);
     slot s;
-    if (resolve_slot(*doc, path_of(c)->child, n > 1 ? n - 2 : 0, n > 1, &s, err) != 0) return -1;
+    if (resolve_slot(*doc, v->p->child, n > 1 ? n - 2 : 0, n > 1, &s, err) != 0) return -1;
     if (!s.value) return ot_fail(err, "string operation on a missing value");
-    cJSON *text_op = cJSON_CreateArray(), *tc = cJSON_CreateObject();
-    int rc = -1;
-    if (!text_op || !tc) {
-        cJSON_Delete(tc);
-        ot_fail(err, "out of memory");
-        goto out;
-    }
-    cJSON_AddItemToArray(text_op, tc);
-    if (!cJSON_AddNumberToObject(tc, "p", path_last(c)->valuedouble)) goto oom;
-    if (has(c, "si") && !cJSON_AddStringToObject(tc, "i", field(c, "si")->valuestring)) goto oom;
-    if (has(c, "sd") && !cJSON_AddStringToObject(tc, "d", field(c, "sd")->valuestring)) goto oom;
-    rc = apply_text(s.value, text_op, log, err);
-    goto out;
-oom:
-    ot_fail(err, "out of memory");
-out:
-    cJSON_Delete(text_op);
-    return rc;
+    return edit_text(s.value, v->p->child->prev->valuedouble, v->si ? v->si->valuestring : NULL,
+                     v->sd ? v->sd->valuestring : NULL, log, err);
 }
 
-static int apply_list(const slot *s, const cJSON *c, undo_log *log, ot_error *err)
+static int apply_list(const slot *s, const component_view *v, undo_log *log, ot_error *err)
 {
     if (!cJSON_IsArray(s->container)) return ot_fail(err, "list operation on a value that is not a list");
     int size = child_count(s->container);
     int index = (int)s->key->valuedouble;
-    const cJSON *li = field(c, "li"), *ld = field(c, "ld"), *lm = field(c, "lm");
+    const cJSON *li = v->li, *ld = v->ld, *lm = v->lm;
     if (lm) {
         int to = (int)lm->valuedouble;
         if (index >= size || to >= size)
@@ -543,13 +661,14 @@ static int apply_list(const slot *s, const cJSON *c, undo_log *log, ot_error *er
     return 0;
 }
 
-static int apply_root_replace(cJSON **doc, const cJSON *c, undo_log *log, ot_error *err)
+static int apply_root_replace(cJSON **doc, const component_view *v, undo_log *log,
+                              ot_error *err)
 {
-    if (!json_equal(*doc, field(c, "od"))) return ot_fail(err, "od does not match the document");
+    if (!json_equal(*doc, v->od)) return ot_fail(err, "od does not match the document");
     slot root = {.depth = 0};
-    if (check_depth(&root, field(c, "oi"), err) != 0) return -1;
+    if (check_depth(&root, v->oi, err) != 0) return -1;
     if (undo_reserve(log, err) != 0) return -1;
-    cJSON *replacement = duplicate(field(c, "oi"), err);
+    cJSON *replacement = duplicate(v->oi, err);
     if (!replacement) return -1;
     clear_key(replacement);
     undo_record(log, (undo_entry){.kind = UNDO_ROOT, .node = *doc});
@@ -557,11 +676,11 @@ static int apply_root_replace(cJSON **doc, const cJSON *c, undo_log *log, ot_err
     return 0;
 }
 
-static int apply_object(const slot *s, const cJSON *c, undo_log *log, ot_error *err)
+static int apply_object(const slot *s, const component_view *v, undo_log *log, ot_error *err)
 {
     if (!cJSON_IsObject(s->container)) return ot_fail(err, "object operation on a value that is not an object");
     const char *key = s->key->valuestring;
-    const cJSON *oi = field(c, "oi"), *od = field(c, "od");
+    const cJSON *oi = v->oi, *od = v->od;
     if (od) {
         if (!s->value) return ot_fail(err, "od of key \"%s\" that does not exist", key);
         if (!json_equal(s->value, od)) return ot_fail(err, "od does not match the value of key \"%s\"", key);
@@ -595,18 +714,18 @@ static int apply_object(const slot *s, const cJSON *c, undo_log *log, ot_error *
 
 static int apply_component(cJSON **doc, const cJSON *c, undo_log *log, ot_error *err)
 {
-    if (is_text_form(c)) return apply_old_text(doc, c, log, err);
-    int n = path_length(c);
-    bool in_place = has(c, "na") || has(c, "t");
+    component_view v;
+    view_of(c, &v);
+    int n = view_path_length(&v);
+    if (v.si || v.sd) return apply_old_text(doc, &v, n, log, err);
     slot s;
     /* na and text0 act on the value at the path; the others on a key of its container. */
-    if (in_place) {
-        if (resolve_slot(*doc, path_of(c)->child, n > 0 ? n - 1 : 0, n > 0, &s, err) != 0)
-            return -1;
+    if (v.na || v.t) {
+        if (resolve_slot(*doc, v.p->child, n > 0 ? n - 1 : 0, n > 0, &s, err) != 0) return -1;
         if (!s.value) return ot_fail(err, "operation on a missing value");
-        if (has(c, "t")) return apply_text(s.value, field(c, "o"), log, err);
+        if (v.t) return apply_text_op(s.value, v.o, log, err);
         if (!cJSON_IsNumber(s.value)) return ot_fail(err, "na on a value that is not a number");
-        double sum = s.value->valuedouble + field(c, "na")->valuedouble;
+        double sum = s.value->valuedouble + v.na->valuedouble;
         if (!isfinite(sum)) return ot_fail(err, "na would overflow the number");
         if (undo_reserve(log, err) != 0) return -1;
         undo_record(log, (undo_entry){.kind = UNDO_NUMBER, .node = s.value,
@@ -614,15 +733,16 @@ static int apply_component(cJSON **doc, const cJSON *c, undo_log *log, ot_error 
         set_number(s.value, sum);
         return 0;
     }
-    if (n == 0) return apply_root_replace(doc, c, log, err);
-    if (resolve_slot(*doc, path_of(c)->child, n - 1, true, &s, err) != 0) return -1;
-    if (has(c, "li") || has(c, "ld") || has(c, "lm")) return apply_list(&s, c, log, err);
-    return apply_object(&s, c, log, err);
+    if (n == 0) return apply_root_replace(doc, &v, log, err);
+    if (resolve_slot(*doc, v.p->child, n - 1, true, &s, err) != 0) return -1;
+    if (v.li || v.ld || v.lm) return apply_list(&s, &v, log, err);
+    return apply_object(&s, &v, log, err);
 }
 
 static int apply_op(cJSON **doc, const cJSON *op, ot_error *err)
 {
-    undo_log log = {0};
+    undo_log log;
+    undo_init(&log);
     for (const cJSON *c = op->child; c; c = c->next) {
         if (apply_component(doc, c, &log, err) != 0) {
             undo_rollback(&log, doc);
@@ -790,7 +910,7 @@ static int append_copy(cJSON *dest, const cJSON *c, ot_error *err)
 
 cJSON *ot_compose(const cJSON *op1, const cJSON *op2, ot_error *err)
 {
-    if (ot_check_op(op1, err) != 0 || ot_check_op(op2, err) != 0) return NULL;
+    if (check_op_shape(op1, err) != 0 || check_op_shape(op2, err) != 0) return NULL;
     cJSON *out = duplicate(op1, err);
     for (const cJSON *c = op2->child; out && c; c = c->next) {
         if (append_copy(out, c, err) != 0) {
@@ -803,7 +923,7 @@ cJSON *ot_compose(const cJSON *op1, const cJSON *op2, ot_error *err)
 
 cJSON *ot_normalize(const cJSON *op, ot_error *err)
 {
-    if (ot_check_op(op, err) != 0) return NULL;
+    if (check_op_shape(op, err) != 0) return NULL;
     cJSON *out = cJSON_CreateArray();
     if (!out) {
         ot_fail(err, "out of memory");
@@ -877,7 +997,7 @@ fail:
 
 cJSON *ot_invert(const cJSON *op, ot_error *err)
 {
-    if (ot_check_op(op, err) != 0) return NULL;
+    if (check_op_shape(op, err) != 0) return NULL;
     cJSON *out = cJSON_CreateArray();
     if (!out) {
         ot_fail(err, "out of memory");
@@ -897,11 +1017,11 @@ cJSON *ot_invert(const cJSON *op, ot_error *err)
 /* ---- transform ------------------------------------------------------------------------ */
 
 /* commonLengthForOps(a, b): NO_COMMON for null, -1 when a acts on the root. */
-static int common_length(const cJSON *a, const cJSON *b)
+static int common_length(const cJSON *a, int a_kind, const cJSON *b, int b_kind)
 {
     int alen = path_length(a), blen = path_length(b);
-    if (has(a, "na") || has(a, "t")) alen++;
-    if (has(b, "na") || has(b, "t")) blen++;
+    if (a_kind & (F_NA | F_T)) alen++;
+    if (b_kind & (F_NA | F_T)) blen++;
     if (alen == 0) return -1;
     if (blen == 0) return NO_COMMON;
     alen--;
@@ -939,39 +1059,42 @@ out:
     return rc;
 }
 
-/* The text0 branch of transformComponent. c already carries t/o (maybe converted). */
-static int transform_text(cJSON *dest, cJSON *c, const cJSON *oc, ot_side side, ot_error *err)
+/* The text0 branch of transformComponent. *c already carries t/o (maybe converted); it
+ * is consumed (set to NULL) when its last result is appended. */
+static int transform_text(cJSON *dest, cJSON **c_io, const cJSON *oc, ot_side side, ot_error *err)
 {
+    cJSON *c = *c_io;
     cJSON *res = ot_text0_transform(field(c, "o"), field(oc, "o"), side, err);
     if (!res) return -1;
     int rc = 0;
     if (is_text_form(c)) {
-        for (cJSON *r = res->child; r && rc == 0; r = r->next) {
-            cJSON *single = cJSON_CreateArray(), *copy = cJSON_Duplicate(r, 1);
-            if (!single || !copy) {
+        /* One si/sd component per text0 result; the last one reuses c itself. */
+        while (res->child && rc == 0) {
+            cJSON *r = cJSON_DetachItemViaPointer(res, res->child);
+            cJSON *single = cJSON_CreateArray();
+            bool last = res->child == NULL;
+            cJSON *target = last ? c : cJSON_Duplicate(c, 1);
+            if (!single || !target) {
+                cJSON_Delete(r);
                 cJSON_Delete(single);
-                cJSON_Delete(copy);
+                if (!last) cJSON_Delete(target);
                 rc = ot_fail(err, "out of memory");
                 break;
             }
-            cJSON_AddItemToArray(single, copy);
-            cJSON *attempt = cJSON_Duplicate(c, 1);
-            if (!attempt) {
-                cJSON_Delete(single);
-                rc = ot_fail(err, "out of memory");
-                break;
-            }
-            set_field(attempt, "o", single);
-            rc = convert_to_text(attempt, err);
-            if (rc == 0) rc = append_owned(dest, attempt, err);
-            else cJSON_Delete(attempt);
+            cJSON_AddItemToArray(single, r);
+            set_field(target, "o", single);
+            if (last) *c_io = NULL;
+            rc = convert_to_text(target, err);
+            if (rc == 0) rc = append_owned(dest, target, err);
+            else cJSON_Delete(target);
         }
         cJSON_Delete(res);
         return rc;
     }
     if (res->child) {
         set_field(c, "o", res);
-        return append_copy(dest, c, err);
+        *c_io = NULL;
+        return append_owned(dest, c, err);
     }
     cJSON_Delete(res);
     return 0;
@@ -1041,11 +1164,12 @@ static int transform_component(cJSON *dest, const cJSON *c_in, const cJSON *othe
     int rc = -1;
     cJSON *c = duplicate(c_in, err), *oc_converted = NULL;
     if (!c) return -1;
-    int common = common_length(other, c);
-    int common2 = common_length(c, other);
+    int c_kind = kind_of(c), other_kind = kind_of(other);
+    int common = common_length(other, other_kind, c, c_kind);
+    int common2 = common_length(c, c_kind, other, other_kind);
     int c_length = path_length(c), other_length = path_length(other);
-    if (has(c, "na") || has(c, "t")) c_length++;
-    if (has(other, "na") || has(other, "t")) other_length++;
+    if (c_kind & (F_NA | F_T)) c_length++;
+    if (other_kind & (F_NA | F_T)) other_length++;
 
     if (common2 != NO_COMMON && other_length > c_length &&
         same_element(path_at(c, common2), path_at(other, common2)) &&
@@ -1066,7 +1190,7 @@ static int transform_component(cJSON *dest, const cJSON *c_in, const cJSON *othe
         if (has(oc, "t")) {
             if (has(c, "t") &&
                 strcmp(field(c, "t")->valuestring, field(oc, "t")->valuestring) == 0) {
-                rc = transform_text(dest, c, oc, side, err);
+                rc = transform_text(dest, &c, oc, side, err);
                 goto out;
             }
         } else if (has(other, "na")) {
@@ -1174,6 +1298,6 @@ static const ot_component_type json0_type = {transform_component, append_copy};
 
 cJSON *ot_transform(const cJSON *op, const cJSON *other, ot_side side, ot_error *err)
 {
-    if (ot_check_op(op, err) != 0 || ot_check_op(other, err) != 0) return NULL;
+    if (check_op_shape(op, err) != 0 || check_op_shape(other, err) != 0) return NULL;
     return ot_bootstrap_transform(&json0_type, op, other, side, err);
 }

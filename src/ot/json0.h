@@ -37,7 +37,9 @@ typedef enum ot_side { OT_LEFT, OT_RIGHT } ot_side;
 int ot_check_op(const cJSON *op, ot_error *err);
 
 /* Applies op to *doc in place (the root may be replaced, so *doc may change).
- * All or nothing: on error *doc is exactly as it was. *doc stays owned by the caller. */
+ * All or nothing: on error *doc is exactly as it was. *doc stays owned by the caller.
+ * The document's strings are expected to be well-formed UTF-8, as every document built
+ * from checked ops is; text offsets into other bytes are computed safely but not exactly. */
 int ot_apply(cJSON **doc, const cJSON *op, ot_error *err);
 
 /* Transforms op so that it applies after other; side breaks ties (the op submitted

@@ -81,50 +81,6 @@ static cJSON *make_component(const char *key, const char *text, size_t p)
     return c;
 }
 
-int ot_text0_apply(const char *snapshot, const cJSON *op, char **out, ot_error *err)
-{
-    if (ot_text0_check_op(op, err) != 0) return -1;
-    size_t len = strlen(snapshot);
-    if (!utf16_valid_utf8(snapshot, len)) return ot_fail(err, "text is not valid UTF-8");
-    char *s = cJSON_malloc(len + 1);
-    if (!s) return ot_fail(err, "out of memory");
-    memcpy(s, snapshot, len + 1);
-    for (const cJSON *c = op->child; c; c = c->next) {
-        size_t p = pos_of(c), at;
-        if (utf16_byte_offset(s, len, p, &at) != 0) {
-            cJSON_free(s);
-            return ot_fail(err, "text offset %zu is beyond the text or inside a surrogate pair", p);
-        }
-        const char *ins = ins_of(c);
-        char *next;
-        if (ins) {
-            size_t n = strlen(ins);
-            next = cJSON_malloc(len + n + 1);
-            if (!next) { cJSON_free(s); return ot_fail(err, "out of memory"); }
-            memcpy(next, s, at);
-            memcpy(next + at, ins, n);
-            memcpy(next + at + n, s + at, len - at + 1);
-            len += n;
-        } else {
-            const char *del = del_of(c);
-            size_t n = strlen(del);
-            if (at + n > len || memcmp(s + at, del, n) != 0) {
-                cJSON_free(s);
-                return ot_fail(err, "deleted text does not match the document at offset %zu", p);
-            }
-            next = cJSON_malloc(len - n + 1);
-            if (!next) { cJSON_free(s); return ot_fail(err, "out of memory"); }
-            memcpy(next, s, at);
-            memcpy(next + at, s + at + n, len - at - n + 1);
-            len -= n;
-        }
-        cJSON_free(s);
-        s = next;
-    }
-    *out = s;
-    return 0;
-}
-
 /* Appends c (taking ownership) to dest with text0's merging rules. */
 static int append_owned(cJSON *dest, cJSON *c, ot_error *err)
 {

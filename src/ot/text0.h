@@ -3,8 +3,8 @@
  * string components (si/sd) are converted to. Components are {"p":offset,"i":"text"} or
  * {"p":offset,"d":"text"}; offsets count UTF-16 code units over UTF-8 text.
  *
- * Behaves exactly like text0.js of ot-json0@1.1.0 on valid input; apply is strict (offsets
- * in range and on code-point boundaries, deleted text equal to the document's).
+ * Behaves exactly like text0.js of ot-json0@1.1.0 on valid input. Applying text0 ops to a
+ * document is json0's job (json0.c), which edits strings in place.
  * Ownership: inputs are borrowed and never modified; returned trees and strings are new
  * (cJSON_Delete / cJSON_free).
  */
@@ -14,9 +14,6 @@
 #include "ot/json0.h"
 
 int ot_text0_check_op(const cJSON *op, ot_error *err);
-
-/* Applies op to the UTF-8 text s; *out is a new string (cJSON_free) on success. */
-int ot_text0_apply(const char *s, const cJSON *op, char **out, ot_error *err);
 
 int ot_text0_append(cJSON *dest, const cJSON *c, ot_error *err);
 cJSON *ot_text0_compose(const cJSON *op1, const cJSON *op2, ot_error *err);

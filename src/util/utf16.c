@@ -6,7 +6,11 @@
 #include "util/utf16.h"
 
 #include <cjson/cJSON.h>
+#include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* Length in bytes of the sequence starting with lead byte c, or 0 if c cannot lead. */
 static size_t sequence_length(unsigned char c)
@@ -18,11 +22,28 @@ static size_t sequence_length(unsigned char c)
     return 0;
 }
 
+/* Length of the run of ASCII bytes at s (at most len), eight bytes at a time: case-sheet
+ * text is mostly ASCII, and these scans run on every text edit. */
+static size_t ascii_run(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i + 8 <= len) {
+        uint64_t word;
+        memcpy(&word, s + i, 8);
+        if (word & 0x8080808080808080ULL) break;
+        i += 8;
+    }
+    while (i < len && s[i] < 0x80) i++;
+    return i;
+}
+
 bool utf16_valid_utf8(const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0;
     while (i < len) {
+        i += ascii_run(s + i, len - i);
+        if (i >= len) break;
         unsigned char c = s[i];
         size_t n = sequence_length(c);
         if (n == 0 || i + n > len) return false;
@@ -40,31 +61,97 @@ bool utf16_valid_utf8(const char *str, size_t len)
     return true;
 }
 
+/* UTF-16 units of eight UTF-8 bytes: one per byte that starts a character (every byte
+ * but 10xxxxxx continuations) plus one more per 4-byte lead (11110xxx), which becomes a
+ * surrogate pair. Units are counted at the lead byte, wherever the word ends. */
+/* Number of bytes whose top bit is set in a word that has no other bits set. */
+static size_t count_top_bits(uint64_t m)
+{
+    return (size_t)(((m >> 7) * 0x0101010101010101ULL) >> 56);
+}
+
+static size_t units_in_word(uint64_t w)
+{
+    const uint64_t top = 0x8080808080808080ULL;
+    if (!(w & top)) return 8;
+    uint64_t continuation = w & top & ~(w << 1);
+    uint64_t four_byte_lead = w & (w << 1) & (w << 2) & (w << 3) & top;
+    return 8 - count_top_bits(continuation) + count_top_bits(four_byte_lead);
+}
+
+static bool is_continuation(unsigned char c)
+{
+    return (c & 0xC0) == 0x80;
+}
+
 size_t utf16_length(const char *str, size_t len)
 {
     const unsigned char *s = (const unsigned char *)str;
-    size_t units = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = s[i];
-        if ((c & 0xC0) != 0x80) units += (c >= 0xF0) ? 2 : 1;
+    size_t units = 0, i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t word;
+        memcpy(&word, s + i, 8);
+        units += units_in_word(word);
     }
+    for (; i < len; i++)
+        if (!is_continuation(s[i])) units += (s[i] >= 0xF0) ? 2 : 1;
     return units;
 }
+
+#ifdef __SSE2__
+/* Population count of a 16-bit mask without a library call. */
+static size_t count_bits16(unsigned m)
+{
+    m = m - ((m >> 1) & 0x5555u);
+    m = (m & 0x3333u) + ((m >> 2) & 0x3333u);
+    m = (m + (m >> 4)) & 0x0F0Fu;
+    return (m + (m >> 8)) & 0x1Fu;
+}
+
+/* units_in_word for sixteen bytes at once. */
+static size_t units_in_block(const unsigned char *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)p);
+    unsigned high = (unsigned)_mm_movemask_epi8(v);
+    if (!high) return 16;
+    unsigned continuation = (unsigned)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xC0)), _mm_set1_epi8((char)0x80)));
+    unsigned four_byte_lead = (unsigned)_mm_movemask_epi8(
+        _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8((char)0xF8)), _mm_set1_epi8((char)0xF0)));
+    return 16 - count_bits16(continuation) + count_bits16(four_byte_lead);
+}
+#endif
 
 int utf16_byte_offset(const char *str, size_t len, size_t units, size_t *byte_offset)
 {
     const unsigned char *s = (const unsigned char *)str;
     size_t i = 0, seen = 0;
-    while (seen < units) {
-        if (i >= len) return -1;
-        size_t n = sequence_length(s[i]);
-        if (n == 0) n = 1;
-        size_t w = (n == 4) ? 2 : 1;
-        if (seen + w > units) return -1;                                /* inside a pair */
-        seen += w;
-        i += n;
+    /* Whole blocks while the target lies beyond them; the block loops may stop in the
+     * middle of a character whose units they already counted. */
+#ifdef __SSE2__
+    while (i + 16 <= len) {
+        size_t u = units_in_block(s + i);
+        if (seen + u >= units) break;
+        seen += u;
+        i += 16;
     }
-    if (i > len) return -1;
+#endif
+    while (i + 8 <= len) {
+        uint64_t word;
+        memcpy(&word, s + i, 8);
+        size_t u = units_in_word(word);
+        if (seen + u >= units) break;
+        seen += u;
+        i += 8;
+    }
+    for (; i < len; i++) {
+        if (is_continuation(s[i])) continue;      /* part of a character already counted */
+        if (seen == units) break;
+        size_t width = (s[i] >= 0xF0) ? 2 : 1;
+        if (seen + width > units) return -1;      /* inside a surrogate pair */
+        seen += width;
+    }
+    if (seen != units) return -1;                 /* beyond the end */
     *byte_offset = i;
     return 0;
 }
