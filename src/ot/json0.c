@@ -162,14 +162,14 @@ static bool is_index(const cJSON *v)
            v->valuedouble == floor(v->valuedouble);
 }
 
-static int check_path(const cJSON *p, ot_error *err)
+static int check_path(const cJSON *p, bool deep, ot_error *err)
 {
     if (!cJSON_IsArray(p)) return ot_fail(err, "component is missing its path \"p\" (an array)");
     int n = 0;
     for (const cJSON *e = p->child; e; e = e->next, n++) {
         if (n >= MAX_PATH_LENGTH) return ot_fail(err, "path longer than %d elements", MAX_PATH_LENGTH);
         if (cJSON_IsString(e)) {
-            if (!utf16_valid_utf8(e->valuestring, strlen(e->valuestring)))
+            if (deep && !utf16_valid_utf8(e->valuestring, strlen(e->valuestring)))
                 return ot_fail(err, "path element %d is not valid UTF-8", n);
             if (forbidden_key(e->valuestring))
                 return ot_fail(err, "path element \"%s\" is not allowed", e->valuestring);
@@ -235,7 +235,7 @@ static int check_component(const cJSON *c, bool deep, ot_error *err)
                 return ot_fail(err, "%s: %s", f->string, why);
         }
     }
-    if (check_path(path_of(c), err) != 0) return -1;
+    if (check_path(path_of(c), deep, err) != 0) return -1;
     const cJSON *last = path_last(c);
     int kind = fields & ~F_P;
     switch (kind) {
@@ -267,7 +267,7 @@ static int check_component(const cJSON *c, bool deep, ot_error *err)
         const cJSON *s = field(c, kind == F_SI ? "si" : "sd");
         if (!last || !is_index(last)) return ot_fail(err, "string operation needs a text offset at the end of its path");
         if (!cJSON_IsString(s)) return ot_fail(err, "%s must be a string", kind == F_SI ? "si" : "sd");
-        if (!utf16_valid_utf8(s->valuestring, strlen(s->valuestring)))
+        if (deep && !utf16_valid_utf8(s->valuestring, strlen(s->valuestring)))
             return ot_fail(err, "%s is not valid UTF-8", kind == F_SI ? "si" : "sd");
         return 0;
     }
@@ -275,7 +275,13 @@ static int check_component(const cJSON *c, bool deep, ot_error *err)
         const cJSON *t = field(c, "t");
         if (!cJSON_IsString(t) || strcmp(t->valuestring, "text0") != 0)
             return ot_fail(err, "unknown subtype (only \"text0\" is supported)");
-        return ot_text0_check_op(field(c, "o"), err);
+        if (ot_text0_check_op(field(c, "o"), err) != 0) return -1;
+        for (const cJSON *tc = deep ? field(c, "o")->child : NULL; tc; tc = tc->next) {
+            const cJSON *text = field(tc, "i") ? field(tc, "i") : field(tc, "d");
+            if (!utf16_valid_utf8(text->valuestring, strlen(text->valuestring)))
+                return ot_fail(err, "text0 text is not valid UTF-8");
+        }
+        return 0;
     }
     default:
         return ot_fail(err, "invalid or missing instruction in op component");

@@ -56,8 +56,6 @@ static int check_component(const cJSON *c, ot_error *err)
     if ((i != NULL) == (d != NULL)) return ot_fail(err, "text0 component needs an i or d field");
     const cJSON *s = i ? i : d;
     if (!cJSON_IsString(s)) return ot_fail(err, "text0 %s must be a string", i ? "i" : "d");
-    if (!utf16_valid_utf8(s->valuestring, strlen(s->valuestring)))
-        return ot_fail(err, "text0 %s is not valid UTF-8", i ? "i" : "d");
     return 0;
 }
 
