@@ -321,8 +321,9 @@ typedef struct undo_entry {
     int index, index2;
     cJSON *node;
     double number;
-    size_t at, length;          /* text edits: byte offset and length */
+    size_t at, length;          /* text deleted: byte offset and length */
     const char *text;           /* deleted text, borrowed from the op being applied */
+    char *old_text;             /* text inserted: the string as it was (owned) */
 } undo_entry;
 
 /* Most ops have a handful of components: their entries live in `inline_entries`, and
@@ -427,11 +428,10 @@ static void undo_rollback(undo_log *log, cJSON **doc)
             insert_child(e->container, e->index,
                                     cJSON_DetachItemFromArray(e->container, e->index2));
             break;
-        case UNDO_TEXT_INSERTED: {
-            char *t = e->node->valuestring;
-            memmove(t + e->at, t + e->at + e->length, strlen(t + e->at + e->length) + 1);
+        case UNDO_TEXT_INSERTED:
+            cJSON_free(e->node->valuestring);
+            e->node->valuestring = e->old_text;
             break;
-        }
         case UNDO_TEXT_DELETED: {
             /* Deleting never shrank the buffer, so the text fits back in place. */
             char *t = e->node->valuestring;
@@ -454,6 +454,8 @@ static void undo_commit(undo_log *log)
         undo_entry *e = &log->entries[i];
         if (e->kind == UNDO_REMOVED || e->kind == UNDO_REPLACED || e->kind == UNDO_ROOT)
             cJSON_Delete(e->node);
+        else if (e->kind == UNDO_TEXT_INSERTED)
+            cJSON_free(e->old_text);
     }
     undo_free(log);
 }
@@ -534,9 +536,9 @@ static int check_depth(const slot *s, const cJSON *value, ot_error *err)
     return 0;
 }
 
-/* Inserts `ins` or deletes `del` at UTF-16 offset `offset` of string item target, in
- * place. cJSON strings live in cJSON's default (malloc) allocations, which Konsil never
- * replaces, so growing one with realloc is sound. */
+/* Inserts `ins` or deletes `del` at UTF-16 offset `offset` of string item target. Deletes
+ * work in place (the buffer keeps its size, so undoing fits); inserts build a new buffer
+ * with cJSON's allocator, the one cJSON frees strings with. */
 static int edit_text(cJSON *target, double offset, const char *ins, const char *del,
                      undo_log *log, ot_error *err)
 {
@@ -547,13 +549,16 @@ static int edit_text(cJSON *target, double offset, const char *ins, const char *
         return ot_fail(err, "text offset %.0f is beyond the text or inside a surrogate pair", offset);
     if (undo_reserve(log, err) != 0) return -1;
     if (ins) {
+        /* A new buffer: the old one stays intact for the undo record, because an earlier
+         * delete's undo may need that buffer's full capacity back. */
         size_t n = strlen(ins);
-        char *grown = realloc(t, len + n + 1);
+        char *grown = cJSON_malloc(len + n + 1);
         if (!grown) return ot_fail(err, "out of memory");
-        memmove(grown + at + n, grown + at, len - at + 1);
+        memcpy(grown, t, at);
         memcpy(grown + at, ins, n);
+        memcpy(grown + at + n, t + at, len - at + 1);
         target->valuestring = grown;
-        undo_record(log, (undo_entry){.kind = UNDO_TEXT_INSERTED, .node = target, .at = at, .length = n});
+        undo_record(log, (undo_entry){.kind = UNDO_TEXT_INSERTED, .node = target, .old_text = t});
         return 0;
     }
     size_t n = strlen(del);

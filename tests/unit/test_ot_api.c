@@ -137,6 +137,9 @@ static void apply_failing_on_third_component_changes_nothing(void)
         /* a text0 op whose third text component does not match */
         "[{\"p\":[\"s\"],\"t\":\"text0\",\"o\":[{\"p\":0,\"i\":\"x\"},{\"p\":3,\"i\":\"y\"},"
         "{\"p\":0,\"d\":\"q\"}]}]",
+        /* a long delete, then a shorter insert into the same string, then a refusal: undoing
+         * the delete needs the string's original room back */
+        "[{\"p\":[\"s\",0],\"sd\":\"ab\"},{\"p\":[\"s\",0],\"si\":\"c\"},{\"p\":[\"s\",9],\"si\":\"d\"}]",
     };
     for (size_t i = 0; i < COUNT(ops); i++) {
         cJSON *doc = parse(doc_text);
