@@ -13,7 +13,9 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"ot", cli_ot, "json0 engine on JSON lines: stdin requests, stdout answers"},
-    {"serve", cli_serve, "the hub: ShareDB over WebSocket, static files, durable op log"},
+    {"serve", cli_serve, "the hub: ShareDB over WebSocket, REST API, static files, op log"},
+    {"user", cli_user, "accounts: add, list, disable, enable, passwd"},
+    {"audit", cli_audit, "verify the audit trail's hash chain"},
 };
 
 static void usage(FILE *out)

@@ -7,5 +7,7 @@
 
 int cli_ot(int argc, char **argv);
 int cli_serve(int argc, char **argv);
+int cli_user(int argc, char **argv);
+int cli_audit(int argc, char **argv);
 
 #endif

@@ -62,6 +62,18 @@ static const struct option {
      "bytes per receive callback"},
     {"--shutdown-grace-secs", SECS, offsetof(hub_config, shutdown_grace_secs),
      "seconds to wait for clients to close on SIGINT/SIGTERM"},
+    {"--max-body", SIZE, offsetof(hub_config, max_body),
+     "largest REST request body (413 above)"},
+    {"--session-idle-secs", SECS, offsetof(hub_config, session_idle_secs),
+     "a login session unused this long ends"},
+    {"--session-max-secs", SECS, offsetof(hub_config, session_max_secs),
+     "a login session ends this long after the login, used or not"},
+    {"--login-window-secs", SECS, offsetof(hub_config, login_window_secs),
+     "window over which login attempts are counted"},
+    {"--login-max-user", COUNT, offsetof(hub_config, login_max_user),
+     "failed (or pending) logins per username in the window (429 beyond)"},
+    {"--login-max-addr", COUNT, offsetof(hub_config, login_max_addr),
+     "failed (or pending) logins per client address in the window (429 beyond)"},
 };
 
 #define N_OPTIONS (sizeof options / sizeof options[0])
@@ -104,7 +116,10 @@ static void usage(FILE *out)
             "  --db FILE            SQLite database, created if missing (default %s)\n"
             "  --web DIR            folder served at / (default: none)\n"
             "  --tls-cert FILE      PEM certificate: serve https and wss\n"
-            "  --tls-key FILE       PEM private key for --tls-cert\n\n"
+            "  --tls-key FILE       PEM private key for --tls-cert\n"
+            "  --templates DIR      more case-sheet templates (*.json, protocol/access.md)\n"
+            "  --dev-principals     TESTS ONLY, loopback only: no login and no access rules;\n"
+            "                       a konsil_dev_user cookie names the principal\n\n"
             "Limits (sizes in bytes, K/M/G suffixes allowed; see protocol/limits.md):\n",
             d.host, d.port, d.db_path);
     for (size_t i = 0; i < N_OPTIONS; i++) {
@@ -197,6 +212,10 @@ int cli_serve(int argc, char **argv)
             usage(stdout);
             return 0;
         }
+        if (strcmp(a, "--dev-principals") == 0) {
+            c.dev_principals = 1;
+            continue;
+        }
         if (!v) {
             fprintf(stderr, "konsil serve: %s needs a value (see --help)\n", a);
             return 2;
@@ -213,6 +232,7 @@ int cli_serve(int argc, char **argv)
         if (strcmp(a, "--web") == 0) { c.web_dir = v; continue; }
         if (strcmp(a, "--tls-cert") == 0) { c.tls_cert = v; continue; }
         if (strcmp(a, "--tls-key") == 0) { c.tls_key = v; continue; }
+        if (strcmp(a, "--templates") == 0) { c.templates_dir = v; continue; }
         for (k = 0; k < N_OPTIONS; k++)
             if (strcmp(a, options[k].name) == 0)
                 break;
@@ -227,6 +247,11 @@ int cli_serve(int argc, char **argv)
     }
     if (!c.tls_cert != !c.tls_key) {
         fprintf(stderr, "konsil serve: --tls-cert and --tls-key go together\n");
+        return 2;
+    }
+    if (c.dev_principals && strcmp(c.host, "127.0.0.1") != 0 && strcmp(c.host, "localhost") != 0) {
+        fprintf(stderr, "konsil serve: --dev-principals only on 127.0.0.1 (it turns access "
+                "control off)\n");
         return 2;
     }
     if (c.idle_secs <= c.ping_secs) {

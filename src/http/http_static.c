@@ -41,10 +41,3 @@ int http_static_init(http_static *s, const char *dir, char *err, size_t errlen)
     s->mount.extra_mimetypes = &mime_wasm;
     return 0;
 }
-
-int http_static_not_found(struct lws *wsi)
-{
-    if (lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, NULL))
-        return -1;
-    return lws_http_transaction_completed(wsi);
-}

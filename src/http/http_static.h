@@ -1,7 +1,8 @@
 /*
  * Static files over HTTP on the hub's port: the folder given with --web is mounted at
- * "/" (index.html for directories); anything else answers 404. libwebsockets serves the
- * files itself, in chunks on the service thread, so nothing blocks on a slow client.
+ * "/" (index.html for directories); /api and /j go to the hub's REST handlers.
+ * libwebsockets serves the files itself, in chunks on the service thread, so nothing
+ * blocks on a slow client.
  *
  * Ownership: the caller owns the http_static and keeps it alive as long as the lws
  * context that uses its mount.
@@ -22,7 +23,5 @@ typedef struct http_static {
 /* Prepares the mount for dir (which must be a readable folder). Returns 0, or -1 with
  * the reason in err. */
 int http_static_init(http_static *s, const char *dir, char *err, size_t errlen);
-/* Answers the request with 404; returns what the lws callback must return. */
-int http_static_not_found(struct lws *wsi);
 
 #endif

@@ -15,6 +15,7 @@
 #include "hub/hub_internal.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 
 #include "http/http_static.h"
+#include "hub/hub_access.h"
 
 #define TICK_US (250 * LWS_US_PER_MS)
 
@@ -52,6 +54,114 @@ void hub_config_defaults(hub_config *c)
     c->tx_packet = 64 * 1024;
     c->rx_buffer = 16 * 1024;
     c->shutdown_grace_secs = 5;
+    c->max_body = 64 * 1024;
+    c->session_idle_secs = 2 * 3600;
+    c->session_max_secs = 12 * 3600;
+    c->login_window_secs = 900;
+    c->login_max_user = 10;
+    c->login_max_addr = 50;
+}
+
+const hub_template *hub_template_find(hub *h, const char *name)
+{
+    for (size_t i = 0; i < h->n_templates; i++)
+        if (strcmp(template_name(h->templates[i].spec), name) == 0)
+            return &h->templates[i];
+    return NULL;
+}
+
+static int add_template(hub *h, const char *text, size_t len, const char *from, char *err,
+                        size_t n)
+{
+    auth_error aerr = {{0}};
+    template_spec *t = template_parse(text, len, &aerr);
+    hub_template *grown;
+
+    if (!t) {
+        snprintf(err, n, "%s: %s", from, aerr.message);
+        return -1;
+    }
+    if (hub_template_find(h, template_name(t))) {
+        snprintf(err, n, "%s: a template named \"%s\" exists already", from, template_name(t));
+        template_free(t);
+        return -1;
+    }
+    grown = realloc(h->templates, (h->n_templates + 1) * sizeof *grown);
+    if (!grown || !(grown[h->n_templates].text = strndup(text, len))) {
+        if (grown)
+            h->templates = grown;
+        template_free(t);
+        snprintf(err, n, "out of memory");
+        return -1;
+    }
+    h->templates = grown;
+    h->templates[h->n_templates++].spec = t;
+    return 0;
+}
+
+static int read_file(const char *path, char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n;
+
+    if (!f)
+        return -1;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && n <= TEMPLATE_TEXT_MAX &&
+        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n + 1)) &&
+        fread(buf, 1, (size_t)n, f) == (size_t)n) {
+        buf[n] = '\0';
+        *out = buf;
+        *len = (size_t)n;
+        fclose(f);
+        return 0;
+    }
+    free(buf);
+    fclose(f);
+    return -1;
+}
+
+/* The built-in default, then every *.json of --templates in name order. */
+static int load_templates(hub *h, char *err, size_t n)
+{
+    struct dirent **names = NULL;
+    int count, rc = 0;
+
+    if (add_template(h, template_default_json, strlen(template_default_json), "default",
+                     err, n) != 0 || !h->cfg.templates_dir)
+        return h->n_templates ? 0 : -1;
+    count = scandir(h->cfg.templates_dir, &names, NULL, alphasort);
+    if (count < 0) {
+        snprintf(err, n, "--templates %s: cannot read the folder", h->cfg.templates_dir);
+        return -1;
+    }
+    for (int i = 0; i < count; i++) {
+        const char *name = names[i]->d_name;
+        size_t l = strlen(name), len;
+        char path[4096], *text;
+        if (rc == 0 && l > 5 && strcmp(name + l - 5, ".json") == 0) {
+            snprintf(path, sizeof path, "%s/%s", h->cfg.templates_dir, name);
+            if (read_file(path, &text, &len) != 0) {
+                snprintf(err, n, "%.300s: cannot read it", path);
+                rc = -1;
+            } else {
+                rc = add_template(h, text, len, path, err, n);
+                free(text);
+            }
+        }
+        free(names[i]);
+    }
+    free(names);
+    return rc;
+}
+
+static void free_templates(hub *h)
+{
+    for (size_t i = 0; i < h->n_templates; i++) {
+        free(h->templates[i].text);
+        template_free(h->templates[i].spec);
+    }
+    free(h->templates);
 }
 
 static void begin_stop(hub *h)
@@ -88,6 +198,8 @@ static void tick(lws_sorted_usec_list_t *sul)
     hub *h = lws_container_of(sul, hub, tick);
 
     room_set_sweep(h->rooms, hub_now_ms(), (int64_t)h->cfg.room_idle_secs * 1000);
+    if (!h->stopping)
+        hub_auth_tick(h);
     check_stop(h);
     lws_sul_schedule(h->ctx, 0, &h->tick, tick, TICK_US);
 }
@@ -138,6 +250,44 @@ static int resolve(const char *host, char *ip, size_t n, char *err, size_t errle
     return 0;
 }
 
+/* Headers on every HTTP response, the static files included. */
+static void security_headers(hub *h)
+{
+    static const char *const kv[][2] = {
+        {"content-security-policy:", "default-src 'self'; script-src 'self'; style-src 'self'; "
+         "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"},
+        {"x-content-type-options:", "nosniff"},
+        {"referrer-policy:", "no-referrer"},
+        {"x-frame-options:", "DENY"},
+    };
+    size_t count = sizeof kv / sizeof kv[0];
+
+    for (size_t i = 0; i < count; i++) {
+        h->headers[i].name = kv[i][0];
+        h->headers[i].value = kv[i][1];
+        h->headers[i].next = i + 1 < count ? &h->headers[i + 1] : NULL;
+    }
+}
+
+/* /api and /j go to the callback; the rest to --web. */
+static void mounts(hub *h, http_static *web)
+{
+    static const char *const points[] = {"/api", "/j"};
+
+    for (int i = 0; i < 2; i++) {
+        struct lws_http_mount *m = &h->mounts[i];
+        m->mountpoint = points[i];
+        m->mountpoint_len = (unsigned char)strlen(points[i]);
+        m->origin = "sharedb";
+        m->protocol = "sharedb";
+        m->origin_protocol = LWSMPRO_CALLBACK;
+        m->mount_next = &h->mounts[i + 1];
+    }
+    h->mounts[2] = web->mount;
+    h->mounts[2].mount_next = NULL;
+    snprintf(h->web_origin, sizeof h->web_origin, "%.4000s", web->origin);
+}
+
 static struct lws_context *create_context(hub *h, http_static *web, char *err, size_t n)
 {
     struct lws_protocols *protocols = h->protocols;
@@ -149,7 +299,7 @@ static struct lws_context *create_context(hub *h, http_static *web, char *err, s
         return NULL;
     protocols[0].name = "sharedb";
     protocols[0].callback = hub_callback;
-    protocols[0].per_session_data_size = sizeof(void *);
+    protocols[0].per_session_data_size = 2 * sizeof(void *);
     protocols[0].rx_buffer_size = h->cfg.rx_buffer;
     protocols[0].tx_packet_size = h->cfg.tx_packet;
 
@@ -160,7 +310,11 @@ static struct lws_context *create_context(hub *h, http_static *web, char *err, s
     info.port = h->cfg.port;
     info.iface = ip;
     info.protocols = protocols;
-    info.mounts = h->cfg.web_dir ? &web->mount : NULL;
+    security_headers(h);
+    if (h->cfg.web_dir)
+        mounts(h, web);
+    info.mounts = h->cfg.web_dir ? &h->mounts[0] : NULL;
+    info.headers = &h->headers[0];
     info.user = h;
     info.retry_and_idle_policy = &h->retry;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
@@ -199,6 +353,10 @@ int hub_run(const hub_config *cfg)
         goto fail;
     if (store_open(&scfg, &h->store, err, sizeof err) != 0)
         goto fail;
+    hub_auth_init(h);
+    if (load_templates(h, err, sizeof err) != 0 || hub_auth_load_now(h, err, sizeof err) != 0)
+        goto fail;
+    h->auth_refresh_at = hub_now_ms();
     memset(&rcfg, 0, sizeof rcfg);
     rcfg.collection = "cases";
     rcfg.tail_ops = cfg->tail_ops;
@@ -211,6 +369,8 @@ int hub_run(const hub_config *cfg)
     rcfg.max_presence_channels = cfg->max_presence_channels;
     rcfg.max_presences = cfg->max_presences;
     hub_store_env(h, &env);
+    if (!cfg->dev_principals)
+        hub_access_env(&env);
     h->rooms = room_set_new(&rcfg, &env);
     if (!h->rooms)
         goto fail;
@@ -263,6 +423,8 @@ fail:
     if (h) {
         room_set_free(h->rooms);
         store_close(h->store);
+        hub_auth_free(h);
+        free_templates(h);
         free(h);
     }
     return status;

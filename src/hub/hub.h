@@ -39,6 +39,16 @@ typedef struct hub_config {
     size_t tx_packet;               /* bytes per send() and per outgoing frame */
     size_t rx_buffer;               /* bytes per receive callback */
     int shutdown_grace_secs;        /* wait this long for clients to close */
+    const char *templates_dir;      /* more case-sheet templates (*.json), or NULL */
+    size_t max_body;                /* bytes of one REST request body (413 above) */
+    int session_idle_secs;          /* a login session unused this long ends */
+    int session_max_secs;           /* a login session ends this long after login */
+    int login_window_secs;          /* login attempts are counted over this window */
+    size_t login_max_user;          /* failed or pending attempts per username */
+    size_t login_max_addr;          /* failed or pending attempts per client address */
+    int dev_principals;             /* loopback only, for the protocol tests: no login, no
+                                       access rules; konsil_dev_user cookie names the
+                                       principal (protocol/sharedb-wire.md) */
 } hub_config;
 
 void hub_config_defaults(hub_config *c);

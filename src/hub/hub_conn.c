@@ -18,10 +18,11 @@
 
 #include <openssl/rand.h>
 
-#include "http/http_static.h"
 
+/* Per lws connection: a WebSocket connection, or the HTTP request being answered. */
 struct pss {
     hub_conn *c;
+    hub_req *req;
 };
 
 int64_t hub_now_ms(void)
@@ -37,6 +38,10 @@ void hub_conn_unref(hub_conn *c)
     if (--c->refs > 0)
         return;
     room_outq_clear(&c->peer.outq);
+    for (size_t i = 0; i < c->n_reads; i++)
+        free(c->reads[i]);
+    free(c->reads);
+    free(c->identity);
     free(c->rx);
     free(c->src);
     free(c);
@@ -52,21 +57,61 @@ void hub_conn_close(hub_conn *c, int code, const char *reason)
     lws_callback_on_writable(c->wsi);
 }
 
+void hub_conn_note_read(hub_conn *c, const char *session)
+{
+    char **grown, *id;
+
+    for (size_t i = 0; i < c->n_reads; i++)
+        if (strcmp(c->reads[i], session) == 0)
+            return;
+    grown = realloc(c->reads, (c->n_reads + 1) * sizeof *grown);
+    if (grown)
+        c->reads = grown;
+    id = grown ? strdup(session) : NULL;
+    if (id)
+        c->reads[c->n_reads++] = id;
+    hub_audit(c->hub, c->principal.id, "session.read.open", session);
+}
+
+/* Refusals answer with an HTTP status; returning 1 after lws_return_http_status is
+ * the way lws 4.1 documents for HTTP_CONFIRM_UPGRADE (rejecting in
+ * FILTER_PROTOCOL_CONNECTION instead is what CVE-2025-11677 is about). */
+static int refuse_upgrade(struct lws *wsi, unsigned int status)
+{
+    if (lws_return_http_status(wsi, status, NULL))
+        return -1;
+    return 1;
+}
+
 static int confirm_upgrade(hub *h, struct lws *wsi)
 {
-    hub_principal who;
     char uri[16];
 
     if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0)
         return -1;
     if (h->stopping || h->n_conns >= h->cfg.max_conns)
         return -1;
-    if (hub_identity_from_upgrade(wsi, &who) != 0) {
-        if (lws_return_http_status(wsi, HTTP_STATUS_UNAUTHORIZED, NULL))
-            return -1;
-        return 1;
-    }
+    if (!hub_identity_origin_ok(wsi))
+        return refuse_upgrade(wsi, HTTP_STATUS_FORBIDDEN);
+    if (!hub_identity_from_upgrade(h, wsi))
+        return refuse_upgrade(wsi, HTTP_STATUS_UNAUTHORIZED);
     return 0;
+}
+
+/* The presence identity {id, name, role, specialty?} as JSON text. */
+static char *identity_json(const auth_principal *who)
+{
+    cJSON *u = cJSON_CreateObject();
+    char *text;
+
+    cJSON_AddStringToObject(u, "id", who->id);
+    cJSON_AddStringToObject(u, "name", who->display_name);
+    cJSON_AddStringToObject(u, "role", auth_role_name(who->role));
+    if (who->role == AUTH_ROLE_COUNSELLOR && who->specialty != AUTH_SPECIALTY_NONE)
+        cJSON_AddStringToObject(u, "specialty", auth_specialty_name(who->specialty));
+    text = cJSON_PrintUnformatted(u);
+    cJSON_Delete(u);
+    return text;
 }
 
 static int random_id(char out[33])
@@ -87,12 +132,19 @@ static int random_id(char out[33])
 static int conn_open(hub *h, struct lws *wsi, struct pss *pss)
 {
     hub_conn *c = calloc(1, sizeof *c);
+    hub_login *l = hub_identity_from_upgrade(h, wsi);
     proto_buf b;
 
     if (!c)
         return -1;
-    if (hub_identity_from_upgrade(wsi, &c->principal) != 0 || random_id(c->id) != 0 ||
-        !(c->src = strdup(c->id))) {
+    if (l) {
+        c->principal = l->who;
+        snprintf(c->bound_session, sizeof c->bound_session, "%s", l->session);
+        snprintf(c->login_hash, sizeof c->login_hash, "%s", l->hash);
+        c->identity = identity_json(&l->who);
+    }
+    if (!l || !c->identity || random_id(c->id) != 0 || !(c->src = strdup(c->id))) {
+        free(c->identity);
         free(c);
         return -1;
     }
@@ -102,6 +154,8 @@ static int conn_open(hub *h, struct lws *wsi, struct pss *pss)
     c->tokens = h->cfg.op_burst;
     c->tokens_at = hub_now_ms();
     room_peer_init(&c->peer, c->principal.id, c->src);
+    /* --dev-principals keeps the bare {"id"} stamp of the protocol tests. */
+    c->peer.identity = h->cfg.dev_principals ? NULL : c->identity;
     c->next = h->conns;
     if (h->conns)
         h->conns->prev = c;
@@ -129,6 +183,8 @@ static void conn_closed(hub *h, struct pss *pss)
     c->wsi = NULL;
     c->peer.dead = 1;
     room_peer_detach(h->rooms, &c->peer);
+    for (size_t i = 0; i < c->n_reads; i++)
+        hub_audit(h, c->principal.id, "session.read.close", c->reads[i]);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -301,7 +357,12 @@ int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         hub_on_wake(h);
         return 0;
     case LWS_CALLBACK_HTTP:
-        return http_static_not_found(wsi);
+    case LWS_CALLBACK_HTTP_BODY:
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        return hub_http_callback(h, wsi, reason, pss ? &pss->req : NULL, in, len);
     default:
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     }

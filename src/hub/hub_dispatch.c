@@ -235,8 +235,9 @@ void hub_dispatch(hub *h, hub_conn *c, const char *text, size_t len)
     case PROTO_PS:
     case PROTO_PU:
     case PROTO_PR:
-        room_presence_handle(h->rooms, &c->peer, &msg);
-        break;
+        /* The channel is a session id: its room admits and filters (room_env). */
+        room_presence_request(h->rooms, &c->peer, &msg);
+        return;
     case PROTO_QF:
     case PROTO_QS:
     case PROTO_QU:

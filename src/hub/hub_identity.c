@@ -1,55 +1,68 @@
 /*
- * Development identity from the upgrade request (see hub_identity.h).
+ * Identity from the upgrade request (see hub_identity.h).
  */
-#include "hub/hub_identity.h"
+#include "hub/hub_internal.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #define DEV_COOKIE "konsil_dev_user"
 
-static int plain_name(const char *s, size_t n)
-{
-    if (n == 0 || n > 48)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
-}
-
-/* The principal for a Cookie header value (NULL: no cookie). */
-static int from_cookie(const char *cookie, hub_principal *out)
+/* --dev-principals: the konsil_dev_user cookie's plain name, else "dev". */
+static hub_login *dev_login(hub *h, const char *cookie)
 {
     const size_t key_len = strlen(DEV_COOKIE);
-    const char *p = cookie;
+    const char *p = cookie, *name = "dev";
+    size_t n = 3;
 
-    snprintf(out->id, sizeof out->id, "dev");
     while (p && *p) {
-        const char *end, *value;
+        const char *end;
         while (*p == ' ' || *p == ';')
             p++;
         end = strchr(p, ';');
         if (!end)
             end = p + strlen(p);
-        value = p + key_len + 1;
         if ((size_t)(end - p) > key_len && strncmp(p, DEV_COOKIE, key_len) == 0 &&
-            p[key_len] == '=' && plain_name(value, (size_t)(end - value))) {
-            snprintf(out->id, sizeof out->id, "%.*s", (int)(end - value), value);
+            p[key_len] == '=' && (size_t)(end - p - key_len - 1) <= 48) {
+            name = p + key_len + 1;
+            n = (size_t)(end - name);
             break;
         }
         p = end;
     }
-    return 0;
+    memset(&h->dev_login, 0, sizeof h->dev_login);
+    snprintf(h->dev_login.who.id, sizeof h->dev_login.who.id, "%.*s", (int)n, name);
+    if (auth_principal_init(&h->dev_login.who, h->dev_login.who.id, h->dev_login.who.id,
+                            AUTH_ROLE_COUNSELLOR, AUTH_SPECIALTY_NONE, false, NULL) != 0)
+        auth_principal_init(&h->dev_login.who, "dev", "dev", AUTH_ROLE_COUNSELLOR,
+                            AUTH_SPECIALTY_NONE, false, NULL);
+    return &h->dev_login;
 }
 
-int hub_identity_from_upgrade(struct lws *wsi, hub_principal *out)
+hub_login *hub_identity_from_upgrade(hub *h, struct lws *wsi)
 {
-    char cookie[1024];
+    char cookie[2048];
+    hub_login *l;
     int n = lws_hdr_copy(wsi, cookie, sizeof cookie, WSI_TOKEN_HTTP_COOKIE);
 
-    return from_cookie(n > 0 ? cookie : NULL, out);
+    if (h->cfg.dev_principals)
+        return dev_login(h, n > 0 ? cookie : NULL);
+    if (n <= 0)
+        return NULL;
+    l = hub_auth_find(h, cookie, 1);
+    return l && !l->waiting ? l : NULL;
+}
+
+int hub_identity_origin_ok(struct lws *wsi)
+{
+    char origin[512], host[512];
+    const char *o;
+
+    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+        return 1;
+    if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
+        return 0;
+    o = strstr(origin, "://");
+    o = o ? o + 3 : origin;
+    return strcmp(o, host) == 0;
 }

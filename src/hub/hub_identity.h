@@ -1,26 +1,26 @@
 /*
  * The identity seam: who a WebSocket connection acts for, decided once from its HTTP
- * upgrade request. Everything downstream (op authorship, duplicate detection, presence)
- * uses only the principal this returns; the access layer replaces this one function.
+ * upgrade request: the login session its konsil_session cookie names (hub_auth.h).
+ * Everything downstream (op authorship, duplicate detection, access, presence) uses
+ * only that principal.
  *
- * For now every upgrade gets a development principal: the value of a
- * `konsil_dev_user` cookie when it is a plain name (letters, digits, . _ -, at most
- * 48 bytes), so tests can act as several people, and "dev" otherwise.
+ * The upgrade is also refused when its Origin header names another host than its Host
+ * header: a page elsewhere must not open a socket with the user's cookie. Requests
+ * without Origin (not from a browser) carry no ambient cookie risk and pass.
  */
 #ifndef KONSIL_HUB_IDENTITY_H
 #define KONSIL_HUB_IDENTITY_H
 
 #include <libwebsockets.h>
 
-#define HUB_PRINCIPAL_MAX 64
+#include "hub/hub_auth.h"
 
-typedef struct hub_principal {
-    char id[HUB_PRINCIPAL_MAX];
-} hub_principal;
+typedef struct hub hub;
 
-/* Returns 0 with *out filled, or -1 when the request carries no acceptable identity
- * (the hub then answers the upgrade with 401). Call while the upgrade headers are
- * still attached (HTTP_CONFIRM_UPGRADE or ESTABLISHED). */
-int hub_identity_from_upgrade(struct lws *wsi, hub_principal *out);
+/* The login of the upgrade request, or NULL (no, unknown, expired cookie, or a client
+ * still in the lobby). Call while the upgrade headers are attached. */
+hub_login *hub_identity_from_upgrade(hub *h, struct lws *wsi);
+/* Whether the upgrade's Origin is acceptable. */
+int hub_identity_origin_ok(struct lws *wsi);
 
 #endif

@@ -12,7 +12,11 @@
 
 #include <libwebsockets.h>
 
+#include "auth/principal.h"
+#include "auth/template.h"
 #include "hub/hub.h"
+#include "hub/hub_auth.h"
+#include "hub/hub_http.h"
 #include "hub/hub_identity.h"
 #include "proto/proto.h"
 #include "room/room.h"
@@ -28,7 +32,12 @@ typedef struct hub_conn {
     hub *hub;
     struct lws *wsi;
     unsigned refs;
-    hub_principal principal;
+    auth_principal principal;   /* from the login session of the upgrade's cookie */
+    char bound_session[AUTH_ID_MAX];    /* a client's one session, else "" */
+    char login_hash[AUTH_TOKEN_HASH_LEN + 1];
+    char *identity;             /* presence `u`: {id, name, role, specialty?} as JSON */
+    char **reads;               /* sessions it has read (audited open/close) */
+    size_t n_reads;
     char id[33];                /* the id this server gave it (init) */
     char *src;                  /* its ShareDB id: the hs id it claimed, else `id` */
     char *rx;                   /* the message being reassembled */
@@ -68,12 +77,37 @@ struct hub {
     int done;                   /* leave the service loop */
     lws_retry_bo_t retry;
     struct lws_protocols protocols[2];  /* lws keeps pointers to these and to retry */
+    struct lws_http_mount mounts[3];    /* /api and /j (callback), then --web at / */
+    struct lws_protocol_vhost_options headers[6];   /* security headers, every response */
+    char web_origin[4001];              /* --web as an absolute path */
+    room_map logins;                    /* hub_login by token hash (hub_auth.c) */
+    room_map rates;                     /* login attempts by user and address */
+    int auth_refreshing;
+    int64_t auth_refresh_at;
+    hub_login dev_login;                /* --dev-principals: the last upgrade's */
+    struct hub_template *templates;
+    size_t n_templates;
 };
+
+/* A case-sheet template the server offers (the default, and --templates DIR). */
+typedef struct hub_template {
+    char *text;
+    template_spec *spec;
+} hub_template;
+
+const hub_template *hub_template_find(hub *h, const char *name);
+/* A principal from {id, name, role, specialty?} (hub_auth.c). */
+int hub_principal_from_json(const cJSON *j, auth_principal *out);
+/* Appends an audit entry through the writer (fire and forget). */
+void hub_audit(hub *h, const char *actor, const char *action, const char *session);
 
 /* hub_conn.c: the lws protocol callback for /ws and HTTP. */
 int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                  size_t len);
 void hub_conn_unref(hub_conn *c);
+/* The connection reads session id: audited once per connection (open), and closed when
+ * the connection ends. */
+void hub_conn_note_read(hub_conn *c, const char *session);
 void hub_conn_close(hub_conn *c, int code, const char *reason);
 /* Takes `cost` ops from the connection's budget (0 just refills). */
 void hub_conn_spend(hub_conn *c, double cost);

@@ -5,6 +5,9 @@
  * nf/nt. Completions arrive in the order the threads finished them; commits of one
  * room finish in submit order because the writer takes its queue in order.
  *
+ * Loads and nf/nt reads also bring the session the document belongs to: a load turns
+ * it into the room's access policy, nf/nt check membership and project the snapshot.
+ *
  * A failed commit stops the hub: the op is applied in memory but not on disk, so
  * nothing after it may be acked (invariant 2) and the process exits with status 1.
  */
@@ -13,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "auth/access_project.h"
+#include "hub/hub_access.h"
 
 typedef struct read_ctx {
     room *r;
@@ -191,23 +197,64 @@ static void rows_free(room_row *rows, size_t n)
     free(rows);
 }
 
+/* The snapshot text as the connection's principal may read it; NULL when it does not
+ * belong to the session (*forbidden) or memory runs out. */
+static char *projected_snapshot(hub_conn *c, store_job *job, int *forbidden)
+{
+    hub_policy *p = hub_policy_new(job->out);
+    unsigned view;
+    auth_principal who;
+    auth_error err = {{0}};
+    cJSON *proj;
+    char *text = NULL;
+
+    *forbidden = !p || hub_policy_view(p, job->doc, &c->principal, c->bound_session,
+                                       &view) != 0;
+    if (!*forbidden && job->status == STORE_OK) {
+        hub_view_principal(view, &who);
+        proj = job->state.exists ? access_project_snapshot(hub_policy_rules(p), &who,
+                                                           job->state.data, &err) : NULL;
+        text = job->state.exists ? (proj ? cJSON_PrintUnformatted(proj) : NULL) :
+               strdup("null");
+        cJSON_Delete(proj);
+    }
+    hub_policy_unref(p);
+    return text;
+}
+
 static void finish_snapshot(hub *h, store_job *job)
 {
     snapshot_ctx *sc = job->owner;
     hub_conn *c = sc->c;
     proto_buf b;
+    int forbidden;
+    char *text;
 
     if (c->wsi) {
+        if (c->hub->cfg.dev_principals) {
+            forbidden = 0;
+            text = job->text ? strdup(job->text) : NULL;
+        } else {
+            text = projected_snapshot(c, job, &forbidden);
+        }
         proto_buf_init(&b, LWS_PRE);
-        if (job->status == STORE_OK) {
+        if (forbidden) {
+            proto_error err = {PROTO_ERR_FORBIDDEN, "You do not take part in this session"};
+            proto_emit_error(&b, sc->msg.root, &err);
+        } else if (job->status == STORE_OK && text) {
+            hub_conn_note_read(c, job->doc);
             proto_emit_snapshot_fetch(&b, sc->msg.action, sc->msg.req_id, job->state.v,
-                                      job->state.exists, job->text);
+                                      job->state.exists, text);
+        } else if (job->status == STORE_OK) {
+            proto_error err = {PROTO_ERR_UNKNOWN, "out of memory"};
+            proto_emit_error(&b, sc->msg.root, &err);
         } else {
             proto_error err = {job->status == STORE_NEWER ? PROTO_ERR_NEWER :
                                PROTO_ERR_UNKNOWN, ""};
             snprintf(err.message, sizeof err.message, "%s", job->error);
             proto_emit_error(&b, sc->msg.root, &err);
         }
+        free(text);
         room_peer_reply(h->rooms, &c->peer, &b);
     }
     proto_msg_free(&sc->msg);
@@ -228,7 +275,7 @@ static void finish(hub *h, store_job *job)
     case STORE_LOAD: {
         room_load load = {job->status == STORE_OK ? 0 : -1, &job->state, NULL, 0, job->ts,
                           job->create_v, job->create_src, job->create_author,
-                          job->create_seq};
+                          job->create_seq, hub_policy_new(job->out)};
         rows = rows_of(job);
         if (!rows)
             load.status = -1;
@@ -238,6 +285,7 @@ static void finish(hub *h, store_job *job)
         load.rows = rows;
         load.n = rows ? job->n_ops : 0;
         room_loaded(job->owner, &load);
+        hub_policy_unref(load.policy);
         rows_free(rows, job->n_ops);
         break;
     }
@@ -252,6 +300,9 @@ static void finish(hub *h, store_job *job)
     }
     case STORE_SNAPSHOT:
         finish_snapshot(h, job);
+        break;
+    case STORE_CALL:
+        hub_call_finish(h, job);
         break;
     }
     store_job_free(job);

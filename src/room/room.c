@@ -33,6 +33,20 @@ enum { LOADING, READY, FAILED };
 enum { STEP_DONE, STEP_BLOCKED };
 enum { AGAINST_OK, AGAINST_DUP, AGAINST_ERR };
 
+/* One projected op message: for the author's principal (own) or others, per view. */
+struct room_op_view {
+    struct room_op_view *next;
+    int own;
+    unsigned view;
+    room_msg *msg;
+};
+
+/* A snapshot text projected for one view, at the room's snap_v. */
+typedef struct room_snap {
+    unsigned view;
+    char *text;
+} room_snap;
+
 struct room_item {
     room_item *next;
     int64_t cursor;         /* next op version to stream */
@@ -53,6 +67,7 @@ struct room_member {
     unsigned refs;          /* 1 for the room's list, +1 per request, op and read */
     int subscribed, live;
     int64_t next_v;         /* live: next op version it gets */
+    unsigned view;          /* what it may read (room_env.admit) */
     room_item *head, *tail;
     int pumping, repump;
     room_member *next_in_room, *next_in_peer;
@@ -74,6 +89,7 @@ struct room_req {
     char *src, *author;
     int64_t seq;
     int64_t based_on;
+    unsigned view;          /* the submitter's, from admit */
 };
 
 struct room {
@@ -83,8 +99,10 @@ struct room {
     room_doc doc;
     int64_t committed;
     int64_t last_ts;
-    char *snap;             /* doc as JSON text at snap_v, cached for joiners */
+    room_snap *snaps;       /* doc as JSON text at snap_v per view, cached for joiners */
+    size_t n_snaps;
     int64_t snap_v;
+    void *policy;           /* access policy from the load (a counted reference) */
     int64_t create_v;       /* the latest create op, for resent creates */
     char *create_src, *create_author;
     int64_t create_seq;
@@ -131,6 +149,11 @@ const char *room_id(const room *r)
 const room_config *room_set_config(const room_set *s)
 {
     return &s->cfg;
+}
+
+const room_env *room_set_env(const room_set *s)
+{
+    return &s->env;
 }
 
 room_presence *room_set_presence(room_set *s)
@@ -211,11 +234,62 @@ static char *src_for(const char *author, const char *src, const char *to)
     return out;
 }
 
+/* The op's payload as `view` may read it, as text (NULL: no memory). */
+static char *projected_text(room_set *s, room *r, unsigned view, int kind, const cJSON *payload,
+                            const char *text)
+{
+    cJSON *proj;
+    char *out;
+
+    if (!s->env.project || kind == PROTO_DEL)
+        return text ? strdup(text) : NULL;
+    proj = s->env.project(s->env.ctx, r->policy, view, kind, payload);
+    if (!proj)
+        return NULL;
+    out = json_print(proj);
+    cJSON_Delete(proj);
+    return out;
+}
+
+/* With access hooks: the op message per (own, view), built once and shared. */
+static room_msg *op_msg_view(room_set *s, room *r, room_op *op, const room_member *m)
+{
+    int own = strcmp(op->author, m->peer->principal) == 0;
+    struct room_op_view *ov;
+    char *src, *text;
+
+    for (ov = op->views; ov; ov = ov->next)
+        if (ov->own == own && ov->view == m->view)
+            return ov->msg;
+    ov = calloc(1, sizeof *ov);
+    src = src_for(op->author, op->src, m->peer->principal);
+    text = projected_text(s, r, m->view, op->kind, op->payload, op->text);
+    if (ov && src && (text || op->kind == PROTO_DEL))
+        ov->msg = build_op_msg(s, r->id, op->v, src, op->seq, op->kind, text);
+    free(src);
+    free(text);
+    if (!ov || !ov->msg) {
+        free(ov);
+        return NULL;
+    }
+    ov->own = own;
+    ov->view = m->view;
+    ov->next = op->views;
+    op->views = ov;
+    if (op->v >= r->tail_v0) {
+        op->bytes += ov->msg->len;
+        r->tail_bytes += ov->msg->len;
+    }
+    return ov->msg;
+}
+
 /* The op message for member m's principal, built once per op and principal kind. */
 static room_msg *op_msg_for(room_set *s, room *r, room_op *op, const room_member *m)
 {
     char *src;
 
+    if (s->env.project)
+        return op_msg_view(s, r, op, m);
     if (strcmp(op->author, m->peer->principal) == 0)
         return op->msg;
     if (op->foreign)
@@ -252,6 +326,12 @@ static void op_unref(room_op *op)
     free(op->text);
     room_msg_unref(op->msg);
     room_msg_unref(op->foreign);
+    while (op->views) {
+        struct room_op_view *ov = op->views;
+        op->views = ov->next;
+        room_msg_unref(ov->msg);
+        free(ov);
+    }
     free(op);
 }
 
@@ -432,10 +512,12 @@ static void stream_row(room_member *m, const room_row *row)
 {
     room_set *s = m->room->set;
     char *src = src_for(row->author, row->src, m->peer->principal);
-    room_msg *msg = src ? build_op_msg(s, m->room->id, row->v, src, row->seq, row->kind,
-                                       row->text) : NULL;
+    char *text = projected_text(s, m->room, m->view, row->kind, row->payload, row->text);
+    room_msg *msg = src && (text || row->kind == PROTO_DEL) ?
+                    build_op_msg(s, m->room->id, row->v, src, row->seq, row->kind, text) : NULL;
 
     free(src);
+    free(text);
     if (!msg) {
         kill_peer(s, m->peer);
         return;
@@ -561,14 +643,44 @@ static void req_fail(room_req *req, const char *code, const char *fmt, const cha
     req_error(req, &err);
 }
 
-static const char *snapshot_text(room *r)
+static void snaps_clear(room *r)
 {
-    if (r->snap && r->snap_v == r->doc.v)
-        return r->snap;
-    free(r->snap);
-    r->snap = room_doc_text(&r->doc);
+    for (size_t i = 0; i < r->n_snaps; i++)
+        free(r->snaps[i].text);
+    free(r->snaps);
+    r->snaps = NULL;
+    r->n_snaps = 0;
+}
+
+/* The document as `view` may read it, as JSON text, cached per view until it moves. */
+static const char *snapshot_text(room *r, unsigned view)
+{
+    room_set *s = r->set;
+    room_snap *grown;
+    char *text;
+
+    if (r->snap_v != r->doc.v)
+        snaps_clear(r);
     r->snap_v = r->doc.v;
-    return r->snap;
+    for (size_t i = 0; i < r->n_snaps; i++)
+        if (r->snaps[i].view == view)
+            return r->snaps[i].text;
+    if (s->env.project && r->doc.exists) {
+        cJSON *proj = s->env.project(s->env.ctx, r->policy, view, ROOM_SNAPSHOT, r->doc.data);
+        text = proj ? json_print(proj) : NULL;
+        cJSON_Delete(proj);
+    } else {
+        text = room_doc_text(&r->doc);
+    }
+    grown = text ? realloc(r->snaps, (r->n_snaps + 1) * sizeof *grown) : NULL;
+    if (!grown) {
+        free(text);
+        return NULL;
+    }
+    r->snaps = grown;
+    r->snaps[r->n_snaps].view = view;
+    r->snaps[r->n_snaps].text = text;
+    return r->snaps[r->n_snaps++].text;
 }
 
 static void do_fetch(room *r, room_req *req)
@@ -585,7 +697,7 @@ static void do_fetch(room *r, room_req *req)
     }
     proto_buf_init(&b, r->set->cfg.headroom);
     if (!req->has_v) {
-        const char *text = snapshot_text(r);
+        const char *text = snapshot_text(r, m->view);
         char *snap = NULL;
         if (!text || (part && !(snap = strdup(text)))) {
             req_fail(req, PROTO_ERR_UNKNOWN, "%s", "out of memory");
@@ -715,6 +827,15 @@ static void apply_submit(room *r, room_req *req)
     if (!op->src || !op->author || tail_reserve(r) != 0 ||
         !(op->msg = build_op_msg(s, r->id, op->v, op->src, op->seq, op->kind, op->text)))
         goto nomem;
+    if (s->env.check_write && req->kind == PROTO_EDIT) {
+        proto_error err;
+        if (s->env.check_write(s->env.ctx, r->policy, req->view, req->op, r->doc.data,
+                               &err) != 0) {
+            op_unref(op);
+            req_error(req, &err);
+            return;
+        }
+    }
     rc = room_doc_apply(&r->doc, req->kind, req->op, &oerr);
     if (rc != ROOM_DOC_OK) {
         op_unref(op);
@@ -837,6 +958,19 @@ static void queue_submit(room *r, room_req *req)
 
 static void dispatch(room *r, room_req *req)
 {
+    room_set *s = r->set;
+
+    if (s->env.admit) {
+        proto_error err;
+        if (s->env.admit(s->env.ctx, r->policy, req->m->peer, req->action, req->kind,
+                         req->action == PROTO_OP ? req->op : NULL, &req->view, &err) != 0) {
+            req_error(req, &err);
+            req_free(req);
+            return;
+        }
+        /* One principal has one view per room: the member streams with it. */
+        req->m->view = req->view;
+    }
     switch (req->action) {
     case PROTO_F:
     case PROTO_S:
@@ -848,6 +982,13 @@ static void dispatch(room *r, room_req *req)
     case PROTO_OP:
         queue_submit(r, req);
         return;     /* the submit queue owns it now */
+    case PROTO_P:
+    case PROTO_PS:
+    case PROTO_PU:
+    case PROTO_PR:
+        if (req->m->peer)
+            room_presence_handle(s, req->m->peer, &req->msg, r->policy, req->view);
+        break;
     default:
         break;
     }
@@ -881,7 +1022,9 @@ static void room_free(room *r)
         req_free(req);
     }
     room_doc_clear(&r->doc);
-    free(r->snap);
+    snaps_clear(r);
+    if (r->policy && r->set->env.policy_unref)
+        r->set->env.policy_unref(r->policy);
     free(r->create_src);
     free(r->create_author);
     free(r->id);
@@ -1078,6 +1221,36 @@ fail:
     proto_msg_free(msg);
 }
 
+void room_presence_request(room_set *s, room_peer *p, proto_msg *msg)
+{
+    proto_error err;
+    room_req *req;
+    room *r = room_get(s, msg->ch, &err);
+
+    if (!r)
+        goto fail;
+    req = req_new(r, p, &err);
+    if (!req) {
+        tidy(r);
+        goto fail;
+    }
+    req->action = msg->action;
+    req->msg = *msg;
+    memset(msg, 0, sizeof *msg);
+    submit_req(r, req);
+    return;
+fail:
+    reply_unordered_error(s, p, msg, &err);
+    proto_msg_free(msg);
+}
+
+void *room_policy(room_set *s, const char *id)
+{
+    room *r = room_map_get(&s->rooms, id);
+
+    return r ? r->policy : NULL;
+}
+
 void room_bulk_part(room_set *s, room_peer *p, proto_action action, const char *doc,
                     int has_v, int64_t v, const room_part *part)
 {
@@ -1202,6 +1375,8 @@ void room_loaded(room *r, room_load *load)
     int status = load->status;
 
     enter(r);
+    r->policy = load->policy;
+    load->policy = NULL;
     if (status == 0) {
         r->doc = *load->doc;
         room_doc_init(load->doc);

@@ -23,6 +23,13 @@
  *      src and seq, and a src claimed by someone else must never match theirs.
  *   5. A refused op changes nothing: the room's state moves only when an op applies.
  *
+ * Access: when the environment has an `admit` hook, every request is admitted by it
+ * first (membership, who may submit) and gets a *view*: peers with the same view may
+ * read the same parts of the document, so snapshots and ops are projected once per
+ * view (project hook) and shared. Submitted edits pass check_write after they are
+ * transformed to the current version, before they are applied; a refused op changes
+ * nothing. Without the hooks every peer sees and writes everything (view 0).
+ *
  * Ownership: the room set owns its rooms; rooms own their tail ops and members; a
  * member lives while its room lists it and anything (request, op, read) refers to it.
  * A peer (one connection) is owned by the hub; room_peer_detach() must run before the
@@ -54,6 +61,8 @@ typedef struct room_pres_entry room_pres_entry;
 typedef struct room_peer {
     room_outq outq;
     const char *principal;      /* borrowed from the connection */
+    const char *identity;       /* presence `u` as JSON text, or NULL for {"id":principal};
+                                   borrowed from the connection */
     const char *src;            /* the connection's id (hs), borrowed */
     room_member *members;       /* this peer's memberships, linked by next_in_peer */
     room_pres_sub *pres_subs;   /* presence channels it subscribed to */
@@ -81,6 +90,7 @@ typedef struct room_op {
     room_msg *foreign;          /* the same for other principals, built when first needed:
                                    src qualified by the author, so no client can take
                                    another principal's op for its own */
+    struct room_op_view *views; /* with access hooks: the message per (own, view) */
     room_member *by;            /* while uncommitted: the submitter, for the ack */
     int64_t based_on;           /* the version the submitter based it on */
     size_t bytes;
@@ -130,7 +140,28 @@ typedef struct room_env {
     void (*wake)(void *ctx, room_peer *p);      /* p has queued output */
     void (*kill)(void *ctx, room_peer *p);      /* p fell too far behind: close it */
     int64_t (*now_ms)(void *ctx);
+
+    /* Access hooks (all NULL: no access control). `policy` is what the room's load
+     * returned (room_load.policy), NULL for a document that belongs to no session.
+     * admit: whether p may make this request (action, and for ops their kind and
+     * components as submitted); 0 with *view set, or -1 with *err filled. */
+    int (*admit)(void *ctx, void *policy, room_peer *p, proto_action action, int kind,
+                 const cJSON *op, unsigned *view, proto_error *err);
+    /* The part of payload a view may read: kind ROOM_SNAPSHOT for document data, else
+     * an op payload (edit components, create {type,data}). A new tree, NULL when memory
+     * runs out. */
+    cJSON *(*project)(void *ctx, void *policy, unsigned view, int kind, const cJSON *payload);
+    /* Whether view may apply the edit op (transformed to doc's version) to doc. */
+    int (*check_write)(void *ctx, void *policy, unsigned view, const cJSON *op,
+                       const cJSON *doc, proto_error *err);
+    /* Whether a presence value may be relayed to view (channel = the room's id). */
+    int (*presence_visible)(void *ctx, void *policy, unsigned view, const cJSON *value);
+    void *(*policy_ref)(void *policy);
+    void (*policy_unref)(void *policy);
 } room_env;
+
+/* The `kind` of project() for document snapshots. */
+#define ROOM_SNAPSHOT (-1)
 
 /* How a bulk request (bf/bs) hears about one of its documents. status 0: the snapshot
  * (v, exists, data_json; data_json NULL when the request streamed ops instead);
@@ -159,6 +190,12 @@ void room_bulk_part(room_set *s, room_peer *p, proto_action action, const char *
 void room_go_live(room_set *s, room_peer *p, const char *doc, int64_t from);
 void room_unsubscribe(room_set *s, room_peer *p, const char *doc);
 
+/* Presence (p, ps, pu, pr) on the channel msg->ch, which is a room's id: admitted and
+ * ordered by that room like its other requests. The request is moved in. */
+void room_presence_request(room_set *s, room_peer *p, proto_msg *msg);
+/* The access policy of a loaded room, or NULL. Borrowed. */
+void *room_policy(room_set *s, const char *id);
+
 /* The peer leaves every room (before the hub frees it). */
 void room_peer_detach(room_set *s, room_peer *p);
 /* The peer's queue drained: resume its catch-ups. */
@@ -176,6 +213,7 @@ typedef struct room_load {
     int64_t create_v;           /* its latest create op, < 0 when never created */
     const char *create_src, *create_author;
     int64_t create_seq;
+    void *policy;               /* the access policy; the room takes this reference */
 } room_load;
 
 void room_loaded(room *r, room_load *load);
@@ -190,5 +228,6 @@ int room_peer_send(room_set *s, room_peer *p, room_msg *m, int live);
 /* Queue a reply that is not ordered with any room (hs, pp, nf, presence). */
 int room_peer_reply(room_set *s, room_peer *p, proto_buf *b);
 const room_config *room_set_config(const room_set *s);
+const room_env *room_set_env(const room_set *s);
 
 #endif

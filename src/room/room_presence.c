@@ -13,7 +13,9 @@
 typedef struct channel {
     char *name;
     room_peer **subs;
+    unsigned *views;    /* per subscriber: what it may see (room_env.admit) */
     size_t n, cap;
+    void *policy;       /* the room's access policy (a counted reference) or NULL */
 } channel;
 
 struct room_pres_sub {
@@ -49,6 +51,7 @@ void room_presence_free(room_presence *rp)
         return;
     while ((ch = room_map_next(&rp->channels, &pos))) {
         free(ch->subs);
+        free(ch->views);
         free(ch->name);
         free(ch);
     }
@@ -56,11 +59,42 @@ void room_presence_free(room_presence *rp)
     free(rp);
 }
 
-static void relay(room_set *s, channel *ch, room_peer *from, room_msg *m)
+/* {a:'p', ch, src, id, p, pv, u}: u is the sender's identity, stamped here. */
+static void emit_presence(proto_buf *b, const char *ch, const room_peer *p, const char *id,
+                          const cJSON *value, const cJSON *pv)
 {
-    for (size_t i = 0; i < ch->n; i++)
-        if (ch->subs[i] != from)
-            room_peer_send(s, ch->subs[i], m, 1);
+    if (!p->identity) {
+        proto_emit_presence(b, ch, p->src, id, value, pv, p->principal);
+        return;
+    }
+    proto_buf_lit(b, "{\"a\":\"p\",\"ch\":");
+    proto_buf_str(b, ch);
+    proto_buf_lit(b, ",\"src\":");
+    proto_buf_str(b, p->src);
+    proto_buf_lit(b, ",\"id\":");
+    proto_buf_str(b, id);
+    proto_buf_lit(b, ",\"p\":");
+    proto_buf_json(b, value);
+    proto_buf_lit(b, ",\"pv\":");
+    proto_buf_json(b, pv);
+    proto_buf_lit(b, ",\"u\":");
+    proto_buf_lit(b, p->identity);
+    proto_buf_lit(b, "}");
+}
+
+/* Sends m to every other subscriber whose view may see value; `hidden` (p:null) to the
+ * others. value NULL: everyone gets m. */
+static void relay(room_set *s, channel *ch, room_peer *from, room_msg *m, room_msg *hidden,
+                  const cJSON *value)
+{
+    const room_env *env = room_set_env(s);
+
+    for (size_t i = 0; i < ch->n; i++) {
+        int visible = !value || !env->presence_visible ||
+                      env->presence_visible(env->ctx, ch->policy, ch->views[i], value);
+        if (ch->subs[i] != from && (visible || hidden))
+            room_peer_send(s, ch->subs[i], visible ? m : hidden, 1);
+    }
 }
 
 static void relay_buf(room_set *s, const char *name, room_peer *from, proto_buf *b)
@@ -69,7 +103,7 @@ static void relay_buf(room_set *s, const char *name, room_peer *from, proto_buf 
     room_msg *m = room_msg_from_buf(b);
 
     if (m && ch)
-        relay(s, ch, from, m);
+        relay(s, ch, from, m, NULL, NULL);
     room_msg_unref(m);
 }
 
@@ -78,7 +112,7 @@ static void announce_gone(room_set *s, room_peer *p, const room_pres_entry *e)
     proto_buf b;
 
     proto_buf_init(&b, room_set_config(s)->headroom);
-    proto_emit_presence(&b, e->ch, p->src, e->id, NULL, e->pv, p->principal);
+    emit_presence(&b, e->ch, p, e->id, NULL, e->pv);
     relay_buf(s, e->ch, p, &b);
 }
 
@@ -153,14 +187,32 @@ static room_pres_sub *find_sub(room_peer *p, const char *name)
     return NULL;
 }
 
-static int subscribe(room_set *s, room_peer *p, const char *name)
+static void channel_free(room_set *s, channel *ch)
+{
+    const room_env *env = room_set_env(s);
+
+    room_map_del(&room_set_presence(s)->channels, ch->name);
+    if (ch->policy && env->policy_unref)
+        env->policy_unref(ch->policy);
+    free(ch->subs);
+    free(ch->views);
+    free(ch->name);
+    free(ch);
+}
+
+static int subscribe(room_set *s, room_peer *p, const char *name, void *policy,
+                     unsigned view)
 {
     room_presence *rp = room_set_presence(s);
     channel *ch;
     room_pres_sub *sub;
 
-    if (find_sub(p, name))
+    if ((sub = find_sub(p, name))) {
+        for (size_t i = 0; i < sub->ch->n; i++)
+            if (sub->ch->subs[i] == p)
+                sub->ch->views[i] = view;
         return 0;
+    }
     if (p->n_pres_subs >= room_set_config(s)->max_presence_channels)
         return -1;
     ch = room_map_get(&rp->channels, name);
@@ -172,26 +224,28 @@ static int subscribe(room_set *s, room_peer *p, const char *name)
             free(ch);
             return -1;
         }
+        if (policy && room_set_env(s)->policy_ref)
+            ch->policy = room_set_env(s)->policy_ref(policy);
     }
     sub = calloc(1, sizeof *sub);
     if (ch->n == ch->cap) {
         size_t cap = ch->cap ? ch->cap * 2 : 4;
         room_peer **subs = realloc(ch->subs, cap * sizeof *subs);
-        if (subs) {
+        unsigned *views = subs ? realloc(ch->views, cap * sizeof *views) : NULL;
+        if (subs)
             ch->subs = subs;
+        if (views) {
+            ch->views = views;
             ch->cap = cap;
         }
     }
     if (!sub || ch->n == ch->cap) {
         free(sub);
-        if (!ch->n) {
-            room_map_del(&rp->channels, ch->name);
-            free(ch->subs);
-            free(ch->name);
-            free(ch);
-        }
+        if (!ch->n)
+            channel_free(s, ch);
         return -1;
     }
+    ch->views[ch->n] = view;
     ch->subs[ch->n++] = p;
     sub->ch = ch;
     sub->next = p->pres_subs;
@@ -202,7 +256,6 @@ static int subscribe(room_set *s, room_peer *p, const char *name)
 
 static void unsubscribe(room_set *s, room_peer *p, room_pres_sub *sub)
 {
-    room_presence *rp = room_set_presence(s);
     channel *ch = sub->ch;
     room_pres_sub **pp;
 
@@ -215,15 +268,13 @@ static void unsubscribe(room_set *s, room_peer *p, room_pres_sub *sub)
     free(sub);
     for (size_t i = 0; i < ch->n; i++)
         if (ch->subs[i] == p) {
-            ch->subs[i] = ch->subs[--ch->n];
+            ch->n--;
+            ch->subs[i] = ch->subs[ch->n];
+            ch->views[i] = ch->views[ch->n];
             break;
         }
-    if (!ch->n) {
-        room_map_del(&rp->channels, ch->name);
-        free(ch->subs);
-        free(ch->name);
-        free(ch);
-    }
+    if (!ch->n)
+        channel_free(s, ch);
 }
 
 static void reply_error(room_set *s, room_peer *p, proto_msg *msg, const char *code,
@@ -247,7 +298,8 @@ static void request_presence(room_set *s, room_peer *p, const char *name)
     relay_buf(s, name, p, &b);
 }
 
-void room_presence_handle(room_set *s, room_peer *p, proto_msg *msg)
+void room_presence_handle(room_set *s, room_peer *p, proto_msg *msg, void *policy,
+                          unsigned view)
 {
     const room_config *cfg = room_set_config(s);
     proto_buf b;
@@ -256,7 +308,7 @@ void room_presence_handle(room_set *s, room_peer *p, proto_msg *msg)
     switch (msg->action) {
     case PROTO_P: {
         channel *ch = room_map_get(&room_set_presence(s)->channels, msg->ch);
-        room_msg *m;
+        room_msg *m, *hidden = NULL;
         if (msg->doc_presence) {
             reply_error(s, p, msg, PROTO_ERR_NO_PRESENCE_TYPE,
                         "Type does not support presence");
@@ -266,21 +318,28 @@ void room_presence_handle(room_set *s, room_peer *p, proto_msg *msg)
             reply_error(s, p, msg, PROTO_ERR_LIMIT, "Too many presences on one connection");
             return;
         }
-        proto_emit_presence(&b, msg->ch, p->src, msg->presence_id, msg->presence, msg->pv,
-                            p->principal);
+        emit_presence(&b, msg->ch, p, msg->presence_id, msg->presence, msg->pv);
         m = room_msg_from_buf(&b);
-        if (!m) {
+        if (m && ch && room_set_env(s)->presence_visible) {
+            /* Receivers that may not see the place get null: they drop the old cursor. */
+            proto_buf_init(&b, cfg->headroom);
+            emit_presence(&b, msg->ch, p, msg->presence_id, NULL, msg->pv);
+            hidden = room_msg_from_buf(&b);
+        }
+        if (!m || (ch && room_set_env(s)->presence_visible && !hidden)) {
+            room_msg_unref(m);
             reply_error(s, p, msg, PROTO_ERR_UNKNOWN, "out of memory");
             return;
         }
         if (ch)
-            relay(s, ch, p, m);
+            relay(s, ch, p, m, hidden, msg->presence);
         room_peer_send(s, p, m, 0);     /* the echo is the sender's acknowledgement */
         room_msg_unref(m);
+        room_msg_unref(hidden);
         return;
     }
     case PROTO_PS:
-        if (subscribe(s, p, msg->ch) != 0) {
+        if (subscribe(s, p, msg->ch, policy, view) != 0) {
             reply_error(s, p, msg, PROTO_ERR_LIMIT,
                         "Too many presence channels on one connection");
             return;

@@ -5,7 +5,8 @@
  * connection unsubscribes or leaves, everyone else gets p:null for each presence it
  * had in those channels. Typed doc presence is refused: json0 cannot transform it.
  *
- * Invariants: presence is never stored; per connection the number of channels and of
+ * Invariants: presence is never stored; a subscriber receives a presence only when the
+ * access hook lets its view see the place it names (null in its place otherwise); per connection the number of channels and of
  * presences is bounded (room_config); identity in a relayed presence (src, and the
  * principal in u) is set here from the sender's connection, never taken from the
  * message.
@@ -24,8 +25,17 @@ room_presence *room_presence_new(void);
 void room_presence_free(room_presence *rp);
 room_presence *room_set_presence(room_set *s);
 
-/* p, ps, pu and pr; replies are queued on p. msg stays the caller's. */
-void room_presence_handle(room_set *s, room_peer *p, proto_msg *msg);
+static inline int room_presence_action(proto_action a)
+{
+    return a == PROTO_P || a == PROTO_PS || a == PROTO_PU || a == PROTO_PR;
+}
+
+/* p, ps, pu and pr; replies are queued on p. msg stays the caller's. policy and view
+ * are the channel's room's access policy and what p may see there (room_env): a
+ * presence is relayed to each subscriber only when presence_visible says so for its
+ * view, and as p:null otherwise. */
+void room_presence_handle(room_set *s, room_peer *p, proto_msg *msg, void *policy,
+                          unsigned view);
 /* p:null for each of the peer's presences, then it leaves every channel. */
 void room_presence_leave(room_set *s, room_peer *p);
 

@@ -1,9 +1,9 @@
 /*
- * The store's threads and queues (see store.h). One mutex guards three lists: commits
- * waiting for the writer, reads waiting for the reader, and finished jobs waiting for
- * the service thread. The writer takes every waiting commit at once (up to max_batch):
- * that is the group commit, with no timer, because commits queue up while the
- * previous fsync runs.
+ * The store's threads and queues (see store.h). One mutex guards four lists: commits
+ * (and writer calls) waiting for the writer, reads waiting for the reader, slow calls
+ * waiting for the worker, and finished jobs waiting for the service thread. The writer
+ * takes every waiting commit at once (up to max_batch): that is the group commit, with
+ * no timer, because commits queue up while the previous fsync runs.
  */
 #include "store/store_internal.h"
 
@@ -90,7 +90,24 @@ void store_job_free(store_job *job)
     free(job->create_src);
     free(job->create_author);
     free(job->text);
+    cJSON_Delete(job->in);
+    cJSON_Delete(job->out);
     free(job);
+}
+
+store_job *store_call_new(int (*call)(sqlite3 *, store_job *), store_thread thread,
+                          cJSON *in)
+{
+    store_job *job = store_job_new(STORE_CALL, "");
+
+    if (!job) {
+        cJSON_Delete(in);
+        return NULL;
+    }
+    job->call = call;
+    job->thread = thread;
+    job->in = in;
+    return job;
 }
 
 static int open_db(store *s, sqlite3 **db, int flags, char *err, size_t errlen)
@@ -118,12 +135,13 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen)
         s->cfg.max_batch = 1;
     s->path = strdup(cfg->path);
     pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->work, NULL);
+    pthread_cond_init(&s->work_cond, NULL);
     if (!s->path ||
         open_db(s, &s->wdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen) != 0 ||
         store_schema_migrate(s->wdb, err, errlen) != 0 ||
         store_writer_prepare(s, err, errlen) != 0 ||
-        open_db(s, &s->rdb, SQLITE_OPEN_READONLY, err, errlen) != 0) {
+        open_db(s, &s->rdb, SQLITE_OPEN_READONLY, err, errlen) != 0 ||
+        open_db(s, &s->kdb, SQLITE_OPEN_READONLY, err, errlen) != 0) {
         store_close(s);
         return -1;
     }
@@ -148,7 +166,7 @@ static void *writer_main(void *arg)
         store_job *batch;
         pthread_mutex_lock(&s->lock);
         while (!s->writes.head && !s->stopping)
-            pthread_cond_wait(&s->work, &s->lock);
+            pthread_cond_wait(&s->work_cond, &s->lock);
         batch = queue_take(&s->writes, s->cfg.max_batch);
         pthread_mutex_unlock(&s->lock);
         if (!batch)
@@ -167,7 +185,7 @@ static void *reader_main(void *arg)
         store_job *job;
         pthread_mutex_lock(&s->lock);
         while (!s->reads.head && !s->stopping)
-            pthread_cond_wait(&s->work, &s->lock);
+            pthread_cond_wait(&s->work_cond, &s->lock);
         job = queue_take(&s->reads, 1);
         pthread_mutex_unlock(&s->lock);
         if (!job)
@@ -176,6 +194,40 @@ static void *reader_main(void *arg)
         finish(s, job);
     }
     return NULL;
+}
+
+static void *worker_main(void *arg)
+{
+    store *s = arg;
+
+    for (;;) {
+        store_job *job;
+        pthread_mutex_lock(&s->lock);
+        while (!s->work.head && !s->stopping)
+            pthread_cond_wait(&s->work_cond, &s->lock);
+        job = queue_take(&s->work, 1);
+        pthread_mutex_unlock(&s->lock);
+        if (!job)
+            break;
+        job->status = STORE_OK;
+        job->call(s->kdb, job);
+        finish(s, job);
+    }
+    return NULL;
+}
+
+static void stop_threads(store *s, int n)
+{
+    pthread_mutex_lock(&s->lock);
+    s->stopping = 1;
+    pthread_cond_broadcast(&s->work_cond);
+    pthread_mutex_unlock(&s->lock);
+    if (n > 0)
+        pthread_join(s->writer, NULL);
+    if (n > 1)
+        pthread_join(s->reader, NULL);
+    if (n > 2)
+        pthread_join(s->worker, NULL);
 }
 
 int store_start(store *s, void (*wake)(void *), void *arg, char *err, size_t errlen)
@@ -188,23 +240,38 @@ int store_start(store *s, void (*wake)(void *), void *arg, char *err, size_t err
     }
     if (pthread_create(&s->reader, NULL, reader_main, s) != 0) {
         snprintf(err, errlen, "cannot start the reader thread");
-        pthread_mutex_lock(&s->lock);
-        s->stopping = 1;
-        pthread_cond_broadcast(&s->work);
-        pthread_mutex_unlock(&s->lock);
-        pthread_join(s->writer, NULL);
+        stop_threads(s, 1);
+        return -1;
+    }
+    if (pthread_create(&s->worker, NULL, worker_main, s) != 0) {
+        snprintf(err, errlen, "cannot start the worker thread");
+        stop_threads(s, 2);
         return -1;
     }
     s->threads_started = 1;
     return 0;
 }
 
+void store_run_now(store *s, store_job *job)
+{
+    if (job->kind == STORE_CALL && job->thread == STORE_WRITER)
+        store_writer_commit(s, job);
+    else
+        store_reader_run(s, job);
+}
+
 void store_submit(store *s, store_job *job)
 {
+    store_queue *q = &s->reads;
+
+    if (job->kind == STORE_COMMIT || (job->kind == STORE_CALL && job->thread == STORE_WRITER))
+        q = &s->writes;
+    else if (job->kind == STORE_CALL && job->thread == STORE_WORKER)
+        q = &s->work;
     pthread_mutex_lock(&s->lock);
-    queue_push(job->kind == STORE_COMMIT ? &s->writes : &s->reads, job);
+    queue_push(q, job);
     s->pending++;
-    pthread_cond_broadcast(&s->work);
+    pthread_cond_broadcast(&s->work_cond);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -235,23 +302,18 @@ void store_close(store *s)
 
     if (!s)
         return;
-    if (s->threads_started) {
-        pthread_mutex_lock(&s->lock);
-        s->stopping = 1;
-        pthread_cond_broadcast(&s->work);
-        pthread_mutex_unlock(&s->lock);
-        pthread_join(s->writer, NULL);
-        pthread_join(s->reader, NULL);
-    }
+    if (s->threads_started)
+        stop_threads(s, 3);
     while ((left = queue_take(&s->done, 1)) || (left = queue_take(&s->writes, 1)) ||
-           (left = queue_take(&s->reads, 1)))
+           (left = queue_take(&s->reads, 1)) || (left = queue_take(&s->work, 1)))
         store_job_free(left);
     store_writer_finalize(s);
     if (s->wdb)
         sqlite3_exec(s->wdb, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    sqlite3_close(s->kdb);
     sqlite3_close(s->rdb);
     sqlite3_close(s->wdb);
-    pthread_cond_destroy(&s->work);
+    pthread_cond_destroy(&s->work_cond);
     pthread_mutex_destroy(&s->lock);
     free(s->path);
     free(s);

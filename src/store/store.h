@@ -5,7 +5,11 @@
  * The service thread never touches SQLite. It hands jobs to the store with
  * store_submit(); the writer takes every queued commit at once and writes them in one
  * transaction (ops of many documents share one fsync); the reader loads documents and
- * reads history on its own connection. Finished jobs go to one done list and the store
+ * reads history on its own connection; a worker thread runs slow work that must not
+ * hold up either (password hashing for logins) on a third, read-only connection.
+ * Everything else the server stores (accounts, login sessions, session rooms, links,
+ * the audit trail) goes through STORE_CALL jobs on one of these threads, so the REST
+ * API never blocks the service thread either. Finished jobs go to one done list and the store
  * calls the wake function (the hub passes one that calls lws_cancel_service()); the
  * service thread collects them with store_take_done().
  *
@@ -49,8 +53,11 @@ typedef enum store_job_kind {
     STORE_COMMIT,       /* append one op (and maybe a milestone) */
     STORE_LOAD,         /* a document's latest state and the ops since its last milestone */
     STORE_READ_OPS,     /* committed ops [from, to), at most max_ops of them */
-    STORE_SNAPSHOT      /* the document at a version, at a time, or latest */
+    STORE_SNAPSHOT,     /* the document at a version, at a time, or latest */
+    STORE_CALL          /* run `call` on the thread `thread` names */
 } store_job_kind;
+
+typedef enum store_thread { STORE_WRITER, STORE_READER, STORE_WORKER } store_thread;
 
 enum { STORE_OK = 0, STORE_FAILED = -1, STORE_NEWER = -2 };
 
@@ -88,6 +95,21 @@ typedef struct store_job {
     int has_v;
     int64_t v;
     char *text;
+
+    /* STORE_LOAD and STORE_SNAPSHOT also read the session the document belongs to
+     * (store_api_session_meta) into `out`; NULL when it is no session's document. */
+
+    /* STORE_CALL: call(db, job) runs on `thread` with that thread's connection. The
+     * writer runs it inside its batch transaction under a savepoint: a nonzero return
+     * undoes what it wrote and the batch goes on. The reader runs it in a read
+     * transaction, the worker without one. It reads `in` and answers in `code` (an
+     * HTTP status for REST calls), `text` and `out`; `status` is STORE_FAILED when the
+     * transaction itself failed. */
+    int (*call)(sqlite3 *db, struct store_job *job);
+    store_thread thread;
+    cJSON *in;              /* owned */
+    cJSON *out;             /* owned */
+    int code;
 } store_job;
 
 typedef struct store_config {
@@ -106,6 +128,13 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen);
 /* Starts the writer and reader threads; wake(arg) is called from them after a job
  * finished. */
 int store_start(store *s, void (*wake)(void *), void *arg, char *err, size_t errlen);
+/* A STORE_CALL job for doc ("" when none) running call on thread, taking `in`. NULL
+ * when memory runs out (in is freed then). */
+store_job *store_call_new(int (*call)(sqlite3 *, store_job *), store_thread thread,
+                          cJSON *in);
+/* Runs a reader or writer call at once on the calling thread; only before
+ * store_start() (the server loads its login sessions this way). */
+void store_run_now(store *s, store_job *job);
 /* Hands a job to its thread. Never blocks on I/O. */
 void store_submit(store *s, store_job *job);
 /* Every finished job, oldest first, as a list linked by `next`; NULL when none. */

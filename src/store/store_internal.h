@@ -19,14 +19,15 @@ struct store {
     char *path;
     sqlite3 *wdb;                 /* writer thread only (after store_start) */
     sqlite3 *rdb;                 /* reader thread only */
+    sqlite3 *kdb;                 /* worker thread only (read-only) */
     pthread_mutex_t lock;         /* guards the queues, `stopping` and `pending` */
-    pthread_cond_t work;          /* signalled when a job is queued or on stop */
-    store_queue writes, reads, done;
+    pthread_cond_t work_cond;     /* signalled when a job is queued or on stop */
+    store_queue writes, reads, work, done;
     size_t pending;
     int stopping;
     int failed;                   /* writer only: a commit failed, refuse the rest */
     int threads_started;
-    pthread_t writer, reader;
+    pthread_t writer, reader, worker;
     void (*wake)(void *);
     void *wake_arg;
     /* writer statements */

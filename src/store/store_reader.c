@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "proto/proto.h"
+#include "store/store_api.h"
 
 #define OP_COLUMNS "v, kind, src, seq, ts, author, op"
 
@@ -289,9 +290,22 @@ void store_reader_run(store *s, store_job *job)
         return;
     }
     switch (job->kind) {
-    case STORE_LOAD: rc = run_load(db, job); break;
+    case STORE_LOAD:
+        rc = run_load(db, job);
+        if (rc == 0)
+            rc = store_api_session_meta(db, job->doc, &job->out);
+        if (rc != 0 && job->status == STORE_OK)
+            fail(job, db, "session");
+        break;
     case STORE_READ_OPS: rc = run_read_ops(db, job); break;
-    case STORE_SNAPSHOT: rc = run_snapshot(db, job); break;
+    case STORE_SNAPSHOT:
+        rc = store_api_session_meta(db, job->doc, &job->out);
+        if (rc != 0)
+            fail(job, db, "session");
+        else
+            rc = run_snapshot(db, job);
+        break;
+    case STORE_CALL: rc = job->call(db, job); break;
     default: rc = fail(job, NULL, "not a read job"); break;
     }
     (void)rc;

@@ -9,6 +9,17 @@
  *              author is the principal id that submitted the op, ts the commit time
  *   milestones the document after every N-th op, so rebuilding any version replays
  *              fewer than N ops; type NULL when the document did not exist
+ *   users      accounts (counsellor, supervisor, admin); password is the scrypt string
+ *              of src/auth/password.h; disabled accounts cannot log in
+ *   logins     login sessions by the SHA-256 of their cookie token (the token itself is
+ *              never stored); kind 'user' or 'client' (then `session` binds it)
+ *   sessions   session rooms; `template` is the template text the session was created
+ *              with, so its rules never change under its history; the document id is
+ *              the session id
+ *   participants  counsellors and supervisors of a session (the lead included)
+ *   links      client join links by the SHA-256 of their token
+ *   clients    clients that joined through a link; status waiting/admitted/declined
+ *   audit      the append-only audit chain of src/auth/audit.h
  */
 #include "store/store.h"
 
@@ -35,6 +46,72 @@ static const char *const migrations[] = {
     "  type TEXT,"
     "  data TEXT,"
     "  PRIMARY KEY (doc, v)"
+    ");",
+    /* 2: accounts, login sessions, session rooms, links, clients, audit */
+    "CREATE TABLE users ("
+    "  id TEXT PRIMARY KEY,"
+    "  username TEXT NOT NULL UNIQUE,"
+    "  display_name TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"
+    "  specialty TEXT,"
+    "  password TEXT NOT NULL,"
+    "  disabled INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE logins ("
+    "  token_hash TEXT PRIMARY KEY,"
+    "  principal TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  session TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  last_used INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE sessions ("
+    "  id TEXT PRIMARY KEY,"
+    "  title TEXT NOT NULL,"
+    "  template_name TEXT NOT NULL,"
+    "  template TEXT NOT NULL,"
+    "  lead TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  closed_at INTEGER"
+    ");"
+    "CREATE TABLE participants ("
+    "  session TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  added_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (session, user_id)"
+    ");"
+    "CREATE INDEX participants_user ON participants (user_id);"
+    "CREATE TABLE links ("
+    "  id TEXT PRIMARY KEY,"
+    "  session TEXT NOT NULL,"
+    "  token_hash TEXT NOT NULL UNIQUE,"
+    "  created_by TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  max_uses INTEGER,"
+    "  uses INTEGER NOT NULL DEFAULT 0,"
+    "  lobby INTEGER NOT NULL DEFAULT 0,"
+    "  revoked_at INTEGER"
+    ");"
+    "CREATE TABLE clients ("
+    "  id TEXT PRIMARY KEY,"
+    "  session TEXT NOT NULL,"
+    "  link_id TEXT NOT NULL,"
+    "  display_name TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE audit ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  ts INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  session TEXT,"
+    "  details TEXT,"
+    "  prev_hash TEXT NOT NULL,"
+    "  hash TEXT NOT NULL"
     ");",
 };
 

@@ -2,6 +2,9 @@
  * The writer's SQL: one transaction per batch of commits, statements prepared once.
  * A batch either commits whole or fails whole; after a failure every later commit is
  * refused too, so the op log cannot get a gap (the hub stops on the first failure).
+ * Writer calls (STORE_CALL) share the batch's transaction, each under its own
+ * savepoint, so a refused call (a username taken, a used-up link) undoes only its own
+ * writes, and audit entries commit together with what they record.
  */
 #include "store/store_internal.h"
 
@@ -76,6 +79,17 @@ static int write_one(store *s, store_job *job)
     return step_done(st);
 }
 
+/* A writer call under its savepoint; -1 only when the savepoint itself fails. */
+static int run_call(store *s, store_job *job)
+{
+    if (sqlite3_exec(s->wdb, "SAVEPOINT call", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    if (job->call(s->wdb, job) != 0 &&
+        sqlite3_exec(s->wdb, "ROLLBACK TO call", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    return sqlite3_exec(s->wdb, "RELEASE call", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
 static void fail_batch(store_job *batch, const char *why)
 {
     for (store_job *j = batch; j; j = j->next) {
@@ -94,9 +108,15 @@ void store_writer_commit(store *s, store_job *batch)
     }
     if (sqlite3_exec(s->wdb, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         goto fail;
-    for (store_job *j = batch; j; j = j->next)
+    for (store_job *j = batch; j; j = j->next) {
+        if (j->kind == STORE_CALL) {
+            if (run_call(s, j) != 0)
+                goto rollback;
+            continue;
+        }
         if (write_one(s, j) != 0)
             goto rollback;
+    }
     if (sqlite3_exec(s->wdb, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         goto rollback;
     for (store_job *j = batch; j; j = j->next)

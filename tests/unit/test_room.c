@@ -161,7 +161,7 @@ static void finish_load(void)
         room_load load = {0, &doc, rows, (size_t)fk.n_log, fk.now, create_v,
                           create_v >= 0 ? fk.log[create_v].src : NULL,
                           create_v >= 0 ? fk.log[create_v].author : NULL,
-                          create_v >= 0 ? fk.log[create_v].seq : 0};
+                          create_v >= 0 ? fk.log[create_v].seq : 0, NULL};
         room_loaded(r, &load);
     }
     for (int64_t v = 0; v < fk.n_log; v++)
@@ -172,7 +172,8 @@ static void finish_load(void)
 static room_set *make_set(size_t tail_ops, size_t outq_max)
 {
     room_config cfg = {"cases", tail_ops, 1 << 20, 4, outq_max, 3, 16, 10, 4, 4};
-    room_env env = {NULL, env_load, env_read, env_commit, env_wake, env_kill, env_now};
+    room_env env = {.ctx = NULL, .load = env_load, .read_ops = env_read, .commit = env_commit,
+                    .wake = env_wake, .kill = env_kill, .now_ms = env_now};
 
     for (int64_t i = 0; i < fk.n_log; i++)
         free(fk.log[i].text);
@@ -188,7 +189,7 @@ static void request(room_set *s, room_peer *p, const char *json)
 
     CHECK(proto_parse(json, strlen(json), &lim, &m, &err) == 0);
     if (m.action == PROTO_P || m.action == PROTO_PS || m.action == PROTO_PU) {
-        room_presence_handle(s, p, &m);
+        room_presence_handle(s, p, &m, NULL, 0);
         proto_msg_free(&m);
         return;
     }

@@ -1,0 +1,255 @@
+/*
+ * Room policies and the access hooks (see hub_access.h).
+ */
+#include "hub/hub_access.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/access_presence.h"
+#include "auth/access_project.h"
+#include "auth/access_write.h"
+#include "hub/hub_internal.h"
+
+struct hub_policy {
+    unsigned refs;
+    template_spec *tpl;
+    char id[AUTH_ID_MAX];
+    char lead[AUTH_ID_MAX];
+    int closed;
+    char (*members)[AUTH_ID_MAX];
+    size_t n_members;
+};
+
+hub_policy *hub_policy_new(const cJSON *meta)
+{
+    const cJSON *tpl = cJSON_GetObjectItemCaseSensitive(meta, "template");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(meta, "id");
+    const cJSON *lead = cJSON_GetObjectItemCaseSensitive(meta, "lead");
+    const cJSON *parts = cJSON_GetObjectItemCaseSensitive(meta, "participants"), *e;
+    auth_error err = {{0}};
+    hub_policy *p;
+
+    if (!cJSON_IsString(tpl) || !cJSON_IsString(id) || !cJSON_IsString(lead))
+        return NULL;
+    p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->refs = 1;
+    p->tpl = template_parse(tpl->valuestring, strlen(tpl->valuestring), &err);
+    if (!p->tpl) {
+        fprintf(stderr, "konsil serve: session %s: %s\n", id->valuestring, err.message);
+        free(p);
+        return NULL;
+    }
+    snprintf(p->id, sizeof p->id, "%s", id->valuestring);
+    snprintf(p->lead, sizeof p->lead, "%s", lead->valuestring);
+    p->closed = !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(meta, "closed_at"));
+    cJSON_ArrayForEach(e, parts)
+        hub_policy_add_member(p, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "id")));
+    return p;
+}
+
+void *hub_policy_ref(void *policy)
+{
+    ((hub_policy *)policy)->refs++;
+    return policy;
+}
+
+void hub_policy_unref(void *policy)
+{
+    hub_policy *p = policy;
+
+    if (!p || --p->refs > 0)
+        return;
+    template_free(p->tpl);
+    free(p->members);
+    free(p);
+}
+
+void hub_policy_add_member(hub_policy *p, const char *user_id)
+{
+    char (*grown)[AUTH_ID_MAX];
+
+    if (!user_id)
+        return;
+    for (size_t i = 0; i < p->n_members; i++)
+        if (strcmp(p->members[i], user_id) == 0)
+            return;
+    grown = realloc(p->members, (p->n_members + 1) * sizeof *grown);
+    if (!grown)
+        return;     /* the member is refused until the room reloads: fails closed */
+    p->members = grown;
+    snprintf(p->members[p->n_members++], AUTH_ID_MAX, "%s", user_id);
+}
+
+void hub_policy_close(hub_policy *p)
+{
+    p->closed = 1;
+}
+
+const access_rules *hub_policy_rules(const hub_policy *p)
+{
+    return template_rules(p->tpl);
+}
+
+int hub_policy_view(const hub_policy *p, const char *session, const auth_principal *who,
+                    const char *bound_session, unsigned *view)
+{
+    auth_principal me = *who;
+    int member = 0;
+
+    if (!p || strcmp(p->id, session) != 0)
+        return -1;
+    if (who->role == AUTH_ROLE_CLIENT) {
+        member = bound_session && strcmp(bound_session, session) == 0;
+    } else if (who->role == AUTH_ROLE_COUNSELLOR || who->role == AUTH_ROLE_SUPERVISOR) {
+        for (size_t i = 0; i < p->n_members && !member; i++)
+            member = strcmp(p->members[i], who->id) == 0;
+    }
+    if (!member)
+        return -1;
+    me.is_lead = who->role == AUTH_ROLE_COUNSELLOR && strcmp(p->lead, who->id) == 0;
+    *view = access_principal_set(&me);
+    return 0;
+}
+
+void hub_view_principal(unsigned view, auth_principal *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->id, sizeof out->id, "view");
+    snprintf(out->display_name, sizeof out->display_name, "view");
+    out->role = AUTH_ROLE_ADMIN;
+    if (view & ACCESS_CLIENT) {
+        out->role = AUTH_ROLE_CLIENT;
+    } else if (view & ACCESS_COUNSELLOR) {
+        out->role = AUTH_ROLE_COUNSELLOR;
+        out->is_lead = (view & ACCESS_LEAD) != 0;
+        for (int s = AUTH_SPECIALTY_DEBT; s < AUTH_SPECIALTY_COUNT; s++)
+            if (view & ACCESS_COUNSELLOR_OF(s))
+                out->specialty = (auth_specialty)s;
+    } else if (view & ACCESS_SUPERVISOR) {
+        out->role = AUTH_ROLE_SUPERVISOR;
+    }
+}
+
+static void set_err(proto_error *err, const char *code, const char *message)
+{
+    err->code = code;
+    snprintf(err->message, sizeof err->message, "%s", message);
+}
+
+/* json0 1.1.0 does not transform si/sd against the text0 subtype (`t`), so mixing the
+ * two forms on one string forks documents; Konsil's clients use si/sd. */
+static int uses_subtype(const cJSON *op)
+{
+    const cJSON *c;
+
+    cJSON_ArrayForEach(c, op)
+        if (cJSON_GetObjectItemCaseSensitive(c, "t"))
+            return 1;
+    return 0;
+}
+
+static int admit(void *ctx, void *policy, room_peer *peer, proto_action action, int kind,
+                 const cJSON *op, unsigned *view, proto_error *err)
+{
+    hub_policy *p = policy;
+    hub_conn *c = peer ? (hub_conn *)((char *)peer - offsetof(hub_conn, peer)) : NULL;
+
+    (void)ctx;
+    if (!c || hub_policy_view(p, p ? p->id : "", &c->principal, c->bound_session,
+                                 view) != 0) {
+        set_err(err, PROTO_ERR_FORBIDDEN, "You do not take part in this session");
+        return -1;
+    }
+    if (action == PROTO_S || action == PROTO_F)
+        hub_conn_note_read(c, p->id);
+    if (action != PROTO_OP)
+        return 0;
+    if (!auth_principal_may_write(&c->principal)) {
+        set_err(err, PROTO_ERR_REJECTED, c->principal.role == AUTH_ROLE_SUPERVISOR ?
+                "supervisors never write the case sheet" : "admins never write the case sheet");
+        return -1;
+    }
+    if (p->closed) {
+        set_err(err, PROTO_ERR_REJECTED, "the session is closed: its case sheet is read-only");
+        return -1;
+    }
+    if (kind != PROTO_EDIT) {
+        set_err(err, PROTO_ERR_REJECTED, "a session's document is created and kept by the "
+                "server: create and del are not accepted");
+        return -1;
+    }
+    if (uses_subtype(op)) {
+        set_err(err, PROTO_ERR_REJECTED, "subtype components (t, e.g. text0) are not "
+                "accepted: json0 cannot transform them against si/sd; use si/sd for strings");
+        return -1;
+    }
+    return 0;
+}
+
+static cJSON *project(void *ctx, void *policy, unsigned view, int kind, const cJSON *payload)
+{
+    hub_policy *p = policy;
+    auth_principal who;
+    auth_error err = {{0}};
+    cJSON *out, *data;
+
+    (void)ctx;
+    hub_view_principal(view, &who);
+    if (kind == ROOM_SNAPSHOT)
+        return access_project_snapshot(hub_policy_rules(p), &who, payload, &err);
+    if (kind == PROTO_EDIT)
+        return access_project_op(hub_policy_rules(p), &who, payload, &err);
+    /* create: its data is a snapshot */
+    out = cJSON_Duplicate(payload, 0);
+    data = access_project_snapshot(hub_policy_rules(p), &who,
+                                   cJSON_GetObjectItemCaseSensitive(payload, "data"), &err);
+    if (!out || !data) {
+        cJSON_Delete(out);
+        cJSON_Delete(data);
+        return NULL;
+    }
+    cJSON_AddItemToObject(out, "type", cJSON_Duplicate(
+        cJSON_GetObjectItemCaseSensitive(payload, "type"), 1));
+    cJSON_AddItemToObject(out, "data", data);
+    return out;
+}
+
+static int check_write(void *ctx, void *policy, unsigned view, const cJSON *op,
+                       const cJSON *doc, proto_error *err)
+{
+    hub_policy *p = policy;
+    auth_principal who;
+    auth_error aerr = {{0}};
+
+    (void)ctx;
+    hub_view_principal(view, &who);
+    if (access_check_write(hub_policy_rules(p), &who, op, doc, &aerr) == 0)
+        return 0;
+    set_err(err, PROTO_ERR_REJECTED, aerr.message);
+    return -1;
+}
+
+static int presence_visible(void *ctx, void *policy, unsigned view, const cJSON *value)
+{
+    auth_principal who;
+
+    (void)ctx;
+    if (!policy)
+        return 0;
+    hub_view_principal(view, &who);
+    return access_presence_visible(hub_policy_rules(policy), &who, value);
+}
+
+void hub_access_env(room_env *env)
+{
+    env->admit = admit;
+    env->project = project;
+    env->check_write = check_write;
+    env->presence_visible = presence_visible;
+    env->policy_ref = hub_policy_ref;
+    env->policy_unref = hub_policy_unref;
+}

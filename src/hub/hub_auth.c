@@ -1,0 +1,344 @@
+/*
+ * The login-session cache and the login rate limits (see hub_auth.h).
+ */
+#include "hub/hub_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/store_api.h"
+
+typedef struct rate {
+    char *key;
+    int count;
+    int64_t since;
+} rate;
+
+int hub_auth_init(hub *h)
+{
+    room_map_init(&h->logins);
+    room_map_init(&h->rates);
+    return 0;
+}
+
+static void logins_clear(room_map *m)
+{
+    size_t pos = 0;
+    hub_login *l;
+
+    while ((l = room_map_next(m, &pos)))
+        free(l);
+    room_map_clear(m);
+}
+
+void hub_auth_free(hub *h)
+{
+    size_t pos = 0;
+    rate *r;
+
+    logins_clear(&h->logins);
+    while ((r = room_map_next(&h->rates, &pos))) {
+        free(r->key);
+        free(r);
+    }
+    room_map_clear(&h->rates);
+}
+
+int hub_auth_cookie_token(const char *cookie, char *token, size_t n)
+{
+    const size_t key_len = strlen(HUB_COOKIE);
+    const char *p = cookie;
+
+    while (p && *p) {
+        const char *end;
+        while (*p == ' ' || *p == ';')
+            p++;
+        end = strchr(p, ';');
+        if (!end)
+            end = p + strlen(p);
+        if ((size_t)(end - p) > key_len && strncmp(p, HUB_COOKIE, key_len) == 0 &&
+            p[key_len] == '=' && (size_t)(end - p - key_len - 1) < n) {
+            snprintf(token, n, "%.*s", (int)(end - p - key_len - 1), p + key_len + 1);
+            return 0;
+        }
+        p = end;
+    }
+    return -1;
+}
+
+static int expired(hub *h, const hub_login *l, int64_t now)
+{
+    return now >= l->expires_at || now - l->last_used > (int64_t)h->cfg.session_idle_secs * 1000;
+}
+
+hub_login *hub_auth_find_hash(hub *h, const char *hash)
+{
+    hub_login *l = room_map_get(&h->logins, hash);
+    int64_t now = hub_now_ms();
+
+    if (l && expired(h, l, now)) {
+        hub_auth_remove(h, hash);
+        return NULL;
+    }
+    return l;
+}
+
+hub_login *hub_auth_find(hub *h, const char *cookie, int touch)
+{
+    char token[AUTH_TOKEN_TEXT_LEN + 2], hash[AUTH_TOKEN_HASH_LEN + 1];
+    hub_login *l;
+
+    if (!cookie || hub_auth_cookie_token(cookie, token, sizeof token) != 0 ||
+        auth_token_hash(token, hash, NULL) != 0)
+        return NULL;
+    l = hub_auth_find_hash(h, hash);
+    if (l && touch) {
+        l->last_used = hub_now_ms();
+        l->dirty = 1;
+    }
+    return l;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+static int64_t num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+}
+
+/* A principal from {id, name, role, specialty?}. */
+int hub_principal_from_json(const cJSON *j, auth_principal *out)
+{
+    auth_role role;
+    auth_specialty spec = AUTH_SPECIALTY_NONE;
+    const char *s = str(j, "specialty");
+
+    if (!str(j, "role") || auth_role_parse(str(j, "role"), &role) != 0 ||
+        (s && auth_specialty_parse(s, &spec) != 0))
+        return -1;
+    return auth_principal_init(out, str(j, "id") ? str(j, "id") : "",
+                               str(j, "name") ? str(j, "name") : "", role, spec, false, NULL);
+}
+
+hub_login *hub_auth_put(hub *h, const cJSON *e)
+{
+    const char *hash = str(e, "hash");
+    hub_login *l, *old;
+
+    if (!hash || strlen(hash) != AUTH_TOKEN_HASH_LEN || !(l = calloc(1, sizeof *l)))
+        return NULL;
+    snprintf(l->hash, sizeof l->hash, "%s", hash);
+    if (hub_principal_from_json(cJSON_GetObjectItemCaseSensitive(e, "principal"), &l->who) != 0) {
+        free(l);
+        return NULL;
+    }
+    snprintf(l->session, sizeof l->session, "%s", str(e, "session") ? str(e, "session") : "");
+    l->waiting = str(e, "status") && strcmp(str(e, "status"), "waiting") == 0;
+    l->last_used = num(e, "last_used");
+    l->expires_at = num(e, "expires_at");
+    l->added = hub_now_ms();
+    old = room_map_get(&h->logins, hash);
+    if (old) {
+        if (old->last_used > l->last_used) {
+            l->last_used = old->last_used;
+            l->dirty = old->dirty;
+        }
+        room_map_del(&h->logins, hash);
+        free(old);
+    }
+    if (room_map_put(&h->logins, l->hash, l) != 0) {
+        free(l);
+        return NULL;
+    }
+    return l;
+}
+
+void hub_auth_remove(hub *h, const char *hash)
+{
+    hub_login *l = room_map_get(&h->logins, hash);
+
+    if (!l)
+        return;
+    room_map_del(&h->logins, l->hash);
+    free(l);
+}
+
+static void load_into(hub *h, const cJSON *list)
+{
+    const cJSON *e;
+
+    cJSON_ArrayForEach(e, list)
+        hub_auth_put(h, e);
+}
+
+int hub_auth_load_now(hub *h, char *err, size_t errlen)
+{
+    cJSON *in = cJSON_CreateObject();
+    store_job *job;
+
+    cJSON_AddNumberToObject(in, "now", (double)hub_now_ms());
+    job = store_call_new(store_api_logins_load, STORE_READER, in);
+    if (!job) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    store_run_now(h->store, job);
+    if (job->status != STORE_OK || job->code != 200) {
+        snprintf(err, errlen, "cannot read login sessions: %s", job->error);
+        store_job_free(job);
+        return -1;
+    }
+    load_into(h, job->out);
+    store_job_free(job);
+    return 0;
+}
+
+static void write_back(hub *h)
+{
+    cJSON *list = cJSON_CreateArray();
+    size_t pos = 0;
+    hub_login *l;
+    store_job *job;
+    int64_t now = hub_now_ms();
+
+    /* Open connections keep their login session alive. */
+    for (hub_conn *c = h->conns; c; c = c->next)
+        if ((l = room_map_get(&h->logins, c->login_hash))) {
+            l->last_used = now;
+            l->dirty = 1;
+        }
+    while ((l = room_map_next(&h->logins, &pos)))
+        if (l->dirty) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "hash", l->hash);
+            cJSON_AddNumberToObject(e, "last_used", (double)l->last_used);
+            cJSON_AddItemToArray(list, e);
+            l->dirty = 0;
+        }
+    if (cJSON_GetArraySize(list) == 0) {
+        cJSON_Delete(list);
+        return;
+    }
+    job = store_call_new(store_api_logins_touch, STORE_WRITER, list);
+    if (job)
+        hub_call(h, NULL, job, NULL);
+}
+
+void hub_auth_tick(hub *h)
+{
+    int64_t now = hub_now_ms();
+    cJSON *in;
+    store_job *job;
+    size_t pos = 0;
+    rate *r;
+
+    if (h->auth_refreshing || now - h->auth_refresh_at < HUB_AUTH_REFRESH_MS)
+        return;
+    write_back(h);
+    /* Forget rate windows that are over. */
+    while ((r = room_map_next(&h->rates, &pos)))
+        if (now - r->since > (int64_t)h->cfg.login_window_secs * 1000) {
+            room_map_del(&h->rates, r->key);
+            free(r->key);
+            free(r);
+        }
+    in = cJSON_CreateObject();
+    cJSON_AddNumberToObject(in, "now", (double)now);
+    job = store_call_new(store_api_logins_load, STORE_READER, in);
+    if (!job)
+        return;
+    h->auth_refreshing = 1;
+    h->auth_refresh_at = now;
+    hub_call(h, NULL, job, hub_auth_refreshed);
+}
+
+void hub_auth_refreshed(hub *h, hub_req *req, store_job *job)
+{
+    room_map fresh;
+    size_t pos = 0;
+    hub_login *l;
+
+    (void)req;
+    h->auth_refreshing = 0;
+    if (job->status != STORE_OK || job->code != 200)
+        return;
+    /* Logins made after the read began are not in it yet: keep them. */
+    fresh = h->logins;
+    room_map_init(&h->logins);
+    load_into(h, job->out);
+    while ((l = room_map_next(&fresh, &pos))) {
+        hub_login *now = room_map_get(&h->logins, l->hash);
+        if (now && l->last_used > now->last_used) {
+            now->last_used = l->last_used;
+            now->dirty = l->dirty;
+        }
+        if (!now && l->added >= h->auth_refresh_at && room_map_put(&h->logins, l->hash, l) == 0)
+            continue;
+        free(l);
+    }
+    room_map_clear(&fresh);
+    for (hub_conn *c = h->conns; c; c = c->next) {
+        hub_login *cl = room_map_get(&h->logins, c->login_hash);
+        if (!c->login_hash[0])
+            continue;   /* --dev-principals */
+        if (!cl || cl->waiting)
+            hub_conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "login session ended");
+    }
+}
+
+static rate *rate_get(hub *h, const char *kind, const char *what)
+{
+    char key[400];
+    rate *r;
+    int64_t now = hub_now_ms();
+
+    snprintf(key, sizeof key, "%s:%s", kind, what ? what : "");
+    r = room_map_get(&h->rates, key);
+    if (r && now - r->since > (int64_t)h->cfg.login_window_secs * 1000) {
+        r->count = 0;
+        r->since = now;
+    }
+    if (r)
+        return r;
+    r = calloc(1, sizeof *r);
+    if (!r || !(r->key = strdup(key)) || room_map_put(&h->rates, r->key, r) != 0) {
+        if (r)
+            free(r->key);
+        free(r);
+        return NULL;
+    }
+    r->since = now;
+    return r;
+}
+
+int hub_auth_attempt(hub *h, const char *username, const char *addr)
+{
+    rate *u = rate_get(h, "u", username), *a = rate_get(h, "a", addr);
+
+    /* No memory for the counters: refuse rather than go unlimited. */
+    if (!u || !a || u->count >= (int)h->cfg.login_max_user ||
+        a->count >= (int)h->cfg.login_max_addr)
+        return -1;
+    u->count++;
+    a->count++;
+    return 0;
+}
+
+void hub_auth_attempt_done(hub *h, const char *username, const char *addr, int ok)
+{
+    rate *u, *a;
+
+    if (!ok)
+        return;
+    u = rate_get(h, "u", username);
+    a = rate_get(h, "a", addr);
+    if (u && u->count > 0)
+        u->count--;
+    if (a && a->count > 0)
+        a->count--;
+}

@@ -1,0 +1,67 @@
+/*
+ * Login sessions and login rate limits, held by the service thread.
+ *
+ * The WebSocket upgrade must decide who is connecting inside one lws callback, so the
+ * valid login sessions are kept in memory, by the SHA-256 of their cookie token. The
+ * database stays the authority: the cache is loaded from it before the server listens
+ * (so login sessions survive a restart), and re-read by the reader thread every
+ * HUB_AUTH_REFRESH_MS, which is how `konsil user disable` from the command line, a
+ * lobby decision or an absolute expiry reaches a running server; connections whose
+ * login session disappeared are then closed (1008). Idle expiry is kept here (the
+ * last use is written back every refresh); a connection that stays open counts as use.
+ *
+ * Rate limits: attempts per username and per client address within a window; an
+ * attempt counts from when it starts, and a successful one is taken back, so only
+ * failures (and attempts in flight) use up the budget.
+ */
+#ifndef KONSIL_HUB_AUTH_H
+#define KONSIL_HUB_AUTH_H
+
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "auth/principal.h"
+#include "auth/token.h"
+
+#define HUB_AUTH_REFRESH_MS 2000
+#define HUB_COOKIE "konsil_session"
+
+typedef struct hub hub;
+typedef struct hub_req hub_req;
+struct store_job;
+
+typedef struct hub_login {
+    char hash[AUTH_TOKEN_HASH_LEN + 1];
+    auth_principal who;
+    char session[AUTH_ID_MAX];  /* a client's one session; "" for accounts */
+    int waiting;                /* a client in the lobby, not admitted yet */
+    int64_t last_used, expires_at;
+    int64_t added;              /* when this process learnt of it (ms) */
+    int dirty;                  /* last_used not written back yet */
+} hub_login;
+
+int hub_auth_init(hub *h);
+void hub_auth_free(hub *h);
+/* The valid login a Cookie header names, or NULL. touch: the request uses it now. */
+hub_login *hub_auth_find(hub *h, const char *cookie_header, int touch);
+hub_login *hub_auth_find_hash(hub *h, const char *hash);
+/* Adds or replaces an entry in the store_api_logins_load format. NULL: no memory. */
+hub_login *hub_auth_put(hub *h, const cJSON *entry);
+void hub_auth_remove(hub *h, const char *hash);
+/* Loads the cache at start (before the store's threads run). */
+int hub_auth_load_now(hub *h, char *err, size_t errlen);
+/* From the tick: start a refresh and write back idle times when due. */
+void hub_auth_tick(hub *h);
+/* A refresh finished. */
+void hub_auth_refreshed(hub *h, hub_req *req, struct store_job *job);
+
+/* 0 when an attempt for (username, addr) may start now, -1 when rate-limited. */
+int hub_auth_attempt(hub *h, const char *username, const char *addr);
+void hub_auth_attempt_done(hub *h, const char *username, const char *addr, int ok);
+
+/* Reads the konsil_session cookie from a Cookie header into token (43 + 1 bytes).
+ * 0 or -1 (none). */
+int hub_auth_cookie_token(const char *cookie_header, char *token, size_t n);
+
+#endif

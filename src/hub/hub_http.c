@@ -1,0 +1,243 @@
+/*
+ * HTTP plumbing for the REST API (see hub_http.h). Bodies are capped at
+ * hub_config.max_body (413 beyond); every response carries the security headers of
+ * the vhost (hub.c) and Cache-Control: no-store.
+ */
+#include "hub/hub_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct call_ctx {
+    hub_req *req;
+    hub_call_done done;
+} call_ctx;
+
+static void req_unref(hub_req *req)
+{
+    if (!req || --req->refs > 0)
+        return;
+    free(req->body);
+    free(req->resp);
+    cJSON_Delete(req->ctx);
+    free(req);
+}
+
+void hub_call(hub *h, hub_req *req, store_job *job, hub_call_done done)
+{
+    call_ctx *cc = malloc(sizeof *cc);
+
+    if (!cc) {
+        store_job_free(job);
+        if (req)
+            hub_req_error(req, 500, "internal", "out of memory");
+        return;
+    }
+    cc->req = req;
+    cc->done = done;
+    if (req)
+        req->refs++;
+    job->owner = cc;
+    store_submit(h->store, job);
+}
+
+void hub_call_finish(hub *h, store_job *job)
+{
+    call_ctx *cc = job->owner;
+
+    if (job->status != STORE_OK && job->error[0])
+        fprintf(stderr, "konsil serve: %s\n", job->error);
+    if (cc->done)
+        cc->done(h, cc->req, job);
+    else if (cc->req && !cc->req->ready)
+        hub_req_reply_text(cc->req, job->code ? job->code : 500, job->text ? strdup(job->text) : NULL);
+    req_unref(cc->req);
+    free(cc);
+}
+
+void hub_req_reply_text(hub_req *req, int status, char *text)
+{
+    if (req->ready) {
+        free(text);
+        return;
+    }
+    req->ready = 1;
+    req->status = status;
+    req->resp = text;
+    if (req->wsi)
+        lws_callback_on_writable(req->wsi);
+}
+
+void hub_req_reply(hub_req *req, int status, cJSON *body)
+{
+    char *text = body ? cJSON_PrintUnformatted(body) : NULL;
+
+    cJSON_Delete(body);
+    if (body && !text) {
+        hub_req_error(req, 500, "internal", "out of memory");
+        return;
+    }
+    hub_req_reply_text(req, status, text);
+}
+
+void hub_req_error(hub_req *req, int status, const char *code, const char *message)
+{
+    cJSON *body = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(body, "error");
+
+    cJSON_AddStringToObject(e, "code", code);
+    cJSON_AddStringToObject(e, "message", message);
+    hub_req_reply(req, status, body);
+}
+
+static int method_of(struct lws *wsi, char *out, size_t n, char *path, size_t pn)
+{
+    static const struct { enum lws_token_indexes tok; const char *name; } m[] = {
+        {WSI_TOKEN_GET_URI, "GET"}, {WSI_TOKEN_POST_URI, "POST"},
+        {WSI_TOKEN_DELETE_URI, "DELETE"}, {WSI_TOKEN_PUT_URI, "PUT"},
+        {WSI_TOKEN_PATCH_URI, "PATCH"}, {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
+        {WSI_TOKEN_HEAD_URI, "HEAD"},
+    };
+
+    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++)
+        if (lws_hdr_total_length(wsi, m[i].tok) > 0) {
+            snprintf(out, n, "%s", m[i].name);
+            return lws_hdr_copy(wsi, path, (int)pn, m[i].tok) > 0 ? 0 : -1;
+        }
+    return -1;
+}
+
+static hub_req *req_new(hub *h, struct lws *wsi)
+{
+    hub_req *req = calloc(1, sizeof *req);
+    char len[32];
+
+    if (!req)
+        return NULL;
+    req->h = h;
+    req->wsi = wsi;
+    req->refs = 1;
+    req->tls = h->cfg.tls_cert != NULL;
+    if (method_of(wsi, req->method, sizeof req->method, req->path, sizeof req->path) != 0)
+        req->path[0] = '\0';
+    lws_get_peer_simple(wsi, req->addr, sizeof req->addr);
+    if (lws_hdr_copy(wsi, req->cookie, sizeof req->cookie, WSI_TOKEN_HTTP_COOKIE) < 0)
+        req->cookie[0] = '\0';
+    if (lws_hdr_copy(wsi, len, sizeof len, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+        strtoull(len, NULL, 10) > h->cfg.max_body)
+        req->too_large = 1;
+    return req;
+}
+
+/* Returns what the lws callback must return. */
+static int route(hub *h, hub_req *req, struct lws *wsi)
+{
+    int n;
+
+    if (req->too_large) {
+        hub_req_error(req, 413, "payload_too_large", "the request body is too large");
+        return 0;
+    }
+    hub_api_route(h, req);
+    if (!req->file[0])
+        return 0;
+    /* The join page: a static file, served by lws in chunks like the --web mount. */
+    req->ready = req->sent = 1;
+    n = lws_serve_http_file(wsi, req->file, "text/html", NULL, 0);
+    if (n < 0 || (n > 0 && lws_http_transaction_completed(wsi)))
+        return -1;
+    return 0;
+}
+
+static int write_response(hub_req *req, struct lws *wsi)
+{
+    size_t body_len = req->resp ? strlen(req->resp) : 0, cap = LWS_PRE + 2048 + body_len;
+    unsigned char *buf = malloc(cap), *start, *p, *end;
+    int rc = -1;
+
+    if (!buf)
+        return -1;
+    start = p = buf + LWS_PRE;
+    end = buf + cap;
+    if (lws_add_http_common_headers(wsi, (unsigned int)req->status, "application/json",
+                                    body_len, &p, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                    (const unsigned char *)"no-store", 8, &p, end))
+        goto out;
+    if (req->set_cookie[0] &&
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:",
+                                    (const unsigned char *)req->set_cookie,
+                                    (int)strlen(req->set_cookie), &p, end))
+        goto out;
+    if (lws_finalize_http_header(wsi, &p, end))
+        goto out;
+    if (body_len) {
+        memcpy(p, req->resp, body_len);
+        p += body_len;
+    }
+    if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) < 0)
+        goto out;
+    req->sent = 1;
+    rc = lws_http_transaction_completed(wsi) ? -1 : 0;
+out:
+    free(buf);
+    return rc;
+}
+
+int hub_http_callback(hub *h, struct lws *wsi, enum lws_callback_reasons reason,
+                      hub_req **slot, void *in, size_t len)
+{
+    hub_req *req = slot ? *slot : NULL;
+
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        if (req) {      /* keep-alive: the previous transaction is over */
+            req->wsi = NULL;
+            req_unref(req);
+        }
+        req = *slot = req_new(h, wsi);
+        if (!req)
+            return -1;
+        if (strcmp(req->method, "POST") == 0 || strcmp(req->method, "DELETE") == 0 ||
+            strcmp(req->method, "PUT") == 0 || strcmp(req->method, "PATCH") == 0) {
+            char cl[32];
+            if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+                strtoull(cl, NULL, 10) > 0 && !req->too_large)
+                return 0;   /* the body follows */
+        }
+        return route(h, req, wsi);
+    case LWS_CALLBACK_HTTP_BODY:
+        if (!req || req->too_large || !len)
+            return 0;
+        if (req->body_len + len > h->cfg.max_body) {
+            req->too_large = 1;
+            return 0;
+        }
+        {
+            char *grown = realloc(req->body, req->body_len + len + 1);
+            if (!grown)
+                return -1;
+            req->body = grown;
+            memcpy(req->body + req->body_len, in, len);
+            req->body_len += len;
+            req->body[req->body_len] = '\0';
+        }
+        return 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        return req ? route(h, req, wsi) : 0;
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        if (!req || !req->ready || req->sent)
+            return 0;
+        return write_response(req, wsi);
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:   /* lws frees the slot after this */
+        if (req) {
+            req->wsi = NULL;
+            req_unref(req);
+            *slot = NULL;
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}

@@ -1,0 +1,67 @@
+/*
+ * One HTTP request to the REST API (/api/...) or a join page (/j/<token>), on the
+ * service thread: its headers and body are collected, a handler (hub_api.c) answers
+ * at once or hands work to the store, and the response is written in the next
+ * HTTP_WRITEABLE callback, however late the store answers. Nothing here blocks.
+ *
+ * Ownership: refcounted. The lws connection holds one reference until it closes (wsi
+ * is NULL afterwards), and every store call working for the request holds one; a
+ * response to a closed connection is dropped.
+ */
+#ifndef KONSIL_HUB_HTTP_H
+#define KONSIL_HUB_HTTP_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+#include <libwebsockets.h>
+
+#include "hub/hub_auth.h"
+
+typedef struct hub hub;
+struct store_job;
+
+struct hub_req {
+    hub *h;
+    struct lws *wsi;
+    unsigned refs;
+    char method[8];
+    char path[512];
+    char addr[64];
+    char cookie[2048];
+    int tls;
+    char *body;                 /* NUL-terminated */
+    size_t body_len;
+    int too_large;
+    int has_login;
+    hub_login login;            /* a copy, valid while the request runs */
+    cJSON *ctx;                 /* the handler's own data between its steps, owned */
+    /* the response */
+    int ready, sent;
+    int status;
+    char *resp;                 /* body (JSON), owned */
+    char set_cookie[256];
+    char file[4096];            /* a file to serve instead (the join page) */
+};
+
+typedef void (*hub_call_done)(hub *h, hub_req *req, struct store_job *job);
+
+/* Submits a store call working for req (may be NULL); done runs on the service thread
+ * with the finished job (the job is freed afterwards). */
+void hub_call(hub *h, hub_req *req, struct store_job *job, hub_call_done done);
+/* Finishes a STORE_CALL job (hub_store.c's completion). */
+void hub_call_finish(hub *h, struct store_job *job);
+
+/* Answers with status and body (taken; NULL for none). */
+void hub_req_reply(hub_req *req, int status, cJSON *body);
+void hub_req_reply_text(hub_req *req, int status, char *text);
+void hub_req_error(hub_req *req, int status, const char *code, const char *message);
+
+/* The lws callbacks for HTTP on the hub's protocol. */
+int hub_http_callback(hub *h, struct lws *wsi, enum lws_callback_reasons reason,
+                      hub_req **slot, void *in, size_t len);
+
+/* hub_api.c: routes a complete request. */
+void hub_api_route(hub *h, hub_req *req);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * The audit table (see store_audit.h). The chain's head is read from the table inside
+ * the same transaction that appends, so the server and the command line (which may
+ * write while the server runs) never fork the chain: SQLite serialises the writers.
+ */
+#include "store/store_audit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int store_audit_append(sqlite3 *db, int64_t ts, const char *actor, const char *action,
+                       const char *session, const cJSON *details, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    audit_entry e;
+    auth_error aerr = {{0}};
+    char prev[AUDIT_HASH_LEN + 1] = AUDIT_GENESIS_HASH;
+    char *details_text = NULL;
+    int64_t last = 0;
+    int rc = -1;
+
+    if (sqlite3_prepare_v2(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", -1,
+                           &st, NULL) != SQLITE_OK)
+        goto sqlfail;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const unsigned char *h = sqlite3_column_text(st, 1);
+        last = sqlite3_column_int64(st, 0);
+        snprintf(prev, sizeof prev, "%s", h ? (const char *)h : "");
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (details && !(details_text = cJSON_PrintUnformatted(details))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    memset(&e, 0, sizeof e);
+    e.seq = last + 1;
+    e.ts_ms = ts;
+    e.actor_id = actor ? actor : "";
+    e.action = action;
+    e.session_id = session;
+    e.details = details_text;
+    if (audit_seal(&e, prev, &aerr) != 0) {
+        snprintf(err, errlen, "audit: %s", aerr.message);
+        goto out;
+    }
+    if (sqlite3_prepare_v2(db, "INSERT INTO audit (seq, ts, actor, action, session, details,"
+                           " prev_hash, hash) VALUES (?,?,?,?,?,?,?,?)", -1, &st,
+                           NULL) != SQLITE_OK)
+        goto sqlfail;
+    sqlite3_bind_int64(st, 1, e.seq);
+    sqlite3_bind_int64(st, 2, e.ts_ms);
+    sqlite3_bind_text(st, 3, e.actor_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
+    if (session)
+        sqlite3_bind_text(st, 5, session, -1, SQLITE_STATIC);
+    if (details_text)
+        sqlite3_bind_text(st, 6, details_text, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, e.prev_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, e.hash, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        goto sqlfail;
+    rc = 0;
+    goto out;
+sqlfail:
+    snprintf(err, errlen, "audit: %s", sqlite3_errmsg(db));
+out:
+    sqlite3_finalize(st);
+    free(details_text);
+    return rc;
+}
+
+static char *dup_col(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+int store_audit_verify(sqlite3 *db, audit_report *report, size_t *count, char *head,
+                       char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    audit_entry *es = NULL;
+    size_t n = 0, cap = 0;
+    int rc = -1, step;
+
+    snprintf(head, AUDIT_HASH_LEN + 1, "%s", AUDIT_GENESIS_HASH);
+    if (sqlite3_prepare_v2(db, "SELECT seq, ts, actor, action, session, details, prev_hash,"
+                           " hash FROM audit ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+        return -1;
+    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        audit_entry *e;
+        const unsigned char *ph = sqlite3_column_text(st, 6), *h = sqlite3_column_text(st, 7);
+        if (n == cap) {
+            audit_entry *grown = realloc(es, (cap ? cap * 2 : 64) * sizeof *grown);
+            if (!grown) {
+                snprintf(err, errlen, "out of memory");
+                goto out;
+            }
+            es = grown;
+            cap = cap ? cap * 2 : 64;
+        }
+        e = &es[n++];
+        memset(e, 0, sizeof *e);
+        e->seq = sqlite3_column_int64(st, 0);
+        e->ts_ms = sqlite3_column_int64(st, 1);
+        e->actor_id = dup_col(st, 2);
+        e->action = dup_col(st, 3);
+        e->session_id = dup_col(st, 4);
+        e->details = dup_col(st, 5);
+        snprintf(e->prev_hash, sizeof e->prev_hash, "%s", ph ? (const char *)ph : "");
+        snprintf(e->hash, sizeof e->hash, "%s", h ? (const char *)h : "");
+        if (!e->actor_id)
+            e->actor_id = strdup("");
+        if (!e->action)
+            e->action = strdup("");
+        if (!e->actor_id || !e->action) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
+    }
+    if (step != SQLITE_DONE) {
+        snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+        goto out;
+    }
+    *count = n;
+    if (n)
+        snprintf(head, AUDIT_HASH_LEN + 1, "%s", es[n - 1].hash);
+    rc = audit_verify(es, n, NULL, report);
+    if (rc < 0)
+        snprintf(err, errlen, "%s", report->message);
+out:
+    sqlite3_finalize(st);
+    for (size_t i = 0; i < n; i++) {
+        free((char *)es[i].actor_id);
+        free((char *)es[i].action);
+        free((char *)es[i].session_id);
+        free((char *)es[i].details);
+    }
+    free(es);
+    return rc;
+}
