@@ -46,6 +46,8 @@ void hub_config_defaults(hub_config *c)
     c->tail_bytes = 1024 * 1024;
     c->milestone_every = 100;
     c->read_chunk = 1000;
+    c->history_page = 1000;
+    c->history_page_bytes = 4 * 1024 * 1024;
     c->max_name = 256;
     c->max_bulk = 100;
     c->max_presence_channels = 16;

@@ -31,6 +31,8 @@ typedef struct hub_config {
     size_t tail_ops, tail_bytes;    /* recent ops kept in memory per room */
     int64_t milestone_every;        /* versions between stored snapshots */
     size_t read_chunk;              /* ops per history read */
+    size_t history_page;            /* ops per page of GET .../history */
+    size_t history_page_bytes;      /* bytes of stored ops per page (one op always fits) */
     size_t max_name;                /* bytes of ids, src, channel names */
     size_t max_bulk;                /* documents in one bf/bs/bu */
     size_t max_presence_channels;   /* per connection */

@@ -16,6 +16,8 @@
 #include "auth/token.h"
 #include "hub/hub_access.h"
 #include "store/store_api.h"
+#include "store/store_history.h"
+#include "util/json_util.h"
 
 #define MAX_LINK_SECS (30 * 24 * 3600)
 
@@ -62,10 +64,17 @@ static int id_segment(const char *s, size_t n)
     return 1;
 }
 
+/* Whether a JSON text holds a NUL character, raw or as the escape \u0000: cJSON ends its
+ * strings at the first NUL, so such a value would be cut short without notice. */
 static cJSON *body_object(hub_req *req)
 {
-    cJSON *j = req->body ? cJSON_ParseWithLength(req->body, req->body_len) : NULL;
+    cJSON *j;
 
+    if (req->body && json_text_has_nul(req->body, req->body_len)) {
+        hub_req_error(req, 400, "bad_request", "text must not hold NUL characters");
+        return NULL;
+    }
+    j = req->body ? cJSON_ParseWithLength(req->body, req->body_len) : NULL;
     if (!cJSON_IsObject(j)) {
         cJSON_Delete(j);
         hub_req_error(req, 400, "bad_request", "the body must be a JSON object");
@@ -639,6 +648,132 @@ static void api_lobby_decide(hub *h, hub_req *req, const char *id, const char *c
     call(h, req, store_api_lobby_decide, STORE_WRITER, in, decided);
 }
 
+/* ---- history and snapshots ----------------------------------------------------------- */
+
+/* Reads the version argument `name` of the query into *out: absent (0, *out untouched),
+ * a plain decimal integer up to 2^53 - 1 (1), or anything else, a repeat included (-1). */
+static int query_version(const char *query, const char *name, int64_t *out)
+{
+    size_t n = strlen(name);
+    const char *p = query;
+    int found = 0;
+
+    while (*p) {
+        const char *end = strchr(p, '&'), *v;
+        int64_t x = 0;
+        size_t digits = 0;
+        if (!end)
+            end = p + strlen(p);
+        if ((size_t)(end - p) > n && strncmp(p, name, n) == 0 && p[n] == '=') {
+            if (found++)
+                return -1;
+            for (v = p + n + 1; v < end; v++, digits++) {
+                if (*v < '0' || *v > '9' || digits == 16)
+                    return -1;
+                x = x * 10 + (*v - '0');
+            }
+            if (digits == 0 || x > ((int64_t)1 << 53) - 1)
+                return -1;
+            *out = x;
+        } else if ((size_t)(end - p) == n && strncmp(p, name, n) == 0) {
+            return -1;
+        }
+        p = *end ? end + 1 : end;
+    }
+    return found;
+}
+
+/* The audit entry of a read committed: only now does the reader get what it read. */
+static void read_audited(hub *h, hub_req *req, store_job *job)
+{
+    (void)h;
+    if (job->status != STORE_OK || job->code != 200) {
+        hub_req_error(req, 500, "internal", "the read could not be audited");
+        return;
+    }
+    hub_req_reply_text(req, 200, req->held);
+    req->held = NULL;
+}
+
+/* A history or snapshot read came back: audit it (history.read / snapshot.read), and
+ * answer once the entry is written, so no read leaves without its trace. */
+static void read_done(hub *h, hub_req *req, store_job *job)
+{
+    const char *action = str(req->ctx, "action");
+    cJSON *in;
+    store_job *audit_job;
+
+    if (job->status != STORE_OK || job->code != 200) {
+        hub_req_reply_text(req, job->code && job->code != 200 ? job->code : 500,
+                           job->text && job->code != 200 ? strdup(job->text) : NULL);
+        return;
+    }
+    req->held = job->text;
+    job->text = NULL;
+    in = cJSON_CreateObject();
+    cJSON_AddNumberToObject(in, "ts", (double)hub_now_ms());
+    cJSON_AddStringToObject(in, "actor", req->login.who.id);
+    cJSON_AddStringToObject(in, "action", action);
+    cJSON_AddStringToObject(in, "session", str(job->in, "id"));
+    cJSON_AddItemToObject(in, "details", job->out);
+    job->out = NULL;
+    audit_job = store_call_new(store_api_audit, STORE_WRITER, in);
+    if (!audit_job) {
+        hub_req_error(req, 500, "internal", "out of memory");
+        return;
+    }
+    hub_call(h, req, audit_job, read_audited);
+}
+
+static void api_history(hub *h, hub_req *req, const char *id)
+{
+    int64_t from = 0, to = 0;
+    int has_from, has_to;
+    cJSON *in;
+
+    if (need_login(h, req, 0) != 0)
+        return;
+    has_from = query_version(req->query, "from", &from);
+    has_to = query_version(req->query, "to", &to);
+    if (req->bad_query || has_from < 0 || has_to < 0 || (has_to && to < from)) {
+        hub_req_error(req, 400, "bad_request", "from and to must be versions (integers "
+                      ">= 0) with from <= to");
+        return;
+    }
+    req->ctx = cJSON_CreateObject();
+    cJSON_AddStringToObject(req->ctx, "action", "history.read");
+    in = call_in(req);
+    cJSON_AddStringToObject(in, "id", id);
+    cJSON_AddNumberToObject(in, "from", (double)from);
+    if (has_to)
+        cJSON_AddNumberToObject(in, "to", (double)to);
+    cJSON_AddNumberToObject(in, "page", (double)h->cfg.history_page);
+    cJSON_AddNumberToObject(in, "page_bytes", (double)h->cfg.history_page_bytes);
+    call(h, req, store_history_read, STORE_READER, in, read_done);
+}
+
+static void api_snapshot(hub *h, hub_req *req, const char *id)
+{
+    int64_t v = 0;
+    int has_v;
+    cJSON *in;
+
+    if (need_login(h, req, 0) != 0)
+        return;
+    has_v = query_version(req->query, "v", &v);
+    if (req->bad_query || has_v < 0) {
+        hub_req_error(req, 400, "bad_request", "v must be a version (an integer >= 0)");
+        return;
+    }
+    req->ctx = cJSON_CreateObject();
+    cJSON_AddStringToObject(req->ctx, "action", "snapshot.read");
+    in = call_in(req);
+    cJSON_AddStringToObject(in, "id", id);
+    if (has_v)
+        cJSON_AddNumberToObject(in, "v", (double)v);
+    call(h, req, store_history_snapshot, STORE_READER, in, read_done);
+}
+
 /* ---- routing --------------------------------------------------------------------------- */
 
 /* Splits "/a/b/c" into at most 6 segments; returns the count, or -1 when there are
@@ -719,6 +854,10 @@ void hub_api_route(hub *h, hub_req *req)
         if (n == 5 && is(seg[3], "links") && is(m, "DELETE") &&
             id_segment(seg[4], strlen(seg[4])))
             return api_link_revoke(h, req, seg[2], seg[4]);
+        if (n == 4 && is(seg[3], "history") && is(m, "GET"))
+            return api_history(h, req, seg[2]);
+        if (n == 4 && is(seg[3], "snapshot") && is(m, "GET"))
+            return api_snapshot(h, req, seg[2]);
         if (n == 4 && is(seg[3], "lobby") && is(m, "GET"))
             return api_lobby(h, req, seg[2]);
         if (n == 6 && is(seg[3], "lobby") && id_segment(seg[4], strlen(seg[4])) &&

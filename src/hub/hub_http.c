@@ -20,6 +20,7 @@ static void req_unref(hub_req *req)
         return;
     free(req->body);
     free(req->resp);
+    free(req->held);
     cJSON_Delete(req->ctx);
     free(req);
 }
@@ -107,6 +108,25 @@ static int method_of(struct lws *wsi, char *out, size_t n, char *path, size_t pn
     return -1;
 }
 
+/* The URL arguments lws decoded, as "a=1&b=2"; -1 when they do not fit in n bytes. */
+static int query_of(struct lws *wsi, char *out, size_t n)
+{
+    char frag[512];
+    size_t used = 0;
+    int len;
+
+    out[0] = '\0';
+    if ((size_t)lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS) + 32 > n)
+        return -1;
+    for (int i = 0; (len = lws_hdr_copy_fragment(wsi, frag, sizeof frag,
+                                                 WSI_TOKEN_HTTP_URI_ARGS, i)) >= 0; i++) {
+        if ((size_t)len + 2 > n - used)
+            return -1;
+        used += (size_t)snprintf(out + used, n - used, "%s%s", used ? "&" : "", frag);
+    }
+    return 0;
+}
+
 static hub_req *req_new(hub *h, struct lws *wsi)
 {
     hub_req *req = calloc(1, sizeof *req);
@@ -120,6 +140,7 @@ static hub_req *req_new(hub *h, struct lws *wsi)
     req->tls = h->cfg.tls_cert != NULL;
     if (method_of(wsi, req->method, sizeof req->method, req->path, sizeof req->path) != 0)
         req->path[0] = '\0';
+    req->bad_query = query_of(wsi, req->query, sizeof req->query) != 0;
     lws_get_peer_simple(wsi, req->addr, sizeof req->addr);
     if (lws_hdr_copy(wsi, req->cookie, sizeof req->cookie, WSI_TOKEN_HTTP_COOKIE) < 0)
         req->cookie[0] = '\0';

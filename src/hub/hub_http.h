@@ -27,6 +27,8 @@ struct hub_req {
     unsigned refs;
     char method[8];
     char path[512];
+    char query[512];            /* the URL's arguments, decoded, joined by '&' */
+    int bad_query;              /* they did not fit in `query` */
     char addr[64];
     char cookie[2048];
     int tls;
@@ -40,6 +42,7 @@ struct hub_req {
     int ready, sent;
     int status;
     char *resp;                 /* body (JSON), owned */
+    char *held;                 /* a body waiting for its audit entry to commit, owned */
     char set_cookie[256];
     char file[4096];            /* a file to serve instead (the join page) */
 };

@@ -43,6 +43,7 @@ char *ot_request_handle(const char *text, size_t len)
 {
     ot_error err = {{0}};
     const char *end = NULL, *why = NULL;
+    if (json_text_has_nul(text, len)) return error_answer("request refused: it holds a NUL character");
     cJSON *req = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     cJSON *result = NULL;
     char *out = NULL;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ot/json0.h"
+#include "util/json_util.h"
 
 static const struct {
     const char *name;
@@ -319,6 +320,8 @@ int proto_parse(const char *text, size_t len, const proto_limits *lim, proto_msg
     size_t i;
 
     memset(msg, 0, sizeof *msg);
+    if (json_text_has_nul(text, len))
+        return fail(err, PROTO_ERR_BADLY_FORMED, "Message holds a NUL character");
     msg->root = cJSON_ParseWithLength(text, len);
     if (!msg->root)
         return fail(err, PROTO_ERR_BADLY_FORMED, "Message is not valid JSON");

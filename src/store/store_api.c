@@ -437,8 +437,7 @@ int store_api_sessions_list(sqlite3 *db, store_job *job)
     return 0;
 }
 
-/* Whether the actor may see session id: a participant, or the client bound to it. */
-static int member(sqlite3 *db, const cJSON *actor, const char *id, int *lead)
+int store_api_member(sqlite3 *db, const cJSON *actor, const char *id, int *lead)
 {
     const char *bound = s_in(actor, "session");
 
@@ -452,7 +451,7 @@ static int member(sqlite3 *db, const cJSON *actor, const char *id, int *lead)
 int store_api_session_get(sqlite3 *db, store_job *job)
 {
     const char *id = s_in(job->in, "id");
-    int m = member(db, cJSON_GetObjectItemCaseSensitive(job->in, "actor"), id, NULL);
+    int m = store_api_member(db, cJSON_GetObjectItemCaseSensitive(job->in, "actor"), id, NULL);
 
     if (m < 0)
         return sql_fail(db, job);
@@ -738,20 +737,5 @@ int store_api_lobby_decide(sqlite3 *db, store_job *job)
     cJSON_AddStringToObject(job->out, "client", client);
     cJSON_AddStringToObject(job->out, "status", admit ? "admitted" : "declined");
     reply(job, 204, NULL);
-    return 0;
-}
-
-int store_api_history_meta(sqlite3 *db, store_job *job)
-{
-    const char *id = s_in(job->in, "id");
-    int m = member(db, cJSON_GetObjectItemCaseSensitive(job->in, "actor"), id, NULL);
-
-    if (m < 0)
-        return sql_fail(db, job);
-    if (m == 0)
-        return refuse(job, 404, "not_found", "no such session");
-    if (store_api_session_meta(db, id, &job->out) != 0 || !job->out)
-        return sql_fail(db, job);
-    job->code = 200;
     return 0;
 }

@@ -68,8 +68,9 @@ int store_api_lobby_list(sqlite3 *db, store_job *job);
 /* writer: in {session, client_id, actor, admit (bool), now}. */
 int store_api_lobby_decide(sqlite3 *db, store_job *job);
 
-/* reader: in {id, actor} -> out {participant: bool} and the session meta, for the
- * history and snapshot endpoints, which then read the document themselves. */
-int store_api_history_meta(sqlite3 *db, store_job *job);
+/* Whether actor ({id, role, session?}) takes part in session id: a participant, or
+ * the client bound to it; *lead (may be NULL) says whether it leads it. 1, 0, or -1 on
+ * an SQL error. */
+int store_api_member(sqlite3 *db, const cJSON *actor, const char *id, int *lead);
 
 #endif

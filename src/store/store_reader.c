@@ -252,6 +252,24 @@ static int64_t version_at_time(sqlite3 *db, store_job *job, int64_t head)
     return v;
 }
 
+int store_reader_rebuild(sqlite3 *db, const char *id, int64_t v, room_doc *doc,
+                         store_job *job)
+{
+    if (load_milestone(db, id, v, doc, job) != 0 || replay(db, id, v, doc, 0, job) != 0)
+        return -1;
+    if (doc->v != v) {
+        job->status = STORE_FAILED;
+        snprintf(job->error, sizeof job->error, "op log of %s is damaged", id);
+        return -1;
+    }
+    return 0;
+}
+
+int64_t store_reader_head(sqlite3 *db, const char *id, store_job *job)
+{
+    return head_version(db, id, job);
+}
+
 static int run_snapshot(sqlite3 *db, store_job *job)
 {
     int64_t head = head_version(db, job->doc, job), target;
@@ -267,14 +285,8 @@ static int run_snapshot(sqlite3 *db, store_job *job)
                  "Requested version exceeds latest snapshot version");
         return -1;
     }
-    if (load_milestone(db, job->doc, target, &job->state, job) != 0 ||
-        replay(db, job->doc, target, &job->state, 0, job) != 0)
+    if (store_reader_rebuild(db, job->doc, target, &job->state, job) != 0)
         return -1;
-    if (job->state.v != target) {
-        job->status = STORE_FAILED;
-        snprintf(job->error, sizeof job->error, "op log of %s is damaged", job->doc);
-        return -1;
-    }
     job->text = room_doc_text(&job->state);
     return job->text ? 0 : fail(job, NULL, "out of memory");
 }

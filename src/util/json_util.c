@@ -118,3 +118,14 @@ int json_check_clean(const cJSON *v, const char **why)
             if (json_check_clean(c, why) != 0) return -1;
     return 0;
 }
+
+bool json_text_has_nul(const char *text, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == '\0') return true;
+        if (text[i] != '\\' || i + 1 >= len) continue;
+        if (text[i + 1] == 'u' && i + 5 < len && memcmp(text + i + 2, "0000", 4) == 0) return true;
+        i++;    /* skip the escaped character, so an escaped backslash is just text */
+    }
+    return false;
+}

@@ -16,6 +16,10 @@ bool json_equal(const cJSON *a, const cJSON *b);
  * a key twice. Returns 0, or -1 with *why set to a static description. */
 int json_check_clean(const cJSON *v, const char **why);
 
+/* True when JSON text holds a NUL character, raw or escaped as \u0000: cJSON would cut
+ * the string there, so such text must be refused before parsing, never stored shortened. */
+bool json_text_has_nul(const char *text, size_t len);
+
 /* Nesting depth: 0 for a scalar, 1 for an empty or flat container, and so on. */
 int json_depth(const cJSON *v);
 

@@ -392,6 +392,8 @@ static void duplicate_keys_in_a_request_are_refused(void)
             "\"o\":[{\"p\":0,\"i\":\"x\",\"i\":\"y\"}]}]]}");
     REFUSED("{\"fn\":\"transform\",\"args\":[[{\"p\":[0],\"li\":1,\"li\":2}],[],\"left\"]}");
     REFUSED("{\"fn\":\"compose\",\"args\":[[{\"p\":[\"n\"],\"na\":1,\"na\":1}],[]]}");
+    /* A NUL would cut the string short in C: refused, escaped or raw. */
+    REFUSED("{\"fn\":\"apply\",\"args\":[{\"s\":\"ab\"},[{\"p\":[\"s\",0],\"si\":\"Z\\u0000Y\"}]]}");
     /* The same requests without the duplicate are answered. */
     cJSON *answer = request("{\"fn\":\"apply\",\"args\":[{\"a\":1},[{\"p\":[\"b\"],\"oi\":1}]]}",
                             strlen("{\"fn\":\"apply\",\"args\":[{\"a\":1},[{\"p\":[\"b\"],\"oi\":1}]]}"));

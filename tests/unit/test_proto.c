@@ -104,6 +104,13 @@ static void test_ops(void)
             PROTO_ERR_OT_BADLY_FORMED);
 }
 
+static void test_nul_is_refused(void)
+{
+    /* cJSON would cut "Z\u0000Y" to "Z": the server and the clients would disagree. */
+    refused("{\"a\":\"op\",\"c\":\"cases\",\"d\":\"x\",\"v\":1,\"seq\":1,"
+            "\"op\":[{\"p\":[\"s\",0],\"si\":\"Z\\u0000Y\"}]}", "ERR_MESSAGE_BADLY_FORMED");
+}
+
 static void test_other_actions(void)
 {
     proto_msg m;
@@ -228,6 +235,7 @@ int main(void)
     RUN(test_handshake);
     RUN(test_documents);
     RUN(test_ops);
+    RUN(test_nul_is_refused);
     RUN(test_other_actions);
     RUN(test_emit);
     RUN(test_buffer);

@@ -5,14 +5,16 @@ const WebSocket = require('ws');
 const ShareDB = require('sharedb/lib/client');
 const json0 = require('ot-json0').type;
 
-function cookie(user) {
+// `user` names a --dev-principals principal; `cookie` is a whole Cookie header (a login).
+function cookie(user, full) {
+  if (full) return { headers: { Cookie: full } };
   return user ? { headers: { Cookie: `konsil_dev_user=${user}` } } : {};
 }
 
 // A stock sharedb Connection. `reconnect()` binds a fresh socket, which is what
 // reconnecting-websocket does: the client resends its inflight op and resubscribes.
-function stockClient(url, { user, tls } = {}) {
-  const opts = { ...cookie(user), ...(tls ? { rejectUnauthorized: false } : {}) };
+function stockClient(url, { user, tls, cookie: full } = {}) {
+  const opts = { ...cookie(user, full), ...(tls ? { rejectUnauthorized: false } : {}) };
   const ws = new WebSocket(url, opts);
   const connection = new ShareDB.Connection(ws);
   const client = {
