@@ -24,6 +24,8 @@ done
 for s in tests/hub/*.test.js; do
   [ -e "$s" ] && suites+=("node --test --test-reporter=tap $s")
 done
+# The web demo in headless Chromium (the suite builds the bundle itself).
+suites+=("node --test --test-concurrency=1 --test-reporter=tap tests/web/")
 
 total_pass=0
 total_fail=0

@@ -1,30 +1,89 @@
-// Konsil web demo entry: connects to the hub's ShareDB endpoint and shows whether the
-// live connection works. The full session room builds on this connection.
-const ShareDB = require('sharedb/lib/client');
-const ReconnectingWebSocket = require('reconnecting-websocket').default;
+// Konsil web demo: finds out who is using the page, then shows the view the address asks
+// for — login, dashboard, session administration, the session room, or the client's join
+// page — inside the common frame. A change of language relabels the current view.
+const { chooseLanguage, setLanguage, t } = require('./i18n');
+const { h } = require('./dom');
+const { api } = require('./api');
+const { resolvePrincipal } = require('./principal');
+const { currentRoute, go, openRoomPage } = require('./router');
+const { renderShell } = require('./views/shell');
+const { loginView } = require('./views/login');
+const { dashboardView } = require('./views/dashboard');
+const { sessionAdminView } = require('./views/session-admin');
+const { roomView } = require('./views/room');
+const { joinView } = require('./views/join');
 
-const statusText = {
-  connecting: 'Verbinde …',
-  connected: 'Verbunden',
-  disconnected: 'Getrennt – neuer Versuch läuft',
-  closed: 'Getrennt',
-  stopped: 'Angehalten',
-};
+const app = { me: null, view: null, shell: null };
 
-function start() {
-  const status = document.getElementById('status');
-  const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  // maxEnqueuedMessages 0: ShareDB resends by itself after reconnecting.
-  const socket = new ReconnectingWebSocket(`${scheme}//${location.host}/ws`, [], {
-    maxEnqueuedMessages: 0,
-  });
-  const connection = new ShareDB.Connection(socket);
-  const show = (state) => {
-    status.textContent = statusText[state] || state;
-    status.className = state === 'connected' ? 'ok' : 'down';
-  };
-  show(connection.state);
-  connection.on('state', show);
+function viewFor(route) {
+  const { me } = app;
+  const client = me && me.role === 'client';
+  if (route.name === 'join' || (client && me.status === 'waiting')) {
+    return joinView({ token: route.token, waiting: client && me.status === 'waiting', onJoined: enterRoom });
+  }
+  if (!me) return loginView({ onLoggedIn: refreshPrincipal });
+  if (client) return roomView({ sessionId: me.session_id, me });
+  if (route.name === 'room') return roomView({ sessionId: route.sessionId, me });
+  if (route.name === 'session' && me.role === 'counsellor') return sessionAdminView({ sessionId: route.sessionId });
+  return dashboardView({ me });
+}
+
+function renderFrame() {
+  app.shell = renderShell({ me: app.me, onLanguage: changeLanguage, onLogout: logout });
+  document.body.replaceChildren(app.shell.frame);
+}
+
+function show() {
+  if (app.view && app.view.destroy) app.view.destroy();
+  app.view = viewFor(currentRoute());
+  renderFrame();
+  app.shell.setContent(app.view.element);
+}
+
+function changeLanguage(code) {
+  setLanguage(code);
+  if (app.view && app.view.relabel) {
+    renderFrame();
+    app.shell.setContent(app.view.element);
+    app.view.relabel();
+  } else {
+    show();
+  }
+  document.querySelector('.lang-select').focus();
+}
+
+// After the client's join: the client cookie now names the client.
+async function enterRoom(joined) {
+  app.me = await resolvePrincipal();
+  openRoomPage(joined.session_id);
+}
+
+async function refreshPrincipal() {
+  app.me = await resolvePrincipal();
+  if (location.hash === '#/' || location.hash === '') show();
+  else go('/');
+}
+
+async function logout() {
+  try {
+    await api.logout();
+  } finally {
+    app.me = null;
+    if (location.hash === '#/login') show();
+    else go('/login');
+  }
+}
+
+async function start() {
+  setLanguage(chooseLanguage());
+  try {
+    app.me = await resolvePrincipal();
+  } catch (e) {
+    document.body.replaceChildren(h('main', { class: 'frame' }, h('p', { role: 'alert' }, t('error.generic', { message: e.message }))));
+    return;
+  }
+  window.addEventListener('hashchange', show);
+  show();
 }
 
 document.addEventListener('DOMContentLoaded', start);

@@ -1,0 +1,21 @@
+// Where the page is: the client's join link is the path /j/<token> the hub hands out
+// (it serves this page there); everything else lives in the hash.
+function currentRoute() {
+  const joinPath = /^\/j\/([^/]+)\/?$/.exec(location.pathname);
+  if (joinPath) return { name: 'join', token: decodeURIComponent(joinPath[1]) };
+  const hash = location.hash.replace(/^#\/?/, '');
+  const [name, id] = hash.split('/').map(decodeURIComponent);
+  if (name === 'room' && id) return { name: 'room', sessionId: id };
+  if (name === 'sessions' && id) return { name: 'session', sessionId: id };
+  if (name === 'login') return { name: 'login' };
+  return { name: 'home' };
+}
+
+const go = (hash) => {
+  location.hash = hash;
+};
+
+// Leaves the join path for the page's own address of a session room.
+const openRoomPage = (sessionId) => location.assign(`/${location.search}#/room/${encodeURIComponent(sessionId)}`);
+
+module.exports = { currentRoute, go, openRoomPage };

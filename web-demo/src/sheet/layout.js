@@ -1,0 +1,111 @@
+// How the case sheet's shape becomes a form: which text fields are long, which values are
+// choices, what a new list item holds, which fields are filled in automatically, and
+// which groups hold sections of their own. Patterns are key paths without list indices
+// ("help_plan.tasks.what"); "*" stands for any one key.
+
+const GROUPS = ['sections'];
+
+const LONG_TEXT = [
+  'concern.own_words', 'situation.summary', 'situation.resources', 'situation.assessment',
+  'sections.*.client_summary', 'sections.*.cause', 'sections.*.strategy', 'sections.*.assessment',
+  'sections.*.situation', 'sections.*.custody', 'sections.*.treatment', 'sections.*.goal',
+  'sections.*.notes.text', 'internal.*.text', 'internal.*.note', 'internal.case_conference.result',
+  'person.address', 'meta.closure.reason', 'help_plan.goals.goal',
+];
+
+const CHOICES = {
+  'meta.status': ['erstkontakt', 'aktiv', 'ruhend', 'abgeschlossen', 'gesperrt'],
+  'meta.retention.class': ['standard', 'extended', 'legal_hold'],
+  'consents.type': ['processing', 'specialisation_access', 'external_release', 'supervision', 'recording', 'handover', 'tool_sharing', 'revocation'],
+  'appointments.mode': ['vor_ort', 'video', 'telefon', 'chat'],
+  'appointments.status': ['gebucht', 'verschoben', 'abgesagt', 'stattgefunden'],
+  'documents.list.status': ['fehlt', 'vorhanden', 'geprueft', 'gesendet'],
+  'internal.risk.level': ['niedrig', 'mittel', 'hoch', 'akut'],
+};
+
+// Values that start as null: what they hold once set.
+const NULLABLE = {
+  'person.household.adults': 'number',
+  'person.household.single_parent': 'boolean',
+};
+
+// Filled in when an item is created; shown, not edited.
+const AUTOMATIC = ['*.author', '*.at', '*.from', '*.given_by', '*.from_role'];
+
+// Fields a client's page leaves out: bookkeeping that means nothing to them.
+const CLIENT_OMITS = ['meta.case_id', 'meta.created_at', 'meta.channels'];
+
+const note = (ctx) => ({ text: '', author: ctx.name, at: ctx.now });
+
+// A fresh item for the list at a key path; ctx = {name, role, now}.
+const ITEMS = {
+  'concern.topics': () => '',
+  'concern.deadlines': () => ({ what: '', date: '', source: '' }),
+  'consents': (ctx) => ({ type: 'processing', scope: '', given_by: ctx.name, at: ctx.now }),
+  'appointments': () => ({ start: '', mode: 'vor_ort', place: '', status: 'gebucht' }),
+  'help_plan.goals': () => ({ goal: '', owner: '' }),
+  'help_plan.tasks': () => ({ what: '', who: '', due: '', done: false }),
+  'documents.list': () => ({ title: '', status: 'fehlt' }),
+  'documents.checklist': () => ({ what: '', done: false }),
+  'person.household.children': () => ({ age_bracket: '' }),
+  'meta.specialisations': () => '',
+  'meta.channels': () => '',
+  'meta.closure.goals_reached': () => '',
+  'sections.debt.budget.income': () => ({ what: '', amount: '' }),
+  'sections.debt.budget.expenses': () => ({ what: '', amount: '' }),
+  'sections.debt.creditors': () => ({ creditor: '', claim: '', amount: '' }),
+  'sections.debt.certificates': () => ({ kind: '', issued: '' }),
+  'sections.social_law.benefits': () => ({ benefit: '', authority: '' }),
+  'sections.social_law.applications': () => ({ benefit: '', authority: '', file_number: '', applied_on: '', status: '' }),
+  'sections.social_law.notices': () => ({ date: '', received: '', objection_deadline: '', objection_filed: false }),
+  'sections.housing.rent_arrears': () => ({ month: '', amount: '' }),
+  'sections.family.children': () => ({ age_bracket: '' }),
+  'sections.family.child_welfare': (ctx) => ({ concern: '', author: ctx.name, at: ctx.now }),
+  'sections.addiction.substances': () => ({ substance: '', pattern: '' }),
+  'sections.*.notes': note,
+  'internal.notes': note,
+  'internal.risk': (ctx) => ({ kind: '', level: 'niedrig', note: '', author: ctx.name, at: ctx.now }),
+  'internal.case_conference': () => ({ date: '', result: '' }),
+  'chat': (ctx) => ({ from: ctx.name, from_role: ctx.role, text: '', at: ctx.now }),
+};
+
+function matches(pattern, keys) {
+  const parts = pattern.split('.');
+  if (parts[0] === '*' && parts.length < keys.length) {
+    return matches(parts.slice(1).join('.'), keys.slice(keys.length - parts.length + 1));
+  }
+  return parts.length === keys.length && parts.every((part, i) => part === '*' || part === keys[i]);
+}
+
+function find(table, keyPath) {
+  const keys = keyPath.split('.');
+  return Object.keys(table).find((pattern) => matches(pattern, keys));
+}
+const listed = (patterns, keyPath) => patterns.some((p) => matches(p, keyPath.split('.')));
+
+const isLongText = (keyPath) => listed(LONG_TEXT, keyPath);
+const choicesFor = (keyPath) => CHOICES[find(CHOICES, keyPath)] || null;
+const nullableKind = (keyPath) => NULLABLE[find(NULLABLE, keyPath)] || null;
+const isAutomatic = (keyPath) => listed(AUTOMATIC, keyPath);
+const clientOmits = (keyPath) => listed(CLIENT_OMITS, keyPath);
+
+// A new item for a list: its own shape when known, else one like the items it already
+// has with every value emptied, else a text.
+function newItem(keyPath, items, ctx) {
+  const factory = ITEMS[find(ITEMS, keyPath)];
+  if (factory) return factory(ctx);
+  if (items.length && items[0] !== null && typeof items[0] === 'object' && !Array.isArray(items[0])) {
+    return Object.fromEntries(Object.entries(items[0]).map(([k, v]) => [k, emptyLike(v)]));
+  }
+  return '';
+}
+
+function emptyLike(value) {
+  if (typeof value === 'string') return '';
+  if (typeof value === 'boolean') return false;
+  if (typeof value === 'number') return 0;
+  if (Array.isArray(value)) return [];
+  return value === null ? null : {};
+}
+
+module.exports = { GROUPS, isLongText, choicesFor, nullableKind, isAutomatic, clientOmits, newItem };

@@ -1,0 +1,164 @@
+// Lists of the case sheet (tasks, appointments, consents, chat, notes, …): each item is
+// shown with its fields and edited in place; items are added with li (the full item) and
+// removed with ld (the exact item). Append-only lists (consents, chat) take new items
+// from a small form and never change an item; when someone else appended first, the hub
+// refuses the late item and it is sent again at the new end.
+const { h, uniqueId } = require('../dom');
+const { t } = require('../i18n');
+const { valueAt, pathKey, keyPath } = require('./paths');
+const layout = require('./layout');
+const { fieldLabel, itemLabel, choiceLabel } = require('./labels');
+const { renderField } = require('./controls');
+
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const CHAT = 'chat';
+
+function formatTime(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  return date.toLocaleString(document.documentElement.lang, { dateStyle: 'short', timeStyle: 'short' });
+}
+
+function chatMessage(ctx, path) {
+  const item = valueAt(ctx.doc.data, path);
+  const message = isObject(item) ? item : { text: String(item) };
+  const mine = message.from === ctx.me.name && message.from_role === ctx.me.role;
+  const role = message.from_role ? t(`role.${message.from_role}`) : '';
+  return {
+    element: h(
+      'li',
+      { class: ['chat-message', mine && 'is-mine'], dataset: { node: pathKey(path) } },
+      h(
+        'p',
+        { class: 'chat-meta' },
+        h('span', { class: 'chat-from' }, message.from || t('presence.unknown')),
+        role ? h('span', { class: 'chat-role' }, ` · ${role}`) : null,
+        message.at ? h('time', { datetime: message.at, class: 'chat-time' }, ` · ${formatTime(message.at)}`) : null,
+      ),
+      h('p', { class: 'chat-text' }, message.text || ''),
+    ),
+  };
+}
+
+function renderItem(ctx, listPath, index, writable) {
+  const path = [...listPath, index];
+  if (keyPath(listPath) === CHAT) return chatMessage(ctx, path);
+  const item = valueAt(ctx.doc.data, path);
+  const label = itemLabel(listPath, index, ctx.audience);
+  const remove = writable
+    ? h(
+        'button',
+        {
+          type: 'button',
+          class: 'link-button remove',
+          dataset: { action: 'remove', path: pathKey(path) },
+          onclick: () => ctx.submit([{ p: path, ld: valueAt(ctx.doc.data, path) }], `remove ${pathKey(listPath)}`),
+        },
+        t('list.remove'),
+        h('span', { class: 'visually-hidden' }, `: ${label}`),
+      )
+    : null;
+  if (!isObject(item)) {
+    const field = renderField(ctx, path, label);
+    return { element: h('li', { class: 'item item-simple', dataset: { node: pathKey(path) } }, field.element, remove), update: field.update };
+  }
+  const headingId = uniqueId('item');
+  return {
+    element: h(
+      'li',
+      { class: 'item', dataset: { node: pathKey(path) }, 'aria-labelledby': headingId },
+      h('div', { class: 'item-head' }, h('span', { class: 'item-title', id: headingId }, label), h('span', { class: 'presence-slot' }), remove),
+      h('div', { class: 'item-fields' }, ctx.renderObjectBody(path)),
+    ),
+  };
+}
+
+// The list itself, registered as one node: a change of its items renders it anew.
+function renderListNode(ctx, path, headingLevel) {
+  const items = valueAt(ctx.doc.data, path);
+  const appendOnly = ctx.access.isAppendOnly(path);
+  const writable = ctx.mayWrite(path) && !appendOnly;
+  const headingId = uniqueId('list');
+  const heading = headingLevel ? h(headingLevel, { class: 'list-title', id: headingId }, fieldLabel(path, ctx.audience), h('span', { class: 'presence-slot' })) : null;
+  const chat = keyPath(path) === CHAT;
+  const entries = items.map((_, index) => ctx.node([...path, index], () => renderItem(ctx, path, index, writable)));
+  const add = writable
+    ? h(
+        'button',
+        { type: 'button', class: 'secondary add', dataset: { action: 'add', path: pathKey(path) }, onclick: () => addItem(ctx, path) },
+        t('list.add', { what: itemLabel(path, items.length, ctx.audience) }),
+      )
+    : null;
+  const element = h(
+    'div',
+    { class: ['list', chat && 'chat'], dataset: { node: pathKey(path) }, role: 'group', 'aria-labelledby': heading ? headingId : null },
+    heading,
+    items.length
+      ? h('ol', { class: chat ? 'chat-log' : 'items', 'aria-live': chat ? 'polite' : null }, entries)
+      : h('p', { class: 'empty' }, t(chat ? 'chat.empty' : 'list.empty')),
+    add,
+  );
+  if (chat) requestAnimationFrame(() => entries.length && entries[entries.length - 1].scrollIntoView({ block: 'nearest' }));
+  return { element };
+}
+
+function addItem(ctx, path) {
+  const items = valueAt(ctx.doc.data, path);
+  const index = items.length;
+  const item = layout.newItem(keyPath(path), items, ctx.itemContext());
+  ctx.submit([{ p: [...path, index], li: item }], `add ${pathKey(path)}`);
+  const fresh = document.querySelector(`[data-node='${CSS.escape(pathKey([...path, index]))}']`);
+  const first = fresh && fresh.querySelector('input:not([readonly]), textarea:not([readonly]), select:not([disabled])');
+  if (first) first.focus();
+}
+
+// A form that composes a new item for an append-only list; only the fields people fill
+// in (the automatic ones are set on sending).
+function renderAppendForm(ctx, path) {
+  const kp = keyPath(path);
+  const template = layout.newItem(kp, valueAt(ctx.doc.data, path), ctx.itemContext());
+  const isText = typeof template === 'string';
+  const inputs = {};
+  const fields = (isText ? [null] : Object.keys(template).filter((k) => !layout.isAutomatic(`${kp}.${k}`))).map((key) => {
+    const id = uniqueId('draft');
+    const fieldPath = key === null ? path : [...path, key];
+    const initial = key === null ? template : template[key];
+    const choices = key === null ? null : layout.choicesFor(`${kp}.${key}`);
+    let input;
+    if (choices) {
+      input = h('select', { id }, choices.map((c) => h('option', { value: c, selected: c === initial }, choiceLabel(fieldPath, c))));
+    } else if (typeof initial === 'boolean') {
+      input = h('input', { id, type: 'checkbox', checked: initial });
+    } else {
+      input = h(layout.isLongText(`${kp}.${key}`) ? 'textarea' : 'input', { id, type: 'text', autocomplete: 'off', rows: 2 });
+    }
+    inputs[key] = input;
+    const label = key === null || kp === CHAT ? t(`draft.${kp}`) : fieldLabel(fieldPath, ctx.audience);
+    return h('div', { class: ['field', typeof initial === 'boolean' && 'field-check'] }, h('label', { for: id, class: 'field-label' }, label), input);
+  });
+  const send = h('button', { type: 'submit', class: 'primary' }, t(kp === CHAT ? 'chat.send' : 'list.append'));
+  const form = h('form', { class: ['append-form', kp === CHAT && 'chat-form'] }, fields, send);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const item = isText ? inputs[null].value : layout.newItem(kp, [], ctx.itemContext());
+    if (!isText) {
+      for (const [key, input] of Object.entries(inputs)) item[key] = input.type === 'checkbox' ? input.checked : input.value;
+    }
+    if (kp === CHAT && !String(item.text || '').trim()) return;
+    ctx.append(path, item);
+    for (const input of Object.values(inputs)) if (input.type !== 'checkbox' && input.tagName !== 'SELECT') input.value = '';
+    const first = Object.values(inputs)[0];
+    if (first) first.focus();
+  });
+  return form;
+}
+
+// The list with its heading (or without, when a section heading names it already) and,
+// for append-only lists the user may add to, the form for new items.
+function renderListBlock(ctx, path, headingLevel) {
+  const list = ctx.node(path, () => renderListNode(ctx, path, headingLevel));
+  const appendable = ctx.access.isAppendOnly(path) && ctx.access.canWrite(path);
+  return h('div', { class: 'list-block' }, list, appendable ? renderAppendForm(ctx, path) : null);
+}
+
+module.exports = { renderListBlock };
