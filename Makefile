@@ -23,7 +23,7 @@ PURE_SRC := $(sort $(wildcard src/ot/*.c src/util/*.c src/proto/*.c))
 
 DEPS_STAMP := build/.deps-installed
 
-.PHONY: all deps run check unit fuzz-ot fuzz-long bench bench-ot web clean
+.PHONY: all deps run check unit fuzz-ot fuzz-long bench bench-ot bench-hub web clean
 all: build/konsil
 
 $(DEPS_STAMP): scripts/install-deps.sh package.json package-lock.json
@@ -81,9 +81,13 @@ fuzz-long: $(FUZZ_BIN)
 	for f in $(FUZZ_BIN); do mkdir -p build/fuzz/corpus/$$(basename $$f); \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 build/fuzz/corpus/$$(basename $$f) tests/fuzz/seeds || exit 1; done
 
-bench: bench-ot
+bench: bench-ot bench-hub
 bench-ot: deps build/bench/ot_bench
 	node bench/ot-bench.js --c build/bench/ot_bench
+# Konsil and a ShareDB server under the same load (about six minutes; BENCH_ARGS=--quick for
+# about two); writes the "Hub vs ShareDB" section of BENCHMARKS.md.
+bench-hub: deps build/konsil build/bench/loadgen
+	bench/run-bench.sh $(BENCH_ARGS)
 
 build/bench/%: bench/%.c build/libkonsil.a
 	@mkdir -p $(dir $@)

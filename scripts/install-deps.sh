@@ -11,6 +11,8 @@ debian_packages=(
   libwebsockets-dev libcjson-dev uuid-dev libsqlite3-dev libssl-dev
   clang libclang-rt-dev sqlite3
   chromium
+  libwebsockets-evlib-uv   # the load generator runs on libuv's epoll loop
+  eatmydata                # benchmarks: the cost of fsync, measured by switching it off
 )
 
 missing=()

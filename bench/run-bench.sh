@@ -1,0 +1,428 @@
+#!/usr/bin/env bash
+# Hub vs ShareDB: runs the same loads from bench/loadgen against `konsil serve` and against a
+# ShareDB server (bench/sharedb-server.js), one server at a time, on this machine, and prints
+# each figure for both with the ratio. Writes them to the "Hub vs ShareDB" section of
+# BENCHMARKS.md unless --no-write. A full run takes about ten minutes, --quick about three.
+#
+#   bench/run-bench.sh [--quick] [--no-write] [--results DIR]
+#
+# Loads (see BENCHMARKS.md for what each figure means):
+#   typing      rooms of 5 (4 editors at 5 ops/s, 1 observer); the number of rooms doubles
+#               until p99 latency passes 50 ms, then one step halfway back: the most rooms held
+#   hot room    one room of 50 clients, each at 20 ops/s
+#   saturation  one room of 4 clients, one op in flight each, the next sent on the ack
+#   idle        2,000 subscribed connections in 400 rooms, no edits: server RSS per connection
+#   durability  Konsil's saturation figure with synchronous=FULL and with syncing off
+# The server runs on one core and the load generator on another (taskset); each load starts
+# a fresh server with a fresh database. Konsil runs with its access rules: one counsellor
+# account, and a session per room made over the REST API from a template whose "log" list
+# counsellors may write; the load generator logs in with that account's cookie.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=0
+write=1
+results=build/bench/results
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --no-write) write=0 ;;
+    --results) results=$2; shift ;;
+    -h|--help) sed -n '2,/^set /{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run-bench: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+konsil=build/konsil
+loadgen=build/bench/loadgen
+for f in "$konsil" "$loadgen" node_modules/sharedb/package.json node_modules/ws/package.json; do
+  [ -e "$f" ] || { echo "run-bench: $f is missing (make build/konsil build/bench/loadgen deps)" >&2; exit 2; }
+done
+
+if [ "$quick" = 1 ]; then
+  warmup=1; typing_secs=4; hot_secs=5; sat_secs=5; idle_secs=3; bisect=0
+else
+  warmup=3; typing_secs=10; hot_secs=15; sat_secs=20; idle_secs=5; bisect=1
+fi
+p99_limit_ms=50
+
+# Two cores or more: the server on the last one, the load generator on the one before it.
+cores=$(nproc)
+if [ "$cores" -ge 2 ]; then
+  server_pin=(taskset -c $((cores - 1)))
+  loadgen_pin=(taskset -c $((cores - 2)))
+else
+  server_pin=()
+  loadgen_pin=()
+  echo "run-bench: one core only, server and load generator share it" >&2
+fi
+
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+fd_limit=$(ulimit -n)
+max_rooms=$(( (fd_limit - 200) / 5 ))
+[ "$max_rooms" -gt 5120 ] && max_rooms=5120
+
+# Konsil's per-connection op-rate limit guards against abuse; saturation would measure it
+# instead of the server, so it is lifted. The connection and room caps are raised for the ramp.
+konsil_args=(--max-conns 100000 --max-rooms 100000 --op-rate 1000000 --op-burst 1000000)
+
+# Syncing off for the durability figure: Konsil's own option when it has one, else eatmydata
+# (fsync becomes a no-op, which is what synchronous=OFF does to the disk).
+if "$konsil" serve --help 2>&1 | grep -q -- '--synchronous'; then
+  nosync_how="--synchronous off"
+  nosync_prefix=()
+  nosync_args=(--synchronous off)
+elif command -v eatmydata >/dev/null 2>&1; then
+  nosync_how="eatmydata (fsync and fdatasync are no-ops)"
+  nosync_prefix=(eatmydata)
+  nosync_args=()
+else
+  nosync_how=""
+fi
+
+mkdir -p "$results"
+work=$(mktemp -d "${TMPDIR:-/tmp}/konsil-bench.XXXXXX")
+bench_password=bench-password-$RANDOM$RANDOM
+
+mkdir -p "$work/templates"
+cat >"$work/templates/bench.json" <<'EOF'
+{"name": "bench", "title": "Load test", "document": {"title": "load test", "log": []},
+ "rules": [{"path": [], "read": ["counsellor"], "write": ["lead"]},
+           {"path": ["log"], "read": ["counsellor"], "write": ["counsellor"]}]}
+EOF
+
+# sessions.js BASE_URL COUNT OUT_FILE PASSWORD: logs in as "bench", creates COUNT sessions
+# from the bench template, writes their ids to OUT_FILE and prints the session cookie.
+cat >"$work/sessions.js" <<'EOF'
+const fs = require('node:fs');
+const [base, count, out, password] = process.argv.slice(2);
+const json = { 'content-type': 'application/json' };
+(async () => {
+  const login = await fetch(`${base}/api/login`, {
+    method: 'POST', headers: json, body: JSON.stringify({ username: 'bench', password }),
+  });
+  if (login.status !== 200) throw new Error(`login: ${login.status} ${await login.text()}`);
+  const cookie = login.headers.get('set-cookie').split(';')[0];
+  const ids = new Array(Number(count));
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const i = next++;
+      const res = await fetch(`${base}/api/sessions`, {
+        method: 'POST', headers: { ...json, cookie },
+        body: JSON.stringify({ title: `room ${i}`, template: 'bench' }),
+      });
+      if (res.status !== 201) throw new Error(`session ${i}: ${res.status} ${await res.text()}`);
+      ids[i] = (await res.json()).id;
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  fs.writeFileSync(out, ids.join('\n') + '\n');
+  console.log(cookie);
+})().catch((e) => {
+  console.error(`sessions.js: ${e.message}`);
+  process.exit(1);
+});
+EOF
+server_pid=""
+cleanup() {
+  stop_server
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# start_server konsil|konsil-nosync|sharedb: starts it on a free port; sets server_pid,
+# server_url and server_http.
+start_server() {
+  local kind=$1 log=$work/server.log
+  rm -rf "$work/db" && mkdir -p "$work/db"
+  : > "$log"
+  case "$kind" in
+    konsil|konsil-nosync)
+      printf '%s\n' "$bench_password" |
+        "$konsil" user add bench --role counsellor --db "$work/db/konsil.db" >/dev/null
+      ;;
+  esac
+  case "$kind" in
+    konsil)
+      "${server_pin[@]}" "$konsil" serve --listen 127.0.0.1:0 --db "$work/db/konsil.db" \
+        --templates "$work/templates" "${konsil_args[@]}" 2>"$log" &
+      ;;
+    konsil-nosync)
+      "${server_pin[@]}" "${nosync_prefix[@]}" "$konsil" serve --listen 127.0.0.1:0 \
+        --db "$work/db/konsil.db" --templates "$work/templates" "${konsil_args[@]}" \
+        "${nosync_args[@]}" 2>"$log" &
+      ;;
+    sharedb)
+      "${server_pin[@]}" node bench/sharedb-server.js --listen 127.0.0.1:0 2>"$log" &
+      ;;
+  esac
+  server_pid=$!
+  local port="" i
+  for i in $(seq 150); do
+    port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -n 1)
+    [ -n "$port" ] && break
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -z "$port" ]; then
+    echo "run-bench: $kind did not start:" >&2
+    cat "$log" >&2
+    exit 1
+  fi
+  server_url="ws://127.0.0.1:$port/ws"
+  server_http="http://127.0.0.1:$port"
+  sleep 0.5 # let the server settle before its baseline memory is read
+}
+
+rss_kib() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
+
+stop_server() {
+  [ -n "$server_pid" ] || return 0
+  kill -TERM "$server_pid" 2>/dev/null || true
+  local i
+  for i in $(seq 100); do
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+}
+
+# json FILE FIELD.PATH: one value from a loadgen summary.
+json() {
+  node -e 'let v = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+           for (const k of process.argv[2].split(".")) v = v == null ? v : v[k];
+           console.log(v === undefined || v === null ? "" : v);' "$1" "$2"
+}
+
+# run_load SERVER NAME ROOMS LOADGEN_ARGS...: a fresh server, one loadgen run; the summary
+# is left in $results/SERVER-NAME.json and its path in $summary. Sets baseline_rss to the
+# server's RSS before anything was created in it.
+run_load() {
+  local kind=$1 name=$2 rooms=$3 room_args=()
+  shift 3
+  summary=$results/$kind-$name.json
+  start_server "$kind"
+  baseline_rss=$(rss_kib "$server_pid")
+  case "$kind" in
+    konsil*)
+      local cookie
+      if ! cookie=$(node "$work/sessions.js" "$server_http" "$rooms" "$work/docs.txt" "$bench_password"); then
+        stop_server
+        echo "run-bench: could not create the sessions" >&2
+        exit 1
+      fi
+      room_args=(--docs "$work/docs.txt" --cookie "$cookie")
+      ;;
+  esac
+  "${loadgen_pin[@]}" "$loadgen" --url "$server_url" --server-pid "$server_pid" \
+    --rooms "$rooms" "${room_args[@]}" "$@" >"$summary" 2>"$results/$kind-$name.log" || true
+  stop_server
+  if [ ! -s "$summary" ]; then
+    echo "run-bench: $kind $name produced no summary:" >&2
+    tail -n 5 "$results/$kind-$name.log" >&2
+    echo '{"converged":false,"aborted":true}' >"$summary"
+  fi
+  printf '  %-8s %-14s p50 %8s ms  p99 %8s ms  acked %9s ops/s  server cpu %5s  loadgen cpu %5s  converged %s\n' \
+    "$kind" "$name" "$(json "$summary" latency_ms.p50)" "$(json "$summary" latency_ms.p99)" \
+    "$(json "$summary" acked_ops_per_s)" "$(json "$summary" server_cpu)" \
+    "$(json "$summary" loadgen_cpu)" "$(json "$summary" converged)" >&2
+}
+
+# A typing step holds when it converged, p99 is under the limit and the server kept up with
+# what was typed (at least 95% of the typed tokens acknowledged within the window).
+typing_held() {
+  node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+           const ok = d.converged && d.latency_ms.p99 < Number(process.argv[2]) &&
+                      d.acked_tokens_per_s >= 0.95 * d.typed_tokens_per_s;
+           process.exit(ok ? 0 : 1);' "$1" "$p99_limit_ms" 2>/dev/null
+}
+
+typing_step() {
+  local kind=$1 rooms=$2
+  run_load "$kind" "typing-$rooms" "$rooms" --clients-per-room 4 --observers-per-room 1 \
+    --rate 5 --warmup "$warmup" --duration "$typing_secs"
+  typing_held "$summary"
+}
+
+# Sets held_rooms for the server: doubling from 10, then (full runs) one step halfway
+# between the last room count held and the first that failed. When 10 rooms fail already,
+# it tries 5, 2 and 1.
+typing_ramp() {
+  local kind=$1 rooms=10 failed=0 fewer
+  held_rooms=0
+  if ! typing_step "$kind" "$rooms"; then
+    for fewer in 5 2 1; do
+      if typing_step "$kind" "$fewer"; then
+        held_rooms=$fewer
+        break
+      fi
+    done
+    held_note=""
+    return
+  fi
+  held_rooms=$rooms
+  rooms=$((rooms * 2))
+  while [ "$rooms" -le "$max_rooms" ]; do
+    if typing_step "$kind" "$rooms"; then
+      held_rooms=$rooms
+      rooms=$((rooms * 2))
+    else
+      failed=$rooms
+      break
+    fi
+  done
+  if [ "$bisect" = 1 ] && [ "$failed" -gt 0 ] && [ "$held_rooms" -gt 0 ]; then
+    local mid=$(( (held_rooms + failed) / 2 ))
+    if [ "$mid" -gt "$held_rooms" ] && typing_step "$kind" "$mid"; then
+      held_rooms=$mid
+    fi
+  fi
+  if [ "$failed" = 0 ]; then
+    held_note="(the ramp stopped at its cap of $max_rooms rooms)"
+  else
+    held_note=""
+  fi
+}
+
+ratio() { # ratio A B: A/B with two significant digits (whole numbers from 10 up), or "–"
+  node -e 'const [a, b] = process.argv.slice(1).map((s) => (s === "" ? NaN : Number(s)));
+           const r = a / b;
+           console.log(Number.isFinite(r) ? (r >= 10 ? r.toFixed(0) : r.toPrecision(2)) + "×" : "–");' "$1" "$2"
+}
+
+# Anything else running on these cores shows up in the latencies.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+if awk '{ exit !($1 > 0.5) }' /proc/loadavg; then
+  echo "run-bench: warning: load average $load_before; other work on this machine skews the figures" >&2
+fi
+started=$(date +%s)
+declare -A fig
+
+for kind in konsil sharedb; do
+  echo "== $kind: typing ramp" >&2
+  typing_ramp "$kind"
+  fig[$kind.typing]=$held_rooms
+  fig[$kind.typing_note]=$held_note
+
+  echo "== $kind: hot room" >&2
+  run_load "$kind" hot 1 --clients-per-room 50 --rate 20 --warmup "$warmup" --duration "$hot_secs"
+  fig[$kind.hot_p50]=$(json "$summary" latency_ms.p50)
+  fig[$kind.hot_p99]=$(json "$summary" latency_ms.p99)
+  fig[$kind.hot_ops]=$(json "$summary" acked_ops_per_s)
+  fig[$kind.hot_tokens]=$(json "$summary" acked_tokens_per_s)
+  fig[$kind.hot_ok]=$(json "$summary" converged)
+
+  echo "== $kind: saturation" >&2
+  run_load "$kind" saturation 1 --clients-per-room 4 --rate 0 --warmup 2 --duration "$sat_secs"
+  fig[$kind.sat]=$(json "$summary" acked_ops_per_s)
+  fig[$kind.sat_p99]=$(json "$summary" ack_latency_ms.p99)
+  fig[$kind.sat_ok]=$(json "$summary" converged)
+
+  echo "== $kind: idle connections" >&2
+  run_load "$kind" idle 400 --clients-per-room 5 --idle --warmup 0 --duration "$idle_secs"
+  fig[$kind.idle_base]=$baseline_rss
+  fig[$kind.idle_loaded]=$(json "$summary" server_rss_kib.loaded)
+  fig[$kind.idle]=$(node -p "const [after, before] = ['${fig[$kind.idle_loaded]}', '$baseline_rss'].map(Number);
+                              after > 0 && before > 0 ? ((after - before) / 2000).toFixed(1) : ''")
+  fig[$kind.idle_ok]=$(json "$summary" converged)
+done
+
+if [ -n "$nosync_how" ]; then
+  echo "== konsil: saturation with syncing off ($nosync_how)" >&2
+  run_load konsil-nosync saturation 1 --clients-per-room 4 --rate 0 --warmup 2 --duration "$sat_secs"
+  fig[konsil.sat_off]=$(json "$summary" acked_ops_per_s)
+  fig[konsil.sat_off_ok]=$(json "$summary" converged)
+else
+  fig[konsil.sat_off]=""
+  fig[konsil.sat_off_ok]="not run: konsil serve has no --synchronous option and eatmydata is not installed"
+fi
+elapsed=$(( $(date +%s) - started ))
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# A figure whose run did not converge is marked; it is not a valid measurement.
+mark() { [ "$2" = true ] && echo "$1" || echo "$1 (did not converge)"; }
+
+table=$(cat <<EOF
+| figure | Konsil (durable) | ShareDB (in memory) | Konsil / ShareDB |
+|---|---|---|---|
+| typing: most rooms of 5 with p99 < ${p99_limit_ms} ms | ${fig[konsil.typing]}${fig[konsil.typing_note]:+ ${fig[konsil.typing_note]}} | ${fig[sharedb.typing]}${fig[sharedb.typing_note]:+ ${fig[sharedb.typing_note]}} | $(ratio "${fig[konsil.typing]}" "${fig[sharedb.typing]}") |
+| hot room (50 × 20 ops/s): p50 latency | $(mark "${fig[konsil.hot_p50]} ms" "${fig[konsil.hot_ok]}") | $(mark "${fig[sharedb.hot_p50]} ms" "${fig[sharedb.hot_ok]}") | $(ratio "${fig[sharedb.hot_p50]}" "${fig[konsil.hot_p50]}") faster |
+| hot room: p99 latency | ${fig[konsil.hot_p99]} ms | ${fig[sharedb.hot_p99]} ms | $(ratio "${fig[sharedb.hot_p99]}" "${fig[konsil.hot_p99]}") faster |
+| hot room: acked ops/s (edits/s) | ${fig[konsil.hot_ops]} (${fig[konsil.hot_tokens]}) | ${fig[sharedb.hot_ops]} (${fig[sharedb.hot_tokens]}) | $(ratio "${fig[konsil.hot_tokens]}" "${fig[sharedb.hot_tokens]}") (edits) |
+| saturation (1 room, 4 clients): acked ops/s | $(mark "${fig[konsil.sat]}" "${fig[konsil.sat_ok]}") | $(mark "${fig[sharedb.sat]}" "${fig[sharedb.sat_ok]}") | $(ratio "${fig[konsil.sat]}" "${fig[sharedb.sat]}") |
+| idle: server KiB per subscribed connection | $(mark "${fig[konsil.idle]}" "${fig[konsil.idle_ok]}") | $(mark "${fig[sharedb.idle]}" "${fig[sharedb.idle_ok]}") | $(ratio "${fig[konsil.idle]}" "${fig[sharedb.idle]}") |
+| durability: Konsil saturation, synchronous=FULL vs off | ${fig[konsil.sat]} vs ${fig[konsil.sat_off]:-–} ops/s | | $(ratio "${fig[konsil.sat]}" "${fig[konsil.sat_off]}") of off |
+EOF
+)
+
+echo
+echo "$table"
+echo
+echo "run took ${elapsed}s; loadgen summaries in $results/"
+
+[ "$write" = 1 ] || exit 0
+
+cpu_model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+konsil_rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD -- src 2>/dev/null || konsil_rev="$konsil_rev with uncommitted changes in src/"
+pkg_version() { node -p "require('./node_modules/$1/package.json').version"; }
+command_line=bench/run-bench.sh
+[ "$quick" = 1 ] && command_line="$command_line --quick"
+
+section=$(cat <<EOF
+## Hub vs ShareDB
+
+The same client load from \`bench/loadgen\` (C, libwebsockets, ShareDB wire protocol) against
+\`konsil serve\` (durable: every op is fsync'ed before its ack and broadcast) and against a ShareDB
+server (\`bench/sharedb-server.js\`: npm sharedb with its in-memory database, json0, presence on),
+one after the other in the same run. Command: \`$command_line\` ($(date -u +%Y-%m-%d), took ${elapsed} s).
+
+$table
+
+Machine: $cores cores, $cpu_model, $(uname -sr), $(($(sed -n 's/^MemTotal:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/meminfo) / 1024)) MiB RAM, database on $(df -T "$work" | awk 'NR==2 {print $2}').
+Load average (1, 5, 15 min) before the run: $load_before; after: $load_after.
+Versions: Konsil $konsil_rev, libwebsockets $(pkg-config --modversion libwebsockets | sed 's/-$//'), SQLite $(pkg-config --modversion sqlite3),
+cJSON $(pkg-config --modversion libcjson); Node.js $(node --version), sharedb $(pkg_version sharedb), ws $(pkg_version ws), ot-json0 $(pkg_version ot-json0).
+
+How it is measured:
+- The server is pinned to one core and the load generator to another (\`taskset\`); every load
+  starts a fresh server with an empty database. Both report their CPU use in
+  \`$results/*.json\` (\`server_cpu\`, \`loadgen_cpu\`: fraction of one core over the window).
+- Each op inserts a token at the front of the document's \`log\` list; the token carries the time
+  it was typed, and every other client of the room records the latency when the op reaches it
+  (author's keystroke → another participant's receipt, including any wait behind the author's op
+  in flight). Tokens typed while an op is in flight go out composed in the next op, as the stock
+  ShareDB client does, so "edits/s" can exceed "ops/s".
+- After each load the ops drain and one client per room fetches the snapshot: every acknowledged
+  token must be in it exactly once, and every client must have seen every version. A figure
+  from a run that failed this is marked "did not converge".
+- Typing: ${warmup} s warm-up, then ${typing_secs} s measured per step; rooms double from 10 until a
+  step fails (p99 ≥ ${p99_limit_ms} ms, fewer than 95% of typed edits acknowledged, or no
+  convergence)$([ "$bisect" = 1 ] && echo ", then one step halfway back"); when 10 rooms fail
+  already, 5, 2 and 1 are tried. Hot room: ${hot_secs} s,
+  saturation: ${sat_secs} s measured. Idle: 400 rooms × 5 subscribed connections (each room's
+  document created, no edits); the server's resident memory (VmRSS) ${idle_secs} s after the last
+  subscription, minus its RSS before the rooms were made, divided by 2,000.
+- Konsil runs with its access rules (one counsellor account, a session per room from a
+  template whose \`log\` list counsellors write) and with
+  \`${konsil_args[*]}\`:
+  the per-connection op-rate limit would otherwise cap saturation. Syncing off: $([ -n "$nosync_how" ] && echo "$nosync_how" || echo "not measured (${fig[konsil.sat_off_ok]})").
+EOF
+)
+
+bench_md=BENCHMARKS.md
+[ -f "$bench_md" ] || printf '# Benchmarks\n' >"$bench_md"
+# Replace the section (up to the next "## " heading) or append it.
+SECTION="$section" awk '
+  BEGIN { section = ENVIRON["SECTION"] }
+  /^## / { if (skipping) skipping = 0; if ($0 == "## Hub vs ShareDB") { print section; print ""; skipping = 1; done = 1; next } }
+  !skipping { print }
+  END { if (!done) { print ""; print section } }
+' "$bench_md" >"$work/BENCHMARKS.md"
+cp "$work/BENCHMARKS.md" "$bench_md"
+echo "wrote the \"Hub vs ShareDB\" section of $bench_md"
