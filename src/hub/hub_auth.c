@@ -45,9 +45,9 @@ void hub_auth_free(hub *h)
     room_map_clear(&h->rates);
 }
 
-int hub_auth_cookie_token(const char *cookie, char *token, size_t n)
+int hub_cookie_value(const char *cookie, const char *name, const char **value, size_t *len)
 {
-    const size_t key_len = strlen(HUB_COOKIE);
+    const size_t key_len = strlen(name);
     const char *p = cookie;
 
     while (p && *p) {
@@ -57,14 +57,25 @@ int hub_auth_cookie_token(const char *cookie, char *token, size_t n)
         end = strchr(p, ';');
         if (!end)
             end = p + strlen(p);
-        if ((size_t)(end - p) > key_len && strncmp(p, HUB_COOKIE, key_len) == 0 &&
-            p[key_len] == '=' && (size_t)(end - p - key_len - 1) < n) {
-            snprintf(token, n, "%.*s", (int)(end - p - key_len - 1), p + key_len + 1);
+        if ((size_t)(end - p) > key_len && strncmp(p, name, key_len) == 0 && p[key_len] == '=') {
+            *value = p + key_len + 1;
+            *len = (size_t)(end - *value);
             return 0;
         }
         p = end;
     }
     return -1;
+}
+
+int hub_auth_cookie_token(const char *cookie, char *token, size_t n)
+{
+    const char *value;
+    size_t len;
+
+    if (hub_cookie_value(cookie, HUB_COOKIE, &value, &len) != 0 || len >= n)
+        return -1;
+    snprintf(token, n, "%.*s", (int)len, value);
+    return 0;
 }
 
 static int expired(hub *h, const hub_login *l, int64_t now)

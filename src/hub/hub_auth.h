@@ -64,4 +64,9 @@ void hub_auth_attempt_done(hub *h, const char *username, const char *addr, int o
  * 0 or -1 (none). */
 int hub_auth_cookie_token(const char *cookie_header, char *token, size_t n);
 
+/* Finds cookie `name` in a Cookie header: *value points into the header (not terminated),
+ * *len is its length. Returns 0, or -1 when absent. */
+int hub_cookie_value(const char *cookie_header, const char *name, const char **value,
+                     size_t *len);
+
 #endif

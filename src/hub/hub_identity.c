@@ -2,6 +2,7 @@
  * Identity from the upgrade request (see hub_identity.h).
  */
 #include "hub/hub_internal.h"
+#include "hub/hub_auth.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -11,24 +12,12 @@
 /* --dev-principals: the konsil_dev_user cookie's plain name, else "dev". */
 static hub_login *dev_login(hub *h, const char *cookie)
 {
-    const size_t key_len = strlen(DEV_COOKIE);
-    const char *p = cookie, *name = "dev";
-    size_t n = 3;
+    const char *name = "dev", *value;
+    size_t n = 3, len;
 
-    while (p && *p) {
-        const char *end;
-        while (*p == ' ' || *p == ';')
-            p++;
-        end = strchr(p, ';');
-        if (!end)
-            end = p + strlen(p);
-        if ((size_t)(end - p) > key_len && strncmp(p, DEV_COOKIE, key_len) == 0 &&
-            p[key_len] == '=' && (size_t)(end - p - key_len - 1) <= 48) {
-            name = p + key_len + 1;
-            n = (size_t)(end - name);
-            break;
-        }
-        p = end;
+    if (hub_cookie_value(cookie, DEV_COOKIE, &value, &len) == 0 && len <= 48) {
+        name = value;
+        n = len;
     }
     memset(&h->dev_login, 0, sizeof h->dev_login);
     snprintf(h->dev_login.who.id, sizeof h->dev_login.who.id, "%.*s", (int)n, name);
