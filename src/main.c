@@ -16,6 +16,7 @@ static const struct {
     {"serve", cli_serve, "the hub: ShareDB over WebSocket, REST API, static files, op log"},
     {"user", cli_user, "accounts: add, list, disable, enable, passwd"},
     {"audit", cli_audit, "verify the audit trail's hash chain"},
+    {"export", cli_export, "a session's history as JSON lines or a Markdown report"},
 };
 
 static void usage(FILE *out)

@@ -23,6 +23,7 @@ struct template_spec {
     char *title;
     cJSON *document;
     access_rules *rules;
+    cJSON *identity;    /* array of identity paths (arrays of object keys); may be empty */
 };
 
 void template_free(template_spec *t)
@@ -32,6 +33,7 @@ void template_free(template_spec *t)
     free(t->name);
     free(t->title);
     cJSON_Delete(t->document);
+    cJSON_Delete(t->identity);
     access_rules_free(t->rules);
     free(t);
 }
@@ -40,6 +42,7 @@ const char *template_name(const template_spec *t) { return t->name; }
 const char *template_title(const template_spec *t) { return t->title; }
 const cJSON *template_document(const template_spec *t) { return t->document; }
 const access_rules *template_rules(const template_spec *t) { return t->rules; }
+const cJSON *template_identity(const template_spec *t) { return t->identity; }
 
 /* Refuses members of obj not in allowed (a NULL-terminated list): a misspelt
  * "append_onyl" must not silently mean "not append-only". */
@@ -160,6 +163,35 @@ static int add_rule(template_spec *t, const cJSON *rule, size_t index, bool *has
     return 0;
 }
 
+/* The identity paths: each an array of object keys naming a string in the document, not
+ * inside an append-only list (so its value is replaced whole, never extended). */
+static int add_identity(template_spec *t, const cJSON *identity, auth_error *err)
+{
+    size_t index = 0;
+
+    if (identity && !cJSON_IsArray(identity))
+        return auth_fail(err, "template: \"identity\" must be an array of paths");
+    t->identity = identity ? cJSON_Duplicate(identity, 1) : cJSON_CreateArray();
+    if (!t->identity)
+        return auth_fail(err, "out of memory");
+    for (const cJSON *path = t->identity->child; path; path = path->next, index++) {
+        const cJSON *v = t->document;
+        if (!cJSON_IsArray(path) || cJSON_GetArraySize(path) == 0)
+            return auth_fail(err, "identity %zu: must be a non-empty array of object keys",
+                             index);
+        for (const cJSON *e = path->child; e; e = e->next) {
+            v = cJSON_IsString(e) && cJSON_IsObject(v) ?
+                cJSON_GetObjectItemCaseSensitive(v, e->valuestring) : NULL;
+            if (!v)
+                return auth_fail(err, "identity %zu: not a path of object keys in the "
+                                      "document", index);
+        }
+        if (!cJSON_IsString(v))
+            return auth_fail(err, "identity %zu: must name a string in the document", index);
+    }
+    return 0;
+}
+
 static char *copy_text(const cJSON *v, size_t max, const char *field, auth_error *err)
 {
     if (!cJSON_IsString(v)) {
@@ -180,7 +212,7 @@ static char *copy_text(const cJSON *v, size_t max, const char *field, auth_error
 template_spec *template_from_json(const cJSON *json, auth_error *err)
 {
     static const char *const fields[] = {"name", "title", "description", "document", "rules",
-                                         NULL};
+                                         "identity", NULL};
     if (!cJSON_IsObject(json)) {
         auth_fail(err, "template: must be a JSON object");
         return NULL;
@@ -244,6 +276,8 @@ template_spec *template_from_json(const cJSON *json, auth_error *err)
         auth_fail(err, "template: a rule for the root (\"path\": []) is required");
         goto fail;
     }
+    if (add_identity(t, cJSON_GetObjectItemCaseSensitive(json, "identity"), err) != 0)
+        goto fail;
     return t;
 fail:
     template_free(t);

@@ -12,7 +12,9 @@
  *       {"path": ["chat"], "read": [...], "write": [...], "append_only": true,
  *        "description": "…"},              append_only and description optional
  *       …
- *     ]
+ *     ],
+ *     "identity": [["person", "legal_name"], …]   optional: paths of the client's
+ *                                          identifying strings (access_pseudo.h)
  *   }
  *
  * A parsed template is valid: no unknown fields or duplicate keys anywhere; a rule for
@@ -61,5 +63,8 @@ const char *template_title(const template_spec *t);
 /* The initial document; a new session's create op carries a copy of it. */
 const cJSON *template_document(const template_spec *t);
 const access_rules *template_rules(const template_spec *t);
+/* The identity paths ("identity" in the text; an empty array when absent): the client's
+ * identifying fields, which pseudonymised readers see replaced (access_pseudo.h). */
+const cJSON *template_identity(const template_spec *t);
 
 #endif

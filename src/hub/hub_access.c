@@ -9,12 +9,18 @@
 
 #include "auth/access_presence.h"
 #include "auth/access_project.h"
+#include "auth/access_pseudo.h"
 #include "auth/access_write.h"
 #include "hub/hub_internal.h"
 
 struct hub_policy {
     unsigned refs;
     template_spec *tpl;
+    access_pseudo *pseudo;  /* what supervisors' views get instead of the client's
+                               identity; its dictionary grows with the names the room
+                               learns (clients' names, and the identity values of the
+                               document when a snapshot is projected or a list item
+                               inserted) */
     char id[AUTH_ID_MAX];
     char lead[AUTH_ID_MAX];
     int closed;
@@ -43,6 +49,17 @@ hub_policy *hub_policy_new(const cJSON *meta)
         free(p);
         return NULL;
     }
+    p->pseudo = access_pseudo_new(template_identity(p->tpl), template_rules(p->tpl));
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(meta, "client_names"))
+        if (p->pseudo && access_pseudo_add_name(p->pseudo, cJSON_GetStringValue(e)) != 0) {
+            access_pseudo_free(p->pseudo);
+            p->pseudo = NULL;
+        }
+    if (!p->pseudo) {   /* without its dictionary the room would leak names: none */
+        template_free(p->tpl);
+        free(p);
+        return NULL;
+    }
     snprintf(p->id, sizeof p->id, "%s", id->valuestring);
     snprintf(p->lead, sizeof p->lead, "%s", lead->valuestring);
     p->closed = !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(meta, "closed_at"));
@@ -64,6 +81,7 @@ void hub_policy_unref(void *policy)
     if (!p || --p->refs > 0)
         return;
     template_free(p->tpl);
+    access_pseudo_free(p->pseudo);
     free(p->members);
     free(p);
 }
@@ -164,6 +182,11 @@ static int admit(void *ctx, void *policy, room_peer *peer, proto_action action, 
         set_err(err, PROTO_ERR_FORBIDDEN, "You do not take part in this session");
         return -1;
     }
+    if (c->principal.role == AUTH_ROLE_CLIENT &&
+        access_pseudo_add_name(p->pseudo, c->principal.display_name) != 0) {
+        set_err(err, PROTO_ERR_UNKNOWN, "out of memory");
+        return -1;
+    }
     if (action == PROTO_S || action == PROTO_F)
         hub_conn_note_read(c, p->id);
     if (action != PROTO_OP)
@@ -190,19 +213,45 @@ static int admit(void *ctx, void *policy, room_peer *peer, proto_action action, 
     return 0;
 }
 
+cJSON *hub_policy_project_snapshot(hub_policy *p, unsigned view, const cJSON *doc)
+{
+    auth_principal who;
+    auth_error err = {{0}};
+    cJSON *out;
+
+    hub_view_principal(view, &who);
+    out = access_project_snapshot(hub_policy_rules(p), &who, doc, &err);
+    if (out && (view & ACCESS_SUPERVISOR)) {
+        if (access_pseudo_learn(p->pseudo, doc) != 0) {
+            cJSON_Delete(out);
+            return NULL;
+        }
+        access_pseudo_snapshot(p->pseudo, out);
+    }
+    return out;
+}
+
+/* What view receives of a snapshot, an edit or a create: the access projection and, for
+ * supervisors (always pseudonymised on /ws; identified reading is the history API's,
+ * under a grant), the pseudonymisation. */
 static cJSON *project(void *ctx, void *policy, unsigned view, int kind, const cJSON *payload)
 {
     hub_policy *p = policy;
     auth_principal who;
     auth_error err = {{0}};
+    int pseudo = (view & ACCESS_SUPERVISOR) != 0;
     cJSON *out, *data;
 
     (void)ctx;
     hub_view_principal(view, &who);
     if (kind == ROOM_SNAPSHOT)
-        return access_project_snapshot(hub_policy_rules(p), &who, payload, &err);
-    if (kind == PROTO_EDIT)
-        return access_project_op(hub_policy_rules(p), &who, payload, &err);
+        return hub_policy_project_snapshot(p, view, payload);
+    if (kind == PROTO_EDIT) {
+        out = access_project_op(hub_policy_rules(p), &who, payload, &err);
+        if (out && pseudo)
+            access_pseudo_op(p->pseudo, out);
+        return out;
+    }
     /* create: its data is a snapshot */
     out = cJSON_Duplicate(payload, 0);
     data = access_project_snapshot(hub_policy_rules(p), &who,
@@ -212,10 +261,22 @@ static cJSON *project(void *ctx, void *policy, unsigned view, int kind, const cJ
         cJSON_Delete(data);
         return NULL;
     }
+    if (pseudo)
+        access_pseudo_snapshot(p->pseudo, data);
     cJSON_AddItemToObject(out, "type", cJSON_Duplicate(
         cJSON_GetObjectItemCaseSensitive(payload, "type"), 1));
     cJSON_AddItemToObject(out, "data", data);
     return out;
+}
+
+static int inserts_item(const cJSON *op)
+{
+    const cJSON *c;
+
+    cJSON_ArrayForEach(c, op)
+        if (cJSON_GetObjectItemCaseSensitive(c, "li"))
+            return 1;
+    return 0;
 }
 
 static int check_write(void *ctx, void *policy, unsigned view, const cJSON *op,
@@ -227,10 +288,19 @@ static int check_write(void *ctx, void *policy, unsigned view, const cJSON *op,
 
     (void)ctx;
     hub_view_principal(view, &who);
-    if (access_check_write(hub_policy_rules(p), &who, op, doc, &aerr) == 0)
-        return 0;
-    set_err(err, PROTO_ERR_REJECTED, aerr.message);
-    return -1;
+    if (access_check_write(hub_policy_rules(p), &who, op, doc, &aerr) != 0) {
+        set_err(err, PROTO_ERR_REJECTED, aerr.message);
+        return -1;
+    }
+    /* An inserted list item may be a chat message naming the client: the supervisors'
+     * projection of this op, made once it is committed, redacts the identity values
+     * the document holds now. Learning only here keeps half-typed values out of the
+     * dictionary. */
+    if (inserts_item(op) && access_pseudo_learn(p->pseudo, doc) != 0) {
+        set_err(err, PROTO_ERR_UNKNOWN, "out of memory");
+        return -1;
+    }
+    return 0;
 }
 
 static int presence_visible(void *ctx, void *policy, unsigned view, const cJSON *value)

@@ -37,6 +37,11 @@ const access_rules *hub_policy_rules(const hub_policy *p);
 int hub_policy_view(const hub_policy *p, const char *session, const auth_principal *who,
                     const char *bound_session, unsigned *view);
 /* A principal that matches exactly the selectors of view (for the pure checks). */
+/* The document doc as view receives it: projected and, for supervisors, pseudonymised
+ * (access_pseudo.h; doc's identity values join the policy's dictionary). NULL when
+ * memory runs out. A new tree for the caller. */
+cJSON *hub_policy_project_snapshot(hub_policy *p, unsigned view, const cJSON *doc);
+
 void hub_view_principal(unsigned view, auth_principal *out);
 
 /* Installs the hooks into env. */

@@ -421,6 +421,32 @@ static void api_participant_add(hub *h, hub_req *req, const char *id)
     call(h, req, store_api_participant_add, STORE_WRITER, in, participant_done);
 }
 
+/* POST /api/sessions/{id}/grants {username, expires_in_s}: identified reading for a
+ * supervisor until it expires (protocol/http-api.md). */
+static void api_grant_create(hub *h, hub_req *req, const char *id)
+{
+    cJSON *body, *in;
+    const cJSON *exp;
+
+    if (need_login(h, req, 0) != 0 || !(body = body_object(req)))
+        return;
+    exp = cJSON_GetObjectItemCaseSensitive(body, "expires_in_s");
+    if (!plain_text(str(body, "username"), 128) || !cJSON_IsNumber(exp) ||
+        exp->valuedouble != (double)(int64_t)exp->valuedouble || exp->valuedouble < 1 ||
+        exp->valuedouble > 2592000) {
+        cJSON_Delete(body);
+        hub_req_error(req, 400, "bad_request", "username and expires_in_s (1 to 2592000) "
+                      "are required");
+        return;
+    }
+    in = call_in(req);
+    cJSON_AddStringToObject(in, "id", id);
+    cJSON_AddStringToObject(in, "username", str(body, "username"));
+    cJSON_AddNumberToObject(in, "expires_in_s", exp->valuedouble);
+    cJSON_Delete(body);
+    call(h, req, store_api_grant_create, STORE_WRITER, in, NULL);
+}
+
 /* ---- links, joining, the lobby --------------------------------------------------------- */
 
 static void link_done(hub *h, hub_req *req, store_job *job)
@@ -683,6 +709,18 @@ static int query_version(const char *query, const char *name, int64_t *out)
     return found;
 }
 
+/* Whether the query asks for identified reading (`identified=1`): granted or not is the
+ * store's decision. */
+static int query_identified(const char *query)
+{
+    size_t n = strlen("identified=1");
+
+    for (const char *p = query; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL)
+        if (strncmp(p, "identified=1", n) == 0 && (p[n] == '&' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
 /* The audit entry of a read committed: only now does the reader get what it read. */
 static void read_audited(hub *h, hub_req *req, store_job *job)
 {
@@ -747,6 +785,7 @@ static void api_history(hub *h, hub_req *req, const char *id)
     cJSON_AddNumberToObject(in, "from", (double)from);
     if (has_to)
         cJSON_AddNumberToObject(in, "to", (double)to);
+    cJSON_AddBoolToObject(in, "identified", query_identified(req->query));
     cJSON_AddNumberToObject(in, "page", (double)h->cfg.history_page);
     cJSON_AddNumberToObject(in, "page_bytes", (double)h->cfg.history_page_bytes);
     call(h, req, store_history_read, STORE_READER, in, read_done);
@@ -771,6 +810,7 @@ static void api_snapshot(hub *h, hub_req *req, const char *id)
     cJSON_AddStringToObject(in, "id", id);
     if (has_v)
         cJSON_AddNumberToObject(in, "v", (double)v);
+    cJSON_AddBoolToObject(in, "identified", query_identified(req->query));
     call(h, req, store_history_snapshot, STORE_READER, in, read_done);
 }
 
@@ -849,6 +889,8 @@ void hub_api_route(hub *h, hub_req *req)
             return api_session_close(h, req, seg[2]);
         if (n == 4 && is(seg[3], "participants") && is(m, "POST"))
             return api_participant_add(h, req, seg[2]);
+        if (n == 4 && is(seg[3], "grants") && is(m, "POST"))
+            return api_grant_create(h, req, seg[2]);
         if (n == 4 && is(seg[3], "links") && is(m, "POST"))
             return api_link_create(h, req, seg[2]);
         if (n == 5 && is(seg[3], "links") && is(m, "DELETE") &&

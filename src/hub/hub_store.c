@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/access_project.h"
 #include "hub/hub_access.h"
 
 typedef struct read_ctx {
@@ -203,17 +202,14 @@ static char *projected_snapshot(hub_conn *c, store_job *job, int *forbidden)
 {
     hub_policy *p = hub_policy_new(job->out);
     unsigned view;
-    auth_principal who;
-    auth_error err = {{0}};
     cJSON *proj;
     char *text = NULL;
 
     *forbidden = !p || hub_policy_view(p, job->doc, &c->principal, c->bound_session,
                                        &view) != 0;
     if (!*forbidden && job->status == STORE_OK) {
-        hub_view_principal(view, &who);
-        proj = job->state.exists ? access_project_snapshot(hub_policy_rules(p), &who,
-                                                           job->state.data, &err) : NULL;
+        proj = job->state.exists ? hub_policy_project_snapshot(p, view, job->state.data) :
+               NULL;
         text = job->state.exists ? (proj ? cJSON_PrintUnformatted(proj) : NULL) :
                strdup("null");
         cJSON_Delete(proj);

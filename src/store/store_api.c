@@ -180,6 +180,24 @@ static cJSON *participants_json(sqlite3 *db, const char *session, const char *le
     return list;
 }
 
+/* The display names the session's clients gave when joining: the hub's pseudonymised
+ * views redact them (access_pseudo.h); never part of a public session view. */
+static cJSON *client_names(sqlite3 *db, const char *id)
+{
+    sqlite3_stmt *st = q(db, "SELECT display_name FROM clients WHERE session = ?1", "s", id);
+    cJSON *list = st ? cJSON_CreateArray() : NULL;
+    int rc = SQLITE_DONE;
+
+    while (list && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        cJSON_AddItemToArray(list, cJSON_CreateString(col(st, 0)));
+    if (list && rc != SQLITE_DONE) {
+        cJSON_Delete(list);
+        list = NULL;
+    }
+    sqlite3_finalize(st);
+    return list;
+}
+
 int store_api_session_meta(sqlite3 *db, const char *id, cJSON **out)
 {
     sqlite3_stmt *st = q(db, "SELECT id, title, template_name, template, lead, created_at, "
@@ -213,6 +231,12 @@ int store_api_session_meta(sqlite3 *db, const char *id, cJSON **out)
         return -1;
     }
     cJSON_AddItemToObject(m, "participants", parts);
+    parts = client_names(db, id);
+    if (!parts) {
+        cJSON_Delete(m);
+        return -1;
+    }
+    cJSON_AddItemToObject(m, "client_names", parts);
     *out = m;
     return 0;
 }
@@ -221,6 +245,7 @@ int store_api_session_meta(sqlite3 *db, const char *id, cJSON **out)
 static cJSON *session_view(cJSON *meta)
 {
     cJSON_DeleteItemFromObjectCaseSensitive(meta, "template");
+    cJSON_DeleteItemFromObjectCaseSensitive(meta, "client_names");
     cJSON_AddStringToObject(meta, "status",
                             cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(meta, "closed_at")) ?
                             "open" : "closed");
@@ -537,6 +562,55 @@ int store_api_participant_add(sqlite3 *db, store_job *job)
     }
     job->out = cJSON_Duplicate(who, 1);
     reply(job, 201, who);
+    return 0;
+}
+
+int store_api_grant_create(sqlite3 *db, store_job *job)
+{
+    const char *id = s_in(job->in, "id"), *username = s_in(job->in, "username");
+    int64_t now = i_in(job->in, "now"), expires_at = now + i_in(job->in, "expires_in_s") * 1000;
+    sqlite3_stmt *st;
+    cJSON *body = NULL, *details;
+    int rc;
+
+    if (require_lead(db, job, id, 0) != 0)
+        return -1;
+    st = q(db, "SELECT u.id, u.display_name, u.role, u.specialty, lower(hex(randomblob(16))),"
+           " p.user_id FROM users u LEFT JOIN participants p ON p.session = ?2 AND"
+           " p.user_id = u.id WHERE u.username = ?1 AND u.disabled = 0", "ss", username, id);
+    if (!st)
+        return sql_fail(db, job);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        rc = refuse(job, 404, "user_not_found", "no such user");
+    else if (strcmp(col(st, 2), "supervisor") != 0)
+        rc = refuse(job, 422, "invalid_role", "identified reading is granted to supervisors");
+    else if (!col(st, 5))
+        rc = refuse(job, 409, "not_participant", "the supervisor does not take part");
+    else if (run(q(db, "INSERT INTO grants (id, session, user_id, granted_by, created_at,"
+                   " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", "ssssii", col(st, 4), id,
+                   col(st, 0), actor_id(job), now, expires_at)) != 0)
+        rc = sql_fail(db, job);
+    else if (!(body = cJSON_CreateObject()))
+        rc = sql_fail(db, job);
+    else
+        rc = 0;
+    if (rc == 0) {
+        cJSON_AddStringToObject(body, "id", col(st, 4));
+        cJSON_AddItemToObject(body, "user", principal_json(st, 0));
+        cJSON_AddNumberToObject(body, "expires_at", (double)expires_at);
+        details = cJSON_CreateObject();
+        cJSON_AddStringToObject(details, "grant", col(st, 4));
+        cJSON_AddStringToObject(details, "user", col(st, 0));
+        cJSON_AddNumberToObject(details, "expires_at", (double)expires_at);
+        rc = audit(db, job, actor_id(job), "grant.create", id, details);
+        cJSON_Delete(details);
+    }
+    sqlite3_finalize(st);
+    if (rc != 0) {
+        cJSON_Delete(body);
+        return -1;
+    }
+    reply(job, 201, body);
     return 0;
 }
 

@@ -54,6 +54,10 @@ int store_api_session_close(sqlite3 *db, store_job *job);
 /* writer: in {id, actor, username, now}: the lead adds a counsellor or supervisor;
  * out {session, participant}. */
 int store_api_participant_add(sqlite3 *db, store_job *job);
+/* writer: {id, username, expires_in_s}: the lead grants a supervisor of the session
+ * identified reading of its history until now + expires_in_s (audited: grant.create);
+ * 201 {id, user, expires_at}. */
+int store_api_grant_create(sqlite3 *db, store_job *job);
 
 /* writer: in {session, actor, link_id, hash, expires_at, max_uses?, lobby, now}. */
 int store_api_link_create(sqlite3 *db, store_job *job);

@@ -20,6 +20,8 @@
  *   links      client join links by the SHA-256 of their token
  *   clients    clients that joined through a link; status waiting/admitted/declined
  *   audit      the append-only audit chain of src/auth/audit.h
+ *   grants     identified-reading grants: the lead lets a supervisor read a session's
+ *              history unpseudonymised until expires_at (ms since the epoch)
  */
 #include "store/store.h"
 
@@ -113,6 +115,18 @@ static const char *const migrations[] = {
     "  prev_hash TEXT NOT NULL,"
     "  hash TEXT NOT NULL"
     ");",
+    /* 3: identified-reading grants; session events */
+    "CREATE TABLE grants ("
+    "  id TEXT PRIMARY KEY,"
+    "  session TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  granted_by TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX grants_session_user ON grants (session, user_id, expires_at);"
+    /* the session events beside a history page are read by session and time */
+    "CREATE INDEX audit_session_ts ON audit (session, ts);",
 };
 
 static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)

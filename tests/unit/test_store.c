@@ -117,7 +117,7 @@ static void test_schema(void)
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
     CHECK(store_schema_migrate(db, err, sizeof err) == 0);    /* idempotent */
     CHECK(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK);
-    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 2);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 3);
     sqlite3_finalize(st);
     CHECK(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK);
     CHECK(sqlite3_step(st) == SQLITE_ROW);
@@ -126,7 +126,7 @@ static void test_schema(void)
     CHECK(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL) == SQLITE_OK);
     CHECK(store_schema_migrate(db, err, sizeof err) == -1);
     CHECK(strstr(err, "newer") != NULL);
-    CHECK(sqlite3_exec(db, "PRAGMA user_version=2", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "PRAGMA user_version=3", NULL, NULL, NULL) == SQLITE_OK);
     sqlite3_close(db);
 }
 

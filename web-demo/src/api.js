@@ -53,6 +53,8 @@ const api = {
   lobby: (id) => data(request('GET', `/api/sessions/${path(id)}/lobby`)),
   admit: (id, clientId) => data(request('POST', `/api/sessions/${path(id)}/lobby/${path(clientId)}/admit`)),
   decline: (id, clientId) => data(request('POST', `/api/sessions/${path(id)}/lobby/${path(clientId)}/decline`)),
+  // One page of a session's history: {snapshot: {v, data}, ops, next[, events]}.
+  history: (id, from) => data(request('GET', `/api/sessions/${path(id)}/history?from=${from}`)),
   // 200 {session_id, role} when in, 202 {session_id, status: "waiting"} in a lobby.
   join: (token, displayName) => request('POST', '/api/join', { token, display_name: displayName || undefined }),
   // {session_id, status: "waiting" | "admitted"}; 401 once declined.

@@ -1,6 +1,6 @@
 // Konsil web demo: finds out who is using the page, then shows the view the address asks
-// for — login, dashboard, session administration, the session room, or the client's join
-// page — inside the common frame. A change of language relabels the current view.
+// for — login, dashboard, session administration, the session room, a session's replay, or
+// the client's join page — inside the common frame. A change of language relabels the current view.
 const { chooseLanguage, setLanguage, t } = require('./i18n');
 const { h } = require('./dom');
 const { api } = require('./api');
@@ -12,6 +12,7 @@ const { dashboardView } = require('./views/dashboard');
 const { sessionAdminView } = require('./views/session-admin');
 const { roomView } = require('./views/room');
 const { joinView } = require('./views/join');
+const { replayView } = require('./views/replay');
 
 const app = { me: null, view: null, shell: null };
 
@@ -23,6 +24,7 @@ function viewFor(route) {
   }
   if (!me) return loginView({ onLoggedIn: refreshPrincipal });
   if (client) return roomView({ sessionId: me.session_id, me });
+  if (route.name === 'replay') return replayView({ sessionId: route.sessionId, me });
   if (route.name === 'room') return roomView({ sessionId: route.sessionId, me });
   if (route.name === 'session' && me.role === 'counsellor') return sessionAdminView({ sessionId: route.sessionId });
   return dashboardView({ me });

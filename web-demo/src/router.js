@@ -6,6 +6,7 @@ function currentRoute() {
   const hash = location.hash.replace(/^#\/?/, '');
   const [name, id] = hash.split('/').map(decodeURIComponent);
   if (name === 'room' && id) return { name: 'room', sessionId: id };
+  if (name === 'replay' && id) return { name: 'replay', sessionId: id };
   if (name === 'sessions' && id) return { name: 'session', sessionId: id };
   if (name === 'login') return { name: 'login' };
   return { name: 'home' };

@@ -1,15 +1,19 @@
-// The counsellor's and supervisor's start page: their sessions (GET /api/sessions) and,
-// for counsellors, a new session from a template (POST /api/sessions).
+// The counsellor's and supervisor's start page: their sessions (GET /api/sessions), with
+// the replay for supervisors and the lead, and, for counsellors, a new session from a
+// template (POST /api/sessions).
 const { h, uniqueId } = require('../dom');
 const { t } = require('../i18n');
 const { api } = require('../api');
 const { go } = require('../router');
+const { leads } = require('../principal');
 
 const TEMPLATES = ['default'];
 
 function sessionRow(session, me) {
   const created = new Date(session.created_at).toLocaleDateString(document.documentElement.lang, { dateStyle: 'medium' });
   const people = (session.participants || []).map((p) => p.name).join(', ');
+  const named = (text) => [text, h('span', { class: 'visually-hidden' }, `: ${session.title || session.id}`)];
+  const replays = me.role === 'supervisor' || leads(session, me);
   return h(
     'li',
     { class: 'session-row' },
@@ -19,9 +23,12 @@ function sessionRow(session, me) {
       h('a', { href: `#/room/${encodeURIComponent(session.id)}`, class: 'session-title' }, session.title || session.id),
       h('span', { class: 'muted' }, t('dashboard.session_line', { status: t(`session.status.${session.status}`), created, people })),
     ),
-    me.role === 'counsellor'
-      ? h('a', { href: `#/sessions/${encodeURIComponent(session.id)}`, class: 'button secondary' }, t('dashboard.manage'), h('span', { class: 'visually-hidden' }, `: ${session.title || session.id}`))
-      : null,
+    h(
+      'div',
+      { class: 'session-actions' },
+      replays ? h('a', { href: `#/replay/${encodeURIComponent(session.id)}`, class: 'button secondary replay-link' }, named(t('dashboard.replay'))) : null,
+      me.role === 'counsellor' ? h('a', { href: `#/sessions/${encodeURIComponent(session.id)}`, class: 'button secondary' }, named(t('dashboard.manage'))) : null,
+    ),
   );
 }
 
