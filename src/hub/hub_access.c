@@ -314,12 +314,20 @@ static int presence_visible(void *ctx, void *policy, unsigned view, const cJSON 
     return access_presence_visible(hub_policy_rules(policy), &who, value);
 }
 
+static int pseudonymous_view(void *ctx, void *policy, unsigned view)
+{
+    (void)ctx;
+    (void)policy;
+    return (view & ACCESS_SUPERVISOR) != 0;
+}
+
 void hub_access_env(room_env *env)
 {
     env->admit = admit;
     env->project = project;
     env->check_write = check_write;
     env->presence_visible = presence_visible;
+    env->pseudonymous_view = pseudonymous_view;
     env->policy_ref = hub_policy_ref;
     env->policy_unref = hub_policy_unref;
 }

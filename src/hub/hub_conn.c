@@ -12,6 +12,8 @@
  */
 #include "hub/hub_internal.h"
 
+#include "auth/access_pseudo.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,6 +44,7 @@ void hub_conn_unref(hub_conn *c)
         free(c->reads[i]);
     free(c->reads);
     free(c->identity);
+    free(c->identity_pseudonymous);
     free(c->rx);
     free(c->src);
     free(c);
@@ -142,6 +145,14 @@ static int conn_open(hub *h, struct lws *wsi, struct pss *pss)
         snprintf(c->bound_session, sizeof c->bound_session, "%s", l->session);
         snprintf(c->login_hash, sizeof c->login_hash, "%s", l->hash);
         c->identity = identity_json(&l->who);
+        if (l->who.role == AUTH_ROLE_CLIENT) {
+            auth_principal pseudonym = l->who;
+            snprintf(pseudonym.display_name, sizeof pseudonym.display_name, "%s", ACCESS_PSEUDONYM);
+            if (!(c->identity_pseudonymous = identity_json(&pseudonym))) {
+                free(c->identity);
+                c->identity = NULL;
+            }
+        }
     }
     if (!l || !c->identity || random_id(c->id) != 0 || !(c->src = strdup(c->id))) {
         free(c->identity);
@@ -156,6 +167,7 @@ static int conn_open(hub *h, struct lws *wsi, struct pss *pss)
     room_peer_init(&c->peer, c->principal.id, c->src);
     /* --dev-principals keeps the bare {"id"} stamp of the protocol tests. */
     c->peer.identity = h->cfg.dev_principals ? NULL : c->identity;
+    c->peer.identity_pseudonymous = h->cfg.dev_principals ? NULL : c->identity_pseudonymous;
     c->next = h->conns;
     if (h->conns)
         h->conns->prev = c;

@@ -64,6 +64,8 @@ typedef struct room_peer {
     const char *identity;       /* presence `u` as JSON text, or NULL for {"id":principal};
                                    borrowed from the connection */
     const char *src;            /* the connection's id (hs), borrowed */
+    const char *identity_pseudonymous; /* presence `u` for receivers who read pseudonyms
+                                   (a client's name hidden), NULL when the same; borrowed */
     room_member *members;       /* this peer's memberships, linked by next_in_peer */
     room_pres_sub *pres_subs;   /* presence channels it subscribed to */
     room_pres_entry *pres;      /* its presences, for p:null when it leaves */
@@ -156,6 +158,8 @@ typedef struct room_env {
                        const cJSON *doc, proto_error *err);
     /* Whether a presence value may be relayed to view (channel = the room's id). */
     int (*presence_visible)(void *ctx, void *policy, unsigned view, const cJSON *value);
+    /* Whether view reads pseudonymised data (the sender's identity_pseudonymous). */
+    int (*pseudonymous_view)(void *ctx, void *policy, unsigned view);
     void *(*policy_ref)(void *policy);
     void (*policy_unref)(void *policy);
 } room_env;

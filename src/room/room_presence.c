@@ -59,11 +59,12 @@ void room_presence_free(room_presence *rp)
     free(rp);
 }
 
-/* {a:'p', ch, src, id, p, pv, u}: u is the sender's identity, stamped here. */
-static void emit_presence(proto_buf *b, const char *ch, const room_peer *p, const char *id,
-                          const cJSON *value, const cJSON *pv)
+/* {a:'p', ch, src, id, p, pv, u}: u is the sender's identity, stamped here; `identity`
+ * is p->identity or p->identity_pseudonymous. */
+static void emit_presence(proto_buf *b, const char *ch, const room_peer *p, const char *identity,
+                          const char *id, const cJSON *value, const cJSON *pv)
 {
-    if (!p->identity) {
+    if (!identity) {
         proto_emit_presence(b, ch, p->src, id, value, pv, p->principal);
         return;
     }
@@ -78,42 +79,87 @@ static void emit_presence(proto_buf *b, const char *ch, const room_peer *p, cons
     proto_buf_lit(b, ",\"pv\":");
     proto_buf_json(b, pv);
     proto_buf_lit(b, ",\"u\":");
-    proto_buf_lit(b, p->identity);
+    proto_buf_lit(b, identity);
     proto_buf_lit(b, "}");
 }
 
-/* Sends m to every other subscriber whose view may see value; `hidden` (p:null) to the
- * others. value NULL: everyone gets m. */
-static void relay(room_set *s, channel *ch, room_peer *from, room_msg *m, room_msg *hidden,
+/* One presence update in the forms receivers may get: plain or with the place hidden
+ * (p:null), each with the sender's identity or its pseudonymous one. */
+typedef struct presence_msgs {
+    room_msg *plain, *hidden, *plain_pseudo, *hidden_pseudo;
+} presence_msgs;
+
+static void presence_msgs_free(presence_msgs *pm)
+{
+    room_msg_unref(pm->plain);
+    room_msg_unref(pm->hidden);
+    room_msg_unref(pm->plain_pseudo);
+    room_msg_unref(pm->hidden_pseudo);
+}
+
+static room_msg *build(room_set *s, const char *ch, const room_peer *p, const char *identity,
+                       const char *id, const cJSON *value, const cJSON *pv)
+{
+    proto_buf b;
+
+    proto_buf_init(&b, room_set_config(s)->headroom);
+    emit_presence(&b, ch, p, identity, id, value, pv);
+    return room_msg_from_buf(&b);
+}
+
+/* Builds the forms needed: hidden ones only when value can be hidden, pseudonymous ones
+ * only when the sender has such an identity. Returns 0 or -1 (out of memory). */
+static int presence_msgs_build(room_set *s, presence_msgs *pm, const char *ch,
+                               const room_peer *p, const char *id, const cJSON *value,
+                               const cJSON *pv, int may_hide)
+{
+    memset(pm, 0, sizeof *pm);
+    pm->plain = build(s, ch, p, p->identity, id, value, pv);
+    if (may_hide)
+        pm->hidden = build(s, ch, p, p->identity, id, NULL, pv);
+    if (p->identity_pseudonymous) {
+        pm->plain_pseudo = build(s, ch, p, p->identity_pseudonymous, id, value, pv);
+        if (may_hide)
+            pm->hidden_pseudo = build(s, ch, p, p->identity_pseudonymous, id, NULL, pv);
+    }
+    if (!pm->plain || (may_hide && !pm->hidden) ||
+        (p->identity_pseudonymous && (!pm->plain_pseudo || (may_hide && !pm->hidden_pseudo)))) {
+        presence_msgs_free(pm);
+        return -1;
+    }
+    return 0;
+}
+
+/* Sends the right form of pm to every other subscriber: hidden to those whose view may not
+ * see value (value NULL: everyone sees it), pseudonymous to those who read pseudonyms. */
+static void relay(room_set *s, channel *ch, room_peer *from, const presence_msgs *pm,
                   const cJSON *value)
 {
     const room_env *env = room_set_env(s);
 
     for (size_t i = 0; i < ch->n; i++) {
+        if (ch->subs[i] == from)
+            continue;
         int visible = !value || !env->presence_visible ||
                       env->presence_visible(env->ctx, ch->policy, ch->views[i], value);
-        if (ch->subs[i] != from && (visible || hidden))
-            room_peer_send(s, ch->subs[i], visible ? m : hidden, 1);
+        int pseudo = pm->plain_pseudo && env->pseudonymous_view &&
+                     env->pseudonymous_view(env->ctx, ch->policy, ch->views[i]);
+        room_msg *m = visible ? (pseudo ? pm->plain_pseudo : pm->plain)
+                              : (pseudo ? pm->hidden_pseudo : pm->hidden);
+        if (m)
+            room_peer_send(s, ch->subs[i], m, 1);
     }
-}
-
-static void relay_buf(room_set *s, const char *name, room_peer *from, proto_buf *b)
-{
-    channel *ch = room_map_get(&room_set_presence(s)->channels, name);
-    room_msg *m = room_msg_from_buf(b);
-
-    if (m && ch)
-        relay(s, ch, from, m, NULL, NULL);
-    room_msg_unref(m);
 }
 
 static void announce_gone(room_set *s, room_peer *p, const room_pres_entry *e)
 {
-    proto_buf b;
+    channel *ch = room_map_get(&room_set_presence(s)->channels, e->ch);
+    presence_msgs pm;
 
-    proto_buf_init(&b, room_set_config(s)->headroom);
-    emit_presence(&b, e->ch, p, e->id, NULL, e->pv);
-    relay_buf(s, e->ch, p, &b);
+    if (!ch || presence_msgs_build(s, &pm, e->ch, p, e->id, NULL, e->pv, 0) != 0)
+        return;
+    relay(s, ch, p, &pm, NULL);
+    presence_msgs_free(&pm);
 }
 
 static void entry_free(room_pres_entry *e)
@@ -291,11 +337,16 @@ static void reply_error(room_set *s, room_peer *p, proto_msg *msg, const char *c
 
 static void request_presence(room_set *s, room_peer *p, const char *name)
 {
+    channel *ch = room_map_get(&room_set_presence(s)->channels, name);
+    presence_msgs pm = {0};
     proto_buf b;
 
     proto_buf_init(&b, room_set_config(s)->headroom);
     proto_emit_presence_request(&b, name);
-    relay_buf(s, name, p, &b);
+    pm.plain = room_msg_from_buf(&b);
+    if (pm.plain && ch)
+        relay(s, ch, p, &pm, NULL);
+    presence_msgs_free(&pm);
 }
 
 void room_presence_handle(room_set *s, room_peer *p, proto_msg *msg, void *policy,
@@ -308,7 +359,6 @@ void room_presence_handle(room_set *s, room_peer *p, proto_msg *msg, void *polic
     switch (msg->action) {
     case PROTO_P: {
         channel *ch = room_map_get(&room_set_presence(s)->channels, msg->ch);
-        room_msg *m, *hidden = NULL;
         if (msg->doc_presence) {
             reply_error(s, p, msg, PROTO_ERR_NO_PRESENCE_TYPE,
                         "Type does not support presence");
@@ -318,24 +368,18 @@ void room_presence_handle(room_set *s, room_peer *p, proto_msg *msg, void *polic
             reply_error(s, p, msg, PROTO_ERR_LIMIT, "Too many presences on one connection");
             return;
         }
-        emit_presence(&b, msg->ch, p, msg->presence_id, msg->presence, msg->pv);
-        m = room_msg_from_buf(&b);
-        if (m && ch && room_set_env(s)->presence_visible) {
-            /* Receivers that may not see the place get null: they drop the old cursor. */
-            proto_buf_init(&b, cfg->headroom);
-            emit_presence(&b, msg->ch, p, msg->presence_id, NULL, msg->pv);
-            hidden = room_msg_from_buf(&b);
-        }
-        if (!m || (ch && room_set_env(s)->presence_visible && !hidden)) {
-            room_msg_unref(m);
+        presence_msgs pm;
+        int may_hide = ch && room_set_env(s)->presence_visible;
+        if (presence_msgs_build(s, &pm, msg->ch, p, msg->presence_id, msg->presence, msg->pv,
+                                may_hide) != 0) {
             reply_error(s, p, msg, PROTO_ERR_UNKNOWN, "out of memory");
             return;
         }
+        /* Receivers that may not see the place get null: they drop the old cursor. */
         if (ch)
-            relay(s, ch, p, m, hidden, msg->presence);
-        room_peer_send(s, p, m, 0);     /* the echo is the sender's acknowledgement */
-        room_msg_unref(m);
-        room_msg_unref(hidden);
+            relay(s, ch, p, &pm, msg->presence);
+        room_peer_send(s, p, pm.plain, 0);     /* the echo is the sender's acknowledgement */
+        presence_msgs_free(&pm);
         return;
     }
     case PROTO_PS:

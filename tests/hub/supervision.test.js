@@ -141,6 +141,29 @@ test("the supervisor's history, snapshots and /ws hold none of the client's iden
   assert.deepEqual(leaks(JSON.stringify(srv.supLive)), []);
 });
 
+test("presence: supervisors see the client as its pseudonym, the lead by the name it joined with", async () => {
+  const rawClient = (cookie) => new c.RawClient(srv.url, { ws: { headers: { Cookie: cookie } } });
+  const [cl, sup, lead] = [rawClient(cookies.client), rawClient(cookies.sup), rawClient(cookies.lead)];
+  for (const r of [cl, sup, lead]) await r.handshake();
+  for (const r of [sup, lead]) {
+    r.send({ a: 'ps', ch: session, seq: 1 });
+    await r.next((m) => m.a === 'ps');
+  }
+  cl.send({ a: 'p', ch: session, id: 'cursor', p: { path: ['concern', 'own_words'] }, pv: 1 });
+  const seenBySup = await sup.next((m) => m.a === 'p' && m.id === 'cursor');
+  const seenByLead = await lead.next((m) => m.a === 'p' && m.id === 'cursor');
+  assert.equal(seenBySup.u.name, 'Klient:in A');
+  assert.equal(seenBySup.u.role, 'client');
+  assert.deepEqual(leaks(JSON.stringify(seenBySup)), []);
+  assert.equal(seenByLead.u.name, JOIN_NAME);
+  await cl.close();
+  // Leaving relays p:null, with the pseudonym again.
+  const gone = await sup.next((m) => m.a === 'p' && m.id === 'cursor' && m.p === null);
+  assert.equal(gone.u.name, 'Klient:in A');
+  await sup.close();
+  await lead.close();
+});
+
 test("the lead's history has the identity values; the client's name is its own", async () => {
   const text = JSON.stringify(await allHistory('lead'));
   for (const s of SECRETS) assert.ok(text.includes(s), s);
