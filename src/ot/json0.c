@@ -162,6 +162,9 @@ static bool is_index(const cJSON *v)
            v->valuedouble == floor(v->valuedouble);
 }
 
+/* deep: keys that become document keys (the last of an oi path) must be well-formed
+ * UTF-8; any other key only has to match an existing key, which a malformed one never
+ * does. */
 static int check_path(const cJSON *p, bool deep, ot_error *err)
 {
     if (!cJSON_IsArray(p)) return ot_fail(err, "component is missing its path \"p\" (an array)");
@@ -169,7 +172,7 @@ static int check_path(const cJSON *p, bool deep, ot_error *err)
     for (const cJSON *e = p->child; e; e = e->next, n++) {
         if (n >= MAX_PATH_LENGTH) return ot_fail(err, "path longer than %d elements", MAX_PATH_LENGTH);
         if (cJSON_IsString(e)) {
-            if (deep && !utf16_valid_utf8(e->valuestring, strlen(e->valuestring)))
+            if (deep && !e->next && !utf16_valid_utf8(e->valuestring, strlen(e->valuestring)))
                 return ot_fail(err, "path element %d is not valid UTF-8", n);
             if (forbidden_key(e->valuestring))
                 return ot_fail(err, "path element \"%s\" is not allowed", e->valuestring);
