@@ -18,6 +18,7 @@
 
 #include "auth/encoding.h"
 #include "util/json_util.h"
+#include "util/strbuf.h"
 
 #define MAX_DETAILS_DEPTH 32
 /* How many entries removed from the middle, with the rest renumbered, verification
@@ -28,45 +29,14 @@
 
 enum canon_status { CANON_OK = 0, CANON_INVALID = -1, CANON_NO_MEMORY = -2 };
 
-typedef struct buffer {
-    char *data;
-    size_t len, cap;
-    bool failed;
-} buffer;
-
-static void put_bytes(buffer *b, const char *s, size_t n)
+static void put_string(strbuf *b, const char *s)
 {
-    if (b->failed)
-        return;
-    if (b->cap - b->len <= n) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap - b->len <= n) cap *= 2;
-        char *grown = realloc(b->data, cap);
-        if (!grown) {
-            b->failed = true;
-            return;
-        }
-        b->data = grown;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-static void put(buffer *b, const char *s)
-{
-    put_bytes(b, s, strlen(s));
-}
-
-static void put_string(buffer *b, const char *s)
-{
-    put(b, "\"");
+    strbuf_puts(b, "\"");
     for (const char *run = s;; s++) {
         unsigned char c = (unsigned char)*s;
         if (c != '\0' && c != '"' && c != '\\' && c >= 0x20)
             continue;
-        put_bytes(b, run, (size_t)(s - run));
+        strbuf_put(b, run, (size_t)(s - run));
         if (c == '\0')
             break;
         char esc[8];
@@ -74,17 +44,17 @@ static void put_string(buffer *b, const char *s)
             snprintf(esc, sizeof esc, "\\%c", c);
         else
             snprintf(esc, sizeof esc, "\\u%04x", c);
-        put(b, esc);
+        strbuf_puts(b, esc);
         run = s + 1;
     }
-    put(b, "\"");
+    strbuf_puts(b, "\"");
 }
 
-static void put_int(buffer *b, int64_t v)
+static void put_int(strbuf *b, int64_t v)
 {
     char num[32];
     snprintf(num, sizeof num, "%" PRId64, v);
-    put(b, num);
+    strbuf_puts(b, num);
 }
 
 static int compare_members(const void *x, const void *y)
@@ -93,9 +63,9 @@ static int compare_members(const void *x, const void *y)
     return strcmp(a->string, b->string);
 }
 
-static int put_value(buffer *b, const cJSON *v);
+static int put_value(strbuf *b, const cJSON *v);
 
-static int put_object(buffer *b, const cJSON *obj)
+static int put_object(strbuf *b, const cJSON *obj)
 {
     size_t n = 0;
     for (const cJSON *c = obj->child; c; c = c->next) n++;
@@ -106,30 +76,30 @@ static int put_object(buffer *b, const cJSON *obj)
     for (const cJSON *c = obj->child; c; c = c->next) members[i++] = c;
     qsort(members, n, sizeof *members, compare_members);
     int rc = CANON_OK;
-    put(b, "{");
+    strbuf_puts(b, "{");
     for (i = 0; i < n && rc == CANON_OK; i++) {
-        if (i) put(b, ",");
+        if (i) strbuf_puts(b, ",");
         put_string(b, members[i]->string);
-        put(b, ":");
+        strbuf_puts(b, ":");
         rc = put_value(b, members[i]);
     }
-    put(b, "}");
+    strbuf_puts(b, "}");
     free(members);
     return rc;
 }
 
-static int put_value(buffer *b, const cJSON *v)
+static int put_value(strbuf *b, const cJSON *v)
 {
     if (cJSON_IsObject(v))
         return put_object(b, v);
     if (cJSON_IsArray(v)) {
-        put(b, "[");
+        strbuf_puts(b, "[");
         int rc = CANON_OK;
         for (const cJSON *c = v->child; c && rc == CANON_OK; c = c->next) {
-            if (c != v->child) put(b, ",");
+            if (c != v->child) strbuf_puts(b, ",");
             rc = put_value(b, c);
         }
-        put(b, "]");
+        strbuf_puts(b, "]");
         return rc;
     }
     if (cJSON_IsString(v)) {
@@ -145,13 +115,13 @@ static int put_value(buffer *b, const cJSON *v)
         } else {
             char num[40];
             snprintf(num, sizeof num, "%.17g", d);
-            put(b, num);
+            strbuf_puts(b, num);
         }
         return CANON_OK;
     }
-    if (cJSON_IsTrue(v)) put(b, "true");
-    else if (cJSON_IsFalse(v)) put(b, "false");
-    else if (cJSON_IsNull(v)) put(b, "null");
+    if (cJSON_IsTrue(v)) strbuf_puts(b, "true");
+    else if (cJSON_IsFalse(v)) strbuf_puts(b, "false");
+    else if (cJSON_IsNull(v)) strbuf_puts(b, "null");
     else return CANON_INVALID;
     return CANON_OK;
 }
@@ -175,39 +145,40 @@ static int canonical_with_seq(const audit_entry *e, int64_t seq, char **out, aut
                    CANON_INVALID;
         }
     }
-    buffer b = {0};
+    strbuf b = {0};
     int rc = CANON_OK;
-    put(&b, "{\"action\":");
+    strbuf_puts(&b, "{\"action\":");
     put_string(&b, e->action);
-    put(&b, ",\"actor\":");
+    strbuf_puts(&b, ",\"actor\":");
     put_string(&b, e->actor_id);
-    put(&b, ",\"details\":");
+    strbuf_puts(&b, ",\"details\":");
     if (details)
         rc = put_value(&b, details);
     else
-        put(&b, "null");
-    put(&b, ",\"seq\":");
+        strbuf_puts(&b, "null");
+    strbuf_puts(&b, ",\"seq\":");
     put_int(&b, seq);
-    put(&b, ",\"session\":");
+    strbuf_puts(&b, ",\"session\":");
     if (e->session_id)
         put_string(&b, e->session_id);
     else
-        put(&b, "null");
-    put(&b, ",\"ts\":");
+        strbuf_puts(&b, "null");
+    strbuf_puts(&b, ",\"ts\":");
     put_int(&b, e->ts_ms);
-    put(&b, ",\"v\":1}");
+    strbuf_puts(&b, ",\"v\":1}");
     cJSON_Delete(details);
-    if (rc == CANON_OK && b.failed)
+    char *text = strbuf_finish(&b, NULL);
+    if (rc == CANON_OK && !text)
         rc = CANON_NO_MEMORY;
     if (rc != CANON_OK) {
-        free(b.data);
+        free(text);
         if (rc == CANON_NO_MEMORY)
             auth_fail(err, "out of memory");
         else
             auth_fail(err, "audit entry details hold a number that is not finite");
         return rc;
     }
-    *out = b.data;
+    *out = text;
     return CANON_OK;
 }
 

@@ -5,43 +5,17 @@
  */
 #include "util/json_print.h"
 
+#include "util/strbuf.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct out_buf {
-    char *data;
-    size_t len, cap;
-    bool failed;
-} out_buf;
-
-static void reserve(out_buf *b, size_t more)
+static void put_char(strbuf *b, char c)
 {
-    if (b->failed || b->len + more + 1 <= b->cap) return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + more + 1) cap *= 2;
-    char *grown = realloc(b->data, cap);
-    if (!grown) {
-        b->failed = true;
-        return;
-    }
-    b->data = grown;
-    b->cap = cap;
-}
-
-static void put(out_buf *b, const char *s, size_t n)
-{
-    reserve(b, n);
-    if (b->failed) return;
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-}
-
-static void put_char(out_buf *b, char c)
-{
-    put(b, &c, 1);
+    strbuf_put(b, &c, 1);
 }
 
 int json_format_number(double d, char out[32])
@@ -62,43 +36,43 @@ int json_format_number(double d, char out[32])
     return n;
 }
 
-static void put_string(out_buf *b, const char *s)
+static void put_string(strbuf *b, const char *s)
 {
     put_char(b, '"');
     const char *run = s;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
         if (c >= 0x20 && c != '"' && c != '\\') continue;
-        put(b, run, (size_t)(s - run));
+        strbuf_put(b, run, (size_t)(s - run));
         run = s + 1;
         char esc[8];
         switch (c) {
-        case '"': put(b, "\\\"", 2); break;
-        case '\\': put(b, "\\\\", 2); break;
-        case '\b': put(b, "\\b", 2); break;
-        case '\f': put(b, "\\f", 2); break;
-        case '\n': put(b, "\\n", 2); break;
-        case '\r': put(b, "\\r", 2); break;
-        case '\t': put(b, "\\t", 2); break;
+        case '"': strbuf_put(b, "\\\"", 2); break;
+        case '\\': strbuf_put(b, "\\\\", 2); break;
+        case '\b': strbuf_put(b, "\\b", 2); break;
+        case '\f': strbuf_put(b, "\\f", 2); break;
+        case '\n': strbuf_put(b, "\\n", 2); break;
+        case '\r': strbuf_put(b, "\\r", 2); break;
+        case '\t': strbuf_put(b, "\\t", 2); break;
         default:
             snprintf(esc, sizeof esc, "\\u%04x", c);
-            put(b, esc, 6);
+            strbuf_put(b, esc, 6);
         }
     }
-    put(b, run, (size_t)(s - run));
+    strbuf_put(b, run, (size_t)(s - run));
     put_char(b, '"');
 }
 
-static void put_value(out_buf *b, const cJSON *v)
+static void put_value(strbuf *b, const cJSON *v)
 {
     char num[32];
     switch (v->type & 0xFF) {
-    case cJSON_False: put(b, "false", 5); break;
-    case cJSON_True: put(b, "true", 4); break;
-    case cJSON_NULL: put(b, "null", 4); break;
-    case cJSON_Number: put(b, num, (size_t)json_format_number(v->valuedouble, num)); break;
+    case cJSON_False: strbuf_put(b, "false", 5); break;
+    case cJSON_True: strbuf_put(b, "true", 4); break;
+    case cJSON_NULL: strbuf_put(b, "null", 4); break;
+    case cJSON_Number: strbuf_put(b, num, (size_t)json_format_number(v->valuedouble, num)); break;
     case cJSON_String: put_string(b, v->valuestring ? v->valuestring : ""); break;
-    case cJSON_Raw: put(b, v->valuestring, strlen(v->valuestring)); break;
+    case cJSON_Raw: strbuf_put(b, v->valuestring, strlen(v->valuestring)); break;
     case cJSON_Array:
         put_char(b, '[');
         for (const cJSON *c = v->child; c; c = c->next) {
@@ -118,23 +92,16 @@ static void put_value(out_buf *b, const cJSON *v)
         put_char(b, '}');
         break;
     default:
-        put(b, "null", 4);
+        strbuf_put(b, "null", 4);
     }
 }
 
 char *json_print_len(const cJSON *v, size_t *len)
 {
-    out_buf b = {0};
+    strbuf b = {0};
     if (v) put_value(&b, v);
-    else put(&b, "null", 4);
-    reserve(&b, 0);
-    if (b.failed) {
-        free(b.data);
-        return NULL;
-    }
-    b.data[b.len] = '\0';
-    if (len) *len = b.len;
-    return b.data;
+    else strbuf_put(&b, "null", 4);
+    return strbuf_finish(&b, len);
 }
 
 char *json_print(const cJSON *v)
