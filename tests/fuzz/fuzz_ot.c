@@ -39,31 +39,6 @@ static void contract_broken(const char *what, const cJSON *a, const cJSON *b)
     abort();
 }
 
-/* Deep equality: object key order ignored, numbers compared by value. */
-static int same_json(const cJSON *a, const cJSON *b)
-{
-    if (!a || !b)
-        return a == b;
-    if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
-        return a->valuedouble == b->valuedouble;
-    if (cJSON_IsString(a) && cJSON_IsString(b))
-        return strcmp(a->valuestring, b->valuestring) == 0;
-    if (cJSON_IsTrue(a) || cJSON_IsFalse(a) || cJSON_IsNull(a))
-        return (a->type & 0xFF) == (b->type & 0xFF);
-    if ((cJSON_IsArray(a) && cJSON_IsArray(b)) || (cJSON_IsObject(a) && cJSON_IsObject(b))) {
-        if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
-            return 0;
-        const cJSON *y = b->child;
-        for (const cJSON *x = a->child; x; x = x->next, y = y->next) {
-            const cJSON *other = cJSON_IsObject(a) ? cJSON_GetObjectItemCaseSensitive(b, x->string) : y;
-            if (!other || !same_json(x, other))
-                return 0;
-        }
-        return 1;
-    }
-    return 0;
-}
-
 /* Inputs the engine's exactness promises cover: every string well-formed UTF-8 and no
  * object with a key twice (documents built through checked ops always are). */
 static int is_clean(const cJSON *v)
@@ -153,7 +128,7 @@ static void check_apply_properties(const cJSON *doc, const cJSON *a, const cJSON
         if (!inverse)
             contract_broken("an op that applied cannot be inverted", doc, a);
         cJSON *restored = apply_copy(after_a, inverse);
-        if (!restored || !same_json(restored, doc))
+        if (!restored || !json_equal(restored, doc))
             contract_broken("apply then invert does not restore the document", doc, a);
         cJSON_Delete(restored);
         cJSON_Delete(inverse);
@@ -164,7 +139,7 @@ static void check_apply_properties(const cJSON *doc, const cJSON *a, const cJSON
         if (!composed)
             contract_broken("two ops that applied in turn cannot be composed", a, b);
         cJSON *at_once = apply_copy(doc, composed);
-        if (!at_once || !same_json(at_once, after_ab))
+        if (!at_once || !json_equal(at_once, after_ab))
             contract_broken("apply of compose differs from applying in turn", a, b);
         cJSON_Delete(at_once);
         cJSON_Delete(composed);

@@ -18,39 +18,10 @@
 
 #define DEFAULT_TEMPLATE_FILE "protocol/templates/default.json"
 
-static char *read_file(const char *path, size_t *len_out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (cap - len < 4096) {
-            cap = cap ? cap * 2 : 65536;
-            char *grown = realloc(buf, cap + 1);
-            if (!grown) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = grown;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    fclose(f);
-    buf[len] = '\0';
-    *len_out = len;
-    return buf;
-}
-
 static void default_template_equals_the_file(void)
 {
     size_t len = 0;
-    char *text = read_file(DEFAULT_TEMPLATE_FILE, &len);
+    char *text = unit_read_file(DEFAULT_TEMPLATE_FILE, &len);
     CHECK(text != NULL);
     cJSON *from_file = text ? cJSON_ParseWithLength(text, len) : NULL;
     cJSON *built_in = cJSON_Parse(template_default_json);

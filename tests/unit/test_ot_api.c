@@ -14,6 +14,7 @@
 #include "ot/json0.h"
 #include "ot/ot_request.h"
 #include "unit.h"
+#include "util/json_util.h"
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -36,31 +37,6 @@ static cJSON *parse(const char *text)
 static char *print(const cJSON *v)
 {
     return v ? cJSON_PrintUnformatted(v) : NULL;
-}
-
-/* Deep equality: object key order ignored, numbers compared by value. */
-static int json_equal(const cJSON *a, const cJSON *b)
-{
-    if (!a || !b)
-        return a == b;
-    if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
-        return a->valuedouble == b->valuedouble;
-    if (cJSON_IsString(a) && cJSON_IsString(b))
-        return strcmp(a->valuestring, b->valuestring) == 0;
-    if (cJSON_IsTrue(a) || cJSON_IsFalse(a) || cJSON_IsNull(a))
-        return (a->type & 0xFF) == (b->type & 0xFF);
-    if ((cJSON_IsArray(a) && cJSON_IsArray(b)) || (cJSON_IsObject(a) && cJSON_IsObject(b))) {
-        if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
-            return 0;
-        const cJSON *y = b->child;
-        for (const cJSON *x = a->child; x; x = x->next, y = y->next) {
-            const cJSON *other = cJSON_IsObject(a) ? cJSON_GetObjectItemCaseSensitive(b, x->string) : y;
-            if (!other || !json_equal(x, other))
-                return 0;
-        }
-        return 1;
-    }
-    return 0;
 }
 
 /* Applies op (JSON text) to doc (JSON text); returns the printed result or NULL on error. */

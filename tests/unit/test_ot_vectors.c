@@ -14,75 +14,9 @@
 
 #include "ot/ot_request.h"
 #include "unit.h"
+#include "util/json_util.h"
 
 #define VECTOR_GLOB "protocol/test-vectors/*.json"
-
-/* Reads a whole file into a NUL-terminated malloc'ed buffer, or returns NULL. */
-static char *read_whole_file(const char *path, size_t *len_out)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (cap - len < 4096) {
-            cap = cap ? cap * 2 : 65536;
-            char *grown = realloc(buf, cap + 1);
-            if (!grown) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = grown;
-        }
-        size_t n = fread(buf + len, 1, cap - len, f);
-        len += n;
-        if (n == 0)
-            break;
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        free(buf);
-        return NULL;
-    }
-    buf[len] = '\0';
-    *len_out = len;
-    return buf;
-}
-
-/* Deep equality: object key order ignored, numbers compared by value. */
-static int json_equal(const cJSON *a, const cJSON *b)
-{
-    if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
-        return a->valuedouble == b->valuedouble;
-    if (cJSON_IsString(a) && cJSON_IsString(b))
-        return strcmp(a->valuestring, b->valuestring) == 0;
-    if (cJSON_IsTrue(a) || cJSON_IsFalse(a) || cJSON_IsNull(a))
-        return (a->type & 0xFF) == (b->type & 0xFF);
-    if (cJSON_IsArray(a) && cJSON_IsArray(b)) {
-        if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
-            return 0;
-        const cJSON *y = b->child;
-        for (const cJSON *x = a->child; x; x = x->next, y = y->next) {
-            if (!json_equal(x, y))
-                return 0;
-        }
-        return 1;
-    }
-    if (cJSON_IsObject(a) && cJSON_IsObject(b)) {
-        if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
-            return 0;
-        for (const cJSON *x = a->child; x; x = x->next) {
-            const cJSON *y = cJSON_GetObjectItemCaseSensitive(b, x->string);
-            if (!y || !json_equal(x, y))
-                return 0;
-        }
-        return 1;
-    }
-    return 0;
-}
 
 /* cJSON prints a number with 15 significant digits whenever that comes within about an
  * ulp of it, so 0.30000000000000004 would reach the engine as 0.3. Turning every number
@@ -173,7 +107,7 @@ static int run_case(const char *file, const cJSON *c)
 static void run_file(const char *path)
 {
     size_t len = 0;
-    char *text = read_whole_file(path, &len);
+    char *text = unit_read_file(path, &len);
     cJSON *doc = text ? cJSON_ParseWithLength(text, len) : NULL;
     const cJSON *cases = cJSON_GetObjectItemCaseSensitive(doc, "cases");
     if (!cJSON_IsArray(cases) || cJSON_GetArraySize(cases) == 0) {
