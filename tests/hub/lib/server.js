@@ -1,6 +1,7 @@
 'use strict';
 // Starts a real `konsil serve` for a test: loopback, a free port chosen by the kernel
-// (--listen 127.0.0.1:0, the port is read from the "listening on" line), a database in
+// (--listen 127.0.0.1:0 unless opts.listen names one; the port is read from the
+// "listening on" line), a database in
 // a fresh temporary folder. KONSIL_BIN picks the binary (tests/run.sh sets it);
 // `asan: true` prefers KONSIL_ASAN_BIN when that binary exists.
 const { spawn, execFileSync } = require('node:child_process');
@@ -26,7 +27,7 @@ async function startServer(opts = {}) {
   const db = opts.db || path.join(dir, 'konsil.db');
   const bin = opts.bin || binary(opts.asan);
   // Protocol tests run without accounts (--dev-principals); access tests pass auth: true.
-  const args = ['serve', '--listen', '127.0.0.1:0', '--db', db, ...(opts.auth ? [] : ['--dev-principals']),
+  const args = ['serve', '--listen', opts.listen || '127.0.0.1:0', '--db', db, ...(opts.auth ? [] : ['--dev-principals']),
     ...(opts.args || [])];
   const env = { ...process.env };
   if (!env.ASAN_OPTIONS) env.ASAN_OPTIONS = 'detect_leaks=1:abort_on_error=1';
