@@ -81,8 +81,8 @@ static cJSON *path_last(const cJSON *c)
 static bool same_element(const cJSON *a, const cJSON *b)
 {
     if (!a || !b) return a == b;
-    if (cJSON_IsNumber(a) && cJSON_IsNumber(b)) return a->valuedouble == b->valuedouble;
-    if (cJSON_IsString(a) && cJSON_IsString(b)) return strcmp(a->valuestring, b->valuestring) == 0;
+    if (json_is_number(a) && json_is_number(b)) return a->valuedouble == b->valuedouble;
+    if (json_is_string(a) && json_is_string(b)) return strcmp(a->valuestring, b->valuestring) == 0;
     return false;
 }
 
@@ -91,7 +91,7 @@ static bool same_element(const cJSON *a, const cJSON *b)
 static double number_at(const cJSON *c, int i)
 {
     const cJSON *e = path_at(c, i);
-    return cJSON_IsNumber(e) ? e->valuedouble : NAN;
+    return json_is_number(e) ? e->valuedouble : NAN;
 }
 
 static double lm_of(const cJSON *c)
@@ -107,7 +107,7 @@ static void set_number(cJSON *item, double v)
 static void path_add(cJSON *c, int i, double delta)
 {
     cJSON *e = path_at(c, i);
-    if (cJSON_IsNumber(e)) set_number(e, e->valuedouble + delta);
+    if (json_is_number(e)) set_number(e, e->valuedouble + delta);
 }
 
 /* JavaScript's === on two JSON values: objects and arrays are never equal (different
@@ -115,7 +115,7 @@ static void path_add(cJSON *c, int i, double delta)
 static bool js_strict_equal(const cJSON *a, const cJSON *b)
 {
     if (!a || !b) return a == b;
-    if (cJSON_IsObject(a) || cJSON_IsArray(a) || cJSON_IsObject(b) || cJSON_IsArray(b))
+    if (json_is_object(a) || json_is_array(a) || json_is_object(b) || json_is_array(b))
         return false;
     return json_equal(a, b);
 }
@@ -158,8 +158,10 @@ static bool forbidden_key(const char *k)
 
 static bool is_index(const cJSON *v)
 {
-    return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble <= MAX_INDEX &&
-           v->valuedouble == floor(v->valuedouble);
+    /* In range first, so the conversion is defined; it truncates, which keeps whole
+     * numbers only. (floor() would be a library call on every path element.) */
+    return json_is_number(v) && v->valuedouble >= 0 && v->valuedouble <= MAX_INDEX &&
+           v->valuedouble == (double)(long)v->valuedouble;
 }
 
 /* deep: keys that become document keys (the last of an oi path) must be well-formed
@@ -167,11 +169,11 @@ static bool is_index(const cJSON *v)
  * does. */
 static int check_path(const cJSON *p, bool deep, ot_error *err)
 {
-    if (!cJSON_IsArray(p)) return ot_fail(err, "component is missing its path \"p\" (an array)");
+    if (!json_is_array(p)) return ot_fail(err, "component is missing its path \"p\" (an array)");
     int n = 0;
     for (const cJSON *e = p->child; e; e = e->next, n++) {
         if (n >= MAX_PATH_LENGTH) return ot_fail(err, "path longer than %d elements", MAX_PATH_LENGTH);
-        if (cJSON_IsString(e)) {
+        if (json_is_string(e)) {
             if (deep && !e->next && !utf16_valid_utf8(e->valuestring, strlen(e->valuestring)))
                 return ot_fail(err, "path element %d is not valid UTF-8", n);
             if (forbidden_key(e->valuestring))
@@ -218,32 +220,64 @@ static int kind_of(const cJSON *c)
     return flags;
 }
 
-/* deep: also check the values a component carries (well-formed UTF-8, no duplicate
- * keys) — needed before they enter a document, not to reshape ops. */
-static int check_component(const cJSON *c, bool deep, ot_error *err)
+/* A component's fields, found in one pass (apply looks at each several times). */
+typedef struct component_view {
+    const cJSON *p, *na, *li, *ld, *lm, *oi, *od, *si, *sd, *t, *o;
+} component_view;
+
+/* Records field f in the view under its flag; 0, or the flag when it is unknown (0 is
+ * returned as -1) or already there. */
+static int view_add(component_view *v, int flag, const cJSON *f)
 {
-    if (!cJSON_IsObject(c)) return ot_fail(err, "op component must be an object");
+    const cJSON **slot;
+    switch (flag) {
+    case F_P: slot = &v->p; break;
+    case F_NA: slot = &v->na; break;
+    case F_LI: slot = &v->li; break;
+    case F_LD: slot = &v->ld; break;
+    case F_LM: slot = &v->lm; break;
+    case F_OI: slot = &v->oi; break;
+    case F_OD: slot = &v->od; break;
+    case F_SI: slot = &v->si; break;
+    case F_SD: slot = &v->sd; break;
+    case F_T: slot = &v->t; break;
+    case F_O: slot = &v->o; break;
+    default: return -1;
+    }
+    if (*slot) return -1;
+    *slot = f;
+    return 0;
+}
+
+/* Checks a component's shape and fills *v with its fields. deep: also check the values
+ * it carries (well-formed UTF-8, no duplicate keys) — needed before they enter a
+ * document, not to reshape ops. */
+static int check_component(const cJSON *c, bool deep, component_view *v, ot_error *err)
+{
+    if (!json_is_object(c)) return ot_fail(err, "op component must be an object");
+    memset(v, 0, sizeof *v);
     int fields = 0;
     for (const cJSON *f = c->child; f; f = f->next) {
         int flag = field_flag(f->string);
         if (!flag) return ot_fail(err, "unknown field \"%s\" in op component", f->string);
-        if (fields & flag) return ot_fail(err, "field \"%s\" appears twice in an op component", f->string);
+        if (view_add(v, flag, f) != 0)
+            return ot_fail(err, "field \"%s\" appears twice in an op component", f->string);
         fields |= flag;
     }
     const char *why = NULL;
-    if (deep && (fields & (F_LI | F_LD | F_OI | F_OD))) {
-        for (const cJSON *f = c->child; f; f = f->next) {
-            if ((field_flag(f->string) & (F_LI | F_LD | F_OI | F_OD)) &&
-                json_check_clean(f, &why) != 0)
-                return ot_fail(err, "%s: %s", f->string, why);
+    if (deep) {
+        const cJSON *payloads[] = {v->li, v->ld, v->oi, v->od};
+        for (size_t i = 0; i < sizeof payloads / sizeof payloads[0]; i++) {
+            if (payloads[i] && json_check_clean(payloads[i], &why) != 0)
+                return ot_fail(err, "%s: %s", payloads[i]->string, why);
         }
     }
-    if (check_path(path_of(c), deep, err) != 0) return -1;
-    const cJSON *last = path_last(c);
+    if (check_path(v->p, deep, err) != 0) return -1;
+    const cJSON *last = v->p->child ? v->p->child->prev : NULL;
     int kind = fields & ~F_P;
     switch (kind) {
     case F_NA:
-        if (!cJSON_IsNumber(field(c, "na")) || !isfinite(field(c, "na")->valuedouble))
+        if (!json_is_number(v->na) || !isfinite(v->na->valuedouble))
             return ot_fail(err, "na must be a number");
         return 0;
     case F_LI:
@@ -253,7 +287,7 @@ static int check_component(const cJSON *c, bool deep, ot_error *err)
         return 0;
     case F_LM:
         if (!last || !is_index(last)) return ot_fail(err, "list move needs a list index at the end of its path");
-        if (!is_index(field(c, "lm"))) return ot_fail(err, "lm must be a list index (integer >= 0)");
+        if (!is_index(v->lm)) return ot_fail(err, "lm must be a list index (integer >= 0)");
         return 0;
     case F_OI:
     case F_OD:
@@ -263,23 +297,22 @@ static int check_component(const cJSON *c, bool deep, ot_error *err)
                 return ot_fail(err, "the document root can only be replaced (oi together with od)");
             return 0;
         }
-        if (!cJSON_IsString(last)) return ot_fail(err, "object operation needs an object key at the end of its path");
+        if (!json_is_string(last)) return ot_fail(err, "object operation needs an object key at the end of its path");
         return 0;
     case F_SI:
     case F_SD: {
-        const cJSON *s = field(c, kind == F_SI ? "si" : "sd");
+        const cJSON *s = kind == F_SI ? v->si : v->sd;
         if (!last || !is_index(last)) return ot_fail(err, "string operation needs a text offset at the end of its path");
-        if (!cJSON_IsString(s)) return ot_fail(err, "%s must be a string", kind == F_SI ? "si" : "sd");
+        if (!json_is_string(s)) return ot_fail(err, "%s must be a string", kind == F_SI ? "si" : "sd");
         if (deep && !utf16_valid_utf8(s->valuestring, strlen(s->valuestring)))
             return ot_fail(err, "%s is not valid UTF-8", kind == F_SI ? "si" : "sd");
         return 0;
     }
     case F_T | F_O: {
-        const cJSON *t = field(c, "t");
-        if (!cJSON_IsString(t) || strcmp(t->valuestring, "text0") != 0)
+        if (!json_is_string(v->t) || strcmp(v->t->valuestring, "text0") != 0)
             return ot_fail(err, "unknown subtype (only \"text0\" is supported)");
-        if (ot_text0_check_op(field(c, "o"), err) != 0) return -1;
-        for (const cJSON *tc = deep ? field(c, "o")->child : NULL; tc; tc = tc->next) {
+        if (ot_text0_check_op(v->o, err) != 0) return -1;
+        for (const cJSON *tc = deep ? v->o->child : NULL; tc; tc = tc->next) {
             const cJSON *text = field(tc, "i") ? field(tc, "i") : field(tc, "d");
             if (!utf16_valid_utf8(text->valuestring, strlen(text->valuestring)))
                 return ot_fail(err, "text0 text is not valid UTF-8");
@@ -293,9 +326,10 @@ static int check_component(const cJSON *c, bool deep, ot_error *err)
 
 static int check_op(const cJSON *op, bool deep, ot_error *err)
 {
-    if (!cJSON_IsArray(op)) return ot_fail(err, "op must be an array of components");
+    if (!json_is_array(op)) return ot_fail(err, "op must be an array of components");
+    component_view v;
     for (const cJSON *c = op->child; c; c = c->next)
-        if (check_component(c, deep, err) != 0) return -1;
+        if (check_component(c, deep, &v, err) != 0) return -1;
     return 0;
 }
 
@@ -496,13 +530,13 @@ static int resolve_slot(cJSON *root, const cJSON *first, int n, bool has_key, sl
     const cJSON *e = first;
     for (int i = 0; i < n; i++, e = e->next) {
         cJSON *next = NULL;
-        if (cJSON_IsObject(cur) && cJSON_IsString(e))
+        if (json_is_object(cur) && json_is_string(e))
             next = member(cur, e->valuestring);
-        else if (cJSON_IsArray(cur) && cJSON_IsNumber(e))
+        else if (json_is_array(cur) && json_is_number(e))
             next = cJSON_GetArrayItem(cur, (int)e->valuedouble);
-        else if (cJSON_IsObject(cur))
+        else if (json_is_object(cur))
             return ot_fail(err, "path element %d: object keys must be strings", i);
-        else if (cJSON_IsArray(cur))
+        else if (json_is_array(cur))
             return ot_fail(err, "path element %d: list indices must be numbers", i);
         else
             return ot_fail(err, "path element %d goes through a value that is not a container", i);
@@ -519,11 +553,11 @@ static int resolve_slot(cJSON *root, const cJSON *first, int n, bool has_key, sl
     out->container = cur;
     out->key = e;
     out->value = NULL;
-    if (cJSON_IsObject(cur)) {
-        if (!cJSON_IsString(e)) return ot_fail(err, "path element %d: object keys must be strings", n);
+    if (json_is_object(cur)) {
+        if (!json_is_string(e)) return ot_fail(err, "path element %d: object keys must be strings", n);
         out->value = member(cur, e->valuestring);
-    } else if (cJSON_IsArray(cur)) {
-        if (!cJSON_IsNumber(e)) return ot_fail(err, "path element %d: list indices must be numbers", n);
+    } else if (json_is_array(cur)) {
+        if (!json_is_number(e)) return ot_fail(err, "path element %d: list indices must be numbers", n);
         out->value = cJSON_GetArrayItem(cur, (int)e->valuedouble);
     } else {
         return ot_fail(err, "path element %d goes through a value that is not a container", n);
@@ -545,7 +579,7 @@ static int check_depth(const slot *s, const cJSON *value, ot_error *err)
 static int edit_text(cJSON *target, double offset, const char *ins, const char *del,
                      undo_log *log, ot_error *err)
 {
-    if (!cJSON_IsString(target)) return ot_fail(err, "string operation on a value that is not a string");
+    if (!json_is_string(target)) return ot_fail(err, "string operation on a value that is not a string");
     char *t = target->valuestring;
     size_t len = strlen(t), at;
     if (utf16_byte_offset(t, len, (size_t)offset, &at) != 0)
@@ -571,32 +605,6 @@ static int edit_text(cJSON *target, double offset, const char *ins, const char *
     undo_record(log, (undo_entry){.kind = UNDO_TEXT_DELETED, .node = target, .at = at, .length = n,
                                   .text = del});
     return 0;
-}
-
-/* A component's fields, found in one pass (apply looks at each several times). */
-typedef struct component_view {
-    const cJSON *p, *na, *li, *ld, *lm, *oi, *od, *si, *sd, *t, *o;
-} component_view;
-
-static void view_of(const cJSON *c, component_view *v)
-{
-    memset(v, 0, sizeof *v);
-    for (const cJSON *f = c->child; f; f = f->next) {
-        switch (field_flag(f->string)) {
-        case F_P: v->p = f; break;
-        case F_NA: v->na = f; break;
-        case F_LI: v->li = f; break;
-        case F_LD: v->ld = f; break;
-        case F_LM: v->lm = f; break;
-        case F_OI: v->oi = f; break;
-        case F_OD: v->od = f; break;
-        case F_SI: v->si = f; break;
-        case F_SD: v->sd = f; break;
-        case F_T: v->t = f; break;
-        case F_O: v->o = f; break;
-        default: break;
-        }
-    }
 }
 
 static int view_path_length(const component_view *v)
@@ -631,7 +639,7 @@ static int apply_old_text(cJSON **doc, const component_view *v, int n, undo_log 
 
 static int apply_list(const slot *s, const component_view *v, undo_log *log, ot_error *err)
 {
-    if (!cJSON_IsArray(s->container)) return ot_fail(err, "list operation on a value that is not a list");
+    if (!json_is_array(s->container)) return ot_fail(err, "list operation on a value that is not a list");
     int index = (int)s->key->valuedouble;
     const cJSON *li = v->li, *ld = v->ld, *lm = v->lm;
     /* Range checks look only as far as the indices involved: long lists (a chat, a log)
@@ -693,7 +701,7 @@ static int apply_root_replace(cJSON **doc, const component_view *v, undo_log *lo
 
 static int apply_object(const slot *s, const component_view *v, undo_log *log, ot_error *err)
 {
-    if (!cJSON_IsObject(s->container)) return ot_fail(err, "object operation on a value that is not an object");
+    if (!json_is_object(s->container)) return ot_fail(err, "object operation on a value that is not an object");
     const char *key = s->key->valuestring;
     const cJSON *oi = v->oi, *od = v->od;
     if (od) {
@@ -727,10 +735,11 @@ static int apply_object(const slot *s, const component_view *v, undo_log *log, o
     return 0;
 }
 
+/* Checks component c (deeply) and applies it. */
 static int apply_component(cJSON **doc, const cJSON *c, undo_log *log, ot_error *err)
 {
     component_view v;
-    view_of(c, &v);
+    if (check_component(c, true, &v, err) != 0) return -1;
     int n = view_path_length(&v);
     if (v.si || v.sd) return apply_old_text(doc, &v, n, log, err);
     slot s;
@@ -739,7 +748,7 @@ static int apply_component(cJSON **doc, const cJSON *c, undo_log *log, ot_error 
         if (resolve_slot(*doc, v.p->child, n > 0 ? n - 1 : 0, n > 0, &s, err) != 0) return -1;
         if (!s.value) return ot_fail(err, "operation on a missing value");
         if (v.t) return apply_text_op(s.value, v.o, log, err);
-        if (!cJSON_IsNumber(s.value)) return ot_fail(err, "na on a value that is not a number");
+        if (!json_is_number(s.value)) return ot_fail(err, "na on a value that is not a number");
         double sum = s.value->valuedouble + v.na->valuedouble;
         if (!isfinite(sum)) return ot_fail(err, "na would overflow the number");
         if (undo_reserve(log, err) != 0) return -1;
@@ -771,7 +780,7 @@ static int apply_op(cJSON **doc, const cJSON *op, ot_error *err)
 int ot_apply(cJSON **doc, const cJSON *op, ot_error *err)
 {
     if (!doc || !*doc) return ot_fail(err, "no document");
-    if (ot_check_op(op, err) != 0) return -1;
+    if (!json_is_array(op)) return ot_fail(err, "op must be an array of components");
     return apply_op(doc, op, err);
 }
 

@@ -62,7 +62,7 @@ char *ot_request_handle(const char *text, size_t len)
     }
     const cJSON *fn = cJSON_GetObjectItemCaseSensitive(req, "fn");
     cJSON *args = cJSON_GetObjectItemCaseSensitive(req, "args");
-    if (!cJSON_IsObject(req) || !cJSON_IsString(fn) || !cJSON_IsArray(args)) {
+    if (!json_is_object(req) || !json_is_string(fn) || !json_is_array(args)) {
         out = error_answer("request must be {\"fn\": name, \"args\": [...]}");
         goto done;
     }
@@ -75,7 +75,7 @@ char *ot_request_handle(const char *text, size_t len)
         if (ot_apply(&doc, a1, &err) == 0) result = doc;
         else cJSON_Delete(doc);
     } else if (strcmp(name, "transform") == 0 && n == 3) {
-        if (!cJSON_IsString(a2) ||
+        if (!json_is_string(a2) ||
             (strcmp(a2->valuestring, "left") != 0 && strcmp(a2->valuestring, "right") != 0))
             snprintf(err.message, sizeof err.message, "type must be 'left' or 'right'");
         else

@@ -10,6 +10,7 @@
 
 #include "ot/bootstrap.h"
 #include "ot/ot_error.h"
+#include "util/json_util.h"
 #include "util/utf16.h"
 
 #define TEXT_MAX_OFFSET 2147483647.0
@@ -22,13 +23,13 @@ static size_t pos_of(const cJSON *c)
 static const char *ins_of(const cJSON *c)
 {
     const cJSON *i = cJSON_GetObjectItemCaseSensitive(c, "i");
-    return cJSON_IsString(i) ? i->valuestring : NULL;
+    return json_is_string(i) ? i->valuestring : NULL;
 }
 
 static const char *del_of(const cJSON *c)
 {
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(c, "d");
-    return cJSON_IsString(d) ? d->valuestring : NULL;
+    return json_is_string(d) ? d->valuestring : NULL;
 }
 
 static size_t len16(const char *s)
@@ -38,7 +39,7 @@ static size_t len16(const char *s)
 
 static int check_component(const cJSON *c, ot_error *err)
 {
-    if (!cJSON_IsObject(c)) return ot_fail(err, "text0 component must be an object");
+    if (!json_is_object(c)) return ot_fail(err, "text0 component must be an object");
     const cJSON *p = NULL, *i = NULL, *d = NULL;
     for (const cJSON *f = c->child; f; f = f->next) {
         const cJSON **slot = strcmp(f->string, "p") == 0   ? &p
@@ -49,19 +50,19 @@ static int check_component(const cJSON *c, ot_error *err)
         if (*slot) return ot_fail(err, "field \"%s\" appears twice in a text0 component", f->string);
         *slot = f;
     }
-    if (!cJSON_IsNumber(p)) return ot_fail(err, "text0 component missing position field");
+    if (!json_is_number(p)) return ot_fail(err, "text0 component missing position field");
     if (p->valuedouble < 0 || p->valuedouble > TEXT_MAX_OFFSET ||
         p->valuedouble != floor(p->valuedouble))
         return ot_fail(err, "text0 position must be an integer >= 0");
     if ((i != NULL) == (d != NULL)) return ot_fail(err, "text0 component needs an i or d field");
     const cJSON *s = i ? i : d;
-    if (!cJSON_IsString(s)) return ot_fail(err, "text0 %s must be a string", i ? "i" : "d");
+    if (!json_is_string(s)) return ot_fail(err, "text0 %s must be a string", i ? "i" : "d");
     return 0;
 }
 
 int ot_text0_check_op(const cJSON *op, ot_error *err)
 {
-    if (!cJSON_IsArray(op)) return ot_fail(err, "text0 op must be an array");
+    if (!json_is_array(op)) return ot_fail(err, "text0 op must be an array");
     for (const cJSON *c = op->child; c; c = c->next)
         if (check_component(c, err) != 0) return -1;
     return 0;

@@ -8,6 +8,13 @@
 #include <stdbool.h>
 #include <cjson/cJSON.h>
 
+/* Type tests for the hot paths of the pure modules: cJSON's own cJSON_Is* are calls into
+ * the shared library, which costs more than the test itself. NULL is no type. */
+static inline bool json_is_string(const cJSON *v) { return v && (v->type & 0xFF) == cJSON_String; }
+static inline bool json_is_number(const cJSON *v) { return v && (v->type & 0xFF) == cJSON_Number; }
+static inline bool json_is_array(const cJSON *v) { return v && (v->type & 0xFF) == cJSON_Array; }
+static inline bool json_is_object(const cJSON *v) { return v && (v->type & 0xFF) == cJSON_Object; }
+
 /* Deep equality as JSON values: object key order is ignored, numbers compare by value
  * (exactly, not within an epsilon), strings byte for byte. */
 bool json_equal(const cJSON *a, const cJSON *b);
