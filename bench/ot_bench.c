@@ -1,13 +1,14 @@
 /*
  * C side of the OT benchmark (driven by bench/ot-bench.js, `make bench-ot`).
  *
- *   ot_bench WORKLOAD [MIN_SECONDS]
+ *   ot_bench WORKLOAD [MIN_SECONDS [apply|transform]]
  *
  * WORKLOAD holds JSON lines: first {"doc": case sheet}, then {"apply": op} lines (ops valid
  * one after another on the doc) and {"transform": [op, other]} lines (concurrent pairs).
  * Measures ot_apply over all ops in sequence (on a fresh copy of the doc each round; the
  * copy is not timed) and ot_transform(op, other, left) over all pairs (freeing the result
  * is timed), each after one warm-up round and for at least MIN_SECONDS (default 1.5).
+ * A third argument measures only that figure (for profilers); the other prints 0 ops.
  * Prints one JSON line: {"apply":{"ops":N,"seconds":S,"ops_per_s":R},"transform":{...}}.
  */
 #include <stdio.h>
@@ -147,15 +148,17 @@ static void print_measure(const char *name, measure m, const char *separator)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: ot_bench WORKLOAD [MIN_SECONDS]\n");
+    const char *only = argc == 4 ? argv[3] : "";
+    if (argc < 2 || argc > 4 || (argc == 4 && strcmp(only, "apply") && strcmp(only, "transform"))) {
+        fprintf(stderr, "usage: ot_bench WORKLOAD [MIN_SECONDS [apply|transform]]\n");
         return 2;
     }
-    double min_seconds = argc == 3 ? atof(argv[2]) : 1.5;
+    double min_seconds = argc >= 3 ? atof(argv[2]) : 1.5;
     workload w = read_workload(argv[1]);
 
-    measure apply = run(apply_round, &w, w.op_count, min_seconds);
-    measure transform = run(transform_round, &w, w.pair_count, min_seconds);
+    measure apply = {0, 1.0}, transform = {0, 1.0};
+    if (strcmp(only, "transform") != 0) apply = run(apply_round, &w, w.op_count, min_seconds);
+    if (strcmp(only, "apply") != 0) transform = run(transform_round, &w, w.pair_count, min_seconds);
     printf("{");
     print_measure("apply", apply, ",");
     print_measure("transform", transform, "");
