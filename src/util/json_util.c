@@ -80,7 +80,7 @@ static bool object_has_duplicate_keys(const cJSON *obj)
 
 int json_depth(const cJSON *v)
 {
-    if (!v || !(cJSON_IsObject(v) || cJSON_IsArray(v))) return 0;
+    if (!v || !(json_is_object(v) || json_is_array(v))) return 0;
     int deepest = 0;
     for (const cJSON *c = v->child; c; c = c->next) {
         int d = json_depth(c);
@@ -97,11 +97,11 @@ static bool valid_text(const char *s)
 int json_check_clean(const cJSON *v, const char **why)
 {
     if (!v) return 0;
-    if (cJSON_IsString(v) && !valid_text(v->valuestring)) {
+    if (json_is_string(v) && !valid_text(v->valuestring)) {
         *why = "a string is not valid UTF-8";
         return -1;
     }
-    if (cJSON_IsObject(v)) {
+    if (json_is_object(v)) {
         if (object_has_duplicate_keys(v)) {
             *why = "an object has the same key twice";
             return -1;
@@ -113,7 +113,7 @@ int json_check_clean(const cJSON *v, const char **why)
             }
         }
     }
-    if (cJSON_IsObject(v) || cJSON_IsArray(v))
+    if (json_is_object(v) || json_is_array(v))
         for (const cJSON *c = v->child; c; c = c->next)
             if (json_check_clean(c, why) != 0) return -1;
     return 0;
