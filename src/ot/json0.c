@@ -31,12 +31,19 @@
 
 /* ---- component accessors ------------------------------------------------------------ */
 
-/* The member of obj named key (json0 keys are compared exactly, byte for byte). Checking
- * the first byte before strcmp keeps the scan cheap on wide objects. */
+/* Byte-for-byte equality of two keys, written out: keys are short, and a library call
+ * per member would cost more than the comparison. */
+static bool same_key(const char *a, const char *b)
+{
+    while (*a && *a == *b) a++, b++;
+    return *a == *b;
+}
+
+/* The member of obj named key (json0 keys are compared exactly, byte for byte). */
 static cJSON *member(const cJSON *obj, const char *key)
 {
     for (cJSON *c = obj->child; c; c = c->next)
-        if (c->string && c->string[0] == key[0] && strcmp(c->string, key) == 0) return c;
+        if (c->string && same_key(c->string, key)) return c;
     return NULL;
 }
 
@@ -348,7 +355,7 @@ static int check_op_shape(const cJSON *op, ot_error *err)
 /* ---- strict, atomic apply -------------------------------------------------------------- */
 
 enum undo_kind { UNDO_NUMBER, UNDO_INSERTED, UNDO_REMOVED, UNDO_REPLACED, UNDO_MOVED,
-                 UNDO_TEXT_INSERTED, UNDO_TEXT_DELETED, UNDO_ROOT };
+                 UNDO_TEXT_INSERTED, UNDO_TEXT_GROWN, UNDO_TEXT_DELETED, UNDO_ROOT };
 
 /* One reversible change. Detached nodes and old strings are kept until the whole op has
  * applied, so undoing is pointer work and restores the exact tree. */
@@ -358,7 +365,7 @@ typedef struct undo_entry {
     int index, index2;
     cJSON *node;
     double number;
-    size_t at, length;          /* text deleted: byte offset and length */
+    size_t at, length;          /* text deleted or grown in place: byte offset and length */
     const char *text;           /* deleted text, borrowed from the op being applied */
     char *old_text;             /* text inserted: the string as it was (owned) */
 } undo_entry;
@@ -384,13 +391,11 @@ static void undo_free(undo_log *log)
     if (log->entries != log->inline_entries) free(log->entries);
 }
 
-/* Inserts item at position index of container's child list (at the end when index is
- * the length). Written out here because cJSON_InsertItemInArray of some cJSON builds
- * refuses valid positions; keeps cJSON's invariant that child->prev is the last item. */
-static void insert_child(cJSON *container, int index, cJSON *item)
+/* Inserts item before child `at` of container, or at the end when at is NULL. Written
+ * out here because cJSON_InsertItemInArray of some cJSON builds refuses valid positions;
+ * keeps cJSON's invariant that child->prev is the last item. */
+static void insert_before(cJSON *container, cJSON *at, cJSON *item)
 {
-    cJSON *at = container->child;
-    while (at && index-- > 0) at = at->next;
     if (!at) {
         cJSON_AddItemToArray(container, item);
         return;
@@ -400,6 +405,24 @@ static void insert_child(cJSON *container, int index, cJSON *item)
     at->prev = item;
     if (at == container->child) container->child = item;
     else item->prev->next = item;
+}
+
+/* The child at position index of a container, or NULL past the end; then *length (if
+ * given) is the number of children. */
+static cJSON *child_at(const cJSON *container, int index, int *length)
+{
+    int i = 0;
+    cJSON *c = container->child;
+    for (; c && i < index; c = c->next) i++;
+    if (!c && length) *length = i;
+    return c;
+}
+
+/* Inserts item at position index of container's child list (at the end when index is
+ * the length). */
+static void insert_child(cJSON *container, int index, cJSON *item)
+{
+    insert_before(container, child_at(container, index, NULL), item);
 }
 
 /* Gives a copied value the key it will have in its new object (a copy of a component's
@@ -469,6 +492,11 @@ static void undo_rollback(undo_log *log, cJSON **doc)
             cJSON_free(e->node->valuestring);
             e->node->valuestring = e->old_text;
             break;
+        case UNDO_TEXT_GROWN: {
+            char *t = e->node->valuestring;
+            memmove(t + e->at, t + e->at + e->length, strlen(t + e->at + e->length) + 1);
+            break;
+        }
         case UNDO_TEXT_DELETED: {
             /* Deleting never shrank the buffer, so the text fits back in place. */
             char *t = e->node->valuestring;
@@ -518,6 +546,7 @@ typedef struct slot {
     cJSON *container;
     const cJSON *key;
     cJSON *value;   /* what is there now, or NULL */
+    int length;     /* when value is NULL in a list: the list's length */
     int depth;      /* containers above the value */
 } slot;
 
@@ -533,7 +562,7 @@ static int resolve_slot(cJSON *root, const cJSON *first, int n, bool has_key, sl
         if (json_is_object(cur) && json_is_string(e))
             next = member(cur, e->valuestring);
         else if (json_is_array(cur) && json_is_number(e))
-            next = cJSON_GetArrayItem(cur, (int)e->valuedouble);
+            next = child_at(cur, (int)e->valuedouble, NULL);
         else if (json_is_object(cur))
             return ot_fail(err, "path element %d: object keys must be strings", i);
         else if (json_is_array(cur))
@@ -553,12 +582,13 @@ static int resolve_slot(cJSON *root, const cJSON *first, int n, bool has_key, sl
     out->container = cur;
     out->key = e;
     out->value = NULL;
+    out->length = 0;
     if (json_is_object(cur)) {
         if (!json_is_string(e)) return ot_fail(err, "path element %d: object keys must be strings", n);
         out->value = member(cur, e->valuestring);
     } else if (json_is_array(cur)) {
         if (!json_is_number(e)) return ot_fail(err, "path element %d: list indices must be numbers", n);
-        out->value = cJSON_GetArrayItem(cur, (int)e->valuedouble);
+        out->value = child_at(cur, (int)e->valuedouble, &out->length);
     } else {
         return ot_fail(err, "path element %d goes through a value that is not a container", n);
     }
@@ -573,9 +603,19 @@ static int check_depth(const slot *s, const cJSON *value, ot_error *err)
     return 0;
 }
 
+/* True when the log already holds a change of string item node. */
+static bool undo_touches(const undo_log *log, const cJSON *node)
+{
+    for (size_t i = 0; i < log->count; i++)
+        if (log->entries[i].node == node) return true;
+    return false;
+}
+
 /* Inserts `ins` or deletes `del` at UTF-16 offset `offset` of string item target. Deletes
- * work in place (the buffer keeps its size, so undoing fits); inserts build a new buffer
- * with cJSON's allocator, the one cJSON frees strings with. */
+ * work in place (the buffer keeps its size, so undoing fits). The first insert into a
+ * string in an op grows its buffer with realloc (cJSON frees strings with free(): Konsil
+ * installs no other cJSON hooks); a later one builds a new buffer, because undoing an
+ * earlier delete of this op may need the old buffer's full size back. */
 static int edit_text(cJSON *target, double offset, const char *ins, const char *del,
                      undo_log *log, ot_error *err)
 {
@@ -586,9 +626,17 @@ static int edit_text(cJSON *target, double offset, const char *ins, const char *
         return ot_fail(err, "text offset %.0f is beyond the text or inside a surrogate pair", offset);
     if (undo_reserve(log, err) != 0) return -1;
     if (ins) {
-        /* A new buffer: the old one stays intact for the undo record, because an earlier
-         * delete's undo may need that buffer's full capacity back. */
         size_t n = strlen(ins);
+        if (!undo_touches(log, target)) {
+            char *grown = realloc(t, len + n + 1);
+            if (!grown) return ot_fail(err, "out of memory");
+            memmove(grown + at + n, grown + at, len - at + 1);
+            memcpy(grown + at, ins, n);
+            target->valuestring = grown;
+            undo_record(log, (undo_entry){.kind = UNDO_TEXT_GROWN, .node = target, .at = at,
+                                          .length = n});
+            return 0;
+        }
         char *grown = cJSON_malloc(len + n + 1);
         if (!grown) return ot_fail(err, "out of memory");
         memcpy(grown, t, at);
@@ -646,7 +694,7 @@ static int apply_list(const slot *s, const component_view *v, undo_log *log, ot_
      * must not cost a full count on every op. s->value is the element at index, if any. */
     if (lm) {
         int to = (int)lm->valuedouble;
-        if (!s->value || !cJSON_GetArrayItem(s->container, to))
+        if (!s->value || !child_at(s->container, to, NULL))
             return ot_fail(err, "list move from %d to %d beyond the end of the list", index, to);
         if (to == index) return 0;
         if (undo_reserve(log, err) != 0) return -1;
@@ -658,7 +706,7 @@ static int apply_list(const slot *s, const component_view *v, undo_log *log, ot_
     if (ld) {
         if (!s->value) return ot_fail(err, "list delete at %d beyond the end of the list", index);
         if (!json_equal(s->value, ld)) return ot_fail(err, "ld does not match the list element at %d", index);
-    } else if (!s->value && index > 0 && !cJSON_GetArrayItem(s->container, index - 1)) {
+    } else if (!s->value && index > s->length) {
         return ot_fail(err, "list insert at %d beyond the end of the list", index);
     }
     cJSON *inserted = NULL;
@@ -669,16 +717,17 @@ static int apply_list(const slot *s, const component_view *v, undo_log *log, ot_
         clear_key(inserted);
     }
     undo_entry e = {.container = s->container, .index = index};
+    /* s->value is the element at index: the changes below need no second walk. */
     if (li && ld) {
         e.kind = UNDO_REPLACED;
-        e.node = cJSON_DetachItemFromArray(s->container, index);
-        insert_child(s->container, index, inserted);
+        insert_before(s->container, s->value, inserted);
+        e.node = cJSON_DetachItemViaPointer(s->container, s->value);
     } else if (li) {
         e.kind = UNDO_INSERTED;
-        insert_child(s->container, index, inserted);
+        insert_before(s->container, s->value, inserted);
     } else {
         e.kind = UNDO_REMOVED;
-        e.node = cJSON_DetachItemFromArray(s->container, index);
+        e.node = cJSON_DetachItemViaPointer(s->container, s->value);
     }
     undo_record(log, e);
     return 0;

@@ -90,6 +90,9 @@ static void check_request_refused(const char *bytes, size_t len)
 
 /* ---- apply is all or nothing ----------------------------------------------------- */
 
+#define LONG_TEXT "Schuldnerberatung: Gläubigerliste prüfen, Pfändungsschutzkonto beantragen, " \
+                  "Haushaltsplan mit der Klientin aufstellen 😀 und Termine abstimmen."
+
 static void apply_failing_on_third_component_changes_nothing(void)
 {
     static const char *doc_text =
@@ -116,6 +119,12 @@ static void apply_failing_on_third_component_changes_nothing(void)
         /* a long delete, then a shorter insert into the same string, then a refusal: undoing
          * the delete needs the string's original room back */
         "[{\"p\":[\"s\",0],\"sd\":\"ab\"},{\"p\":[\"s\",0],\"si\":\"c\"},{\"p\":[\"s\",9],\"si\":\"d\"}]",
+        /* a string grown in place by a long insert (the buffer moves), then edited again
+         * (delete, insert: a new buffer), then a refusal */
+        "[{\"p\":[\"s\",1],\"si\":\"" LONG_TEXT "\"},{\"p\":[\"s\",0],\"sd\":\"a\"},"
+        "{\"p\":[\"s\",3],\"si\":\"q\"},{\"p\":[\"n\"],\"oi\":3}]",
+        /* an insert, then a longer delete across it, then a refusal */
+        "[{\"p\":[\"s\",1],\"si\":\"xy\"},{\"p\":[\"s\",0],\"sd\":\"axyb\"},{\"p\":[\"l\",9],\"li\":0}]",
     };
     for (size_t i = 0; i < COUNT(ops); i++) {
         cJSON *doc = parse(doc_text);
