@@ -219,6 +219,78 @@ static int field_flag(const char *n)
     }
 }
 
+/* The name of a component field as a string literal, for keys that need no copy. */
+static const char *field_name(int flag)
+{
+    switch (flag) {
+    case F_P: return "p";
+    case F_NA: return "na";
+    case F_LI: return "li";
+    case F_LD: return "ld";
+    case F_LM: return "lm";
+    case F_OI: return "oi";
+    case F_OD: return "od";
+    case F_SI: return "si";
+    case F_SD: return "sd";
+    case F_T: return "t";
+    default: return "o";
+    }
+}
+
+/* Drops a copied value's key (it goes into a list, or gets another). The key may be a
+ * cJSON constant key, which is not freed. */
+static void clear_key(cJSON *item)
+{
+    if (item->string && !(item->type & cJSON_StringIsConst)) cJSON_free(item->string);
+    item->type &= ~cJSON_StringIsConst;
+    item->string = NULL;
+}
+
+/* A copy of v without its key. Scalars and paths are built directly, so no key is
+ * copied only to be dropped; other values are duplicated whole. NULL when out of memory. */
+static cJSON *copy_unkeyed(const cJSON *v)
+{
+    cJSON *copy = NULL;
+    switch (v->type & 0xFF) {
+    case cJSON_String: return cJSON_CreateString(v->valuestring);
+    case cJSON_Number: return cJSON_CreateNumber(v->valuedouble);
+    case cJSON_Array:
+        if (!(copy = cJSON_CreateArray())) return NULL;
+        for (const cJSON *e = v->child; e; e = e->next) {
+            cJSON *element = cJSON_Duplicate(e, 1);
+            if (!element) {
+                cJSON_Delete(copy);
+                return NULL;
+            }
+            cJSON_AddItemToArray(copy, element);
+        }
+        return copy;
+    default:
+        if (!(copy = cJSON_Duplicate(v, 1))) return NULL;
+        clear_key(copy);
+        return copy;
+    }
+}
+
+/* A copy of a well-formed component whose field names are cJSON constant keys (string
+ * literals, never freed): a third fewer allocations than cJSON_Duplicate, on the path
+ * every transformed component takes. */
+static cJSON *copy_component(const cJSON *c, ot_error *err)
+{
+    cJSON *copy = cJSON_CreateObject();
+    if (!copy) goto oom;
+    for (const cJSON *f = c->child; f; f = f->next) {
+        cJSON *value = copy_unkeyed(f);
+        if (!value) goto oom;
+        cJSON_AddItemToObjectCS(copy, field_name(field_flag(f->string)), value);
+    }
+    return copy;
+oom:
+    cJSON_Delete(copy);
+    ot_fail(err, "out of memory");
+    return NULL;
+}
+
 /* The set of fields a component carries (computed once instead of one lookup each). */
 static int kind_of(const cJSON *c)
 {
@@ -436,14 +508,6 @@ static int set_key(cJSON *item, const char *key)
     item->type &= ~cJSON_StringIsConst;
     item->string = copy;
     return 0;
-}
-
-/* A copied value goes into a list: it has no key there. */
-static void clear_key(cJSON *item)
-{
-    if (item->string && !(item->type & cJSON_StringIsConst)) cJSON_free(item->string);
-    item->type &= ~cJSON_StringIsConst;
-    item->string = NULL;
 }
 
 /* Makes room for one more entry before a change, so recording it afterwards cannot fail. */
@@ -1235,7 +1299,7 @@ static int transform_component(cJSON *dest, const cJSON *c_in, const cJSON *othe
                                ot_error *err)
 {
     int rc = -1;
-    cJSON *c = duplicate(c_in, err), *oc_converted = NULL;
+    cJSON *c = copy_component(c_in, err), *oc_converted = NULL;
     if (!c) return -1;
     int c_kind = kind_of(c), other_kind = kind_of(other);
     int common = common_length(other, other_kind, c, c_kind);
