@@ -246,9 +246,33 @@ static void clear_key(cJSON *item)
     item->string = NULL;
 }
 
+/* A string item whose text lives in the item's own allocation, marked as a reference so
+ * that cJSON_Delete frees the one block (and cJSON_SetValuestring refuses it). Only for
+ * path elements: they are read, never edited in place, and never become document
+ * values (cJSON_Duplicate of one makes an ordinary string). NULL when out of memory. */
+static cJSON *create_packed_string(const char *text)
+{
+    size_t n = strlen(text) + 1;
+    cJSON *item = cJSON_malloc(sizeof *item + n);
+    if (!item) return NULL;
+    memset(item, 0, sizeof *item);
+    item->type = cJSON_String | cJSON_IsReference;
+    item->valuestring = (char *)(item + 1);
+    memcpy(item->valuestring, text, n);
+    return item;
+}
+
+/* A copy of path element e (a key or an index). */
+static cJSON *copy_path_element(const cJSON *e)
+{
+    if (json_is_string(e)) return create_packed_string(e->valuestring);
+    if (json_is_number(e)) return cJSON_CreateNumber(e->valuedouble);
+    return cJSON_Duplicate(e, 1);
+}
+
 /* A copy of v without its key. Scalars and paths are built directly, so no key is
  * copied only to be dropped; other values are duplicated whole. NULL when out of memory. */
-static cJSON *copy_unkeyed(const cJSON *v)
+static cJSON *copy_unkeyed(const cJSON *v, bool is_path)
 {
     cJSON *copy = NULL;
     switch (v->type & 0xFF) {
@@ -257,7 +281,7 @@ static cJSON *copy_unkeyed(const cJSON *v)
     case cJSON_Array:
         if (!(copy = cJSON_CreateArray())) return NULL;
         for (const cJSON *e = v->child; e; e = e->next) {
-            cJSON *element = cJSON_Duplicate(e, 1);
+            cJSON *element = is_path ? copy_path_element(e) : cJSON_Duplicate(e, 1);
             if (!element) {
                 cJSON_Delete(copy);
                 return NULL;
@@ -280,9 +304,10 @@ static cJSON *copy_component(const cJSON *c, ot_error *err)
     cJSON *copy = cJSON_CreateObject();
     if (!copy) goto oom;
     for (const cJSON *f = c->child; f; f = f->next) {
-        cJSON *value = copy_unkeyed(f);
+        int flag = field_flag(f->string);
+        cJSON *value = copy_unkeyed(f, flag == F_P);
         if (!value) goto oom;
-        cJSON_AddItemToObjectCS(copy, field_name(field_flag(f->string)), value);
+        cJSON_AddItemToObjectCS(copy, field_name(flag), value);
     }
     return copy;
 oom:
