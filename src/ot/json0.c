@@ -62,13 +62,6 @@ static cJSON *path_of(const cJSON *c)
     return field(c, "p");
 }
 
-static int path_length(const cJSON *c)
-{
-    int n = 0;
-    for (const cJSON *e = path_of(c)->child; e; e = e->next) n++;
-    return n;
-}
-
 /* c.p[i] in JavaScript terms: NULL plays `undefined` (i < 0 or past the end). */
 static cJSON *path_at(const cJSON *c, int i)
 {
@@ -1179,19 +1172,16 @@ cJSON *ot_invert(const cJSON *op, ot_error *err)
 /* ---- transform ------------------------------------------------------------------------ */
 
 /* commonLengthForOps(a, b): NO_COMMON for null, -1 when a acts on the root. */
-static int common_length(const cJSON *a, int a_kind, const cJSON *b, int b_kind)
+/* a_path/b_path: the components' paths; a_length/b_length: their operand lengths (one
+ * more than the path for na and text0, which act on the value at the path). */
+static int common_length(const cJSON *a_path, int a_length, const cJSON *b_path, int b_length)
 {
-    int alen = path_length(a), blen = path_length(b);
-    if (a_kind & (F_NA | F_T)) alen++;
-    if (b_kind & (F_NA | F_T)) blen++;
-    if (alen == 0) return -1;
-    if (blen == 0) return NO_COMMON;
-    alen--;
-    blen--;
-    const cJSON *x = path_of(a)->child, *y = path_of(b)->child;
-    for (int i = 0; i < alen; i++, x = x->next, y = y ? y->next : NULL)
-        if (i >= blen || !same_element(x, y)) return NO_COMMON;
-    return alen;
+    if (a_length == 0) return -1;
+    if (b_length == 0) return NO_COMMON;
+    const cJSON *x = a_path->child, *y = b_path->child;
+    for (int i = 0; i < a_length - 1; i++, x = x->next, y = y ? y->next : NULL)
+        if (i >= b_length - 1 || !same_element(x, y)) return NO_COMMON;
+    return a_length - 1;
 }
 
 /* When c deletes something that other edits below, c's payload takes the edit, so c stays
@@ -1327,11 +1317,12 @@ static int transform_component(cJSON *dest, const cJSON *c_in, const cJSON *othe
     cJSON *c = copy_component(c_in, err), *oc_converted = NULL;
     if (!c) return -1;
     int c_kind = kind_of(c), other_kind = kind_of(other);
-    int common = common_length(other, other_kind, c, c_kind);
-    int common2 = common_length(c, c_kind, other, other_kind);
-    int c_length = path_length(c), other_length = path_length(other);
+    const cJSON *c_path = path_of(c), *other_path = path_of(other);
+    int c_length = child_count(c_path), other_length = child_count(other_path);
     if (c_kind & (F_NA | F_T)) c_length++;
     if (other_kind & (F_NA | F_T)) other_length++;
+    int common = common_length(other_path, other_length, c_path, c_length);
+    int common2 = common_length(c_path, c_length, other_path, other_length);
 
     if (common2 != NO_COMMON && other_length > c_length &&
         same_element(path_at(c, common2), path_at(other, common2)) &&
