@@ -88,7 +88,8 @@ typedef struct room_op {
     int64_t ts;
     cJSON *payload;             /* edit: components; create: {type,data}; del: NULL */
     char *text;                 /* payload as JSON (NULL for del) */
-    room_msg *msg;              /* the op message as the author's principal gets it */
+    room_msg *msg;              /* the op message as the author's principal gets it, built
+                                   when first needed (never with access hooks) */
     room_msg *foreign;          /* the same for other principals, built when first needed:
                                    src qualified by the author, so no client can take
                                    another principal's op for its own */
