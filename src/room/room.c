@@ -234,6 +234,15 @@ static char *src_for(const char *author, const char *src, const char *to)
     return out;
 }
 
+/* json_print leaves the slack of its doubling buffer; a text the room keeps (an op in
+ * the tail, a cached snapshot) is trimmed to fit. */
+static char *text_fit(char *text)
+{
+    char *fit = text ? realloc(text, strlen(text) + 1) : NULL;
+
+    return fit ? fit : text;
+}
+
 /* The op's payload as `view` may read it, as text (NULL: no memory). */
 static char *projected_text(room_set *s, room *r, unsigned view, int kind, const cJSON *payload,
                             const char *text)
@@ -681,6 +690,7 @@ static const char *snapshot_text(room *r, unsigned view)
     } else {
         text = room_doc_text(&r->doc);
     }
+    text = text_fit(text);
     grown = text ? realloc(r->snaps, (r->n_snaps + 1) * sizeof *grown) : NULL;
     if (!grown) {
         free(text);
@@ -831,7 +841,7 @@ static void apply_submit(room *r, room_req *req)
     op->seq = req->seq;
     op->src = strdup(req->src);
     op->author = strdup(req->author);
-    if (req->kind != PROTO_DEL && !(op->text = json_print(req->op)))
+    if (req->kind != PROTO_DEL && !(op->text = text_fit(json_print(req->op))))
         goto nomem;
     if (!op->src || !op->author || tail_reserve(r) != 0)
         goto nomem;
