@@ -46,7 +46,8 @@ void hub_conn_unref(hub_conn *c)
     free(c->identity);
     free(c->identity_pseudonymous);
     free(c->rx);
-    free(c->src);
+    if (c->src != c->id)
+        free(c->src);
     free(c);
 }
 
@@ -154,11 +155,13 @@ static int conn_open(hub *h, struct lws *wsi, struct pss *pss)
             }
         }
     }
-    if (!l || !c->identity || random_id(c->id) != 0 || !(c->src = strdup(c->id))) {
+    if (!l || !c->identity || random_id(c->id) != 0) {
         free(c->identity);
+        free(c->identity_pseudonymous);
         free(c);
         return -1;
     }
+    c->src = c->id;
     c->hub = h;
     c->wsi = wsi;
     c->refs = 1;

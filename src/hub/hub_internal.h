@@ -40,7 +40,8 @@ typedef struct hub_conn {
     char **reads;               /* sessions it has read (audited open/close) */
     size_t n_reads;
     char id[33];                /* the id this server gave it (init) */
-    char *src;                  /* its ShareDB id: the hs id it claimed, else `id` */
+    char *src;                  /* its ShareDB id: the hs id it claimed (owned), else
+                                   `id` itself */
     char *rx;                   /* a message spanning callbacks, being reassembled;
                                    NULL between messages */
     size_t rx_len, rx_cap;
