@@ -243,6 +243,17 @@ static char *text_fit(char *text)
     return fit ? fit : text;
 }
 
+/* The op's payload as a tree. An op loaded from the store keeps only its text until a
+ * transform or a projection needs the tree: a freshly loaded room would otherwise hold
+ * the ops since its milestone twice (a session's create op is its whole template).
+ * NULL for a delete, or when memory runs out. */
+static const cJSON *op_payload(room_op *op)
+{
+    if (!op->payload && op->text)
+        op->payload = cJSON_Parse(op->text);
+    return op->payload;
+}
+
 /* The op's payload as `view` may read it, as text (NULL: no memory). */
 static char *projected_text(room_set *s, room *r, unsigned view, int kind, const cJSON *payload,
                             const char *text)
@@ -281,7 +292,8 @@ static room_msg *op_msg_view(room_set *s, room *r, room_op *op, const room_membe
             return ov->msg;
     ov = calloc(1, sizeof *ov);
     src = src_for(op->author, op->src, m->peer->principal);
-    text = projected_text(s, r, m->view, op->kind, op->payload, op->text);
+    text = op->kind == PROTO_DEL || op_payload(op) ?
+           projected_text(s, r, m->view, op->kind, op->payload, op->text) : NULL;
     if (ov && src && (text || op->kind == PROTO_DEL))
         ov->msg = build_op_msg(s, r->id, op->v, src, op->seq, op->kind, text);
     free(src);
@@ -812,6 +824,10 @@ static int against(room_req *req, int kind, const char *src, int64_t seq,
             set_error(&err, PROTO_ERR_ALREADY_CREATED, "Document was created remotely");
             break;
         }
+        if (!payload) {
+            set_error(&err, PROTO_ERR_UNKNOWN, "%s", "out of memory");
+            break;
+        }
         t = ot_transform(req->op, payload, OT_LEFT, &oerr);
         if (!t) {
             set_error(&err, PROTO_ERR_REJECTED, "%s", oerr.message);
@@ -937,7 +953,7 @@ static int submit_step(room *r, room_req *req)
             return STEP_BLOCKED;
         }
         op = tail_at(r, req->v);
-        switch (against(req, op->kind, op->src, op->seq, op->author, op->payload)) {
+        switch (against(req, op->kind, op->src, op->seq, op->author, op_payload(op))) {
         case AGAINST_DUP:
             queue_ack(req->m, req->src, req->seq, req->based_on, op->v);
             return STEP_DONE;
@@ -1375,8 +1391,6 @@ static room_op *op_from_row(room_row *row)
     op->src = strdup(row->src);
     op->author = strdup(row->author);
     op->text = row->text ? strdup(row->text) : NULL;
-    op->payload = row->payload;
-    row->payload = NULL;
     op->based_on = -1;
     if (!op->src || !op->author || (row->text && !op->text)) {
         op_unref(op);
