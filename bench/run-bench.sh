@@ -4,7 +4,11 @@
 # each figure for both with the ratio. Writes them to the "Hub vs ShareDB" section of
 # BENCHMARKS.md unless --no-write. A full run takes about ten minutes, --quick about three.
 #
-#   bench/run-bench.sh [--quick] [--no-write] [--results DIR]
+#   bench/run-bench.sh [--quick] [--no-write] [--results DIR] [--only LOAD]... [--server KIND]
+#
+# --only runs just that load (typing, hot, saturation, idle or durability; repeatable) and
+# --server just that server (konsil or sharedb); either prints the figures it measured and
+# writes nothing, e.g. `bench/run-bench.sh --only idle` takes under a minute.
 #
 # Loads (see BENCHMARKS.md for what each figure means):
 #   typing      rooms of 5 (4 editors at 5 ops/s, 1 observer); the number of rooms doubles
@@ -22,12 +26,27 @@ cd "$(dirname "$0")/.."
 
 quick=0
 write=1
+only=()
+servers=(konsil sharedb)
+partial=0
 results=build/bench/results
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --no-write) write=0 ;;
     --results) results=$2; shift ;;
+    --only)
+      case "${2:-}" in
+        typing|hot|saturation|idle|durability) only+=("$2") ;;
+        *) echo "run-bench: --only takes typing, hot, saturation, idle or durability" >&2; exit 2 ;;
+      esac
+      write=0; shift ;;
+    --server)
+      case "${2:-}" in
+        konsil|sharedb) servers=("$2") ;;
+        *) echo "run-bench: --server takes konsil or sharedb" >&2; exit 2 ;;
+      esac
+      write=0; partial=1; shift ;;
     -h|--help) sed -n '2,/^set /{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-bench: unknown option $1" >&2; exit 2 ;;
   esac
@@ -303,36 +322,55 @@ fi
 started=$(date +%s)
 declare -A fig
 
-for kind in konsil sharedb; do
-  echo "== $kind: typing ramp" >&2
-  typing_ramp "$kind"
-  fig[$kind.typing]=$held_rooms
-  fig[$kind.typing_note]=$held_note
+# wants LOAD: whether this run measures LOAD (every load unless --only said otherwise).
+wants() {
+  [ "${#only[@]}" = 0 ] && return 0
+  local l
+  for l in "${only[@]}"; do [ "$l" = "$1" ] && return 0; done
+  return 1
+}
+[ "${#only[@]}" -gt 0 ] && partial=1
 
-  echo "== $kind: hot room" >&2
-  run_load "$kind" hot 1 --clients-per-room 50 --rate 20 --warmup "$warmup" --duration "$hot_secs"
-  fig[$kind.hot_p50]=$(json "$summary" latency_ms.p50)
-  fig[$kind.hot_p99]=$(json "$summary" latency_ms.p99)
-  fig[$kind.hot_ops]=$(json "$summary" acked_ops_per_s)
-  fig[$kind.hot_tokens]=$(json "$summary" acked_tokens_per_s)
-  fig[$kind.hot_ok]=$(json "$summary" converged)
+for kind in "${servers[@]}"; do
+  if wants typing; then
+    echo "== $kind: typing ramp" >&2
+    typing_ramp "$kind"
+    fig[$kind.typing]=$held_rooms
+    fig[$kind.typing_note]=$held_note
+  fi
 
-  echo "== $kind: saturation" >&2
-  run_load "$kind" saturation 1 --clients-per-room 4 --rate 0 --warmup 2 --duration "$sat_secs"
-  fig[$kind.sat]=$(json "$summary" acked_ops_per_s)
-  fig[$kind.sat_p99]=$(json "$summary" ack_latency_ms.p99)
-  fig[$kind.sat_ok]=$(json "$summary" converged)
+  if wants hot; then
+    echo "== $kind: hot room" >&2
+    run_load "$kind" hot 1 --clients-per-room 50 --rate 20 --warmup "$warmup" --duration "$hot_secs"
+    fig[$kind.hot_p50]=$(json "$summary" latency_ms.p50)
+    fig[$kind.hot_p99]=$(json "$summary" latency_ms.p99)
+    fig[$kind.hot_ops]=$(json "$summary" acked_ops_per_s)
+    fig[$kind.hot_tokens]=$(json "$summary" acked_tokens_per_s)
+    fig[$kind.hot_ok]=$(json "$summary" converged)
+  fi
 
-  echo "== $kind: idle connections" >&2
-  run_load "$kind" idle 400 --clients-per-room 5 --idle --warmup 0 --duration "$idle_secs"
-  fig[$kind.idle_base]=$baseline_rss
-  fig[$kind.idle_loaded]=$(json "$summary" server_rss_kib.loaded)
-  fig[$kind.idle]=$(node -p "const [after, before] = ['${fig[$kind.idle_loaded]}', '$baseline_rss'].map(Number);
-                              after > 0 && before > 0 ? ((after - before) / 2000).toFixed(1) : ''")
-  fig[$kind.idle_ok]=$(json "$summary" converged)
+  if wants saturation; then
+    echo "== $kind: saturation" >&2
+    run_load "$kind" saturation 1 --clients-per-room 4 --rate 0 --warmup 2 --duration "$sat_secs"
+    fig[$kind.sat]=$(json "$summary" acked_ops_per_s)
+    fig[$kind.sat_p99]=$(json "$summary" ack_latency_ms.p99)
+    fig[$kind.sat_ok]=$(json "$summary" converged)
+  fi
+
+  if wants idle; then
+    echo "== $kind: idle connections" >&2
+    run_load "$kind" idle 400 --clients-per-room 5 --idle --warmup 0 --duration "$idle_secs"
+    fig[$kind.idle_base]=$baseline_rss
+    fig[$kind.idle_loaded]=$(json "$summary" server_rss_kib.loaded)
+    fig[$kind.idle]=$(node -p "const [after, before] = ['${fig[$kind.idle_loaded]}', '$baseline_rss'].map(Number);
+                                after > 0 && before > 0 ? ((after - before) / 2000).toFixed(1) : ''")
+    fig[$kind.idle_ok]=$(json "$summary" converged)
+  fi
 done
 
-if [ -n "$nosync_how" ]; then
+if ! wants durability || [ "${servers[0]}" != konsil ]; then
+  :
+elif [ -n "$nosync_how" ]; then
   echo "== konsil: saturation with syncing off ($nosync_how)" >&2
   run_load konsil-nosync saturation 1 --clients-per-room 4 --rate 0 --warmup 2 --duration "$sat_secs"
   fig[konsil.sat_off]=$(json "$summary" acked_ops_per_s)
@@ -343,6 +381,16 @@ else
 fi
 elapsed=$(( $(date +%s) - started ))
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# A partial run (--only, --server) prints what it measured, one figure a line.
+if [ "$partial" = 1 ]; then
+  echo
+  for key in $(printf '%s\n' "${!fig[@]}" | sort); do
+    printf '%-22s %s\n' "$key" "${fig[$key]}"
+  done
+  echo "run took ${elapsed}s; loadgen summaries in $results/"
+  exit 0
+fi
 
 # A figure whose run did not converge is marked; it is not a valid measurement.
 mark() { [ "$2" = true ] && echo "$1" || echo "$1 (did not converge)"; }

@@ -63,7 +63,7 @@ static const struct option {
     {"--tx-packet", SIZE, offsetof(hub_config, tx_packet),
      "bytes per send() and per outgoing frame"},
     {"--rx-buffer", SIZE, offsetof(hub_config, rx_buffer),
-     "bytes per receive callback"},
+     "bytes per receive callback; every connection holds this much (min 128)"},
     {"--shutdown-grace-secs", SECS, offsetof(hub_config, shutdown_grace_secs),
      "seconds to wait for clients to close on SIGINT/SIGTERM"},
     {"--max-body", SIZE, offsetof(hub_config, max_body),
@@ -256,6 +256,11 @@ int cli_serve(int argc, char **argv)
     if (c.dev_principals && strcmp(c.host, "127.0.0.1") != 0 && strcmp(c.host, "localhost") != 0) {
         fprintf(stderr, "konsil serve: --dev-principals only on 127.0.0.1 (it turns access "
                 "control off)\n");
+        return 2;
+    }
+    if (c.rx_buffer < HUB_RX_BUFFER_MIN) {
+        fprintf(stderr, "konsil serve: --rx-buffer must be at least %d (a WebSocket control "
+                "frame)\n", HUB_RX_BUFFER_MIN);
         return 2;
     }
     if (c.idle_secs <= c.ping_secs) {

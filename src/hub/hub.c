@@ -54,7 +54,7 @@ void hub_config_defaults(hub_config *c)
     c->max_presences = 64;
     c->max_batch = 1024;
     c->tx_packet = 64 * 1024;
-    c->rx_buffer = 16 * 1024;
+    c->rx_buffer = 256;
     c->shutdown_grace_secs = 5;
     c->max_body = 64 * 1024;
     c->session_idle_secs = 2 * 3600;

@@ -39,7 +39,8 @@ typedef struct hub_config {
     size_t max_presences;           /* per connection */
     size_t max_batch;               /* ops per group commit */
     size_t tx_packet;               /* bytes per send() and per outgoing frame */
-    size_t rx_buffer;               /* bytes per receive callback */
+    size_t rx_buffer;               /* bytes per receive callback (lws allocates this much
+                                       per connection; >= HUB_RX_BUFFER_MIN) */
     int shutdown_grace_secs;        /* wait this long for clients to close */
     const char *templates_dir;      /* more case-sheet templates (*.json), or NULL */
     size_t max_body;                /* bytes of one REST request body (413 above) */
@@ -52,6 +53,10 @@ typedef struct hub_config {
                                        access rules; konsil_dev_user cookie names the
                                        principal (protocol/sharedb-wire.md) */
 } hub_config;
+
+/* The smallest rx_buffer: a WebSocket control frame (ping, close) carries up to 125
+ * bytes, and libwebsockets must hold one whole. */
+#define HUB_RX_BUFFER_MIN 128
 
 void hub_config_defaults(hub_config *c);
 int hub_run(const hub_config *c);

@@ -46,7 +46,8 @@ void hub_conn_unref(hub_conn *c)
     free(c->identity);
     free(c->identity_pseudonymous);
     free(c->rx);
-    free(c->src);
+    if (c->src != c->id)
+        free(c->src);
     free(c);
 }
 
@@ -154,11 +155,13 @@ static int conn_open(hub *h, struct lws *wsi, struct pss *pss)
             }
         }
     }
-    if (!l || !c->identity || random_id(c->id) != 0 || !(c->src = strdup(c->id))) {
+    if (!l || !c->identity || random_id(c->id) != 0) {
         free(c->identity);
+        free(c->identity_pseudonymous);
         free(c);
         return -1;
     }
+    c->src = c->id;
     c->hub = h;
     c->wsi = wsi;
     c->refs = 1;
@@ -241,6 +244,13 @@ void hub_conn_spend(hub_conn *c, double cost)
     lws_set_timer_usecs(c->wsi, (lws_usec_t)(wait_ms * 1000) + 1000);
 }
 
+static void rx_release(hub_conn *c)
+{
+    free(c->rx);
+    c->rx = NULL;
+    c->rx_len = c->rx_cap = 0;
+}
+
 /* Closes with code now. A refused message is read to its end first, so that the
  * peer's kernel gets no reset while it still sends, and it reads the close frame. */
 static int refuse(hub *h, hub_conn *c, struct lws *wsi, int code, size_t len)
@@ -251,13 +261,41 @@ static int refuse(hub *h, hub_conn *c, struct lws *wsi, int code, size_t len)
 
     c->rx_refuse = code;
     c->rx_dropped += len;
-    c->rx_len = 0;
+    rx_release(c);
     if (!lws_is_final_fragment(wsi) && c->rx_dropped <= 16 * h->cfg.max_message)
         return 0;
     lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)why, strlen(why));
     return -1;
 }
 
+/* Appends a callback's bytes to the message being reassembled. The buffer is sized for
+ * the rest of the current frame at once (lws tells how much of it is still to come),
+ * and doubles for further frames, never past max_message. */
+static int rx_append(hub *h, hub_conn *c, struct lws *wsi, const void *in, size_t len)
+{
+    size_t need = c->rx_len + len;
+
+    if (need > c->rx_cap) {
+        size_t cap = need + lws_remaining_packet_payload(wsi);
+        char *grown;
+        if (cap < 2 * c->rx_cap)
+            cap = 2 * c->rx_cap;
+        if (cap > h->cfg.max_message)
+            cap = h->cfg.max_message;
+        grown = realloc(c->rx, cap);
+        if (!grown)
+            return -1;
+        c->rx = grown;
+        c->rx_cap = cap;
+    }
+    memcpy(c->rx + c->rx_len, in, len);
+    c->rx_len = need;
+    return 0;
+}
+
+/* A message that arrives in one callback is parsed where lws holds it; one that spans
+ * callbacks (longer than --rx-buffer, or fragmented) is reassembled, and the buffer is
+ * freed once it is dispatched, so an idle connection holds no receive memory. */
 static int conn_receive(hub *h, hub_conn *c, struct lws *wsi, const void *in, size_t len)
 {
     if (c->rx_refuse)
@@ -266,29 +304,17 @@ static int conn_receive(hub *h, hub_conn *c, struct lws *wsi, const void *in, si
         return refuse(h, c, wsi, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE, len);
     if (c->rx_len + len > h->cfg.max_message)
         return refuse(h, c, wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, c->rx_len + len);
-    if (c->rx_len + len > c->rx_cap) {
-        size_t cap = c->rx_cap ? c->rx_cap : 1024;
-        char *grown;
-        while (cap < c->rx_len + len)
-            cap *= 2;
-        grown = realloc(c->rx, cap);
-        if (!grown)
+    if (lws_is_final_fragment(wsi) && c->rx_len == 0) {
+        if (!c->close_code)
+            hub_dispatch(h, c, in, len);
+    } else {
+        if (rx_append(h, c, wsi, in, len) != 0)
             return -1;
-        c->rx = grown;
-        c->rx_cap = cap;
-    }
-    memcpy(c->rx + c->rx_len, in, len);
-    c->rx_len += len;
-    if (!lws_is_final_fragment(wsi))
-        return 0;
-    if (!c->close_code)
-        hub_dispatch(h, c, c->rx, c->rx_len);
-    c->rx_len = 0;
-    if (c->rx_cap > 64 * 1024) {
-        /* Keep idle connections small after one large message. */
-        free(c->rx);
-        c->rx = NULL;
-        c->rx_cap = 0;
+        if (!lws_is_final_fragment(wsi))
+            return 0;
+        if (!c->close_code)
+            hub_dispatch(h, c, c->rx, c->rx_len);
+        rx_release(c);
     }
     if (c->peer.outq.bytes > h->cfg.max_outq / 2)
         set_rx(c, RX_BACKPRESSURE, 1);

@@ -58,7 +58,8 @@ static void handshake(hub *h, hub_conn *c, const proto_msg *msg)
     if (msg->hs_id) {
         char *src = strdup(msg->hs_id);
         if (src) {
-            free(c->src);
+            if (c->src != c->id)
+                free(c->src);
             c->src = src;
             c->peer.src = src;
         }

@@ -40,8 +40,10 @@ typedef struct hub_conn {
     char **reads;               /* sessions it has read (audited open/close) */
     size_t n_reads;
     char id[33];                /* the id this server gave it (init) */
-    char *src;                  /* its ShareDB id: the hs id it claimed, else `id` */
-    char *rx;                   /* the message being reassembled */
+    char *src;                  /* its ShareDB id: the hs id it claimed (owned), else
+                                   `id` itself */
+    char *rx;                   /* a message spanning callbacks, being reassembled;
+                                   NULL between messages */
     size_t rx_len, rx_cap;
     int rx_refuse;              /* nonzero: the message is refused with this close code
                                    once its last fragment is in; until then it is read

@@ -54,6 +54,12 @@ long proto_buf_take(proto_buf *b, char **mem)
     }
     *mem = b->mem;
     len = (long)b->len;
+    /* Messages live on in queues and tails: give back the slack of the doubling. */
+    if (b->cap > b->len + 1) {
+        char *fit = realloc(b->mem, b->headroom + b->len + 1);
+        if (fit)
+            *mem = fit;
+    }
     b->mem = NULL;
     b->len = 0;
     b->cap = 0;

@@ -32,9 +32,9 @@ int proto_buf_ok(const proto_buf *b);
 /* The text (NUL-terminated), or "" when nothing was appended. Borrowed. */
 const char *proto_buf_text(const proto_buf *b);
 
-/* Hands the allocation to the caller: *mem gets headroom + text + NUL. Returns the
- * text length, or -1 if an append failed (then nothing is handed over and the buffer
- * is released). The buffer is empty afterwards. */
+/* Hands the allocation to the caller, trimmed to fit: *mem gets headroom + text + NUL.
+ * Returns the text length, or -1 if an append failed (then nothing is handed over and
+ * the buffer is released). The buffer is empty afterwards. */
 long proto_buf_take(proto_buf *b, char **mem);
 
 void proto_buf_raw(proto_buf *b, const char *s, size_t n);

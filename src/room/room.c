@@ -234,6 +234,26 @@ static char *src_for(const char *author, const char *src, const char *to)
     return out;
 }
 
+/* json_print leaves the slack of its doubling buffer; a text the room keeps (an op in
+ * the tail, a cached snapshot) is trimmed to fit. */
+static char *text_fit(char *text)
+{
+    char *fit = text ? realloc(text, strlen(text) + 1) : NULL;
+
+    return fit ? fit : text;
+}
+
+/* The op's payload as a tree. An op loaded from the store keeps only its text until a
+ * transform or a projection needs the tree: a freshly loaded room would otherwise hold
+ * the ops since its milestone twice (a session's create op is its whole template).
+ * NULL for a delete, or when memory runs out. */
+static const cJSON *op_payload(room_op *op)
+{
+    if (!op->payload && op->text)
+        op->payload = cJSON_Parse(op->text);
+    return op->payload;
+}
+
 /* The op's payload as `view` may read it, as text (NULL: no memory). */
 static char *projected_text(room_set *s, room *r, unsigned view, int kind, const cJSON *payload,
                             const char *text)
@@ -251,6 +271,15 @@ static char *projected_text(room_set *s, room *r, unsigned view, int kind, const
     return out;
 }
 
+/* A message just built for op counts towards the tail's bytes while op is in the tail. */
+static void op_count_msg(room *r, room_op *op, const room_msg *msg)
+{
+    if (msg && op->v >= r->tail_v0) {
+        op->bytes += msg->len;
+        r->tail_bytes += msg->len;
+    }
+}
+
 /* With access hooks: the op message per (own, view), built once and shared. */
 static room_msg *op_msg_view(room_set *s, room *r, room_op *op, const room_member *m)
 {
@@ -263,7 +292,8 @@ static room_msg *op_msg_view(room_set *s, room *r, room_op *op, const room_membe
             return ov->msg;
     ov = calloc(1, sizeof *ov);
     src = src_for(op->author, op->src, m->peer->principal);
-    text = projected_text(s, r, m->view, op->kind, op->payload, op->text);
+    text = op->kind == PROTO_DEL || op_payload(op) ?
+           projected_text(s, r, m->view, op->kind, op->payload, op->text) : NULL;
     if (ov && src && (text || op->kind == PROTO_DEL))
         ov->msg = build_op_msg(s, r->id, op->v, src, op->seq, op->kind, text);
     free(src);
@@ -276,32 +306,32 @@ static room_msg *op_msg_view(room_set *s, room *r, room_op *op, const room_membe
     ov->view = m->view;
     ov->next = op->views;
     op->views = ov;
-    if (op->v >= r->tail_v0) {
-        op->bytes += ov->msg->len;
-        r->tail_bytes += ov->msg->len;
-    }
+    op_count_msg(r, op, ov->msg);
     return ov->msg;
 }
 
-/* The op message for member m's principal, built once per op and principal kind. */
+/* The op message for member m's principal, built when first needed, once per op and
+ * principal kind. */
 static room_msg *op_msg_for(room_set *s, room *r, room_op *op, const room_member *m)
 {
     char *src;
 
     if (s->env.project)
         return op_msg_view(s, r, op, m);
-    if (strcmp(op->author, m->peer->principal) == 0)
+    if (strcmp(op->author, m->peer->principal) == 0) {
+        if (!op->msg) {
+            op->msg = build_op_msg(s, r->id, op->v, op->src, op->seq, op->kind, op->text);
+            op_count_msg(r, op, op->msg);
+        }
         return op->msg;
+    }
     if (op->foreign)
         return op->foreign;
     src = src_for(op->author, op->src, m->peer->principal);
     if (src)
         op->foreign = build_op_msg(s, r->id, op->v, src, op->seq, op->kind, op->text);
     free(src);
-    if (op->foreign && op->v >= r->tail_v0) {
-        op->bytes += op->foreign->len;
-        r->tail_bytes += op->foreign->len;
-    }
+    op_count_msg(r, op, op->foreign);
     return op->foreign;
 }
 
@@ -672,6 +702,7 @@ static const char *snapshot_text(room *r, unsigned view)
     } else {
         text = room_doc_text(&r->doc);
     }
+    text = text_fit(text);
     grown = text ? realloc(r->snaps, (r->n_snaps + 1) * sizeof *grown) : NULL;
     if (!grown) {
         free(text);
@@ -793,6 +824,10 @@ static int against(room_req *req, int kind, const char *src, int64_t seq,
             set_error(&err, PROTO_ERR_ALREADY_CREATED, "Document was created remotely");
             break;
         }
+        if (!payload) {
+            set_error(&err, PROTO_ERR_UNKNOWN, "%s", "out of memory");
+            break;
+        }
         t = ot_transform(req->op, payload, OT_LEFT, &oerr);
         if (!t) {
             set_error(&err, PROTO_ERR_REJECTED, "%s", oerr.message);
@@ -822,10 +857,9 @@ static void apply_submit(room *r, room_req *req)
     op->seq = req->seq;
     op->src = strdup(req->src);
     op->author = strdup(req->author);
-    if (req->kind != PROTO_DEL && !(op->text = json_print(req->op)))
+    if (req->kind != PROTO_DEL && !(op->text = text_fit(json_print(req->op))))
         goto nomem;
-    if (!op->src || !op->author || tail_reserve(r) != 0 ||
-        !(op->msg = build_op_msg(s, r->id, op->v, op->src, op->seq, op->kind, op->text)))
+    if (!op->src || !op->author || tail_reserve(r) != 0)
         goto nomem;
     if (s->env.check_write && req->kind == PROTO_EDIT) {
         proto_error err;
@@ -859,7 +893,7 @@ static void apply_submit(room *r, room_req *req)
     op->by = req->m;
     req->m = NULL;
     op->based_on = req->based_on;
-    op->bytes = sizeof *op + (op->text ? strlen(op->text) : 0) + op->msg->len;
+    op->bytes = sizeof *op + (op->text ? strlen(op->text) : 0);
     if (op->kind == PROTO_CREATE) {
         free(r->create_src);
         free(r->create_author);
@@ -919,7 +953,7 @@ static int submit_step(room *r, room_req *req)
             return STEP_BLOCKED;
         }
         op = tail_at(r, req->v);
-        switch (against(req, op->kind, op->src, op->seq, op->author, op->payload)) {
+        switch (against(req, op->kind, op->src, op->seq, op->author, op_payload(op))) {
         case AGAINST_DUP:
             queue_ack(req->m, req->src, req->seq, req->based_on, op->v);
             return STEP_DONE;
@@ -1343,7 +1377,7 @@ void room_peer_drained(room_set *s, room_peer *p)
         }
 }
 
-static room_op *op_from_row(room_set *s, const char *doc, room_row *row)
+static room_op *op_from_row(room_row *row)
 {
     room_op *op = calloc(1, sizeof *op);
 
@@ -1357,21 +1391,17 @@ static room_op *op_from_row(room_set *s, const char *doc, room_row *row)
     op->src = strdup(row->src);
     op->author = strdup(row->author);
     op->text = row->text ? strdup(row->text) : NULL;
-    op->payload = row->payload;
-    row->payload = NULL;
     op->based_on = -1;
-    if (!op->src || !op->author || (row->text && !op->text) ||
-        !(op->msg = build_op_msg(s, doc, op->v, op->src, op->seq, op->kind, op->text))) {
+    if (!op->src || !op->author || (row->text && !op->text)) {
         op_unref(op);
         return NULL;
     }
-    op->bytes = sizeof *op + (op->text ? strlen(op->text) : 0) + op->msg->len;
+    op->bytes = sizeof *op + (op->text ? strlen(op->text) : 0);
     return op;
 }
 
 void room_loaded(room *r, room_load *load)
 {
-    room_set *s = r->set;
     int status = load->status;
 
     enter(r);
@@ -1384,7 +1414,7 @@ void room_loaded(room *r, room_load *load)
         r->last_ts = load->last_ts;
         r->tail_v0 = load->n ? load->rows[0].v : r->doc.v;
         for (size_t i = 0; i < load->n && status == 0; i++) {
-            room_op *op = op_from_row(s, r->id, &load->rows[i]);
+            room_op *op = op_from_row(&load->rows[i]);
             if (!op || tail_reserve(r) != 0) {
                 op_unref(op);
                 status = -1;

@@ -86,9 +86,12 @@ typedef struct room_op {
     int64_t seq;
     char *author;
     int64_t ts;
-    cJSON *payload;             /* edit: components; create: {type,data}; del: NULL */
+    cJSON *payload;             /* edit: components; create: {type,data}; del: NULL.
+                                   Parsed from text when first needed for ops loaded
+                                   from the store */
     char *text;                 /* payload as JSON (NULL for del) */
-    room_msg *msg;              /* the op message as the author's principal gets it */
+    room_msg *msg;              /* the op message as the author's principal gets it, built
+                                   when first needed (never with access hooks) */
     room_msg *foreign;          /* the same for other principals, built when first needed:
                                    src qualified by the author, so no client can take
                                    another principal's op for its own */
@@ -106,7 +109,7 @@ typedef struct room_row {
     int64_t seq;
     int64_t ts;
     const char *author;
-    cJSON *payload;             /* the room may take it (set to NULL then) */
+    cJSON *payload;             /* borrowed; the room may take it (set to NULL then) */
     const char *text;
 } room_row;
 

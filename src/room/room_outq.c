@@ -1,6 +1,7 @@
 /*
- * The outbound ring (see room_outq.h). Invariant: `bytes` is the sum of the queued
- * messages' lengths, including the part of the head already sent.
+ * The outbound ring (see room_outq.h). Invariants: `bytes` is the sum of the queued
+ * messages' lengths, including the part of the head already sent; an empty queue holds
+ * no ring (most connections are idle most of the time).
  */
 #include "room/room_outq.h"
 
@@ -58,4 +59,8 @@ void room_outq_pop(room_outq *q)
     q->bytes -= m->len;
     q->sent = 0;
     room_msg_unref(m);
+    if (!q->count) {
+        free(q->ring);
+        room_outq_init(q);
+    }
 }

@@ -1,7 +1,8 @@
 /*
  * One connection's outbound queue: shared messages in send order, with the byte count
  * the slow-consumer limit is checked against. A growable ring of references, so
- * queueing allocates nothing per message once the ring has grown.
+ * queueing allocates nothing per message while the queue holds any; the ring is freed
+ * when the queue empties.
  *
  * Ownership: the queue holds one reference per queued message and drops it on pop
  * and on room_outq_clear().

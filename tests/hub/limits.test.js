@@ -159,6 +159,48 @@ test('a peer that answers no pings is hung up on; one that does stays', async ()
   }
 });
 
+test('with the smallest --rx-buffer, messages up to --max-message, fragments, pings and closes get through', async () => {
+  const srv = await startServer({ asan: true, args: ['--rx-buffer', '128', '--max-message', '300K'] });
+  try {
+    const writer = new c.RawClient(srv.url);
+    await writer.handshake();
+    writer.send({ a: 'op', c: 'cases', d: 'narrow', seq: 1, create: { type: 'json0', data: { list: [] } } });
+    await writer.next((m) => m.a === 'op' && m.seq === 1);
+    const reader = new c.RawClient(srv.url);
+    await reader.handshake();
+    reader.send({ a: 's', c: 'cases', d: 'narrow' });
+    await reader.next((m) => m.a === 's');
+
+    // 200 KB arrive in some 1,600 callbacks of 128 bytes, emoji split across them.
+    const big = '😀ab'.repeat(200000 / 4);
+    writer.send({ a: 'op', c: 'cases', d: 'narrow', v: 1, seq: 2, op: [{ p: ['list', 0], li: big }] });
+    assert.equal((await writer.next((m) => m.a === 'op' && m.seq === 2)).v, 1);
+    assert.equal((await reader.next((m) => m.a === 'op')).op[0].li, big);
+
+    const text = JSON.stringify({ a: 'f', c: 'cases', d: 'narrow', pad: 'y'.repeat(1000) });
+    reader.ws.send(text.slice(0, 1), { fin: false });
+    reader.ws.send(text.slice(1, 201), { fin: false });
+    reader.ws.send(text.slice(201), { fin: true });
+    assert.equal((await reader.next((m) => m.a === 'f')).data.v, 2);
+
+    // Control frames carry up to 125 bytes; they must fit the buffer whole.
+    const payload = Buffer.alloc(125, 'q');
+    const pong = new Promise((resolve) => reader.ws.once('pong', resolve));
+    reader.ws.ping(payload);
+    assert.deepEqual(await pong, payload);
+    reader.ws.close(4000, 'r'.repeat(123));
+    assert.equal((await reader.closed).code, 4000);
+
+    const pad = 'p'.repeat(300 * 1024 - JSON.stringify({ a: 'pp', pad: '' }).length);
+    writer.send(JSON.stringify({ a: 'pp', pad }));
+    await writer.next((m) => m.a === 'pp');
+    writer.send(JSON.stringify({ a: 'pp', pad: pad + 'x' }));
+    assert.equal((await writer.closed).code, 1009);
+  } finally {
+    await srv.stop();
+  }
+});
+
 test('with --tls-cert and --tls-key it serves wss', async () => {
   const dir = tempDir();
   const cert = path.join(dir, 'cert.pem');
@@ -187,7 +229,7 @@ test('--help documents every option of protocol/limits.md, and bad values are re
   for (const o of new Set(options)) assert.ok(help.includes(o), `--help lacks ${o}`);
   for (const o of ['--listen', '--db', '--web', '--tls-cert', '--tls-key']) assert.ok(help.includes(o));
   for (const bad of [['--max-outq', 'lots'], ['--listen', 'nohost'], ['--ping-secs', '0'], ['--bogus', '1'],
-                     ['--tls-cert', 'only.pem']]) {
+                     ['--tls-cert', 'only.pem'], ['--rx-buffer', '127']]) {
     let status = 0;
     try {
       execFileSync(binary(), ['serve', ...bad], { stdio: 'ignore' });

@@ -3,7 +3,8 @@
  * flushes them, so each test can check what peers may and may not see before an op is
  * durable. Covers fan-out after commit only, no echo to the author, acks, deferred
  * snapshots, transform of stale ops, duplicate detection on (principal, src, seq),
- * catch-up and stale submits from the store, slow consumers and presence.
+ * catch-up and stale submits from the store, a room loaded with ops in its tail, slow
+ * consumers and presence.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -409,6 +410,75 @@ static void test_history_from_store(void)
     room_set_free(s);
 }
 
+/* A room loaded with ops in its tail keeps them as text: a stale submit is transformed
+ * against them and a catch-up streams them, for the author's principal and for others. */
+static void test_loaded_tail(void)
+{
+    room_set *s = make_set(100, 1 << 20);
+    room_peer a, a2, b;
+    entry saved[3];
+    cJSON *j;
+
+    room_peer_init(&a, "alice", "sa");
+    request(s, &a, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":0,\"seq\":1,"
+                   "\"create\":{\"type\":\"json0\",\"data\":{\"t\":\"ab\"}}}");
+    finish_load();
+    flush();
+    request(s, &a, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":1,\"seq\":2,"
+                   "\"op\":[{\"p\":[\"t\",1],\"si\":\"A\"}]}");
+    flush();
+    request(s, &a, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":2,\"seq\":3,"
+                   "\"op\":[{\"p\":[\"t\",0],\"si\":\"C\"}]}");
+    flush();
+    drain(&a);
+    room_peer_detach(s, &a);
+    room_set_free(s);
+    CHECK(fk.n_log == 3);
+    memcpy(saved, fk.log, sizeof saved);
+    for (int i = 0; i < 3; i++)
+        saved[i].text = strdup(fk.log[i].text);
+
+    /* The same log, loaded by a fresh room set. */
+    s = make_set(100, 1 << 20);
+    memcpy(fk.log, saved, sizeof saved);
+    fk.n_log = 3;
+    room_peer_init(&a2, "alice", "sa2");
+    room_peer_init(&b, "bob", "sb");
+    request(s, &b, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":1,\"seq\":1,"
+                   "\"op\":[{\"p\":[\"t\",1],\"si\":\"B\"}]}");
+    finish_load();
+    CHECK(fk.n_reads == 0);
+    flush();
+    j = expect(&b, "op", 1);
+    CHECK_STR(str(j, "src"), "alice/sa");
+    cJSON_Delete(j);
+    cJSON_Delete(expect(&b, "op", 2));
+    j = expect(&b, "op", 3);
+    CHECK(num(j, "seq") == 1);
+    cJSON_Delete(j);
+    request(s, &a2, "{\"a\":\"s\",\"c\":\"cases\",\"d\":\"d\",\"v\":1}");
+    j = expect(&a2, "op", 1);
+    CHECK_STR(str(j, "src"), "sa");
+    CHECK_STR(str(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "op"), 0), "si"), "A");
+    cJSON_Delete(j);
+    cJSON_Delete(expect(&a2, "op", 2));
+    cJSON_Delete(expect(&a2, "op", 3));
+    cJSON_Delete(expect(&a2, "s", -1));
+    request(s, &b, "{\"a\":\"f\",\"c\":\"cases\",\"d\":\"d\"}");
+    j = expect(&b, "f", -1);
+    {
+        char *text = cJSON_PrintUnformatted(cJSON_GetObjectItem(j, "data"));
+        CHECK_STR(text, "{\"v\":4,\"data\":{\"t\":\"CaBAb\"}}");
+        free(text);
+    }
+    cJSON_Delete(j);
+    drain(&a2);
+    drain(&b);
+    room_peer_detach(s, &a2);
+    room_peer_detach(s, &b);
+    room_set_free(s);
+}
+
 static void test_slow_consumer(void)
 {
     room_set *s = make_set(100, 600);
@@ -472,6 +542,7 @@ int main(void)
     RUN(test_deferred_snapshot);
     RUN(test_transform_and_duplicates);
     RUN(test_history_from_store);
+    RUN(test_loaded_tail);
     RUN(test_slow_consumer);
     RUN(test_presence);
     for (int64_t i = 0; i < fk.n_log; i++)
