@@ -149,9 +149,9 @@ static cJSON *duplicate(const cJSON *v, ot_error *err)
 static bool forbidden_key(const char *k)
 {
     switch (k[0]) {
-    case '_': return strcmp(k, "__proto__") == 0;
-    case 'c': return strcmp(k, "constructor") == 0;
-    case 'p': return strcmp(k, "prototype") == 0;
+    case '_': return same_key(k, "__proto__");
+    case 'c': return same_key(k, "constructor");
+    case 'p': return same_key(k, "prototype");
     default: return false;
     }
 }
