@@ -114,7 +114,9 @@ typedef struct room_config {
     const char *collection;     /* the one collection served ("cases") */
     size_t tail_ops;            /* committed ops kept per room for transforms/catch-up */
     size_t tail_bytes;
-    int64_t milestone_every;    /* store the document after every N-th op */
+    int64_t milestone_every;    /* store the document with an op at least this many
+                                   versions after the last stored one, once the op text
+                                   since then is at least a quarter of that one's size */
     size_t outq_max;            /* bytes; live traffic over it closes the connection */
     size_t read_chunk;          /* ops per history read */
     size_t headroom;            /* bytes reserved before each message (LWS_PRE) */

@@ -3,7 +3,7 @@
  * rebuilding the document at a past version or time. Each job runs in one read
  * transaction, so it sees one consistent state of the log however the writer moves on.
  * Rebuilding starts from the latest milestone at or below the target version, so it
- * replays fewer ops than the milestone interval.
+ * replays no more ops than lie between two milestones.
  */
 #include "store/store_internal.h"
 

@@ -7,8 +7,9 @@
  * Tables:
  *   ops        the append-only op log, one row per document version (invariant 1);
  *              author is the principal id that submitted the op, ts the commit time
- *   milestones the document after every N-th op, so rebuilding any version replays
- *              fewer than N ops; type NULL when the document did not exist
+ *   milestones the document after some of its ops (room.h, milestone_every), so
+ *              rebuilding any version replays a bounded number of ops; type NULL when
+ *              the document did not exist
  *   users      accounts (counsellor, supervisor, admin); password is the scrypt string
  *              of src/auth/password.h; disabled accounts cannot log in
  *   logins     login sessions by the SHA-256 of their cookie token (the token itself is
