@@ -33,7 +33,7 @@ struct store {
     void (*wake)(void *);
     void *wake_arg;
     /* writer statements */
-    sqlite3_stmt *ins_op, *ins_milestone;
+    sqlite3_stmt *ins_op, *ins_milestone, *begin, *commit, *rollback;
 };
 
 /* store_writer.c: prepares statements; writes a batch in one transaction and sets
