@@ -244,7 +244,9 @@ static char *projected_text(room_set *s, room *r, unsigned view, int kind, const
     cJSON *proj;
     char *out;
 
-    if (!s->env.project || kind == PROTO_DEL)
+    if (!s->env.project || kind == PROTO_DEL ||
+        (s->env.projects_whole &&
+         s->env.projects_whole(s->env.ctx, r->policy, view, kind, payload)))
         return text ? strdup(text) : NULL;
     proj = s->env.project(s->env.ctx, r->policy, view, kind, payload);
     if (!proj)
@@ -839,7 +841,8 @@ static void apply_submit(room *r, room_req *req)
     if (req->kind != PROTO_DEL && !(op->text = json_print(req->op)))
         goto nomem;
     if (!op->src || !op->author || tail_reserve(r) != 0 ||
-        !(op->msg = build_op_msg(s, r->id, op->v, op->src, op->seq, op->kind, op->text)))
+        (!s->env.project &&
+         !(op->msg = build_op_msg(s, r->id, op->v, op->src, op->seq, op->kind, op->text))))
         goto nomem;
     if (s->env.check_write && req->kind == PROTO_EDIT) {
         proto_error err;
@@ -873,7 +876,7 @@ static void apply_submit(room *r, room_req *req)
     op->by = req->m;
     req->m = NULL;
     op->based_on = req->based_on;
-    op->bytes = sizeof *op + (op->text ? strlen(op->text) : 0) + op->msg->len;
+    op->bytes = sizeof *op + (op->text ? strlen(op->text) : 0) + (op->msg ? op->msg->len : 0);
     if (op->kind == PROTO_CREATE) {
         free(r->create_src);
         free(r->create_author);
@@ -1382,11 +1385,12 @@ static room_op *op_from_row(room_set *s, const char *doc, room_row *row)
     row->payload = NULL;
     op->based_on = -1;
     if (!op->src || !op->author || (row->text && !op->text) ||
-        !(op->msg = build_op_msg(s, doc, op->v, op->src, op->seq, op->kind, op->text))) {
+        (!s->env.project &&
+         !(op->msg = build_op_msg(s, doc, op->v, op->src, op->seq, op->kind, op->text)))) {
         op_unref(op);
         return NULL;
     }
-    op->bytes = sizeof *op + (op->text ? strlen(op->text) : 0) + op->msg->len;
+    op->bytes = sizeof *op + (op->text ? strlen(op->text) : 0) + (op->msg ? op->msg->len : 0);
     return op;
 }
 

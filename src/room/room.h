@@ -26,7 +26,7 @@
  * Access: when the environment has an `admit` hook, every request is admitted by it
  * first (membership, who may submit) and gets a *view*: peers with the same view may
  * read the same parts of the document, so snapshots and ops are projected once per
- * view (project hook) and shared. Submitted edits pass check_write after they are
+ * view (project hook) and shared; an op a view reads whole is not projected at all. Submitted edits pass check_write after they are
  * transformed to the current version, before they are applied; a refused op changes
  * nothing. Without the hooks every peer sees and writes everything (view 0).
  *
@@ -88,7 +88,8 @@ typedef struct room_op {
     int64_t ts;
     cJSON *payload;             /* edit: components; create: {type,data}; del: NULL */
     char *text;                 /* payload as JSON (NULL for del) */
-    room_msg *msg;              /* the op message as the author's principal gets it */
+    room_msg *msg;              /* the op message as the author's principal gets it;
+                                   NULL with access hooks (views has it then) */
     room_msg *foreign;          /* the same for other principals, built when first needed:
                                    src qualified by the author, so no client can take
                                    another principal's op for its own */
@@ -155,6 +156,10 @@ typedef struct room_env {
      * an op payload (edit components, create {type,data}). A new tree, NULL when memory
      * runs out. */
     cJSON *(*project)(void *ctx, void *policy, unsigned view, int kind, const cJSON *payload);
+    /* Whether project() would return payload unchanged for view, so the room can relay
+     * the op's own text instead of projecting and printing it again. Optional. */
+    int (*projects_whole)(void *ctx, void *policy, unsigned view, int kind,
+                          const cJSON *payload);
     /* Whether view may apply the edit op (transformed to doc's version) to doc. */
     int (*check_write)(void *ctx, void *policy, unsigned view, const cJSON *op,
                        const cJSON *doc, proto_error *err);
