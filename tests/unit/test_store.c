@@ -60,15 +60,21 @@ static void free_all(store_job *list)
 
 static char path[256];
 
-static store *open_store(void)
+/* The store, its threads started when `start`. */
+static store *open_store_started(int start)
 {
     store_config cfg = {path, 1000, 64};
     char err[256];
     store *s = NULL;
 
     CHECK(store_open(&cfg, &s, err, sizeof err) == 0);
-    CHECK(s && store_start(s, wake, NULL, err, sizeof err) == 0);
+    CHECK(s && (!start || store_start(s, wake, NULL, err, sizeof err) == 0));
     return s;
+}
+
+static store *open_store(void)
+{
+    return open_store_started(1);
 }
 
 static store_job *commit_job(const char *doc, int64_t v, int kind, const char *text,
@@ -263,12 +269,15 @@ static void test_snapshots(void)
 
 static void test_fail_stop(void)
 {
-    store *s = open_store();
+    store *s = open_store_started(0);
     store_job *list;
+    char err[256];
 
-    /* Version 3 of d exists: the batch fails whole, and later commits are refused. */
+    /* Version 3 of d exists: the batch fails whole, and later commits are refused. Both
+     * commits are queued before the writer starts, so they make one batch. */
     store_submit(s, commit_job("e", 1, PROTO_EDIT, "[{\"p\":[0],\"li\":1}]", 2000, NULL));
     store_submit(s, commit_job("d", 3, PROTO_EDIT, "[]", 2000, NULL));
+    CHECK(store_start(s, wake, NULL, err, sizeof err) == 0);
     list = collect(s, 2);
     CHECK(list->status == STORE_FAILED && list->next->status == STORE_FAILED);
     free_all(list);
