@@ -4,11 +4,27 @@
 # each figure for both with the ratio. Writes them to the "Hub vs ShareDB" section of
 # BENCHMARKS.md unless --no-write. A full run takes about ten minutes, --quick about three.
 #
-#   bench/run-bench.sh [--quick] [--no-write] [--results DIR] [--only LOAD]... [--server KIND]
+#   bench/run-bench.sh [--quick] [--no-write] [--results DIR] [--only LOADS]
+#                      [--server konsil|sharedb] [--seconds S] [--perf] [--record]
+#                      [--callgrind]
 #
-# --only runs just that load (typing, hot, saturation, idle or durability; repeatable) and
-# --server just that server (konsil or sharedb); either prints the figures it measured and
-# writes nothing, e.g. `bench/run-bench.sh --only idle` takes under a minute.
+# --only runs some loads (comma-separated names from the list below) and --server one
+# server; such partial runs print each load's line but no table and write nothing.
+# --seconds sets the measured window of hot room and saturation. --perf counts the
+# server's CPU time, context switches, fsyncs (tracepoints, for root) and (where the
+# CPU exposes the counter) user-space instructions over each load with `perf stat` (attached for the whole loadgen run:
+# setup, warm-up, window, drain and final fetch) and prints them per op applied (the
+# document versions the run reached): figures that depend far less than throughput on
+# what else runs on the machine. For example, the saturation load alone against Konsil:
+#
+#   bench/run-bench.sh --only saturation --server konsil --perf
+#
+# --record samples the server's call graphs over each load (`perf record --call-graph dwarf`, CPU clock)
+# into $results/SERVER-LOAD.perf.data, for `perf report -i`. --callgrind runs Konsil
+# under valgrind's callgrind (its threads then take turns, and it runs some 50 times
+# slower, so only its instruction counts mean anything) and prints the instructions it
+# executed per op applied while the load generator ran; the profile is left in
+# $results/konsil-LOAD.callgrind for callgrind_annotate.
 #
 # Loads (see BENCHMARKS.md for what each figure means):
 #   typing      rooms of 5 (4 editors at 5 ops/s, 1 observer); the number of rooms doubles
@@ -26,27 +42,24 @@ cd "$(dirname "$0")/.."
 
 quick=0
 write=1
-only=()
-servers=(konsil sharedb)
-partial=0
 results=build/bench/results
+only=typing,hot,saturation,idle,durability
+servers="konsil sharedb"
+seconds=""
+perf=0
+record=0
+callgrind=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --no-write) write=0 ;;
     --results) results=$2; shift ;;
-    --only)
-      case "${2:-}" in
-        typing|hot|saturation|idle|durability) only+=("$2") ;;
-        *) echo "run-bench: --only takes typing, hot, saturation, idle or durability" >&2; exit 2 ;;
-      esac
-      write=0; shift ;;
-    --server)
-      case "${2:-}" in
-        konsil|sharedb) servers=("$2") ;;
-        *) echo "run-bench: --server takes konsil or sharedb" >&2; exit 2 ;;
-      esac
-      write=0; partial=1; shift ;;
+    --only) only=$2; write=0; shift ;;
+    --server) servers=$2; write=0; shift ;;
+    --seconds) seconds=$2; shift ;;
+    --perf) perf=1 ;;
+    --record) record=1 ;;
+    --callgrind) callgrind=1 ;;
     -h|--help) sed -n '2,/^set /{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-bench: unknown option $1" >&2; exit 2 ;;
   esac
@@ -64,7 +77,31 @@ if [ "$quick" = 1 ]; then
 else
   warmup=3; typing_secs=10; hot_secs=15; sat_secs=20; idle_secs=5; bisect=1
 fi
+[ -n "$seconds" ] && { hot_secs=$seconds; sat_secs=$seconds; }
 p99_limit_ms=50
+patience=150 # tenths of a second for a server to start or stop
+[ "$callgrind" = 1 ] && patience=1200
+runs() { case ",$only," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+for load in ${only//,/ }; do
+  case "$load" in
+    typing|hot|saturation|idle|durability) ;;
+    *) echo "run-bench: unknown load $load" >&2; exit 2 ;;
+  esac
+done
+for kind in $servers; do
+  case "$kind" in
+    konsil|sharedb) ;;
+    *) echo "run-bench: unknown server $kind" >&2; exit 2 ;;
+  esac
+done
+if [ "$callgrind" = 1 ] && ! command -v valgrind >/dev/null 2>&1; then
+  echo "run-bench: --callgrind needs valgrind" >&2
+  exit 2
+fi
+if [ "$perf$record" != 00 ] && ! command -v perf >/dev/null 2>&1; then
+  echo "run-bench: --perf needs perf (linux-perf)" >&2
+  exit 2
+fi
 
 # Two cores or more: the server on the last one, the load generator on the one before it.
 cores=$(nproc)
@@ -152,10 +189,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start_server konsil|konsil-nosync|sharedb: starts it on a free port; sets server_pid,
-# server_url and server_http.
+# start_server konsil|konsil-nosync|sharedb [NAME]: starts it on a free port; sets
+# server_pid, server_url and server_http. NAME names the callgrind profile.
 start_server() {
-  local kind=$1 log=$work/server.log
+  local kind=$1 log=$work/server.log konsil_prefix=()
+  [ "$callgrind" = 1 ] &&
+    konsil_prefix=(valgrind --tool=callgrind --instr-atstart=no
+                   --callgrind-out-file="$results/konsil-${2:-run}.callgrind")
   rm -rf "$work/db" && mkdir -p "$work/db"
   : > "$log"
   case "$kind" in
@@ -166,7 +206,7 @@ start_server() {
   esac
   case "$kind" in
     konsil)
-      "${server_pin[@]}" "$konsil" serve --listen 127.0.0.1:0 --db "$work/db/konsil.db" \
+      "${server_pin[@]}" "${konsil_prefix[@]}" "$konsil" serve --listen 127.0.0.1:0 --db "$work/db/konsil.db" \
         --templates "$work/templates" "${konsil_args[@]}" 2>"$log" &
       ;;
     konsil-nosync)
@@ -180,7 +220,7 @@ start_server() {
   esac
   server_pid=$!
   local port="" i
-  for i in $(seq 150); do
+  for i in $(seq "$patience"); do
     port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -n 1)
     [ -n "$port" ] && break
     kill -0 "$server_pid" 2>/dev/null || break
@@ -202,7 +242,7 @@ stop_server() {
   [ -n "$server_pid" ] || return 0
   kill -TERM "$server_pid" 2>/dev/null || true
   local i
-  for i in $(seq 100); do
+  for i in $(seq "$patience"); do
     kill -0 "$server_pid" 2>/dev/null || break
     sleep 0.1
   done
@@ -225,7 +265,7 @@ run_load() {
   local kind=$1 name=$2 rooms=$3 room_args=()
   shift 3
   summary=$results/$kind-$name.json
-  start_server "$kind"
+  start_server "$kind" "$name"
   baseline_rss=$(rss_kib "$server_pid")
   case "$kind" in
     konsil*)
@@ -238,8 +278,30 @@ run_load() {
       room_args=(--docs "$work/docs.txt" --cookie "$cookie")
       ;;
   esac
+  local perf_pid="" perf_out=$results/$kind-$name.perf
+  if [ "$perf" = 1 ]; then
+    perf stat -x, -e task-clock,context-switches,instructions:u,syscalls:sys_enter_fdatasync,syscalls:sys_enter_fsync -p "$server_pid" -o "$perf_out" &
+    perf_pid=$!
+  fi
+  local record_pid=""
+  if [ "$record" = 1 ]; then
+    perf record -q --call-graph dwarf,16384 -e cpu-clock -F 1000 -p "$server_pid" -o "$results/$kind-$name.perf.data" 2>/dev/null &
+    record_pid=$!
+  fi
+  [ -n "$perf_pid$record_pid" ] && sleep 0.2
+  if [ "$callgrind" = 1 ] && [ "$kind" != sharedb ]; then
+    callgrind_control -i on "$server_pid" >/dev/null 2>&1 || true
+  fi
   "${loadgen_pin[@]}" "$loadgen" --url "$server_url" --server-pid "$server_pid" \
     --rooms "$rooms" "${room_args[@]}" "$@" >"$summary" 2>"$results/$kind-$name.log" || true
+  if [ "$callgrind" = 1 ] && [ "$kind" != sharedb ]; then
+    callgrind_control -i off "$server_pid" >/dev/null 2>&1 || true
+  fi
+  local p
+  for p in $perf_pid $record_pid; do
+    kill -INT "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
   stop_server
   if [ ! -s "$summary" ]; then
     echo "run-bench: $kind $name produced no summary:" >&2
@@ -250,6 +312,31 @@ run_load() {
     "$kind" "$name" "$(json "$summary" latency_ms.p50)" "$(json "$summary" latency_ms.p99)" \
     "$(json "$summary" acked_ops_per_s)" "$(json "$summary" server_cpu)" \
     "$(json "$summary" loadgen_cpu)" "$(json "$summary" converged)" >&2
+  if [ "$perf" = 1 ]; then
+    local ops
+    ops=$(json "$summary" check.version_max)
+    awk -F, -v ops="${ops:-0}" '
+      $3 == "task-clock" { ms = $1 } $3 == "context-switches" { cs = $1 }
+      $3 == "instructions:u" && $1 ~ /^[0-9]/ { ins = $1 }
+      $3 ~ /^syscalls:sys_enter_f(data)?sync$/ && $1 ~ /^[0-9]/ { syncs += $1; have_syncs = 1 }
+      END { if (ops > 0 && ms != "" && cs != "")
+              printf "           %d ops applied: %.1f us CPU/op, %.2f context switches/op%s%s\n", ops,
+                     ms * 1000 / ops, cs / ops,
+                     have_syncs ? sprintf(", %.2f ops/fsync", syncs > 0 ? ops / syncs : 0) : "",
+                     ins != "" ? sprintf(", %.0f instructions/op (user)", ins / ops) : ""
+            else print "           perf: no counts (see " FILENAME ")" }' "$perf_out" >&2
+  fi
+  if [ "$callgrind" = 1 ] && [ "$kind" != sharedb ]; then
+    local ops ir
+    ops=$(json "$summary" check.version_max)
+    ir=$(callgrind_annotate "$results/konsil-$name.callgrind" 2>/dev/null |
+         sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
+    if [ -n "$ir" ] && [ "${ops:-0}" -gt 0 ]; then
+      printf '           %d ops applied: %d instructions/op (callgrind, all threads, user space)\n' "$ops" $((ir / ops)) >&2
+    else
+      echo "           callgrind: no count" >&2
+    fi
+  fi
 }
 
 # A typing step holds when it converged, p99 is under the limit and the server kept up with
@@ -322,24 +409,15 @@ fi
 started=$(date +%s)
 declare -A fig
 
-# wants LOAD: whether this run measures LOAD (every load unless --only said otherwise).
-wants() {
-  [ "${#only[@]}" = 0 ] && return 0
-  local l
-  for l in "${only[@]}"; do [ "$l" = "$1" ] && return 0; done
-  return 1
-}
-[ "${#only[@]}" -gt 0 ] && partial=1
-
-for kind in "${servers[@]}"; do
-  if wants typing; then
+for kind in $servers; do
+  if runs typing; then
     echo "== $kind: typing ramp" >&2
     typing_ramp "$kind"
     fig[$kind.typing]=$held_rooms
     fig[$kind.typing_note]=$held_note
   fi
 
-  if wants hot; then
+  if runs hot; then
     echo "== $kind: hot room" >&2
     run_load "$kind" hot 1 --clients-per-room 50 --rate 20 --warmup "$warmup" --duration "$hot_secs"
     fig[$kind.hot_p50]=$(json "$summary" latency_ms.p50)
@@ -349,7 +427,7 @@ for kind in "${servers[@]}"; do
     fig[$kind.hot_ok]=$(json "$summary" converged)
   fi
 
-  if wants saturation; then
+  if runs saturation; then
     echo "== $kind: saturation" >&2
     run_load "$kind" saturation 1 --clients-per-room 4 --rate 0 --warmup 2 --duration "$sat_secs"
     fig[$kind.sat]=$(json "$summary" acked_ops_per_s)
@@ -357,7 +435,7 @@ for kind in "${servers[@]}"; do
     fig[$kind.sat_ok]=$(json "$summary" converged)
   fi
 
-  if wants idle; then
+  if runs idle; then
     echo "== $kind: idle connections" >&2
     run_load "$kind" idle 400 --clients-per-room 5 --idle --warmup 0 --duration "$idle_secs"
     fig[$kind.idle_base]=$baseline_rss
@@ -368,7 +446,7 @@ for kind in "${servers[@]}"; do
   fi
 done
 
-if ! wants durability || [ "${servers[0]}" != konsil ]; then
+if ! runs durability || [[ " $servers " != *" konsil "* ]]; then
   :
 elif [ -n "$nosync_how" ]; then
   echo "== konsil: saturation with syncing off ($nosync_how)" >&2
@@ -382,13 +460,8 @@ fi
 elapsed=$(( $(date +%s) - started ))
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-# A partial run (--only, --server) prints what it measured, one figure a line.
-if [ "$partial" = 1 ]; then
-  echo
-  for key in $(printf '%s\n' "${!fig[@]}" | sort); do
-    printf '%-22s %s\n' "$key" "${fig[$key]}"
-  done
-  echo "run took ${elapsed}s; loadgen summaries in $results/"
+if [ "$only" != typing,hot,saturation,idle,durability ] || [ "$servers" != "konsil sharedb" ]; then
+  echo "run took ${elapsed}s (partial run: no table); loadgen summaries in $results/" >&2
   exit 0
 fi
 

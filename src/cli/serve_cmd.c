@@ -43,7 +43,7 @@ static const struct option {
     {"--tail-bytes", SIZE, offsetof(hub_config, tail_bytes),
      "bytes of recent ops kept in memory per document"},
     {"--milestone-every", COUNT, offsetof(hub_config, milestone_every),
-     "versions between stored snapshots (bounds the cost of nf/nt and loading)"},
+     "fewest versions between stored snapshots, more for large documents (bounds nf/nt and loading)"},
     {"--read-chunk", COUNT, offsetof(hub_config, read_chunk),
      "ops per history read"},
     {"--history-page", COUNT, offsetof(hub_config, history_page),

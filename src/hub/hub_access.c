@@ -136,8 +136,8 @@ int hub_policy_view(const hub_policy *p, const char *session, const auth_princip
 void hub_view_principal(unsigned view, auth_principal *out)
 {
     memset(out, 0, sizeof *out);
-    snprintf(out->id, sizeof out->id, "view");
-    snprintf(out->display_name, sizeof out->display_name, "view");
+    memcpy(out->id, "view", sizeof "view");
+    memcpy(out->display_name, "view", sizeof "view");
     out->role = AUTH_ROLE_ADMIN;
     if (view & ACCESS_CLIENT) {
         out->role = AUTH_ROLE_CLIENT;
@@ -269,6 +269,25 @@ static cJSON *project(void *ctx, void *policy, unsigned view, int kind, const cJ
     return out;
 }
 
+/* project() without pseudonyms keeps an edit whole when view reads every component. */
+static int projects_whole(void *ctx, void *policy, unsigned view, int kind,
+                          const cJSON *payload)
+{
+    hub_policy *p = policy;
+    auth_principal who;
+    const cJSON *c;
+
+    (void)ctx;
+    if (kind != PROTO_EDIT || (view & ACCESS_SUPERVISOR))
+        return 0;
+    hub_view_principal(view, &who);
+    cJSON_ArrayForEach(c, payload)
+        if (!access_can_read_all(hub_policy_rules(p), &who,
+                                 cJSON_GetObjectItemCaseSensitive(c, "p")))
+            return 0;
+    return 1;
+}
+
 static int inserts_item(const cJSON *op)
 {
     const cJSON *c;
@@ -325,6 +344,7 @@ void hub_access_env(room_env *env)
 {
     env->admit = admit;
     env->project = project;
+    env->projects_whole = projects_whole;
     env->check_write = check_write;
     env->presence_visible = presence_visible;
     env->pseudonymous_view = pseudonymous_view;

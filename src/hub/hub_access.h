@@ -1,7 +1,7 @@
 /*
  * Access control on /ws: each room's policy (the session's template rules, its lead,
  * its participants, whether it is closed) and the room hooks built on src/auth
- * (room_env.admit, project, check_write, presence_visible).
+ * (room_env.admit, project, projects_whole, check_write, presence_visible).
  *
  * A policy is made from the session meta the store reads with the document
  * (store_api_session_meta) and is refcounted: the room holds one reference, and each

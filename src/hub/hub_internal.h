@@ -73,6 +73,8 @@ struct hub {
     size_t n_conns;
     proto_limits limits;
     lws_sorted_usec_list_t tick;
+    lws_sorted_usec_list_t commit_kick; /* wakes the writer once per service pass */
+    int commit_kick_armed;
     atomic_int stop_requested;  /* set by the signal thread */
     int stopping;               /* shutdown began: clients are being closed */
     int64_t stop_deadline;      /* ms: stop waiting for clients after this */

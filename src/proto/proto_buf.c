@@ -5,8 +5,7 @@
 #include "proto/proto_buf.h"
 #include "util/json_print.h"
 
-#include <inttypes.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -138,11 +137,20 @@ void proto_buf_str(proto_buf *b, const char *s)
     proto_buf_raw(b, "\"", 1);
 }
 
+/* Every op, ack and reply carries versions and seqs: digits by hand, not snprintf. */
 void proto_buf_i64(proto_buf *b, int64_t v)
 {
     char tmp[24];
-    int n = snprintf(tmp, sizeof tmp, "%" PRId64, v);
-    proto_buf_raw(b, tmp, (size_t)n);
+    char *p = tmp + sizeof tmp;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    proto_buf_raw(b, p, (size_t)(tmp + sizeof tmp - p));
 }
 
 void proto_buf_json(proto_buf *b, const cJSON *v)

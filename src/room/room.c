@@ -106,6 +106,9 @@ struct room {
     int64_t create_v;       /* the latest create op, for resent creates */
     char *create_src, *create_author;
     int64_t create_seq;
+    int64_t ms_v;           /* version of the latest milestone (as loaded or handed on) */
+    size_t ms_bytes;        /* its text length, 0 when not known */
+    size_t bytes_since_ms;  /* op text since it */
     room_op **tail;         /* ring of ops [tail_v0, doc.v) */
     size_t tail_cap, tail_head, tail_len, tail_bytes;
     int64_t tail_v0;
@@ -261,7 +264,9 @@ static char *projected_text(room_set *s, room *r, unsigned view, int kind, const
     cJSON *proj;
     char *out;
 
-    if (!s->env.project || kind == PROTO_DEL)
+    if (!s->env.project || kind == PROTO_DEL ||
+        (s->env.projects_whole &&
+         s->env.projects_whole(s->env.ctx, r->policy, view, kind, payload)))
         return text ? strdup(text) : NULL;
     proj = s->env.project(s->env.ctx, r->policy, view, kind, payload);
     if (!proj)
@@ -841,6 +846,17 @@ static int against(room_req *req, int kind, const char *src, int64_t seq,
     return AGAINST_ERR;
 }
 
+/* Whether to store the document with the op just applied (see room_config). Storing
+ * a document of D bytes costs about D; replaying ops costs about their text, so a
+ * milestone waits for a quarter of the last one's size in op text: storing stays within
+ * four times the op text written, and a rebuild replays at most a quarter of the
+ * document's size in ops (and fewer than milestone_every ops for small documents). */
+static int milestone_due(const room *r)
+{
+    return r->doc.v - r->ms_v >= r->set->cfg.milestone_every &&
+           r->bytes_since_ms >= r->ms_bytes / 4;
+}
+
 static void apply_submit(room *r, room_req *req)
 {
     room_set *s = r->set;
@@ -903,8 +919,15 @@ static void apply_submit(room *r, room_req *req)
         r->create_seq = op->seq;
     }
     tail_push(r, op);
-    if (r->doc.v % s->cfg.milestone_every == 0)
+    r->bytes_since_ms += op->text ? strlen(op->text) : 0;
+    if (milestone_due(r)) {
         milestone = room_doc_text(&r->doc);
+        if (milestone) {
+            r->ms_v = r->doc.v;
+            r->ms_bytes = strlen(milestone);
+            r->bytes_since_ms = 0;
+        }
+    }
     s->uncommitted++;
     s->env.commit(s->env.ctx, r, op, milestone);
     return;
@@ -1413,6 +1436,13 @@ void room_loaded(room *r, room_load *load)
         r->committed = r->doc.v;
         r->last_ts = load->last_ts;
         r->tail_v0 = load->n ? load->rows[0].v : r->doc.v;
+        /* The document was rebuilt from the milestone the rows follow; its size is not
+         * known, so the next milestone is due after milestone_every versions. */
+        r->ms_v = r->tail_v0;
+        r->ms_bytes = 0;
+        r->bytes_since_ms = 0;
+        for (size_t i = 0; i < load->n; i++)
+            r->bytes_since_ms += load->rows[i].text ? strlen(load->rows[i].text) : 0;
         for (size_t i = 0; i < load->n && status == 0; i++) {
             room_op *op = op_from_row(&load->rows[i]);
             if (!op || tail_reserve(r) != 0) {

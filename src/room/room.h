@@ -26,7 +26,7 @@
  * Access: when the environment has an `admit` hook, every request is admitted by it
  * first (membership, who may submit) and gets a *view*: peers with the same view may
  * read the same parts of the document, so snapshots and ops are projected once per
- * view (project hook) and shared. Submitted edits pass check_write after they are
+ * view (project hook) and shared; an op a view reads whole is not projected at all. Submitted edits pass check_write after they are
  * transformed to the current version, before they are applied; a refused op changes
  * nothing. Without the hooks every peer sees and writes everything (view 0).
  *
@@ -117,7 +117,9 @@ typedef struct room_config {
     const char *collection;     /* the one collection served ("cases") */
     size_t tail_ops;            /* committed ops kept per room for transforms/catch-up */
     size_t tail_bytes;
-    int64_t milestone_every;    /* store the document after every N-th op */
+    int64_t milestone_every;    /* store the document with an op at least this many
+                                   versions after the last stored one, once the op text
+                                   since then is at least a quarter of that one's size */
     size_t outq_max;            /* bytes; live traffic over it closes the connection */
     size_t read_chunk;          /* ops per history read */
     size_t headroom;            /* bytes reserved before each message (LWS_PRE) */
@@ -156,6 +158,10 @@ typedef struct room_env {
      * an op payload (edit components, create {type,data}). A new tree, NULL when memory
      * runs out. */
     cJSON *(*project)(void *ctx, void *policy, unsigned view, int kind, const cJSON *payload);
+    /* Whether project() would return payload unchanged for view, so the room can relay
+     * the op's own text instead of projecting and printing it again. Optional. */
+    int (*projects_whole)(void *ctx, void *policy, unsigned view, int kind,
+                          const cJSON *payload);
     /* Whether view may apply the edit op (transformed to doc's version) to doc. */
     int (*check_write)(void *ctx, void *policy, unsigned view, const cJSON *op,
                        const cJSON *doc, proto_error *err);

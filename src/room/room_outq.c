@@ -47,6 +47,11 @@ room_msg *room_outq_head(const room_outq *q)
     return q->count ? q->ring[q->start] : NULL;
 }
 
+room_msg *room_outq_at(const room_outq *q, size_t i)
+{
+    return q->ring[(q->start + i) % q->cap];
+}
+
 void room_outq_pop(room_outq *q)
 {
     room_msg *m;

@@ -27,6 +27,8 @@ void room_outq_clear(room_outq *q);
 int room_outq_push(room_outq *q, room_msg *m);
 /* The first message, or NULL when empty. Borrowed. */
 room_msg *room_outq_head(const room_outq *q);
+/* The i-th queued message (0: the head), i < count. Borrowed. */
+room_msg *room_outq_at(const room_outq *q, size_t i);
 /* Drops the first message. */
 void room_outq_pop(room_outq *q);
 

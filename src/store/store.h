@@ -137,6 +137,12 @@ store_job *store_call_new(int (*call)(sqlite3 *, store_job *), store_thread thre
 void store_run_now(store *s, store_job *job);
 /* Hands a job to its thread. Never blocks on I/O. */
 void store_submit(store *s, store_job *job);
+/* Queues a job like store_submit() without waking its thread; the next store_kick()
+ * (or any store_submit() to the writer) does. For handing several commits to the
+ * writer as one batch. */
+void store_submit_quiet(store *s, store_job *job);
+/* Wakes the writer for the jobs store_submit_quiet() queued. */
+void store_kick(store *s);
 /* Every finished job, oldest first, as a list linked by `next`; NULL when none. */
 store_job *store_take_done(store *s);
 /* Jobs submitted and not yet taken back. */

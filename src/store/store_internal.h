@@ -21,7 +21,9 @@ struct store {
     sqlite3 *rdb;                 /* reader thread only */
     sqlite3 *kdb;                 /* worker thread only (read-only) */
     pthread_mutex_t lock;         /* guards the queues, `stopping` and `pending` */
-    pthread_cond_t work_cond;     /* signalled when a job is queued or on stop */
+    /* One condition per thread, signalled when its queue gains a job and on stop, so
+     * a job wakes only the thread that runs it. */
+    pthread_cond_t writes_cond, reads_cond, work_cond;
     store_queue writes, reads, work, done;
     size_t pending;
     int stopping;
@@ -31,7 +33,7 @@ struct store {
     void (*wake)(void *);
     void *wake_arg;
     /* writer statements */
-    sqlite3_stmt *ins_op, *ins_milestone;
+    sqlite3_stmt *ins_op, *ins_milestone, *begin, *commit, *rollback;
 };
 
 /* store_writer.c: prepares statements; writes a batch in one transaction and sets
@@ -43,7 +45,7 @@ void store_writer_commit(store *s, store_job *batch);
 /* store_reader.c: answers one read job on s->rdb. */
 void store_reader_run(store *s, store_job *job);
 /* Rebuilds document id at version v into *doc (cleared first) from the latest
- * milestone at or below v, replaying fewer ops than the milestone interval. 0, or -1
+ * milestone at or below v, replaying the ops since it. 0, or -1
  * with job->status and job->error set (v beyond the log, a damaged log, no memory). */
 int store_reader_rebuild(sqlite3 *db, const char *id, int64_t v, room_doc *doc,
                          store_job *job);

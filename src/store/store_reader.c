@@ -3,7 +3,7 @@
  * rebuilding the document at a past version or time. Each job runs in one read
  * transaction, so it sees one consistent state of the log however the writer moves on.
  * Rebuilding starts from the latest milestone at or below the target version, so it
- * replays fewer ops than the milestone interval.
+ * replays no more ops than lie between two milestones.
  */
 #include "store/store_internal.h"
 
@@ -187,14 +187,14 @@ static int latest_ts(sqlite3 *db, store_job *job)
     sqlite3_stmt *st = NULL;
     int rc;
 
-    if (prepare(db, "SELECT COALESCE(MAX(ts), 0) FROM ops WHERE doc=?1", &st) != 0)
+    /* The latest op's time is the latest time (times never decrease along versions). */
+    if (prepare(db, "SELECT ts FROM ops WHERE doc=?1 ORDER BY v DESC LIMIT 1", &st) != 0)
         return fail(job, db, "latest time");
     sqlite3_bind_text(st, 1, job->doc, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        job->ts = sqlite3_column_int64(st, 0);
+    job->ts = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 0 : fail(job, db, "latest time");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(job, db, "latest time");
 }
 
 static int run_load(sqlite3 *db, store_job *job)
@@ -233,23 +233,35 @@ static int run_read_ops(sqlite3 *db, store_job *job)
     return rc == SQLITE_DONE ? 0 : fail(job, db, "ops");
 }
 
-/* The first version whose op was committed after ts: the document "at time ts". */
+/* The first version whose op was committed after ts: the document "at time ts". Commit
+ * times never decrease along a document's versions, so a binary search over versions
+ * finds it (the log has no index on time). */
 static int64_t version_at_time(sqlite3 *db, store_job *job, int64_t head)
 {
     sqlite3_stmt *st = NULL;
-    int64_t v = head;
+    int64_t lo = 0, hi = head;
 
-    if (prepare(db, "SELECT v FROM ops WHERE doc=?1 AND ts>?2 ORDER BY ts, v LIMIT 1",
-                &st) != 0) {
+    if (prepare(db, "SELECT ts FROM ops WHERE doc=?1 AND v=?2", &st) != 0) {
         fail(job, db, "ops by time");
         return -1;
     }
     sqlite3_bind_text(st, 1, job->doc, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, job->ts);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        sqlite3_bind_int64(st, 2, mid);
+        if (sqlite3_step(st) != SQLITE_ROW) {
+            sqlite3_finalize(st);
+            fail(job, NULL, "op log is damaged");
+            return -1;
+        }
+        if (sqlite3_column_int64(st, 0) > job->ts)
+            hi = mid;
+        else
+            lo = mid + 1;
+        sqlite3_reset(st);
+    }
     sqlite3_finalize(st);
-    return v;
+    return lo;
 }
 
 int store_reader_rebuild(sqlite3 *db, const char *id, int64_t v, room_doc *doc,

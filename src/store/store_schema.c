@@ -7,8 +7,12 @@
  * Tables:
  *   ops        the append-only op log, one row per document version (invariant 1);
  *              author is the principal id that submitted the op, ts the commit time
- *   milestones the document after every N-th op, so rebuilding any version replays
- *              fewer than N ops; type NULL when the document did not exist
+ *              (non-decreasing in v per document, so a time maps to a version by
+ *              binary search). Clustered on (doc, v) (WITHOUT ROWID) and no other
+ *              index: appending an op touches one B-tree page
+ *   milestones the document after some of its ops (room.h, milestone_every), so
+ *              rebuilding any version replays a bounded number of ops; type NULL when
+ *              the document did not exist
  *   users      accounts (counsellor, supervisor, admin); password is the scrypt string
  *              of src/auth/password.h; disabled accounts cannot log in
  *   logins     login sessions by the SHA-256 of their cookie token (the token itself is
@@ -127,6 +131,23 @@ static const char *const migrations[] = {
     "CREATE INDEX grants_session_user ON grants (session, user_id, expires_at);"
     /* the session events beside a history page are read by session and time */
     "CREATE INDEX audit_session_ts ON audit (session, ts);",
+    /* 4: the op log clustered on (doc, v), without the (doc, ts, v) index: each append
+     * wrote three B-trees (rowid table, primary key, time index), now one */
+    "CREATE TABLE ops_by_v ("
+    "  doc TEXT NOT NULL,"
+    "  v INTEGER NOT NULL,"
+    "  kind INTEGER NOT NULL,"
+    "  src TEXT NOT NULL,"
+    "  seq INTEGER NOT NULL,"
+    "  ts INTEGER NOT NULL,"
+    "  author TEXT NOT NULL,"
+    "  op TEXT,"
+    "  PRIMARY KEY (doc, v)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO ops_by_v (doc, v, kind, src, seq, ts, author, op)"
+    "  SELECT doc, v, kind, src, seq, ts, author, op FROM ops;"
+    "DROP TABLE ops;"
+    "ALTER TABLE ops_by_v RENAME TO ops;",
 };
 
 static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)

@@ -1,5 +1,6 @@
 /*
- * The writer's SQL: one transaction per batch of commits, statements prepared once.
+ * The writer's SQL: one transaction per batch of commits, statements (BEGIN and COMMIT
+ * included) prepared once.
  * A batch either commits whole or fails whole; after a failure every later commit is
  * refused too, so the op log cannot get a gap (the hub stops on the first failure).
  * Writer calls (STORE_CALL) share the batch's transaction, each under its own
@@ -18,14 +19,20 @@ int store_writer_prepare(store *s, char *err, size_t errlen)
         "INSERT INTO ops (doc, v, kind, src, seq, ts, author, op) VALUES (?,?,?,?,?,?,?,?)";
     static const char ins_ms[] =
         "INSERT OR REPLACE INTO milestones (doc, v, ts, type, data) VALUES (?,?,?,?,?)";
+    const struct { const char *sql; sqlite3_stmt **st; } stmts[] = {
+        {ins_op, &s->ins_op},
+        {ins_ms, &s->ins_milestone},
+        {"BEGIN IMMEDIATE", &s->begin},
+        {"COMMIT", &s->commit},
+        {"ROLLBACK", &s->rollback},
+    };
 
-    if (sqlite3_prepare_v3(s->wdb, ins_op, -1, SQLITE_PREPARE_PERSISTENT, &s->ins_op, NULL) !=
-            SQLITE_OK ||
-        sqlite3_prepare_v3(s->wdb, ins_ms, -1, SQLITE_PREPARE_PERSISTENT, &s->ins_milestone,
-                           NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s", sqlite3_errmsg(s->wdb));
-        return -1;
-    }
+    for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++)
+        if (sqlite3_prepare_v3(s->wdb, stmts[i].sql, -1, SQLITE_PREPARE_PERSISTENT,
+                               stmts[i].st, NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "%s", sqlite3_errmsg(s->wdb));
+            return -1;
+        }
     return 0;
 }
 
@@ -33,7 +40,18 @@ void store_writer_finalize(store *s)
 {
     sqlite3_finalize(s->ins_op);
     sqlite3_finalize(s->ins_milestone);
-    s->ins_op = s->ins_milestone = NULL;
+    sqlite3_finalize(s->begin);
+    sqlite3_finalize(s->commit);
+    sqlite3_finalize(s->rollback);
+    s->ins_op = s->ins_milestone = s->begin = s->commit = s->rollback = NULL;
+}
+
+/* Runs a statement without bindings (BEGIN, COMMIT, ROLLBACK). */
+static int run(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static int step_done(sqlite3_stmt *st)
@@ -106,7 +124,7 @@ void store_writer_commit(store *s, store_job *batch)
         fail_batch(batch, "an earlier commit failed");
         return;
     }
-    if (sqlite3_exec(s->wdb, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    if (run(s->begin) != 0)
         goto fail;
     for (store_job *j = batch; j; j = j->next) {
         if (j->kind == STORE_CALL) {
@@ -117,14 +135,14 @@ void store_writer_commit(store *s, store_job *batch)
         if (write_one(s, j) != 0)
             goto rollback;
     }
-    if (sqlite3_exec(s->wdb, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    if (run(s->commit) != 0)
         goto rollback;
     for (store_job *j = batch; j; j = j->next)
         j->status = STORE_OK;
     return;
 rollback:
     snprintf(why, sizeof why, "commit failed: %s", sqlite3_errmsg(s->wdb));
-    sqlite3_exec(s->wdb, "ROLLBACK", NULL, NULL, NULL);
+    run(s->rollback);
     s->failed = 1;
     fail_batch(batch, why);
     return;

@@ -144,6 +144,15 @@ test('the client never reads internal notes: s, f, nf, bulk', async () => {
   r.send({ a: 'f', c: 'cases', d: session, v: 1 });
   const catchup = await r.next((m) => m.a === 'op' && m.v === 1);
   assert.deepEqual(catchup.op, []);
+  // An op the client reads in part reaches it as that part, one it reads whole as is.
+  const part = [{ p: ['concern', 'own_words', 0], si: 'a' }];
+  l.send({ a: 'op', c: 'cases', d: session, v: 2, seq: 2, op: [{ p: ['internal', 'more'], oi: 'risk' }, ...part] });
+  assert.equal((await l.next((m) => m.a === 'op' && m.seq === 2)).error, undefined);
+  assert.deepEqual((await r.next((m) => m.a === 'op' && m.v === 2)).op, part);
+  const whole = [{ p: ['concern', 'own_words', 1], si: 'b' }];
+  l.send({ a: 'op', c: 'cases', d: session, v: 3, seq: 3, op: whole });
+  assert.equal((await l.next((m) => m.a === 'op' && m.seq === 3)).error, undefined);
+  assert.deepEqual((await r.next((m) => m.a === 'op' && m.v === 3)).op, whole);
   assert.ok(!JSON.stringify(r.messages).includes('risk'));
   await l.close();
   await r.close();

@@ -151,6 +151,9 @@ test('500 fast ops are acked in order, versions increasing by one, and relayed i
 });
 
 test('500 pipelined ops from one raw client commit in order', async () => {
+  // Items of mixed sizes: the relays of one batch go out as several frames in one
+  // write when small, alone when long (either side of 126 bytes, up to several KiB).
+  const item = (i) => (i % 7 === 3 ? 'x'.repeat(2000 + 3 * i) : i % 7 === 5 ? 'y'.repeat(i % 40) : i);
   const raw = new c.RawClient(srv.url);
   await raw.handshake();
   const watcher = new c.RawClient(srv.url);
@@ -161,7 +164,7 @@ test('500 pipelined ops from one raw client commit in order', async () => {
   const snap = await watcher.next((m) => m.a === 's');
   assert.deepEqual(snap.data, { v: 1, data: { list: [] } });
   for (let i = 0; i < 500; i++) {
-    raw.send({ a: 'op', c: 'cases', d: 'pipelined', v: 1 + i, seq: 2 + i, op: [{ p: ['list', i], li: i }] });
+    raw.send({ a: 'op', c: 'cases', d: 'pipelined', v: 1 + i, seq: 2 + i, op: [{ p: ['list', i], li: item(i) }] });
   }
   for (let i = 0; i < 500; i++) {
     const ack = await raw.next((m) => m.a === 'op');
@@ -170,13 +173,13 @@ test('500 pipelined ops from one raw client commit in order', async () => {
   for (let i = 0; i < 500; i++) {
     const op = await watcher.next((m) => m.a === 'op');
     assert.equal(op.v, 1 + i);
-    assert.deepEqual(op.op, [{ p: ['list', i], li: i }]);
+    assert.deepEqual(op.op, [{ p: ['list', i], li: item(i) }]);
     assert.equal(op.src, raw.id);
   }
   raw.send({ a: 'f', c: 'cases', d: 'pipelined' });
   const f = await raw.next((m) => m.a === 'f');
   assert.equal(f.data.v, 501);
-  assert.deepEqual(f.data.data.list, [...Array(500).keys()]);
+  assert.deepEqual(f.data.data.list, [...Array(500).keys()].map(item));
   await raw.close();
   await watcher.close();
 });

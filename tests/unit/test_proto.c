@@ -211,6 +211,17 @@ static void test_buffer(void)
     CHECK(mem[16 + len] == '\0');
     free(mem);
     CHECK(proto_buf_text(&b)[0] == '\0');
+    proto_buf_init(&b, 0);
+    proto_buf_i64(&b, 0);
+    proto_buf_lit(&b, " ");
+    proto_buf_i64(&b, 9007199254740991);
+    proto_buf_lit(&b, " ");
+    proto_buf_i64(&b, INT64_MIN);
+    proto_buf_lit(&b, " ");
+    proto_buf_i64(&b, INT64_MAX);
+    CHECK_STR(proto_buf_text(&b),
+              "0 9007199254740991 -9223372036854775808 9223372036854775807");
+    proto_buf_release(&b);
 }
 
 static void test_utf8_repair(void)

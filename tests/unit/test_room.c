@@ -4,7 +4,7 @@
  * durable. Covers fan-out after commit only, no echo to the author, acks, deferred
  * snapshots, transform of stale ops, duplicate detection on (principal, src, seq),
  * catch-up and stale submits from the store, a room loaded with ops in its tail, slow
- * consumers and presence.
+ * consumers, presence, and when the document is stored with an op (milestones).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +31,9 @@ static struct fake {
     room *loading;
     room_op *commits[MAX_PENDING];
     room *commit_rooms[MAX_PENDING];
+    int64_t milestones[MAX_LOG];    /* versions of the ops that came with one */
+    size_t milestone_len[MAX_LOG];
+    int n_milestones;
     int n_commits;
     struct read { room *r; int64_t from, to; size_t max; int purpose; void *tag; } reads[MAX_PENDING];
     int n_reads;
@@ -63,6 +66,10 @@ static int env_read(void *ctx, room *r, int64_t from, int64_t to, size_t max, in
 static void env_commit(void *ctx, room *r, room_op *op, char *milestone)
 {
     (void)ctx;
+    if (milestone) {
+        fk.milestones[fk.n_milestones] = op->v;
+        fk.milestone_len[fk.n_milestones++] = strlen(milestone);
+    }
     free(milestone);
     op->refs++;
     fk.commits[fk.n_commits] = op;
@@ -536,6 +543,51 @@ static void test_presence(void)
     room_set_free(s);
 }
 
+/* Submits an op from p at the document's version and commits it. */
+static void submit(room_set *s, room_peer *p, int64_t v, const char *op)
+{
+    char json[1024];
+
+    snprintf(json, sizeof json, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":%lld,"
+             "\"seq\":%lld,%s}", (long long)v, (long long)v + 1, op);
+    request(s, p, json);
+    flush();
+    drain(p);
+}
+
+static void test_milestones(void)
+{
+    room_set *s = make_set(100, 1 << 20);   /* milestone_every 4 */
+    room_peer a;
+    char create[600];
+    int64_t v = 0;
+
+    room_peer_init(&a, "alice", "sa");
+    request(s, &a, "{\"a\":\"s\",\"c\":\"cases\",\"d\":\"d\"}");
+    finish_load();
+    drain(&a);
+    /* A small document is stored every 4 versions. */
+    submit(s, &a, v++, "\"create\":{\"type\":\"json0\",\"data\":{\"n\":0}}");
+    while (v < 8)
+        submit(s, &a, v++, "\"op\":[{\"p\":[\"n\"],\"na\":1}]");
+    CHECK(fk.n_milestones == 2);
+    CHECK(fk.milestones[0] == 3 && fk.milestones[1] == 7);
+    /* A large one waits for a quarter of its size in op text: 20 bytes an op here. */
+    snprintf(create, sizeof create, "\"op\":[{\"p\":[\"t\"],\"oi\":\"%0400d\"}]", 0);
+    submit(s, &a, v++, create);     /* v8 */
+    while (v < 12)
+        submit(s, &a, v++, "\"op\":[{\"p\":[\"n\"],\"na\":1}]");
+    CHECK(fk.n_milestones == 3 && fk.milestones[2] == 11);
+    CHECK(fk.milestone_len[2] > 400);
+    while (v < 24)
+        submit(s, &a, v++, "\"op\":[{\"p\":[\"n\"],\"na\":1}]");
+    /* 6 ops of 20 bytes reach a quarter of the 400-odd bytes stored with v11 */
+    CHECK(fk.n_milestones == 5);
+    CHECK(fk.milestones[3] == 17 && fk.milestones[4] == 23);
+    room_peer_detach(s, &a);
+    room_set_free(s);
+}
+
 int main(void)
 {
     RUN(test_fanout_after_commit);
@@ -545,6 +597,7 @@ int main(void)
     RUN(test_loaded_tail);
     RUN(test_slow_consumer);
     RUN(test_presence);
+    RUN(test_milestones);
     for (int64_t i = 0; i < fk.n_log; i++)
         free(fk.log[i].text);
     return unit_finish("test_room");

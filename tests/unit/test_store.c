@@ -1,5 +1,6 @@
 /*
- * Unit tests for src/store: schema and migrations, group commit through the writer
+ * Unit tests for src/store: schema and migrations (the op log's rebuild included),
+ * group commit through the writer
  * thread, loading documents from milestones, reading op ranges, snapshots by version
  * and by time, and the fail-stop rule after a failed commit.
  */
@@ -59,15 +60,21 @@ static void free_all(store_job *list)
 
 static char path[256];
 
-static store *open_store(void)
+/* The store, its threads started when `start`. */
+static store *open_store_started(int start)
 {
     store_config cfg = {path, 1000, 64};
     char err[256];
     store *s = NULL;
 
     CHECK(store_open(&cfg, &s, err, sizeof err) == 0);
-    CHECK(s && store_start(s, wake, NULL, err, sizeof err) == 0);
+    CHECK(s && (!start || store_start(s, wake, NULL, err, sizeof err) == 0));
     return s;
+}
+
+static store *open_store(void)
+{
+    return open_store_started(1);
 }
 
 static store_job *commit_job(const char *doc, int64_t v, int kind, const char *text,
@@ -117,7 +124,7 @@ static void test_schema(void)
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
     CHECK(store_schema_migrate(db, err, sizeof err) == 0);    /* idempotent */
     CHECK(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK);
-    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 3);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 4);
     sqlite3_finalize(st);
     CHECK(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK);
     CHECK(sqlite3_step(st) == SQLITE_ROW);
@@ -126,8 +133,53 @@ static void test_schema(void)
     CHECK(sqlite3_exec(db, "PRAGMA user_version=99", NULL, NULL, NULL) == SQLITE_OK);
     CHECK(store_schema_migrate(db, err, sizeof err) == -1);
     CHECK(strstr(err, "newer") != NULL);
-    CHECK(sqlite3_exec(db, "PRAGMA user_version=3", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "PRAGMA user_version=4", NULL, NULL, NULL) == SQLITE_OK);
     sqlite3_close(db);
+}
+
+static int64_t one_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    int64_t n = -1;
+
+    CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* Migration 4 rebuilds a version-3 op log (rowid table with a time index) clustered on
+ * (doc, v), keeping every row. */
+static void test_migrate_op_log(void)
+{
+    char p[300], err[256];
+    sqlite3 *db;
+
+    snprintf(p, sizeof p, "%s-migrate", path);
+    unlink(p);
+    CHECK(sqlite3_open(p, &db) == SQLITE_OK);
+    CHECK(store_schema_migrate(db, err, sizeof err) == 0);
+    CHECK(sqlite3_exec(db,
+                       "DROP TABLE ops;"
+                       "CREATE TABLE ops (doc TEXT NOT NULL, v INTEGER NOT NULL,"
+                       " kind INTEGER NOT NULL, src TEXT NOT NULL, seq INTEGER NOT NULL,"
+                       " ts INTEGER NOT NULL, author TEXT NOT NULL, op TEXT,"
+                       " PRIMARY KEY (doc, v));"
+                       "CREATE INDEX ops_doc_ts ON ops (doc, ts, v);"
+                       "INSERT INTO ops VALUES ('d', 0, 1, 's', 1, 1000, 'a', '{}'),"
+                       " ('d', 1, 0, 's', 2, 1010, 'a', '[]'), ('e', 0, 2, 't', 1, 900, 'b', NULL);"
+                       "PRAGMA user_version=3", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(store_schema_migrate(db, err, sizeof err) == 0);
+    CHECK(one_int(db, "PRAGMA user_version") == 4);
+    CHECK(one_int(db, "SELECT count(*) FROM ops") == 3);
+    CHECK(one_int(db, "SELECT ts FROM ops WHERE doc = 'd' AND v = 1") == 1010);
+    CHECK(one_int(db, "SELECT count(*) FROM ops WHERE op IS NULL") == 1);
+    CHECK(one_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'ops_doc_ts'") == 0);
+    CHECK(one_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'ops' AND"
+                      " sql LIKE '%WITHOUT ROWID'") == 1);
+    sqlite3_close(db);
+    unlink(p);
 }
 
 static void test_commit_and_load(void)
@@ -217,12 +269,15 @@ static void test_snapshots(void)
 
 static void test_fail_stop(void)
 {
-    store *s = open_store();
+    store *s = open_store_started(0);
     store_job *list;
+    char err[256];
 
-    /* Version 3 of d exists: the batch fails whole, and later commits are refused. */
+    /* Version 3 of d exists: the batch fails whole, and later commits are refused. Both
+     * commits are queued before the writer starts, so they make one batch. */
     store_submit(s, commit_job("e", 1, PROTO_EDIT, "[{\"p\":[0],\"li\":1}]", 2000, NULL));
     store_submit(s, commit_job("d", 3, PROTO_EDIT, "[]", 2000, NULL));
+    CHECK(store_start(s, wake, NULL, err, sizeof err) == 0);
     list = collect(s, 2);
     CHECK(list->status == STORE_FAILED && list->next->status == STORE_FAILED);
     free_all(list);
@@ -248,6 +303,7 @@ int main(void)
 {
     snprintf(path, sizeof path, "/tmp/konsil-test-store-%d.db", (int)getpid());
     RUN(test_schema);
+    RUN(test_migrate_op_log);
     RUN(test_commit_and_load);
     RUN(test_read_ops);
     RUN(test_snapshots);
