@@ -241,6 +241,17 @@ static cJSON *expect(room_peer *p, const char *a, int64_t v)
     return j;
 }
 
+/* Peer p fetches document "d" and gets exactly `snapshot` (the reply's data, unformatted). */
+static void check_fetch(room_set *s, room_peer *p, const char *snapshot)
+{
+    request(s, p, "{\"a\":\"f\",\"c\":\"cases\",\"d\":\"d\"}");
+    cJSON *reply = expect(p, "f", -1);
+    char *text = cJSON_PrintUnformatted(cJSON_GetObjectItem(reply, "data"));
+    CHECK_STR(text, snapshot);
+    free(text);
+    cJSON_Delete(reply);
+}
+
 static void drain(room_peer *p)
 {
     cJSON *j;
@@ -352,15 +363,8 @@ static void test_transform_and_duplicates(void)
                    "\"op\":[{\"p\":[\"t\",0],\"si\":\"M\"}]}");
     CHECK(fk.n_commits == 1);
     flush();
-    request(s, &b, "{\"a\":\"f\",\"c\":\"cases\",\"d\":\"d\"}");
-    j = expect(&b, "f", -1);
-    {
-        char *text = cJSON_PrintUnformatted(cJSON_GetObjectItem(j, "data"));
-        /* Bob's insert was transformed (left side) against Alice's at the same place. */
-        CHECK_STR(text, "{\"v\":4,\"data\":{\"t\":\"MaBAb\"}}");
-        free(text);
-    }
-    cJSON_Delete(j);
+    /* Bob's insert was transformed (left side) against Alice's at the same place. */
+    check_fetch(s, &b, "{\"v\":4,\"data\":{\"t\":\"MaBAb\"}}");
     /* A version from the future is refused and changes nothing. */
     request(s, &b, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":9,\"seq\":5,"
                    "\"op\":[{\"p\":[\"t\",0],\"si\":\"Z\"}]}");
@@ -471,14 +475,7 @@ static void test_loaded_tail(void)
     cJSON_Delete(expect(&a2, "op", 2));
     cJSON_Delete(expect(&a2, "op", 3));
     cJSON_Delete(expect(&a2, "s", -1));
-    request(s, &b, "{\"a\":\"f\",\"c\":\"cases\",\"d\":\"d\"}");
-    j = expect(&b, "f", -1);
-    {
-        char *text = cJSON_PrintUnformatted(cJSON_GetObjectItem(j, "data"));
-        CHECK_STR(text, "{\"v\":4,\"data\":{\"t\":\"CaBAb\"}}");
-        free(text);
-    }
-    cJSON_Delete(j);
+    check_fetch(s, &b, "{\"v\":4,\"data\":{\"t\":\"CaBAb\"}}");
     drain(&a2);
     drain(&b);
     room_peer_detach(s, &a2);
