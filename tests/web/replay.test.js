@@ -232,6 +232,10 @@ test('a supervisor replays a session with concurrent editors: scrub, step, filte
   await page.waitForFunction(() => Number(document.querySelector('.replay').dataset.version) > 20);
   await page.keyboard.press(' ');
   await page.waitForSelector('.replay-play[data-playing="false"]');
+  // The last step before the pause is drawn on the next animation frame: wait until the
+  // sheet shows the version the range stopped at.
+  await page.waitForFunction(() =>
+    document.querySelector('.replay').dataset.version === document.querySelector('.replay-range').value);
   const stopped = Number(await page.getAttribute('.replay', 'data-version'));
   await assertShows(page, session.id, stopped, [shared]);
   await checkView(opened, 'replay-paused');
