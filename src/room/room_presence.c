@@ -84,7 +84,8 @@ static void emit_presence(proto_buf *b, const char *ch, const room_peer *p, cons
 }
 
 /* One presence update in the forms receivers may get: plain or with the place hidden
- * (p:null), each with the sender's identity or its pseudonymous one. */
+ * (p:{"path":null}: still present, no place shown — p:null would read as leaving), each
+ * with the sender's identity or its pseudonymous one. */
 typedef struct presence_msgs {
     room_msg *plain, *hidden, *plain_pseudo, *hidden_pseudo;
 } presence_msgs;
@@ -113,15 +114,23 @@ static int presence_msgs_build(room_set *s, presence_msgs *pm, const char *ch,
                                const room_peer *p, const char *id, const cJSON *value,
                                const cJSON *pv, int may_hide)
 {
+    cJSON *placeless = NULL;
+
     memset(pm, 0, sizeof *pm);
+    if (may_hide && value && !(placeless = cJSON_CreateObject())) return -1;
+    if (placeless && !cJSON_AddNullToObject(placeless, "path")) {
+        cJSON_Delete(placeless);
+        return -1;
+    }
     pm->plain = build(s, ch, p, p->identity, id, value, pv);
     if (may_hide)
-        pm->hidden = build(s, ch, p, p->identity, id, NULL, pv);
+        pm->hidden = build(s, ch, p, p->identity, id, placeless, pv);
     if (p->identity_pseudonymous) {
         pm->plain_pseudo = build(s, ch, p, p->identity_pseudonymous, id, value, pv);
         if (may_hide)
-            pm->hidden_pseudo = build(s, ch, p, p->identity_pseudonymous, id, NULL, pv);
+            pm->hidden_pseudo = build(s, ch, p, p->identity_pseudonymous, id, placeless, pv);
     }
+    cJSON_Delete(placeless);
     if (!pm->plain || (may_hide && !pm->hidden) ||
         (p->identity_pseudonymous && (!pm->plain_pseudo || (may_hide && !pm->hidden_pseudo)))) {
         presence_msgs_free(pm);
@@ -375,7 +384,8 @@ void room_presence_handle(room_set *s, room_peer *p, proto_msg *msg, void *polic
             reply_error(s, p, msg, PROTO_ERR_UNKNOWN, "out of memory");
             return;
         }
-        /* Receivers that may not see the place get null: they drop the old cursor. */
+        /* Receivers that may not see the place get it without one: they drop the old
+         * cursor and still see the sender present. */
         if (ch)
             relay(s, ch, p, &pm, msg->presence);
         room_peer_send(s, p, pm.plain, 0);     /* the echo is the sender's acknowledgement */

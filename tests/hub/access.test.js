@@ -231,7 +231,7 @@ test('outsiders, other sessions, supervisors', async () => {
   await s.close();
 });
 
-test('presence: server-stamped identity, hidden places relayed as null', async () => {
+test('presence: server-stamped identity, hidden places relayed as present without a place', async () => {
   const cl = raw(clientCookie);
   const ld = raw(lead);
   await cl.handshake();
@@ -242,7 +242,7 @@ test('presence: server-stamped identity, hidden places relayed as null', async (
   await ld.next((m) => m.a === 'ps');
   ld.send({ a: 'p', ch: session, id: 'c1', p: { path: ['internal', 'secret'], index: 1 }, pv: 1 });
   const hidden = await cl.next((m) => m.a === 'p' && m.id === 'c1');
-  assert.equal(hidden.p, null);
+  assert.deepEqual(hidden.p, { path: null }, 'still present, the place not shown (null would mean gone)');
   assert.equal(hidden.u.role, 'counsellor');
   ld.send({ a: 'p', ch: session, id: 'c2', p: { path: ['concern', 'own_words'], index: 1 }, pv: 1, u: { name: 'fake' } });
   const shown = await cl.next((m) => m.a === 'p' && m.id === 'c2');
