@@ -53,6 +53,18 @@ void hub_conn_unref(hub_conn *c)
     free(c);
 }
 
+static void set_rx(hub_conn *c, int flag, int on)
+{
+    int was = c->rx_paused;
+
+    if (on)
+        c->rx_paused |= flag;
+    else
+        c->rx_paused &= ~flag;
+    if (!was != !c->rx_paused && c->wsi)
+        lws_rx_flow_control(c->wsi, !c->rx_paused);
+}
+
 void hub_conn_close(hub_conn *c, int code, const char *reason)
 {
     if (!c->wsi || c->close_code)
@@ -60,6 +72,10 @@ void hub_conn_close(hub_conn *c, int code, const char *reason)
     c->close_code = code;
     c->close_reason = reason;
     c->peer.dead = 1;
+    /* Read on while closing (what arrives is dropped): the client's close reply may wait
+     * behind ops a paused connection has not read, and a socket closed with unread data
+     * is reset, which can destroy our close frame before the client has read it. */
+    set_rx(c, RX_RATE | RX_BACKPRESSURE, 0);
     lws_callback_on_writable(c->wsi);
 }
 
@@ -212,17 +228,6 @@ static void conn_closed(hub *h, struct pss *pss)
     hub_conn_unref(c);
 }
 
-static void set_rx(hub_conn *c, int flag, int on)
-{
-    int was = c->rx_paused;
-
-    if (on)
-        c->rx_paused |= flag;
-    else
-        c->rx_paused &= ~flag;
-    if (!was != !c->rx_paused && c->wsi)
-        lws_rx_flow_control(c->wsi, !c->rx_paused);
-}
 
 /* Refills the op budget, then spends `cost`; reading pauses until the next op is
  * affordable, and the lws timer resumes it. */
@@ -318,7 +323,7 @@ static int conn_receive(hub *h, hub_conn *c, struct lws *wsi, const void *in, si
             hub_dispatch(h, c, c->rx, c->rx_len);
         rx_release(c);
     }
-    if (c->peer.outq.bytes > h->cfg.max_outq / 2)
+    if (!c->close_code && c->peer.outq.bytes > h->cfg.max_outq / 2)
         set_rx(c, RX_BACKPRESSURE, 1);
     return 0;
 }
