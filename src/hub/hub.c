@@ -413,14 +413,15 @@ int hub_run(const hub_config *cfg)
 fail:
     if (err[0])
         fprintf(stderr, "konsil serve: %s\n", err);
-    if (h && h->ctx) {
-        lws_sul_cancel(&h->tick);
-        lws_context_destroy(h->ctx);
-    }
+    /* The signal thread goes first: it calls into the context. */
     if (signals) {
         atomic_store(&sw.quit, 1);
         pthread_kill(sw.thread, SIGTERM);
         pthread_join(sw.thread, NULL);
+    }
+    if (h && h->ctx) {
+        lws_sul_cancel(&h->tick);
+        lws_context_destroy(h->ctx);
     }
     if (h) {
         room_set_free(h->rooms);
