@@ -112,13 +112,23 @@ static cJSON *actor_json(const hub_req *req)
     return a;
 }
 
-static cJSON *call_in(const hub_req *req)
+/* The input every store call gets (actor, time), and the session id when there is one. */
+static cJSON *call_in(const hub_req *req, const char *id)
 {
     cJSON *in = cJSON_CreateObject();
 
     cJSON_AddItemToObject(in, "actor", actor_json(req));
     cJSON_AddNumberToObject(in, "now", (double)hub_now_ms());
+    if (id)
+        cJSON_AddStringToObject(in, "id", id);
     return in;
+}
+
+/* Answers req with a finished job's reply (500 when the call itself failed). */
+static void reply_job(hub_req *req, const store_job *job)
+{
+    hub_req_reply_text(req, job->status == STORE_OK ? job->code : 500,
+                       job->text ? strdup(job->text) : NULL);
 }
 
 static void call(hub *h, hub_req *req, int (*fn)(sqlite3 *, store_job *), store_thread t,
@@ -277,7 +287,7 @@ static void api_logout(hub *h, hub_req *req)
         return;
     }
     req->login = *l;
-    in = call_in(req);
+    in = call_in(req, NULL);
     cJSON_AddStringToObject(in, "hash", l->hash);
     hub_auth_remove(h, l->hash);
     for (hub_conn *c = h->conns; c; c = c->next)
@@ -344,8 +354,7 @@ static void api_session_create(hub *h, hub_req *req)
             cJSON_ReplaceItemInObjectCaseSensitive(meta, "lead",
                                                    cJSON_CreateString(req->login.who.display_name));
     }
-    in = call_in(req);
-    cJSON_AddStringToObject(in, "id", id);
+    in = call_in(req, id);
     cJSON_AddStringToObject(in, "title", title);
     cJSON_AddStringToObject(in, "template_name", template_name(t->spec));
     cJSON_AddStringToObject(in, "template", t->text);
@@ -358,7 +367,7 @@ static void api_sessions(hub *h, hub_req *req)
 {
     if (need_login(h, req, 0) != 0)
         return;
-    call(h, req, store_api_sessions_list, STORE_READER, call_in(req), NULL);
+    call(h, req, store_api_sessions_list, STORE_READER, call_in(req, NULL), NULL);
 }
 
 static void api_session_get(hub *h, hub_req *req, const char *id)
@@ -367,8 +376,7 @@ static void api_session_get(hub *h, hub_req *req, const char *id)
 
     if (need_login(h, req, 0) != 0)
         return;
-    in = call_in(req);
-    cJSON_AddStringToObject(in, "id", id);
+    in = call_in(req, id);
     call(h, req, store_api_session_get, STORE_READER, in, NULL);
 }
 
@@ -378,8 +386,7 @@ static void closed_done(hub *h, hub_req *req, store_job *job)
 
     if (job->status == STORE_OK && job->code == 200 && p)
         hub_policy_close(p);
-    hub_req_reply_text(req, job->status == STORE_OK ? job->code : 500,
-                       job->text ? strdup(job->text) : NULL);
+    reply_job(req, job);
 }
 
 static void api_session_close(hub *h, hub_req *req, const char *id)
@@ -388,8 +395,7 @@ static void api_session_close(hub *h, hub_req *req, const char *id)
 
     if (need_login(h, req, 0) != 0)
         return;
-    in = call_in(req);
-    cJSON_AddStringToObject(in, "id", id);
+    in = call_in(req, id);
     call(h, req, store_api_session_close, STORE_WRITER, in, closed_done);
 }
 
@@ -399,8 +405,7 @@ static void participant_done(hub *h, hub_req *req, store_job *job)
 
     if (job->status == STORE_OK && job->code == 201 && p)
         hub_policy_add_member(p, str(job->out, "id"));
-    hub_req_reply_text(req, job->status == STORE_OK ? job->code : 500,
-                       job->text ? strdup(job->text) : NULL);
+    reply_job(req, job);
 }
 
 static void api_participant_add(hub *h, hub_req *req, const char *id)
@@ -414,8 +419,7 @@ static void api_participant_add(hub *h, hub_req *req, const char *id)
         hub_req_error(req, 400, "bad_request", "username is required");
         return;
     }
-    in = call_in(req);
-    cJSON_AddStringToObject(in, "id", id);
+    in = call_in(req, id);
     cJSON_AddStringToObject(in, "username", str(body, "username"));
     cJSON_Delete(body);
     call(h, req, store_api_participant_add, STORE_WRITER, in, participant_done);
@@ -439,8 +443,7 @@ static void api_grant_create(hub *h, hub_req *req, const char *id)
                       "are required");
         return;
     }
-    in = call_in(req);
-    cJSON_AddStringToObject(in, "id", id);
+    in = call_in(req, id);
     cJSON_AddStringToObject(in, "username", str(body, "username"));
     cJSON_AddNumberToObject(in, "expires_in_s", exp->valuedouble);
     cJSON_Delete(body);
@@ -456,8 +459,7 @@ static void link_done(hub *h, hub_req *req, store_job *job)
 
     (void)h;
     if (job->status != STORE_OK || job->code != 201) {
-        hub_req_reply_text(req, job->status == STORE_OK ? job->code : 500,
-                           job->text ? strdup(job->text) : NULL);
+        reply_job(req, job);
         return;
     }
     out = cJSON_CreateObject();
@@ -505,7 +507,7 @@ static void api_link_create(hub *h, hub_req *req, const char *id)
     new_id(link_id);
     req->ctx = cJSON_CreateObject();
     cJSON_AddStringToObject(req->ctx, "token", token);
-    in = call_in(req);
+    in = call_in(req, NULL);
     cJSON_AddStringToObject(in, "session", id);
     cJSON_AddStringToObject(in, "link_id", link_id);
     cJSON_AddStringToObject(in, "hash", hash);
@@ -524,7 +526,7 @@ static void api_link_revoke(hub *h, hub_req *req, const char *id, const char *li
 
     if (need_login(h, req, 0) != 0)
         return;
-    in = call_in(req);
+    in = call_in(req, NULL);
     cJSON_AddStringToObject(in, "session", id);
     cJSON_AddStringToObject(in, "link_id", link);
     call(h, req, store_api_link_revoke, STORE_WRITER, in, NULL);
@@ -536,8 +538,7 @@ static void join_done(hub *h, hub_req *req, store_job *job)
     const char *session = str(job->out, "session");
 
     if (job->status != STORE_OK || (job->code != 200 && job->code != 202)) {
-        hub_req_reply_text(req, job->status == STORE_OK ? job->code : 500,
-                           job->text ? strdup(job->text) : NULL);
+        reply_job(req, job);
         return;
     }
     entry = cJSON_CreateObject();
@@ -633,7 +634,7 @@ static void api_lobby(hub *h, hub_req *req, const char *id)
 
     if (need_login(h, req, 0) != 0)
         return;
-    in = call_in(req);
+    in = call_in(req, NULL);
     cJSON_AddStringToObject(in, "session", id);
     call(h, req, store_api_lobby_list, STORE_READER, in, NULL);
 }
@@ -656,8 +657,7 @@ static void decided(hub *h, hub_req *req, store_job *job)
         for (size_t i = 0; i < n; i++)
             hub_auth_remove(h, hashes[i]);
     }
-    hub_req_reply_text(req, job->status == STORE_OK ? job->code : 500,
-                       job->text ? strdup(job->text) : NULL);
+    reply_job(req, job);
 }
 
 static void api_lobby_decide(hub *h, hub_req *req, const char *id, const char *client,
@@ -667,7 +667,7 @@ static void api_lobby_decide(hub *h, hub_req *req, const char *id, const char *c
 
     if (need_login(h, req, 0) != 0)
         return;
-    in = call_in(req);
+    in = call_in(req, NULL);
     cJSON_AddStringToObject(in, "session", id);
     cJSON_AddStringToObject(in, "client_id", client);
     cJSON_AddBoolToObject(in, "admit", admit);
@@ -780,8 +780,7 @@ static void api_history(hub *h, hub_req *req, const char *id)
     }
     req->ctx = cJSON_CreateObject();
     cJSON_AddStringToObject(req->ctx, "action", "history.read");
-    in = call_in(req);
-    cJSON_AddStringToObject(in, "id", id);
+    in = call_in(req, id);
     cJSON_AddNumberToObject(in, "from", (double)from);
     if (has_to)
         cJSON_AddNumberToObject(in, "to", (double)to);
@@ -806,8 +805,7 @@ static void api_snapshot(hub *h, hub_req *req, const char *id)
     }
     req->ctx = cJSON_CreateObject();
     cJSON_AddStringToObject(req->ctx, "action", "snapshot.read");
-    in = call_in(req);
-    cJSON_AddStringToObject(in, "id", id);
+    in = call_in(req, id);
     if (has_v)
         cJSON_AddNumberToObject(in, "v", (double)v);
     cJSON_AddBoolToObject(in, "identified", query_identified(req->query));
