@@ -1,13 +1,25 @@
 # Konsil build. `make` builds build/konsil; `make run` sets up and starts the demo;
 # `make check` runs every test (also under ASan+UBSan); `make bench` runs the benchmarks.
 # Sources: every src/<module>/*.c goes into build/libkonsil.a; src/main.c is the command.
+#
+# The packages' flags are asked of pkg-config once, when make reads this file. On a machine
+# where scripts/install-deps.sh has yet to install the packages that is before they exist, so
+# every goal that installs first and then compiles (check, run, fuzz-ot, fuzz-long, bench-ot,
+# bench-hub) compiles in a second make, started after the installation, which asks anew. A
+# recipe that would compile without the flags stops with the reason instead of failing on
+# undefined references.
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 PKGS     := libwebsockets libcjson sqlite3 uuid openssl
-KCFLAGS  := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -MMD -MP \
-            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-KLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CJSON_FLAGS := $(shell pkg-config --cflags --libs libcjson 2>/dev/null)
+pkgs_found = $(if $(PKG_LIBS),,$(error pkg-config finds no $(PKGS): `make deps` installs \
+  them (`make check` and `make run` do it themselves)))
+# Used in recipes only (recursively expanded, so that the check above runs there).
+KCFLAGS  = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -MMD -MP $(PKG_CFLAGS)$(pkgs_found)
+KLIBS    = $(PKG_LIBS) -lpthread -lm$(pkgs_found)
 SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 LIB_SRC  := $(sort $(wildcard src/*/*.c))
@@ -23,7 +35,7 @@ PURE_SRC := $(sort $(wildcard src/ot/*.c src/util/*.c src/proto/*.c))
 
 DEPS_STAMP := build/.deps-installed
 
-.PHONY: all deps run check unit fuzz-ot fuzz-long bench bench-ot bench-hub web clean
+.PHONY: all deps run check check-build fuzz-ot fuzz-long bench bench-ot bench-hub web clean
 all: build/konsil
 
 $(DEPS_STAMP): scripts/install-deps.sh package.json package-lock.json
@@ -59,34 +71,43 @@ build/asan/tests/%: tests/unit/%.c tests/unit/unit.h build/asan/libkonsil.a
 build/fuzz/%: tests/fuzz/%.c $(PURE_SRC) $(wildcard src/*/*.h)
 	@mkdir -p $(dir $@)
 	clang -std=c11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
-	  -fno-sanitize-recover=all $< $(PURE_SRC) $(shell pkg-config --cflags --libs libcjson) -lm -o $@
+	  -fno-sanitize-recover=all $< $(PURE_SRC) $(CJSON_FLAGS)$(pkgs_found) -lm -o $@
 
 web: deps
 	node web-demo/build.js
 
-run: deps all web
+run: deps web
+	$(MAKE) --no-print-directory build/konsil
 	scripts/run-demo.sh
 
 # Every suite prints its own "N passed, N failed"; tests/run.sh adds them up.
-check: deps all build/asan/konsil $(UNIT_BIN) $(ASAN_UNIT_BIN) $(FUZZ_BIN)
+check: deps
+	$(MAKE) --no-print-directory check-build
 	tests/run.sh
+# What `make check` builds before it runs the suites (installs nothing).
+check-build: build/konsil build/asan/konsil $(UNIT_BIN) $(ASAN_UNIT_BIN) $(FUZZ_BIN)
+	@:
 
 # Long runs, not part of `make check`.
 FUZZ_CASES ?= 2000000
-fuzz-ot: deps build/konsil
+fuzz-ot: deps
+	$(MAKE) --no-print-directory build/konsil
 	node tests/ot/fuzz-diff.js --cases $(FUZZ_CASES) --konsil build/konsil
 FUZZ_SECONDS ?= 600
-fuzz-long: $(FUZZ_BIN)
+fuzz-long: deps
+	$(MAKE) --no-print-directory $(FUZZ_BIN)
 	@mkdir -p build/fuzz/corpus
 	for f in $(FUZZ_BIN); do mkdir -p build/fuzz/corpus/$$(basename $$f); \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 build/fuzz/corpus/$$(basename $$f) tests/fuzz/seeds || exit 1; done
 
 bench: bench-ot bench-hub
-bench-ot: deps build/bench/ot_bench
+bench-ot: deps
+	$(MAKE) --no-print-directory build/bench/ot_bench
 	node bench/ot-bench.js --c build/bench/ot_bench
 # Konsil and a ShareDB server under the same load (about six minutes; BENCH_ARGS=--quick for
 # about two); writes the "Hub vs ShareDB" section of BENCHMARKS.md.
-bench-hub: deps build/konsil build/bench/loadgen
+bench-hub: deps
+	$(MAKE) --no-print-directory build/konsil build/bench/loadgen
 	bench/run-bench.sh $(BENCH_ARGS)
 
 build/bench/%: bench/%.c build/libkonsil.a
