@@ -16,6 +16,8 @@ suites=()
 for t in build/tests/test_* build/asan/tests/test_*; do
   case "$t" in *.d) ;; *) [ -x "$t" ] && suites+=("$t") ;; esac
 done
+# One `make check` and `make run` on a machine without the packages, in a scratch copy.
+suites+=("tests/build/fresh-machine.sh")
 suites+=("node tests/ot/vectors-vs-ot-json0.js")
 suites+=("node tests/ot/fuzz-diff.js --cases $OT_FUZZ_CASES --konsil $KONSIL_ASAN_BIN --seed ${OT_FUZZ_SEED:-$RANDOM$RANDOM}")
 for f in build/fuzz/fuzz_*; do
