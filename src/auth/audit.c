@@ -26,6 +26,9 @@
 #define RENUMBER_PROBE 16
 /* 2^53: integers up to here are exact doubles and print as plain decimals. */
 #define EXACT_INTEGER_LIMIT 9007199254740992.0
+/* The head line: HEAD_MAGIC HEAD_VERSION "entries=N hash=H". */
+#define HEAD_MAGIC "konsil-audit-head "
+#define HEAD_VERSION "v1 "
 
 enum canon_status { CANON_OK = 0, CANON_INVALID = -1, CANON_NO_MEMORY = -2 };
 
@@ -199,6 +202,13 @@ static bool is_hash(const char *h)
     return true;
 }
 
+/* Whether a is a chain's head: entries >= 0, a hash, and the genesis hash for none. */
+static bool is_head(const audit_anchor *a)
+{
+    return a->seq >= 0 && is_hash(a->hash) &&
+           (a->seq > 0 || strcmp(a->hash, AUDIT_GENESIS_HASH) == 0);
+}
+
 /* hash_out = hex SHA-256(prev_hash || canonical(e with seq)). */
 static int chain_hash(const char *prev_hash, const audit_entry *e, int64_t seq,
                       char hash_out[AUDIT_HASH_LEN + 1], auth_error *err)
@@ -344,19 +354,84 @@ int audit_verify(const audit_entry *entries, size_t count, const audit_anchor *a
         exp_seq = e->seq + 1;
     }
     if (anchor) {
-        if (anchor->seq < 1) {
-            report(r, AUDIT_INTACT, 0, 0, "a checkpoint names seq %" PRId64 ", below 1",
-                   anchor->seq);
+        if (!is_head(anchor)) {
+            report(r, AUDIT_INTACT, 0, 0, "the checkpoint is no chain head (entries %" PRId64
+                   ", hash %.64s)", anchor->seq, anchor->hash);
             return -1;
         }
+        /* Intact up to here: entries[i] holds seq i + 1 and count == exp_seq - 1. */
         if (anchor->seq >= exp_seq)
             return report(r, AUDIT_REMOVED, count, exp_seq,
-                          "the log ends before seq %" PRId64 ", which a checkpoint records: "
-                          "entries were removed from the end", anchor->seq);
-        if (strcmp(entries[anchor->seq - 1].hash, anchor->hash) != 0)
+                          "the trail holds %zu entries, fewer than the %" PRId64 " its "
+                          "checkpoint records: entries were removed (cut from the end, or "
+                          "removed and the chain recomputed)", count, anchor->seq);
+        if (anchor->seq > 0 && strcmp(entries[anchor->seq - 1].hash, anchor->hash) != 0)
             return report(r, AUDIT_ALTERED, (size_t)(anchor->seq - 1), anchor->seq,
-                          "entry seq %" PRId64 " differs from its checkpoint: the chain up to "
-                          "it was rewritten", anchor->seq);
+                          "entry seq %" PRId64 " differs from its checkpoint: the trail up to "
+                          "it was rewritten (entries changed, removed or inserted, and the "
+                          "chain recomputed)", anchor->seq);
     }
     return report(r, AUDIT_INTACT, count, exp_seq - 1, "%zu entries intact", count);
+}
+
+int audit_head_format(const audit_anchor *head, char out[AUDIT_HEAD_MAX + 1])
+{
+    if (!is_head(head))
+        return -1;
+    snprintf(out, AUDIT_HEAD_MAX + 1, HEAD_MAGIC HEAD_VERSION "entries=%" PRId64 " hash=%s",
+             head->seq, head->hash);
+    return 0;
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* Consumes word from [*p, end) when the text continues with it. */
+static bool take(const char **p, const char *end, const char *word)
+{
+    size_t n = strlen(word);
+    if ((size_t)(end - *p) < n || memcmp(*p, word, n) != 0)
+        return false;
+    *p += n;
+    return true;
+}
+
+int audit_head_parse(const char *text, audit_anchor *head, auth_error *err)
+{
+    const char *p = text, *end = text + strlen(text);
+    while (p < end && is_space(*p)) p++;
+    while (end > p && is_space(end[-1])) end--;
+    if (!take(&p, end, HEAD_MAGIC))
+        return auth_fail(err, "not a checkpoint: expected the line `konsil audit head` "
+                              "prints, \"konsil-audit-head v1 entries=N hash=H\"");
+    if (!take(&p, end, HEAD_VERSION))
+        return auth_fail(err, "the checkpoint is of another version than v1, the only one "
+                              "this konsil reads");
+    if (!take(&p, end, "entries="))
+        return auth_fail(err, "the checkpoint lacks \"entries=N\" after its version");
+    const char *digits = p;
+    int64_t n = 0;
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        if (n > (INT64_MAX - (*p - '0')) / 10)
+            return auth_fail(err, "the checkpoint's entry count is out of range");
+        n = n * 10 + (*p - '0');
+    }
+    if (p == digits || (*digits == '0' && p - digits > 1))
+        return auth_fail(err, "the checkpoint's entry count is not a plain decimal number");
+    if (!take(&p, end, " hash="))
+        return auth_fail(err, "the checkpoint lacks \" hash=H\" after its entry count");
+    if (end - p != AUDIT_HASH_LEN)
+        return auth_fail(err, "the checkpoint's hash is not 64 lowercase hex digits "
+                              "(or something follows it)");
+    audit_anchor a = {.seq = n};
+    memcpy(a.hash, p, AUDIT_HASH_LEN);
+    a.hash[AUDIT_HASH_LEN] = '\0';
+    if (!is_hash(a.hash))
+        return auth_fail(err, "the checkpoint's hash is not 64 lowercase hex digits");
+    if (!is_head(&a))
+        return auth_fail(err, "a checkpoint of 0 entries must carry the genesis hash (64 zeros)");
+    *head = a;
+    return 0;
 }

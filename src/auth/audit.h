@@ -18,8 +18,13 @@
  * changed in place (its hash no longer matches) from a removed one (a seq gap, or a
  * prev_hash that names no remaining entry) and from an inserted one (an entry whose
  * successor links past it). An unkeyed chain can be recomputed end to end by whoever
- * can write the table; an anchor (a seq and hash recorded elsewhere, e.g. a checkpoint
- * in the operator's log) closes that gap and detects entries cut from the end.
+ * can write the table, and entries cut from the end leave no trace in it. A checkpoint
+ * closes both gaps: the chain's head (its entry count and last hash) as one line,
+ *
+ *   konsil-audit-head v1 entries=N hash=H
+ *
+ * kept somewhere the table's writers cannot reach; a later chain must still hold entry N
+ * with hash H (entries appended after it are fine).
  */
 #ifndef KONSIL_AUTH_AUDIT_H
 #define KONSIL_AUTH_AUDIT_H
@@ -69,18 +74,34 @@ typedef struct audit_report {
     char message[AUTH_ERROR_MAX];
 } audit_report;
 
-/* A checkpoint kept outside the table: the entry with this seq must exist and carry this
- * hash. */
+/* A chain's head, kept outside the table as a checkpoint: the chain held seq entries
+ * (seqs run from 1 without gaps, so seq is also the last entry's seq), the last of them
+ * with this hash. The empty chain's head is seq 0 with AUDIT_GENESIS_HASH. */
 typedef struct audit_anchor {
     int64_t seq;
     char hash[AUDIT_HASH_LEN + 1];
 } audit_anchor;
 
 /* Verifies entries[0..count) in seq order from the genesis, and the anchor when not
- * NULL. Returns 0 when intact, 1 when a problem was found (the first one is described in
- * *report), -1 when verification itself failed (no memory, or an anchor below seq 1;
- * report->message says which). */
+ * NULL: the entry with the anchor's seq must exist and carry its hash. Returns 0 when
+ * intact, 1 when a problem was found (the first one is described in *report), -1 when
+ * verification itself failed (no memory, or an anchor that is no head: a negative seq, or
+ * seq 0 with another hash than the genesis; report->message says which). */
 int audit_verify(const audit_entry *entries, size_t count, const audit_anchor *anchor,
                  audit_report *report);
+
+/* The head line: "konsil-audit-head v1 entries=N hash=H" (N in plain decimal, H in
+ * lowercase hex), at most AUDIT_HEAD_MAX characters. */
+#define AUDIT_HEAD_MAX (sizeof "konsil-audit-head v1 entries= hash=" - 1 + 19 + AUDIT_HASH_LEN)
+
+/* Writes head's line (NUL-terminated, no newline) into out. Returns 0, or -1 when head is
+ * no head (a negative seq, a hash that is not 64 lowercase hex digits, seq 0 with another
+ * hash than the genesis). */
+int audit_head_format(const audit_anchor *head, char out[AUDIT_HEAD_MAX + 1]);
+
+/* Reads a head line exactly as audit_head_format() writes it; whitespace around it (the
+ * newline it was printed with) is ignored, anything else that differs is refused. Returns
+ * 0 with *head filled, or -1 with *err saying what is wrong. */
+int audit_head_parse(const char *text, audit_anchor *head, auth_error *err);
 
 #endif

@@ -2,7 +2,8 @@
  * The audit chain: the canonical form and hash of an entry pinned to fixed values (so
  * any other implementation, and any later change, can be checked against them), and
  * verification that finds an altered, an inserted and a removed entry, in each of the
- * ways someone with write access to the table could try it.
+ * ways someone with write access to the table could try it; the head line kept as a
+ * checkpoint, and what verification against it finds that the chain alone cannot.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -271,6 +272,171 @@ static void rewritten_chain_needs_an_anchor(void)
     verify(&c, &anchor, -1);
 }
 
+/* The chain rebuilt from its entries as they are, every hash recomputed (what someone
+ * with write access to the table and this page can do). */
+static void reseal(chain *c)
+{
+    auth_error err = {{0}};
+    const char *prev = AUDIT_GENESIS_HASH;
+    for (size_t i = 0; i < c->n; i++) {
+        c->e[i].seq = (int64_t)i + 1;
+        CHECK(audit_seal(&c->e[i], prev, &err) == 0);
+        prev = c->e[i].hash;
+    }
+}
+
+static audit_anchor head_of(const chain *c)
+{
+    audit_anchor a = {.seq = (int64_t)c->n};
+    memcpy(a.hash, c->n ? c->e[c->n - 1].hash : AUDIT_GENESIS_HASH, sizeof a.hash);
+    return a;
+}
+
+static void head_line_round_trips(void)
+{
+    chain c = make_chain();
+    audit_anchor head = head_of(&c), back;
+    char line[AUDIT_HEAD_MAX + 1], expected[AUDIT_HEAD_MAX + 1];
+    CHECK(audit_head_format(&head, line) == 0);
+    snprintf(expected, sizeof expected, "konsil-audit-head v1 entries=6 hash=%s", head.hash);
+    CHECK_STR(line, expected);
+    auth_error err = {{0}};
+    CHECK(audit_head_parse(line, &back, &err) == 0);
+    CHECK(back.seq == 6 && strcmp(back.hash, head.hash) == 0);
+
+    /* As printed, with its newline, or with whitespace a file or a paste adds around it. */
+    char padded[AUDIT_HEAD_MAX + 16];
+    snprintf(padded, sizeof padded, "  %s\r\n", line);
+    memset(&back, 0, sizeof back);
+    CHECK(audit_head_parse(padded, &back, &err) == 0);
+    CHECK(back.seq == 6 && strcmp(back.hash, head.hash) == 0);
+
+    /* The empty chain has a head too, and the longest entry count fits. */
+    audit_anchor empty = {.seq = 0, .hash = AUDIT_GENESIS_HASH};
+    CHECK(audit_head_format(&empty, line) == 0);
+    CHECK_STR(line, "konsil-audit-head v1 entries=0 hash=" AUDIT_GENESIS_HASH);
+    CHECK(audit_head_parse(line, &back, &err) == 0 && back.seq == 0);
+    head.seq = INT64_MAX;
+    CHECK(audit_head_format(&head, line) == 0 && strlen(line) == AUDIT_HEAD_MAX);
+    CHECK(audit_head_parse(line, &back, &err) == 0 && back.seq == INT64_MAX);
+}
+
+/* Whether text is refused as a checkpoint, with a message and *head left alone. */
+static int refused(const char *text)
+{
+    audit_anchor back = {.seq = -7};
+    auth_error err = {{0}};
+    int rc = audit_head_parse(text, &back, &err);
+    if (rc != -1 || !err.message[0] || back.seq != -7) {
+        fprintf(stderr, "  accepted checkpoint \"%s\"\n", text);
+        return 0;
+    }
+    return 1;
+}
+
+static void head_line_refuses_anything_else(void)
+{
+    chain c = make_chain();
+    const char *h = c.e[5].hash;
+    /* Each a format for snprintf(text, ..., fmt, h, h). */
+    static const char *const bad[] = {
+        "", "   ", "konsil-audit-head", "konsil-audit-head v1", "konsil-audit-head v1 entries=6",
+        "konsil-audit-head v1 entries=6 hash=", "%s", "6 %s",
+        "konsil-audit-hed v1 entries=6 hash=%s",
+        "konsil-audit-head v2 entries=6 hash=%s", "konsil-audit-head V1 entries=6 hash=%s",
+        "konsil-audit-head v1 entries=06 hash=%s", "konsil-audit-head v1 entries=-6 hash=%s",
+        "konsil-audit-head v1 entries=+6 hash=%s", "konsil-audit-head v1 entries= hash=%s",
+        "konsil-audit-head v1 entries=6.0 hash=%s",
+        "konsil-audit-head v1 entries=9223372036854775808 hash=%s",
+        "konsil-audit-head v1 entries=99999999999999999999 hash=%s",
+        "konsil-audit-head v1 count=6 hash=%s", "konsil-audit-head v1 entries=6  hash=%s",
+        "konsil-audit-head  v1 entries=6 hash=%s", "konsil-audit-head\tv1 entries=6 hash=%s",
+        "konsil-audit-head v1 entries=6 hash=%s x", "konsil-audit-head v1 entries=6 hash=%s0",
+        "konsil-audit-head v1 entries=6 hash=%s\nkonsil-audit-head v1 entries=6 hash=%s",
+        "konsil-audit-head v1 hash=%s entries=6", "konsil-audit-head v1 entries=6 hash=%.63s",
+        "konsil-audit-head v1 entries=6 hash=%.63sg",
+        "konsil-audit-head v1 entries=0 hash=%s", /* no entries, yet not the genesis hash */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[3 * AUDIT_HEAD_MAX];
+        snprintf(text, sizeof text, bad[i], h, h);
+        CHECK(refused(text));
+    }
+    char upper[AUDIT_HASH_LEN + 1], text[AUDIT_HEAD_MAX + 1];
+    for (size_t i = 0; i <= AUDIT_HASH_LEN; i++)
+        upper[i] = (char)(h[i] >= 'a' && h[i] <= 'f' ? h[i] - 'a' + 'A' : h[i]);
+    snprintf(text, sizeof text, "konsil-audit-head v1 entries=6 hash=%s", upper);
+    CHECK(refused(text));
+
+    /* Only a head is written as one. */
+    char line[AUDIT_HEAD_MAX + 1];
+    audit_anchor not_head = {.seq = -1};
+    memcpy(not_head.hash, h, sizeof not_head.hash);
+    CHECK(audit_head_format(&not_head, line) == -1);
+    not_head.seq = 0;
+    CHECK(audit_head_format(&not_head, line) == -1);
+    not_head.seq = 6;
+    memcpy(not_head.hash, upper, sizeof not_head.hash);
+    CHECK(audit_head_format(&not_head, line) == -1);
+}
+
+/* What a checkpoint finds that the chain alone does not, and what it lets pass. */
+static void checkpoint_holds_the_chain_to_its_head(void)
+{
+    chain c = make_chain();
+    audit_anchor head = head_of(&c);
+    verify(&c, &head, 0);
+
+    /* Entries appended after the checkpoint. */
+    audit_entry later = {.seq = 7, .ts_ms = 1700000009000, .actor_id = "user-a",
+                         .action = "logout"};
+    auth_error err = {{0}};
+    CHECK(audit_seal(&later, c.e[5].hash, &err) == 0);
+    c.e[c.n++] = later;
+    verify(&c, NULL, 0);
+    verify(&c, &head, 0);
+
+    /* The last entry, and every entry, deleted. */
+    c = make_chain();
+    c.n--;
+    verify(&c, NULL, 0);
+    audit_report r = verify(&c, &head, 1);
+    CHECK(r.problem == AUDIT_REMOVED && r.index == 5 && r.seq == 6);
+    c.n = 0;
+    verify(&c, NULL, 0);
+    r = verify(&c, &head, 1);
+    CHECK(r.problem == AUDIT_REMOVED && r.index == 0 && r.seq == 1);
+
+    /* Every read entry removed and the chain recomputed: fewer entries than the head. */
+    c = make_chain();
+    for (size_t i = c.n; i-- > 0;)
+        if (strncmp(c.e[i].action, "session.read.", 13) == 0) remove_at(&c, i);
+    CHECK(c.n == CHAIN_LENGTH - 2);
+    reseal(&c);
+    verify(&c, NULL, 0);
+    r = verify(&c, &head, 1);
+    CHECK(r.problem == AUDIT_REMOVED && r.seq == CHAIN_LENGTH - 1);
+
+    /* ... and padded back past the head's length: entry 6 is not the one kept. */
+    c.e[c.n++] = later;
+    c.e[c.n++] = later;
+    c.e[c.n++] = later;
+    reseal(&c);
+    verify(&c, NULL, 0);
+    r = verify(&c, &head, 1);
+    CHECK(r.problem == AUDIT_ALTERED && r.seq == CHAIN_LENGTH && r.index == CHAIN_LENGTH - 1);
+
+    /* The empty chain's head holds for every chain; a "head" of nothing with a hash
+     * does not exist. */
+    c = make_chain();
+    audit_anchor empty = {.seq = 0, .hash = AUDIT_GENESIS_HASH};
+    verify(&c, &empty, 0);
+    c.n = 0;
+    verify(&c, &empty, 0);
+    empty.seq = -1;
+    verify(&c, &empty, -1);
+}
+
 int main(void)
 {
     RUN(canonical_form_is_pinned);
@@ -281,5 +447,8 @@ int main(void)
     RUN(removed_entry_is_found);
     RUN(inserted_entry_is_found);
     RUN(rewritten_chain_needs_an_anchor);
+    RUN(head_line_round_trips);
+    RUN(head_line_refuses_anything_else);
+    RUN(checkpoint_holds_the_chain_to_its_head);
     return unit_finish("test_auth_audit");
 }
