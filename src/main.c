@@ -15,7 +15,7 @@ static const struct {
     {"ot", cli_ot, "json0 engine on JSON lines: stdin requests, stdout answers"},
     {"serve", cli_serve, "the hub: ShareDB over WebSocket, REST API, static files, op log"},
     {"user", cli_user, "accounts: add, list, disable, enable, passwd"},
-    {"audit", cli_audit, "verify the audit trail's hash chain"},
+    {"audit", cli_audit, "the audit trail's hash chain: head (a checkpoint), verify"},
     {"export", cli_export, "a session's history as JSON lines or a Markdown report"},
 };
 

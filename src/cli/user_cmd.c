@@ -1,10 +1,9 @@
 /*
- * `konsil user add|list|disable|passwd` and `konsil audit verify`: account
- * administration and the audit check, straight on the database. They work on a fresh
- * database (the schema is created) and while the server runs (SQLite's busy timeout
- * waits for the server's writer; a running server notices a disabled account at its
- * next login-session refresh, within seconds). Passwords are read from stdin (one
- * line), never from the command line; changes are audited.
+ * `konsil user add|list|disable|enable|passwd`: account administration, straight on the
+ * database. They work on a fresh database (the schema is created) and while the server
+ * runs (SQLite's busy timeout waits for the server's writer; a running server notices a
+ * disabled account at its next login-session refresh, within seconds). Passwords are
+ * read from stdin (one line), never from the command line; changes are audited.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -270,51 +269,4 @@ int cli_user(int argc, char **argv)
         fprintf(stderr, "konsil user %s: no user '%s'\n", verb, name);
     sqlite3_close(db);
     return rc;
-}
-
-int cli_audit(int argc, char **argv)
-{
-    const char *db_path = "konsil.db";
-    char head[AUDIT_HASH_LEN + 1], err[256];
-    audit_report report;
-    size_t count = 0;
-    sqlite3 *db;
-    int rc;
-
-    if (argc < 2 || strcmp(argv[1], "verify") != 0) {
-        int help = argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
-        fprintf(help ? stdout : stderr,
-                "usage: konsil audit verify [--db FILE]\n\n"
-                "Checks the audit trail's hash chain from its first entry; reports an entry\n"
-                "altered, inserted or removed, and prints the head hash (keep it elsewhere\n"
-                "as a checkpoint). Exit status 0 intact, 1 broken or unreadable.\n");
-        return help ? 0 : 2;
-    }
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: konsil audit verify [--db FILE]\n");
-            return 0;
-        }
-        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
-            db_path = argv[++i];
-            continue;
-        }
-        fprintf(stderr, "konsil audit: unknown option '%s'\n", argv[i]);
-        return 2;
-    }
-    if (!(db = open_db(db_path)))
-        return 1;
-    memset(&report, 0, sizeof report);
-    rc = store_audit_verify(db, &report, &count, head, err, sizeof err);
-    sqlite3_close(db);
-    if (rc < 0) {
-        fprintf(stderr, "konsil audit verify: %s\n", err);
-        return 1;
-    }
-    if (rc > 0) {
-        printf("BROKEN at seq %lld: %s\n", (long long)report.seq, report.message);
-        return 1;
-    }
-    printf("intact: %zu entries, head %s\n", count, head);
-    return 0;
 }

@@ -77,15 +77,16 @@ static char *dup_col(sqlite3_stmt *st, int col)
     return t ? strdup((const char *)t) : NULL;
 }
 
-int store_audit_verify(sqlite3 *db, audit_report *report, size_t *count, char *head,
-                       char *err, size_t errlen)
+int store_audit_verify(sqlite3 *db, const audit_anchor *checkpoint, audit_report *report,
+                       audit_anchor *head, char *err, size_t errlen)
 {
     sqlite3_stmt *st = NULL;
     audit_entry *es = NULL;
     size_t n = 0, cap = 0;
     int rc = -1, step;
 
-    snprintf(head, AUDIT_HASH_LEN + 1, "%s", AUDIT_GENESIS_HASH);
+    head->seq = 0;
+    snprintf(head->hash, sizeof head->hash, "%s", AUDIT_GENESIS_HASH);
     if (sqlite3_prepare_v2(db, "SELECT seq, ts, actor, action, session, details, prev_hash,"
                            " hash FROM audit ORDER BY seq", -1, &st, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s", sqlite3_errmsg(db));
@@ -126,10 +127,10 @@ int store_audit_verify(sqlite3 *db, audit_report *report, size_t *count, char *h
         snprintf(err, errlen, "%s", sqlite3_errmsg(db));
         goto out;
     }
-    *count = n;
+    head->seq = (int64_t)n;
     if (n)
-        snprintf(head, AUDIT_HASH_LEN + 1, "%s", es[n - 1].hash);
-    rc = audit_verify(es, n, NULL, report);
+        snprintf(head->hash, sizeof head->hash, "%s", es[n - 1].hash);
+    rc = audit_verify(es, n, checkpoint, report);
     if (rc < 0)
         snprintf(err, errlen, "%s", report->message);
 out:

@@ -1,6 +1,7 @@
 /*
  * The audit table on top of the pure chain (src/auth/audit.h): appending a sealed entry
- * inside the caller's transaction, and verifying the whole table. Entries are only
+ * inside the caller's transaction, and verifying the whole table (against a checkpoint,
+ * when one is given) and reading its head. Entries are only
  * ever inserted; nothing in Konsil updates or deletes them.
  */
 #ifndef KONSIL_STORE_AUDIT_H
@@ -20,10 +21,13 @@
 int store_audit_append(sqlite3 *db, int64_t ts, const char *actor, const char *action,
                        const char *session, const cJSON *details, char *err, size_t errlen);
 
-/* Verifies every entry in seq order. Returns 0 intact, 1 a problem (in *report),
- * -1 when the table cannot be read (err). *count and head (AUDIT_HASH_LEN + 1, the
- * last entry's hash or the genesis hash) describe the table. */
-int store_audit_verify(sqlite3 *db, audit_report *report, size_t *count, char *head,
-                       char *err, size_t errlen);
+/* Verifies every entry in seq order, and checkpoint when not NULL (a head kept earlier;
+ * see audit_verify). All rows are read in one statement, so a writer appending meanwhile
+ * is either wholly in or out. Returns 0 intact, 1 a problem (in *report), -1 when the
+ * table cannot be read or checkpoint is no head (err). *head is the table as read: its
+ * number of rows and the last one's hash (the genesis hash when empty); it is the chain's
+ * head only when 0 is returned. */
+int store_audit_verify(sqlite3 *db, const audit_anchor *checkpoint, audit_report *report,
+                       audit_anchor *head, char *err, size_t errlen);
 
 #endif
