@@ -87,8 +87,10 @@ else
   sed 's/^/  | /' "$scratch/check.log" | tail -n 30
 fi
 
-# 3. One `make run`: installs, builds the command and the web app, serves them.
-rm -rf build
+# 3. One `make run`: installs, links the command, builds the web app, serves them. The
+# objects compiled above stay (compiling was shown in 2); the packages are "uninstalled"
+# again by removing the stamp, so the link needs the flags the installation brings.
+rm -f build/.deps-installed build/konsil
 KONSIL_LISTEN=127.0.0.1:0 setsid make -j2 run > "$scratch/run.log" 2>&1 &
 server_pgid=$!
 url=
