@@ -26,7 +26,6 @@
 
 #define PROTO_MAJOR 1
 #define PROTO_MINOR 2
-#define PROTO_TYPE_URI "http://sharejs.org/types/JSONv0"
 /* JavaScript's Number.MAX_SAFE_INTEGER: versions and seqs stay below it. */
 #define PROTO_MAX_SAFE 9007199254740991LL
 

@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "doc/doc.h"
+
 static void open_action(proto_buf *b, proto_action a)
 {
     proto_buf_lit(b, "{\"a\":");
@@ -36,7 +38,7 @@ void proto_emit_init(proto_buf *b, int handshake, const char *id)
     field_i64(b, "protocol", PROTO_MAJOR);
     field_i64(b, "protocolMinor", PROTO_MINOR);
     field_str(b, "id", id);
-    field_str(b, "type", PROTO_TYPE_URI);
+    field_str(b, "type", DOC_TYPE_URI);
     proto_buf_lit(b, "}");
 }
 
@@ -143,7 +145,7 @@ void proto_emit_snapshot_fetch(proto_buf *b, proto_action a, const cJSON *req_id
     proto_buf_json(b, req_id);
     field_i64(b, "v", v);
     if (exists) {
-        field_str(b, "type", PROTO_TYPE_URI);
+        field_str(b, "type", DOC_TYPE_URI);
         proto_buf_lit(b, ",\"data\":");
         proto_buf_lit(b, data_json);
     } else {

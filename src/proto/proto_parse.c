@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "doc/doc.h"
 #include "ot/json0.h"
 #include "util/json_util.h"
 
@@ -174,7 +175,7 @@ static int parse_op(proto_msg *m, const proto_limits *lim, proto_error *err)
         if (!cJSON_IsString(type))
             return fail(err, PROTO_ERR_OT_BADLY_FORMED, "Missing create type");
         if (strcmp(type->valuestring, "json0") != 0 &&
-            strcmp(type->valuestring, PROTO_TYPE_URI) != 0)
+            strcmp(type->valuestring, DOC_TYPE_URI) != 0)
             return fail(err, PROTO_ERR_TYPE_UNKNOWN, "Unknown type");
         m->create_data = cJSON_GetObjectItemCaseSensitive(create, "data");
         return 0;

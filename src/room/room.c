@@ -96,7 +96,7 @@ struct room {
     room_set *set;
     char *id;
     int state;
-    room_doc doc;
+    doc_state doc;
     int64_t committed;
     int64_t last_ts;
     room_snap *snaps;       /* doc as JSON text at snap_v per view, cached for joiners */
@@ -705,7 +705,7 @@ static const char *snapshot_text(room *r, unsigned view)
         text = proj ? json_print(proj) : NULL;
         cJSON_Delete(proj);
     } else {
-        text = room_doc_text(&r->doc);
+        text = doc_text(&r->doc);
     }
     text = text_fit(text);
     grown = text ? realloc(r->snaps, (r->n_snaps + 1) * sizeof *grown) : NULL;
@@ -857,6 +857,16 @@ static int milestone_due(const room *r)
            r->bytes_since_ms >= r->ms_bytes / 4;
 }
 
+/* What an op of a wire kind does to the document. */
+static doc_op_kind doc_kind(proto_op_kind kind)
+{
+    switch (kind) {
+    case PROTO_CREATE: return DOC_OP_CREATE;
+    case PROTO_DEL: return DOC_OP_DEL;
+    default: return DOC_OP_EDIT;
+    }
+}
+
 static void apply_submit(room *r, room_req *req)
 {
     room_set *s = r->set;
@@ -886,15 +896,15 @@ static void apply_submit(room *r, room_req *req)
             return;
         }
     }
-    rc = room_doc_apply(&r->doc, req->kind, req->op, &oerr);
-    if (rc != ROOM_DOC_OK) {
+    rc = doc_apply(&r->doc, doc_kind(req->kind), req->op, &oerr);
+    if (rc != DOC_OK) {
         op_unref(op);
-        if (rc == ROOM_DOC_EXISTS)
+        if (rc == DOC_EXISTS)
             req_fail(req, PROTO_ERR_ALREADY_CREATED, "%s",
                      "Invalid op submitted. Document already created");
-        else if (rc == ROOM_DOC_MISSING)
+        else if (rc == DOC_MISSING)
             req_fail(req, PROTO_ERR_DOES_NOT_EXIST, "%s", "Document does not exist");
-        else if (rc == ROOM_DOC_OT)
+        else if (rc == DOC_OT)
             req_fail(req, PROTO_ERR_REJECTED, "%s", oerr.message);
         else
             req_fail(req, PROTO_ERR_UNKNOWN, "%s", "out of memory");
@@ -921,7 +931,7 @@ static void apply_submit(room *r, room_req *req)
     tail_push(r, op);
     r->bytes_since_ms += op->text ? strlen(op->text) : 0;
     if (milestone_due(r)) {
-        milestone = room_doc_text(&r->doc);
+        milestone = doc_text(&r->doc);
         if (milestone) {
             r->ms_v = r->doc.v;
             r->ms_bytes = strlen(milestone);
@@ -1078,7 +1088,7 @@ static void room_free(room *r)
         req->m = NULL;
         req_free(req);
     }
-    room_doc_clear(&r->doc);
+    doc_clear(&r->doc);
     snaps_clear(r);
     if (r->policy && r->set->env.policy_unref)
         r->set->env.policy_unref(r->policy);
@@ -1153,7 +1163,7 @@ static room *room_get(room_set *s, const char *id, proto_error *err)
     r->state = LOADING;
     r->create_v = -1;
     r->idle_since = -1;
-    room_doc_init(&r->doc);
+    doc_init(&r->doc);
     if (s->env.load(s->env.ctx, r) != 0) {
         evict(s, r);
         set_error(err, PROTO_ERR_UNKNOWN, "The document cannot be loaded");
@@ -1219,13 +1229,9 @@ static int req_init_op(room_req *req, room_peer *p, proto_error *err)
         req->op = cJSON_Duplicate(msg->op, 1);
     } else if (msg->kind == PROTO_CREATE) {
         /* Stored and relayed with the full type URI, as ShareDB normalises it. */
-        req->op = cJSON_CreateObject();
-        if (req->op && cJSON_AddStringToObject(req->op, "type", PROTO_TYPE_URI))
-            cJSON_AddItemToObject(req->op, "data", msg->create_data ?
-                                  cJSON_Duplicate(msg->create_data, 1) : cJSON_CreateNull());
+        req->op = doc_create_payload(msg->create_data);
     }
-    if (!req->src || !req->author || (msg->kind != PROTO_DEL && !req->op) ||
-        (msg->kind == PROTO_CREATE && !cJSON_GetObjectItemCaseSensitive(req->op, "data"))) {
+    if (!req->src || !req->author || (msg->kind != PROTO_DEL && !req->op)) {
         set_error(err, PROTO_ERR_UNKNOWN, "out of memory");
         return -1;
     }
@@ -1432,7 +1438,7 @@ void room_loaded(room *r, room_load *load)
     load->policy = NULL;
     if (status == 0) {
         r->doc = *load->doc;
-        room_doc_init(load->doc);
+        doc_init(load->doc);
         r->committed = r->doc.v;
         r->last_ts = load->last_ts;
         r->tail_v0 = load->n ? load->rows[0].v : r->doc.v;

@@ -43,8 +43,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "doc/doc.h"
 #include "proto/proto.h"
-#include "room/room_doc.h"
 #include "room/room_map.h"
 #include "room/room_msg.h"
 #include "room/room_outq.h"
@@ -219,7 +219,7 @@ const char *room_id(const room *r);
 /* What loading a document found. */
 typedef struct room_load {
     int status;                 /* 0, or the document cannot be loaded */
-    room_doc *doc;              /* its latest state; moved into the room */
+    doc_state *doc;             /* its latest state; moved into the room */
     room_row *rows;             /* the ops since the milestone it was rebuilt from */
     size_t n;
     int64_t last_ts;            /* the time of its latest op (0: none) */

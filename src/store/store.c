@@ -73,7 +73,7 @@ store_job *store_job_new(store_job_kind kind, const char *doc)
         return NULL;
     job->kind = kind;
     job->create_v = -1;
-    room_doc_init(&job->state);
+    doc_init(&job->state);
     job->doc = strdup(doc);
     if (!job->doc) {
         free(job);
@@ -89,7 +89,7 @@ void store_job_free(store_job *job)
     free(job->doc);
     store_op_clear(&job->op);
     free(job->milestone);
-    room_doc_clear(&job->state);
+    doc_clear(&job->state);
     for (size_t i = 0; i < job->n_ops; i++)
         store_op_clear(&job->ops[i]);
     free(job->ops);

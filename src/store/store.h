@@ -32,7 +32,7 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
-#include "room/room_doc.h"
+#include "doc/doc.h"
 
 typedef struct store store;
 
@@ -76,7 +76,7 @@ typedef struct store_job {
     /* STORE_LOAD result: the document at its latest version, the ops since the
      * milestone it was rebuilt from, the time of its latest op (in `ts`), and its
      * latest create op (create_v < 0: none) */
-    room_doc state;
+    doc_state state;
     store_op *ops;          /* also the STORE_READ_OPS result */
     size_t n_ops;
     int64_t create_v;

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "auth/password.h"
-#include "proto/proto.h"
 #include "store/store_audit.h"
 
 /* ---- helpers ------------------------------------------------------------------ */
@@ -394,14 +393,12 @@ int store_api_session_create(sqlite3 *db, store_job *job)
     const cJSON *in = job->in;
     const char *id = s_in(in, "id"), *lead = actor_id(job);
     int64_t now = i_in(in, "now");
-    cJSON *create = cJSON_CreateObject(), *details;
+    cJSON *create = doc_create_payload(cJSON_GetObjectItemCaseSensitive(in, "document"));
+    cJSON *details;
     char *create_text;
     int rc;
 
-    cJSON_AddStringToObject(create, "type", PROTO_TYPE_URI);
-    cJSON_AddItemToObject(create, "data", cJSON_Duplicate(
-        cJSON_GetObjectItemCaseSensitive(in, "document"), 1));
-    create_text = cJSON_PrintUnformatted(create);
+    create_text = create ? cJSON_PrintUnformatted(create) : NULL;
     cJSON_Delete(create);
     if (!create_text)
         return refuse(job, 500, "internal", "out of memory");

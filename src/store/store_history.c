@@ -203,7 +203,7 @@ static void view_close(history_view *view)
 }
 
 /* The document's data as the reader sees it; JSON null when it does not exist. */
-static cJSON *view_snapshot(const history_view *view, const room_doc *doc)
+static cJSON *view_snapshot(const history_view *view, const doc_state *doc)
 {
     auth_error err = {{0}};
     cJSON *out;
@@ -436,7 +436,7 @@ static int add_snapshot(sqlite3 *db, store_job *job, const history_view *view, i
     if (store_reader_rebuild(db, job->doc, v, &job->state, job) != 0)
         return -1;
     data = view_snapshot(view, &job->state);
-    room_doc_clear(&job->state);
+    doc_clear(&job->state);
     if (!data)
         return -1;
     cJSON_AddNumberToObject(body, "v", (double)v);
@@ -451,7 +451,7 @@ static int learn_head(sqlite3 *db, store_job *job, history_view *view, int64_t h
     int bad = store_reader_rebuild(db, job->doc, head, &job->state, job) != 0 ||
               (job->state.exists && access_pseudo_learn(view->pseudo, job->state.data) != 0);
 
-    room_doc_clear(&job->state);
+    doc_clear(&job->state);
     return bad ? -1 : 0;
 }
 

@@ -47,7 +47,7 @@ void store_reader_run(store *s, store_job *job);
 /* Rebuilds document id at version v into *doc (cleared first) from the latest
  * milestone at or below v, replaying the ops since it. 0, or -1
  * with job->status and job->error set (v beyond the log, a damaged log, no memory). */
-int store_reader_rebuild(sqlite3 *db, const char *id, int64_t v, room_doc *doc,
+int store_reader_rebuild(sqlite3 *db, const char *id, int64_t v, doc_state *doc,
                          store_job *job);
 /* The version after document id's last op (0 when it has none), or -1 (job->error). */
 int64_t store_reader_head(sqlite3 *db, const char *id, store_job *job);

@@ -58,13 +58,13 @@ static int prepare(sqlite3 *db, const char *sql, sqlite3_stmt **st)
 }
 
 /* The latest milestone at or below max_v (max_v < 0: the latest of all) into *doc. */
-static int load_milestone(sqlite3 *db, const char *id, int64_t max_v, room_doc *doc,
+static int load_milestone(sqlite3 *db, const char *id, int64_t max_v, doc_state *doc,
                           store_job *job)
 {
     sqlite3_stmt *st = NULL;
     int rc;
 
-    room_doc_clear(doc);
+    doc_clear(doc);
     if (prepare(db, max_v < 0 ?
                 "SELECT v, type, data FROM milestones WHERE doc=?1 ORDER BY v DESC LIMIT 1" :
                 "SELECT v, type, data FROM milestones WHERE doc=?1 AND v<=?2 "
@@ -94,7 +94,7 @@ static int load_milestone(sqlite3 *db, const char *id, int64_t max_v, room_doc *
 }
 
 /* Applies ops [doc->v, to) (to < 0: all) to *doc; keeps them in job->ops if keep. */
-static int replay(sqlite3 *db, const char *id, int64_t to, room_doc *doc, int keep,
+static int replay(sqlite3 *db, const char *id, int64_t to, doc_state *doc, int keep,
                   store_job *job)
 {
     sqlite3_stmt *st = NULL;
@@ -111,7 +111,7 @@ static int replay(sqlite3 *db, const char *id, int64_t to, room_doc *doc, int ke
         store_op op;
         ot_error oerr = {""};
         int bad = read_op(st, &op) != 0 || op.v != doc->v ||
-                  room_doc_apply(doc, op.kind, op.op, &oerr) != ROOM_DOC_OK;
+                  doc_apply(doc, op.kind, op.op, &oerr) != DOC_OK;
         if (bad) {
             store_op_clear(&op);
             sqlite3_finalize(st);
@@ -264,7 +264,7 @@ static int64_t version_at_time(sqlite3 *db, store_job *job, int64_t head)
     return lo;
 }
 
-int store_reader_rebuild(sqlite3 *db, const char *id, int64_t v, room_doc *doc,
+int store_reader_rebuild(sqlite3 *db, const char *id, int64_t v, doc_state *doc,
                          store_job *job)
 {
     if (load_milestone(db, id, v, doc, job) != 0 || replay(db, id, v, doc, 0, job) != 0)
@@ -299,7 +299,7 @@ static int run_snapshot(sqlite3 *db, store_job *job)
     }
     if (store_reader_rebuild(db, job->doc, target, &job->state, job) != 0)
         return -1;
-    job->text = room_doc_text(&job->state);
+    job->text = doc_text(&job->state);
     return job->text ? 0 : fail(job, NULL, "out of memory");
 }
 

@@ -148,19 +148,25 @@ static void serve_reads(void)
     }
 }
 
+/* What an op of the room's (wire) kind does to the document, as a store maps it. */
+static doc_op_kind doc_kind(int kind)
+{
+    return kind == PROTO_CREATE ? DOC_OP_CREATE : kind == PROTO_DEL ? DOC_OP_DEL : DOC_OP_EDIT;
+}
+
 /* Finishes the pending load from the log (no milestones: replay everything). */
 static void finish_load(void)
 {
-    room_doc doc;
+    doc_state doc;
     room_row rows[MAX_LOG];
     int64_t create_v = -1;
     room *r = fk.loading;
 
-    room_doc_init(&doc);
+    doc_init(&doc);
     for (int64_t v = 0; v < fk.n_log; v++) {
         ot_error err = {""};
         rows[v] = row_of(&fk.log[v]);
-        room_doc_apply(&doc, rows[v].kind, rows[v].payload, &err);
+        doc_apply(&doc, doc_kind(rows[v].kind), rows[v].payload, &err);
         if (rows[v].kind == PROTO_CREATE)
             create_v = v;
     }
@@ -174,7 +180,7 @@ static void finish_load(void)
     }
     for (int64_t v = 0; v < fk.n_log; v++)
         cJSON_Delete(rows[v].payload);
-    room_doc_clear(&doc);
+    doc_clear(&doc);
 }
 
 static room_set *make_set(size_t tail_ops, size_t outq_max)

@@ -194,7 +194,7 @@ static void test_commit_and_load(void)
     j = collect(s, 1);
     CHECK(j->status == STORE_OK);
     CHECK(j->state.v == 10 && j->state.exists);
-    text = room_doc_text(&j->state);
+    text = doc_text(&j->state);
     CHECK_STR(text, "{\"n\":9}");
     free(text);
     /* Rebuilt from the milestone at version 5: the ops since then come along. */

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "auth/template.h"
-#include "proto/proto.h"
+#include "doc/doc.h"
 #include "store/store.h"
 #include "store/store_history.h"
 #include "unit.h"
@@ -59,7 +59,7 @@ static void setup(void)
          template_default_json, NULL);
     exec(db, "INSERT INTO participants VALUES ('s1', 'u-lead', 0)", NULL, NULL);
     exec(db, "INSERT INTO clients VALUES ('c-1', 's1', 'l', 'Frau K.', 'admitted', 0)", NULL, NULL);
-    cJSON_AddStringToObject(create, "type", PROTO_TYPE_URI);
+    cJSON_AddStringToObject(create, "type", DOC_TYPE_URI);
     cJSON_AddItemToObject(create, "data", cJSON_Duplicate(template_document(t), 1));
     text = cJSON_PrintUnformatted(create);
     exec(db, "INSERT INTO ops VALUES ('s1', 0, 1, 'konsil', 1, 1000, 'u-lead', ?1)", text, NULL);
