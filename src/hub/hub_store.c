@@ -40,6 +40,25 @@ static hub_conn *conn_of(room_peer *p)
     return (hub_conn *)((char *)p - offsetof(hub_conn, peer));
 }
 
+/* The store's name for what an op does, and back: the wire's kinds are not the log's. */
+static store_op_kind store_kind(int kind)
+{
+    switch (kind) {
+    case PROTO_CREATE: return STORE_OP_CREATE;
+    case PROTO_DEL: return STORE_OP_DEL;
+    default: return STORE_OP_EDIT;
+    }
+}
+
+static proto_op_kind proto_kind(store_op_kind kind)
+{
+    switch (kind) {
+    case STORE_OP_CREATE: return PROTO_CREATE;
+    case STORE_OP_DEL: return PROTO_DEL;
+    default: return PROTO_EDIT;
+    }
+}
+
 static void fatal(hub *h, const char *why)
 {
     if (!h->failed)
@@ -101,7 +120,7 @@ static void env_commit(void *ctx, room *r, room_op *op, char *milestone)
         job->milestone = milestone;
         milestone = NULL;
         job->op.v = op->v;
-        job->op.kind = op->kind;
+        job->op.kind = store_kind(op->kind);
         job->op.seq = op->seq;
         job->op.ts = op->ts;
         job->op.src = strdup(op->src);
@@ -194,7 +213,7 @@ static room_row *rows_of(store_job *job)
     for (size_t i = 0; i < job->n_ops; i++) {
         store_op *op = &job->ops[i];
         rows[i].v = op->v;
-        rows[i].kind = op->kind;
+        rows[i].kind = proto_kind(op->kind);
         rows[i].src = op->src;
         rows[i].seq = op->seq;
         rows[i].ts = op->ts;

@@ -36,10 +36,17 @@
 
 typedef struct store store;
 
+/* What an op does, by the value the ops.kind column stores (these never change). */
+typedef enum store_op_kind {
+    STORE_OP_EDIT = 0,
+    STORE_OP_CREATE = 1,
+    STORE_OP_DEL = 2
+} store_op_kind;
+
 /* One row of the op log. Strings and the tree are owned by the row. */
 typedef struct store_op {
     int64_t v;          /* the version the op was applied at */
-    int kind;           /* proto_op_kind */
+    store_op_kind kind;
     char *src;
     int64_t seq;
     int64_t ts;         /* when the hub applied it (its commit follows within ms), ms

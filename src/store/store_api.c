@@ -408,7 +408,8 @@ int store_api_session_create(sqlite3 *db, store_job *job)
     if (rc == 0)
         rc = run(q(db, "INSERT INTO participants (session, user_id, added_at) VALUES "
                    "(?1, ?2, ?3)", "ssi", id, lead, now));
-    /* The document's create op at version 0, authored by the lead (invariant 1). */
+    /* The document's create op (kind 1: STORE_OP_CREATE) at version 0, authored by the
+     * lead (invariant 1). */
     if (rc == 0)
         rc = run(q(db, "INSERT INTO ops (doc, v, kind, src, seq, ts, author, op) VALUES "
                    "(?1, 0, 1, 'konsil', 1, ?2, ?3, ?4)", "siss", id, now, lead,

@@ -21,7 +21,6 @@
 #include "auth/access_project.h"
 #include "auth/access_pseudo.h"
 #include "auth/template.h"
-#include "proto/proto.h"
 #include "store/store_api.h"
 #include "store/store_internal.h"
 
@@ -219,14 +218,15 @@ static cJSON *view_snapshot(const history_view *view, const doc_state *doc)
 
 /* Adds what the reader sees of one stored op to entry: `op` (edit, maybe []),
  * `create` ({type, data}) or `del`. 0 or -1 (a damaged row, no memory). */
-static int view_op(const history_view *view, int kind, const cJSON *payload, cJSON *entry)
+static int view_op(const history_view *view, store_op_kind kind, const cJSON *payload,
+                   cJSON *entry)
 {
     auth_error err = {{0}};
     cJSON *out, *data;
 
-    if (kind == PROTO_DEL)
+    if (kind == STORE_OP_DEL)
         return cJSON_AddTrueToObject(entry, "del") ? 0 : -1;
-    if (kind == PROTO_EDIT) {
+    if (kind == STORE_OP_EDIT) {
         out = view->full ? cJSON_Duplicate(payload, 1) :
               access_project_op(template_rules(view->tpl), &view->who, payload, &err);
         if (out && view->pseudo)
@@ -291,11 +291,12 @@ static cJSON *view_author(const history_view *view, sqlite3_stmt *st, int c)
 static cJSON *op_entry(const history_view *view, sqlite3_stmt *st, int64_t v)
 {
     const char *text = (const char *)sqlite3_column_text(st, 3);
-    int kind = sqlite3_column_int(st, 1), bad;
+    store_op_kind kind = (store_op_kind)sqlite3_column_int(st, 1);
+    int bad;
     cJSON *payload = NULL, *entry;
 
-    if (sqlite3_column_int64(st, 0) != v || (kind != PROTO_DEL && !text) ||
-        (kind != PROTO_DEL && !(payload = cJSON_Parse(text))))
+    if (sqlite3_column_int64(st, 0) != v || (kind != STORE_OP_DEL && !text) ||
+        (kind != STORE_OP_DEL && !(payload = cJSON_Parse(text))))
         return NULL;
     entry = cJSON_CreateObject();
     cJSON_AddNumberToObject(entry, "v", (double)v);

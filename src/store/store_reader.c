@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proto/proto.h"
 #include "store/store_api.h"
 
 #define OP_COLUMNS "v, kind, src, seq, ts, author, op"
@@ -34,7 +33,7 @@ static int read_op(sqlite3_stmt *st, store_op *op)
 {
     memset(op, 0, sizeof *op);
     op->v = sqlite3_column_int64(st, 0);
-    op->kind = sqlite3_column_int(st, 1);
+    op->kind = (store_op_kind)sqlite3_column_int(st, 1);
     op->seq = sqlite3_column_int64(st, 3);
     op->ts = sqlite3_column_int64(st, 4);
     op->src = column_dup(st, 2);
@@ -42,7 +41,7 @@ static int read_op(sqlite3_stmt *st, store_op *op)
     op->op_text = column_dup(st, 6);
     if (!op->src || !op->author)
         return -1;
-    if (op->kind != PROTO_DEL) {
+    if (op->kind != STORE_OP_DEL) {
         if (!op->op_text)
             return -1;
         op->op = cJSON_Parse(op->op_text);
@@ -93,6 +92,16 @@ static int load_milestone(sqlite3 *db, const char *id, int64_t max_v, doc_state 
     return 0;
 }
 
+/* What a stored op does to the document. */
+static doc_op_kind doc_kind(store_op_kind kind)
+{
+    switch (kind) {
+    case STORE_OP_CREATE: return DOC_OP_CREATE;
+    case STORE_OP_DEL: return DOC_OP_DEL;
+    default: return DOC_OP_EDIT;
+    }
+}
+
 /* Applies ops [doc->v, to) (to < 0: all) to *doc; keeps them in job->ops if keep. */
 static int replay(sqlite3 *db, const char *id, int64_t to, doc_state *doc, int keep,
                   store_job *job)
@@ -111,7 +120,7 @@ static int replay(sqlite3 *db, const char *id, int64_t to, doc_state *doc, int k
         store_op op;
         ot_error oerr = {""};
         int bad = read_op(st, &op) != 0 || op.v != doc->v ||
-                  doc_apply(doc, op.kind, op.op, &oerr) != DOC_OK;
+                  doc_apply(doc, doc_kind(op.kind), op.op, &oerr) != DOC_OK;
         if (bad) {
             store_op_clear(&op);
             sqlite3_finalize(st);
@@ -163,6 +172,7 @@ static int load_create(sqlite3 *db, store_job *job)
     sqlite3_stmt *st = NULL;
     int rc;
 
+    /* kind 1: STORE_OP_CREATE */
     if (prepare(db, "SELECT v, src, seq, author FROM ops WHERE doc=?1 AND kind=1 "
                 "ORDER BY v DESC LIMIT 1", &st) != 0)
         return fail(job, db, "create");

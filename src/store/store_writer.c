@@ -11,8 +11,6 @@
 
 #include <stdio.h>
 
-#include "proto/proto.h"
-
 int store_writer_prepare(store *s, char *err, size_t errlen)
 {
     static const char ins_op[] =
@@ -87,7 +85,7 @@ static int write_one(store *s, store_job *job)
     sqlite3_bind_text(st, 1, job->doc, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, op->v + 1);
     sqlite3_bind_int64(st, 3, op->ts);
-    if (op->kind == PROTO_DEL) {
+    if (op->kind == STORE_OP_DEL) {
         sqlite3_bind_null(st, 4);
         sqlite3_bind_null(st, 5);
     } else {

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "proto/proto.h"
 #include "store/store.h"
 #include "unit.h"
 
@@ -77,7 +76,7 @@ static store *open_store(void)
     return open_store_started(1);
 }
 
-static store_job *commit_job(const char *doc, int64_t v, int kind, const char *text,
+static store_job *commit_job(const char *doc, int64_t v, store_op_kind kind, const char *text,
                              int64_t ts, const char *milestone)
 {
     store_job *j = store_job_new(STORE_COMMIT, doc);
@@ -99,15 +98,15 @@ static void write_history(store *s)
 {
     char ms[32];
 
-    store_submit(s, commit_job("d", 0, PROTO_CREATE,
+    store_submit(s, commit_job("d", 0, STORE_OP_CREATE,
                                "{\"type\":\"http://sharejs.org/types/JSONv0\",\"data\":{\"n\":0}}",
                                1000, NULL));
-    store_submit(s, commit_job("e", 0, PROTO_CREATE,
+    store_submit(s, commit_job("e", 0, STORE_OP_CREATE,
                                "{\"type\":\"http://sharejs.org/types/JSONv0\",\"data\":[]}", 1000,
                                NULL));
     for (int v = 1; v < 10; v++) {
         snprintf(ms, sizeof ms, "{\"n\":%d}", v);
-        store_submit(s, commit_job("d", v, PROTO_EDIT, "[{\"p\":[\"n\"],\"na\":1}]",
+        store_submit(s, commit_job("d", v, STORE_OP_EDIT, "[{\"p\":[\"n\"],\"na\":1}]",
                                    1000 + 10 * v, v == 4 ? ms : NULL));
     }
     free_all(collect(s, 11));
@@ -275,13 +274,13 @@ static void test_fail_stop(void)
 
     /* Version 3 of d exists: the batch fails whole, and later commits are refused. Both
      * commits are queued before the writer starts, so they make one batch. */
-    store_submit(s, commit_job("e", 1, PROTO_EDIT, "[{\"p\":[0],\"li\":1}]", 2000, NULL));
-    store_submit(s, commit_job("d", 3, PROTO_EDIT, "[]", 2000, NULL));
+    store_submit(s, commit_job("e", 1, STORE_OP_EDIT, "[{\"p\":[0],\"li\":1}]", 2000, NULL));
+    store_submit(s, commit_job("d", 3, STORE_OP_EDIT, "[]", 2000, NULL));
     CHECK(store_start(s, wake, NULL, err, sizeof err) == 0);
     list = collect(s, 2);
     CHECK(list->status == STORE_FAILED && list->next->status == STORE_FAILED);
     free_all(list);
-    store_submit(s, commit_job("e", 1, PROTO_EDIT, "[{\"p\":[0],\"li\":1}]", 2000, NULL));
+    store_submit(s, commit_job("e", 1, STORE_OP_EDIT, "[{\"p\":[0],\"li\":1}]", 2000, NULL));
     list = collect(s, 1);
     CHECK(list->status == STORE_FAILED);
     CHECK(strstr(list->error, "earlier") != NULL);
