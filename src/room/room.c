@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "room/room_peer.h"
 #include "room/room_presence.h"
 #include "util/json_print.h"
 
@@ -136,14 +137,6 @@ static void pump(room_member *m);
 
 /* ---- small helpers ---------------------------------------------------------- */
 
-void room_peer_init(room_peer *p, const char *principal, const char *src)
-{
-    memset(p, 0, sizeof *p);
-    room_outq_init(&p->outq);
-    p->principal = principal;
-    p->src = src;
-}
-
 const char *room_id(const room *r)
 {
     return r->id;
@@ -152,16 +145,6 @@ const char *room_id(const room *r)
 const room_config *room_set_config(const room_set *s)
 {
     return &s->cfg;
-}
-
-const room_env *room_set_env(const room_set *s)
-{
-    return &s->env;
-}
-
-room_presence *room_set_presence(room_set *s)
-{
-    return s->presence;
 }
 
 size_t room_set_uncommitted(const room_set *s)
@@ -181,38 +164,17 @@ static void set_error(proto_error *err, const char *code, const char *fmt, ...)
 
 static void kill_peer(room_set *s, room_peer *p)
 {
-    if (p->dead)
-        return;
-    p->dead = 1;
-    s->env.kill(s->env.ctx, p);
+    room_peer_kill(&s->env, p);
 }
 
-int room_peer_send(room_set *s, room_peer *p, room_msg *m, int live)
+static int peer_send(room_set *s, room_peer *p, room_msg *m, int live)
 {
-    if (p->dead)
-        return 0;
-    if (room_outq_push(&p->outq, m) != 0) {
-        kill_peer(s, p);
-        return -1;
-    }
-    s->env.wake(s->env.ctx, p);
-    if (live && p->outq.bytes > s->cfg.outq_max)
-        kill_peer(s, p);
-    return 0;
+    return room_peer_push(&s->cfg, &s->env, p, m, live);
 }
 
 int room_peer_reply(room_set *s, room_peer *p, proto_buf *b)
 {
-    room_msg *m = room_msg_from_buf(b);
-    int rc;
-
-    if (!m) {
-        kill_peer(s, p);
-        return -1;
-    }
-    rc = room_peer_send(s, p, m, 0);
-    room_msg_unref(m);
-    return rc;
+    return room_peer_push_buf(&s->cfg, &s->env, p, b);
 }
 
 static room_msg *build_op_msg(room_set *s, const char *doc, int64_t v, const char *src,
@@ -346,7 +308,7 @@ static void send_op(room_set *s, room *r, room_op *op, room_member *m, int live)
     room_msg *msg = op_msg_for(s, r, op, m);
 
     if (msg)
-        room_peer_send(s, m->peer, msg, live);
+        peer_send(s, m->peer, msg, live);
     else
         kill_peer(s, m->peer);
 }
@@ -557,7 +519,7 @@ static void stream_row(room_member *m, const room_row *row)
         kill_peer(s, m->peer);
         return;
     }
-    room_peer_send(s, m->peer, msg, 0);
+    peer_send(s, m->peer, msg, 0);
     room_msg_unref(msg);
 }
 
@@ -619,7 +581,7 @@ static void pump(room_member *m)
             if (!m->head)
                 m->tail = NULL;
             if (it->msg)
-                room_peer_send(s, m->peer, it->msg, 0);
+                peer_send(s, m->peer, it->msg, 0);
             if (it->go_live) {
                 m->live = 1;
                 m->next_v = it->cursor;
@@ -1054,7 +1016,8 @@ static void dispatch(room *r, room_req *req)
     case PROTO_PU:
     case PROTO_PR:
         if (req->m->peer)
-            room_presence_handle(s, req->m->peer, &req->msg, r->policy, req->view);
+            room_presence_handle(s->presence, req->m->peer, &req->msg, r->policy,
+                                 req->view);
         break;
     default:
         break;
@@ -1377,7 +1340,7 @@ void room_peer_detach(room_set *s, room_peer *p)
 {
     room_member *m;
 
-    room_presence_leave(s, p);
+    room_presence_leave(s->presence, p);
     while ((m = p->members)) {
         room *r = m->room;
         p->members = m->next_in_peer;
@@ -1597,7 +1560,7 @@ room_set *room_set_new(const room_config *cfg, const room_env *env)
         s->cfg.read_chunk = 1;
     s->env = *env;
     room_map_init(&s->rooms);
-    s->presence = room_presence_new();
+    s->presence = room_presence_new(&s->cfg, &s->env);
     if (!s->presence) {
         free(s);
         return NULL;

@@ -30,6 +30,8 @@
  * transformed to the current version, before they are applied; a refused op changes
  * nothing. Without the hooks every peer sees and writes everything (view 0).
  *
+ * Presence (room_presence.c) is a relay the room calls and that never calls back.
+ *
  * Ownership: the room set owns its rooms; rooms own their tail ops and members; a
  * member lives while its room lists it and anything (request, op, read) refers to it.
  * A peer (one connection) is owned by the hub; room_peer_detach() must run before the
@@ -235,12 +237,9 @@ void room_read_done(room *r, int purpose, void *tag, int status, room_row *rows,
  * the hub stops, nothing more is acked). */
 void room_committed(room *r, int status);
 
-/* Shared by rooms and presence: queue m on p and wake it; live traffic over the
- * limit closes p. Returns 0 or -1 (no memory: p is closed). */
-int room_peer_send(room_set *s, room_peer *p, room_msg *m, int live);
-/* Queue a reply that is not ordered with any room (hs, pp, nf, presence). */
+/* Queue a reply that is not ordered with any room (hs, pp, nf, nt, bulk replies,
+ * refusals). Returns 0 or -1 (no memory: p is closed). */
 int room_peer_reply(room_set *s, room_peer *p, proto_buf *b);
 const room_config *room_set_config(const room_set *s);
-const room_env *room_set_env(const room_set *s);
 
 #endif

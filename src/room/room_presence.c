@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "room/room_peer.h"
+
 typedef struct channel {
     char *name;
     room_peer **subs;
@@ -31,14 +33,19 @@ struct room_pres_entry {
 
 struct room_presence {
     room_map channels;
+    const room_config *cfg;     /* the room set's, borrowed */
+    const room_env *env;
 };
 
-room_presence *room_presence_new(void)
+room_presence *room_presence_new(const room_config *cfg, const room_env *env)
 {
     room_presence *rp = calloc(1, sizeof *rp);
 
-    if (rp)
-        room_map_init(&rp->channels);
+    if (!rp)
+        return NULL;
+    room_map_init(&rp->channels);
+    rp->cfg = cfg;
+    rp->env = env;
     return rp;
 }
 
@@ -98,19 +105,19 @@ static void presence_msgs_free(presence_msgs *pm)
     room_msg_unref(pm->hidden_pseudo);
 }
 
-static room_msg *build(room_set *s, const char *ch, const room_peer *p, const char *identity,
+static room_msg *build(room_presence *rp, const char *ch, const room_peer *p, const char *identity,
                        const char *id, const cJSON *value, const cJSON *pv)
 {
     proto_buf b;
 
-    proto_buf_init(&b, room_set_config(s)->headroom);
+    proto_buf_init(&b, rp->cfg->headroom);
     emit_presence(&b, ch, p, identity, id, value, pv);
     return room_msg_from_buf(&b);
 }
 
 /* Builds the forms needed: hidden ones only when value can be hidden, pseudonymous ones
  * only when the sender has such an identity. Returns 0 or -1 (out of memory). */
-static int presence_msgs_build(room_set *s, presence_msgs *pm, const char *ch,
+static int presence_msgs_build(room_presence *rp, presence_msgs *pm, const char *ch,
                                const room_peer *p, const char *id, const cJSON *value,
                                const cJSON *pv, int may_hide)
 {
@@ -122,13 +129,13 @@ static int presence_msgs_build(room_set *s, presence_msgs *pm, const char *ch,
         cJSON_Delete(placeless);
         return -1;
     }
-    pm->plain = build(s, ch, p, p->identity, id, value, pv);
+    pm->plain = build(rp, ch, p, p->identity, id, value, pv);
     if (may_hide)
-        pm->hidden = build(s, ch, p, p->identity, id, placeless, pv);
+        pm->hidden = build(rp, ch, p, p->identity, id, placeless, pv);
     if (p->identity_pseudonymous) {
-        pm->plain_pseudo = build(s, ch, p, p->identity_pseudonymous, id, value, pv);
+        pm->plain_pseudo = build(rp, ch, p, p->identity_pseudonymous, id, value, pv);
         if (may_hide)
-            pm->hidden_pseudo = build(s, ch, p, p->identity_pseudonymous, id, placeless, pv);
+            pm->hidden_pseudo = build(rp, ch, p, p->identity_pseudonymous, id, placeless, pv);
     }
     cJSON_Delete(placeless);
     if (!pm->plain || (may_hide && !pm->hidden) ||
@@ -141,10 +148,10 @@ static int presence_msgs_build(room_set *s, presence_msgs *pm, const char *ch,
 
 /* Sends the right form of pm to every other subscriber: hidden to those whose view may not
  * see value (value NULL: everyone sees it), pseudonymous to those who read pseudonyms. */
-static void relay(room_set *s, channel *ch, room_peer *from, const presence_msgs *pm,
+static void relay(room_presence *rp, channel *ch, room_peer *from, const presence_msgs *pm,
                   const cJSON *value)
 {
-    const room_env *env = room_set_env(s);
+    const room_env *env = rp->env;
 
     for (size_t i = 0; i < ch->n; i++) {
         if (ch->subs[i] == from)
@@ -156,18 +163,18 @@ static void relay(room_set *s, channel *ch, room_peer *from, const presence_msgs
         room_msg *m = visible ? (pseudo ? pm->plain_pseudo : pm->plain)
                               : (pseudo ? pm->hidden_pseudo : pm->hidden);
         if (m)
-            room_peer_send(s, ch->subs[i], m, 1);
+            room_peer_push(rp->cfg, rp->env, ch->subs[i], m, 1);
     }
 }
 
-static void announce_gone(room_set *s, room_peer *p, const room_pres_entry *e)
+static void announce_gone(room_presence *rp, room_peer *p, const room_pres_entry *e)
 {
-    channel *ch = room_map_get(&room_set_presence(s)->channels, e->ch);
+    channel *ch = room_map_get(&rp->channels, e->ch);
     presence_msgs pm;
 
-    if (!ch || presence_msgs_build(s, &pm, e->ch, p, e->id, NULL, e->pv, 0) != 0)
+    if (!ch || presence_msgs_build(rp, &pm, e->ch, p, e->id, NULL, e->pv, 0) != 0)
         return;
-    relay(s, ch, p, &pm, NULL);
+    relay(rp, ch, p, &pm, NULL);
     presence_msgs_free(&pm);
 }
 
@@ -180,7 +187,7 @@ static void entry_free(room_pres_entry *e)
 }
 
 /* Announces and forgets the peer's presences in channel name (all when NULL). */
-static void forget(room_set *s, room_peer *p, const char *name)
+static void forget(room_presence *rp, room_peer *p, const char *name)
 {
     room_pres_entry **pp = &p->pres;
 
@@ -190,7 +197,7 @@ static void forget(room_set *s, room_peer *p, const char *name)
             pp = &e->next;
             continue;
         }
-        announce_gone(s, p, e);
+        announce_gone(rp, p, e);
         *pp = e->next;
         p->n_pres--;
         entry_free(e);
@@ -242,11 +249,11 @@ static room_pres_sub *find_sub(room_peer *p, const char *name)
     return NULL;
 }
 
-static void channel_free(room_set *s, channel *ch)
+static void channel_free(room_presence *rp, channel *ch)
 {
-    const room_env *env = room_set_env(s);
+    const room_env *env = rp->env;
 
-    room_map_del(&room_set_presence(s)->channels, ch->name);
+    room_map_del(&rp->channels, ch->name);
     if (ch->policy && env->policy_unref)
         env->policy_unref(ch->policy);
     free(ch->subs);
@@ -255,10 +262,9 @@ static void channel_free(room_set *s, channel *ch)
     free(ch);
 }
 
-static int subscribe(room_set *s, room_peer *p, const char *name, void *policy,
+static int subscribe(room_presence *rp, room_peer *p, const char *name, void *policy,
                      unsigned view)
 {
-    room_presence *rp = room_set_presence(s);
     channel *ch;
     room_pres_sub *sub;
 
@@ -268,7 +274,7 @@ static int subscribe(room_set *s, room_peer *p, const char *name, void *policy,
                 sub->ch->views[i] = view;
         return 0;
     }
-    if (p->n_pres_subs >= room_set_config(s)->max_presence_channels)
+    if (p->n_pres_subs >= rp->cfg->max_presence_channels)
         return -1;
     ch = room_map_get(&rp->channels, name);
     if (!ch) {
@@ -279,8 +285,8 @@ static int subscribe(room_set *s, room_peer *p, const char *name, void *policy,
             free(ch);
             return -1;
         }
-        if (policy && room_set_env(s)->policy_ref)
-            ch->policy = room_set_env(s)->policy_ref(policy);
+        if (policy && rp->env->policy_ref)
+            ch->policy = rp->env->policy_ref(policy);
     }
     sub = calloc(1, sizeof *sub);
     if (ch->n == ch->cap) {
@@ -297,7 +303,7 @@ static int subscribe(room_set *s, room_peer *p, const char *name, void *policy,
     if (!sub || ch->n == ch->cap) {
         free(sub);
         if (!ch->n)
-            channel_free(s, ch);
+            channel_free(rp, ch);
         return -1;
     }
     ch->views[ch->n] = view;
@@ -309,7 +315,7 @@ static int subscribe(room_set *s, room_peer *p, const char *name, void *policy,
     return 0;
 }
 
-static void unsubscribe(room_set *s, room_peer *p, room_pres_sub *sub)
+static void unsubscribe(room_presence *rp, room_peer *p, room_pres_sub *sub)
 {
     channel *ch = sub->ch;
     room_pres_sub **pp;
@@ -329,102 +335,103 @@ static void unsubscribe(room_set *s, room_peer *p, room_pres_sub *sub)
             break;
         }
     if (!ch->n)
-        channel_free(s, ch);
+        channel_free(rp, ch);
 }
 
-static void reply_error(room_set *s, room_peer *p, proto_msg *msg, const char *code,
+static void reply_error(room_presence *rp, room_peer *p, proto_msg *msg, const char *code,
                         const char *message)
 {
     proto_error err = {code, ""};
     proto_buf b;
 
     snprintf(err.message, sizeof err.message, "%s", message);
-    proto_buf_init(&b, room_set_config(s)->headroom);
+    proto_buf_init(&b, rp->cfg->headroom);
     proto_emit_error(&b, msg->root, &err);
-    room_peer_reply(s, p, &b);
+    room_peer_push_buf(rp->cfg, rp->env, p, &b);
 }
 
-static void request_presence(room_set *s, room_peer *p, const char *name)
+static void request_presence(room_presence *rp, room_peer *p, const char *name)
 {
-    channel *ch = room_map_get(&room_set_presence(s)->channels, name);
+    channel *ch = room_map_get(&rp->channels, name);
     presence_msgs pm = {0};
     proto_buf b;
 
-    proto_buf_init(&b, room_set_config(s)->headroom);
+    proto_buf_init(&b, rp->cfg->headroom);
     proto_emit_presence_request(&b, name);
     pm.plain = room_msg_from_buf(&b);
     if (pm.plain && ch)
-        relay(s, ch, p, &pm, NULL);
+        relay(rp, ch, p, &pm, NULL);
     presence_msgs_free(&pm);
 }
 
-void room_presence_handle(room_set *s, room_peer *p, proto_msg *msg, void *policy,
+void room_presence_handle(room_presence *rp, room_peer *p, proto_msg *msg, void *policy,
                           unsigned view)
 {
-    const room_config *cfg = room_set_config(s);
+    const room_config *cfg = rp->cfg;
     proto_buf b;
 
     proto_buf_init(&b, cfg->headroom);
     switch (msg->action) {
     case PROTO_P: {
-        channel *ch = room_map_get(&room_set_presence(s)->channels, msg->ch);
+        channel *ch = room_map_get(&rp->channels, msg->ch);
         if (msg->doc_presence) {
-            reply_error(s, p, msg, PROTO_ERR_NO_PRESENCE_TYPE,
+            reply_error(rp, p, msg, PROTO_ERR_NO_PRESENCE_TYPE,
                         "Type does not support presence");
             return;
         }
         if (remember(p, msg, cfg->max_presences) != 0) {
-            reply_error(s, p, msg, PROTO_ERR_LIMIT, "Too many presences on one connection");
+            reply_error(rp, p, msg, PROTO_ERR_LIMIT, "Too many presences on one connection");
             return;
         }
         presence_msgs pm;
-        int may_hide = ch && room_set_env(s)->presence_visible;
-        if (presence_msgs_build(s, &pm, msg->ch, p, msg->presence_id, msg->presence, msg->pv,
+        int may_hide = ch && rp->env->presence_visible;
+        if (presence_msgs_build(rp, &pm, msg->ch, p, msg->presence_id, msg->presence, msg->pv,
                                 may_hide) != 0) {
-            reply_error(s, p, msg, PROTO_ERR_UNKNOWN, "out of memory");
+            reply_error(rp, p, msg, PROTO_ERR_UNKNOWN, "out of memory");
             return;
         }
         /* Receivers that may not see the place get it without one: they drop the old
          * cursor and still see the sender present. */
         if (ch)
-            relay(s, ch, p, &pm, msg->presence);
-        room_peer_send(s, p, pm.plain, 0);     /* the echo is the sender's acknowledgement */
+            relay(rp, ch, p, &pm, msg->presence);
+        /* The echo is the sender's acknowledgement. */
+        room_peer_push(rp->cfg, rp->env, p, pm.plain, 0);
         presence_msgs_free(&pm);
         return;
     }
     case PROTO_PS:
-        if (subscribe(s, p, msg->ch, policy, view) != 0) {
-            reply_error(s, p, msg, PROTO_ERR_LIMIT,
+        if (subscribe(rp, p, msg->ch, policy, view) != 0) {
+            reply_error(rp, p, msg, PROTO_ERR_LIMIT,
                         "Too many presence channels on one connection");
             return;
         }
         proto_emit_presence_sub(&b, PROTO_PS, msg->ch, msg->seq);
-        room_peer_reply(s, p, &b);
-        request_presence(s, p, msg->ch);
+        room_peer_push_buf(rp->cfg, rp->env, p, &b);
+        request_presence(rp, p, msg->ch);
         return;
     case PROTO_PU: {
         room_pres_sub *sub = find_sub(p, msg->ch);
         if (sub) {
-            forget(s, p, msg->ch);
-            unsubscribe(s, p, sub);
+            forget(rp, p, msg->ch);
+            unsubscribe(rp, p, sub);
         }
         proto_emit_presence_sub(&b, PROTO_PU, msg->ch, msg->seq);
-        room_peer_reply(s, p, &b);
+        room_peer_push_buf(rp->cfg, rp->env, p, &b);
         return;
     }
     case PROTO_PR:
-        request_presence(s, p, msg->ch);
+        request_presence(rp, p, msg->ch);
         proto_emit_presence_request(&b, NULL);
-        room_peer_reply(s, p, &b);
+        room_peer_push_buf(rp->cfg, rp->env, p, &b);
         return;
     default:
         return;
     }
 }
 
-void room_presence_leave(room_set *s, room_peer *p)
+void room_presence_leave(room_presence *rp, room_peer *p)
 {
-    forget(s, p, NULL);
+    forget(rp, p, NULL);
     while (p->pres_subs)
-        unsubscribe(s, p, p->pres_subs);
+        unsubscribe(rp, p, p->pres_subs);
 }

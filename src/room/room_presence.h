@@ -11,8 +11,14 @@
  * principal in u) is set here from the sender's connection, never taken from the
  * message.
  *
- * Ownership: channel state lives in the room set; per-connection state hangs off the
- * room_peer and is freed by room_presence_leave().
+ * Dependencies: the room calls in here (room_request.c hands over each presence request
+ * once its room admitted it, in its turn; a peer leaving the room set leaves presence
+ * too); presence calls nothing of the room. It reads the room set's config and
+ * environment, given at creation, and reaches connections through room_peer.h.
+ *
+ * Ownership: channel state lives in the room_presence (one per room set, which frees
+ * it); per-connection state hangs off the room_peer and is freed by
+ * room_presence_leave().
  */
 #ifndef KONSIL_ROOM_PRESENCE_H
 #define KONSIL_ROOM_PRESENCE_H
@@ -21,22 +27,18 @@
 
 typedef struct room_presence room_presence;
 
-room_presence *room_presence_new(void);
+/* cfg and env are borrowed and must outlive the relay (the room set's own). NULL when
+ * memory runs out. */
+room_presence *room_presence_new(const room_config *cfg, const room_env *env);
 void room_presence_free(room_presence *rp);
-room_presence *room_set_presence(room_set *s);
-
-static inline int room_presence_action(proto_action a)
-{
-    return a == PROTO_P || a == PROTO_PS || a == PROTO_PU || a == PROTO_PR;
-}
 
 /* p, ps, pu and pr; replies are queued on p. msg stays the caller's. policy and view
  * are the channel's room's access policy and what p may see there (room_env): a
  * presence is relayed to each subscriber only when presence_visible says so for its
  * view, and as p:null otherwise. */
-void room_presence_handle(room_set *s, room_peer *p, proto_msg *msg, void *policy,
+void room_presence_handle(room_presence *rp, room_peer *p, proto_msg *msg, void *policy,
                           unsigned view);
 /* p:null for each of the peer's presences, then it leaves every channel. */
-void room_presence_leave(room_set *s, room_peer *p);
+void room_presence_leave(room_presence *rp, room_peer *p);
 
 #endif

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "room/room.h"
-#include "room/room_presence.h"
 #include "unit.h"
 
 #define MAX_LOG 64
@@ -202,12 +201,10 @@ static void request(room_set *s, room_peer *p, const char *json)
     proto_error err;
 
     CHECK(proto_parse(json, strlen(json), &lim, &m, &err) == 0);
-    if (m.action == PROTO_P || m.action == PROTO_PS || m.action == PROTO_PU) {
-        room_presence_handle(s, p, &m, NULL, 0);
-        proto_msg_free(&m);
-        return;
-    }
-    room_request(s, p, &m);
+    if (m.action == PROTO_P || m.action == PROTO_PS || m.action == PROTO_PU)
+        room_presence_request(s, p, &m);
+    else
+        room_request(s, p, &m);
 }
 
 /* The next queued message of p, parsed (caller frees), or NULL. */
@@ -525,8 +522,11 @@ static void test_presence(void)
 
     room_peer_init(&a, "alice", "sa");
     room_peer_init(&b, "bob", "sb");
+    /* Presence on channel d is ordered by room d: it waits for the room's load. */
     request(s, &a, "{\"a\":\"ps\",\"ch\":\"d\",\"seq\":1}");
     request(s, &b, "{\"a\":\"ps\",\"ch\":\"d\",\"seq\":1}");
+    CHECK(room_outq_head(&a.outq) == NULL && room_outq_head(&b.outq) == NULL);
+    finish_load();
     cJSON_Delete(expect(&a, "ps", -1));
     cJSON_Delete(expect(&a, "pr", -1));      /* bob joined: alice is asked to re-send */
     cJSON_Delete(expect(&b, "ps", -1));
