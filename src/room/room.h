@@ -30,7 +30,8 @@
  * transformed to the current version, before they are applied; a refused op changes
  * nothing. Without the hooks every peer sees and writes everything (view 0).
  *
- * Presence (room_presence.c) is a relay the room calls and that never calls back.
+ * The implementation is split by concept (room_internal.h lists the files); presence
+ * (room_presence.c) is a relay the room calls and that never calls back.
  *
  * Ownership: the room set owns its rooms; rooms own their tail ops and members; a
  * member lives while its room lists it and anything (request, op, read) refers to it.
