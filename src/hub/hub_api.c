@@ -124,23 +124,36 @@ static cJSON *call_in(const hub_req *req, const char *id)
     return in;
 }
 
-/* Answers req with a finished job's reply (500 when the call itself failed). */
-static void reply_job(hub_req *req, const store_job *job)
-{
-    hub_req_reply_text(req, job->status == STORE_OK ? job->code : 500,
-                       job->text ? strdup(job->text) : NULL);
-}
-
-static void call(hub *h, hub_req *req, int (*fn)(sqlite3 *, store_job *), store_thread t,
-                 cJSON *in, hub_call_done done)
+/* A store call's job for req, taking in; NULL when memory runs out (req answered). */
+static store_job *call_job(hub_req *req, int (*fn)(sqlite3 *, store_job *), store_thread t,
+                           cJSON *in)
 {
     store_job *job = store_call_new(fn, t, in);
 
-    if (!job) {
+    if (!job)
         hub_req_error(req, 500, "internal", "out of memory");
-        return;
-    }
-    hub_call(h, req, job, done);
+    return job;
+}
+
+/* Runs fn on thread t with input in (taken); req is answered when it finishes: status
+ * ok and the call's data on success, its refusal otherwise (hub_reply_job). */
+static void call_answer(hub *h, hub_req *req, int (*fn)(sqlite3 *, store_job *),
+                        store_thread t, cJSON *in, int ok)
+{
+    store_job *job = call_job(req, fn, t, in);
+
+    if (job)
+        hub_call_reply(h, req, job, ok);
+}
+
+/* The same, with done answering req. */
+static void call_then(hub *h, hub_req *req, int (*fn)(sqlite3 *, store_job *), store_thread t,
+                      cJSON *in, hub_call_done done)
+{
+    store_job *job = call_job(req, fn, t, in);
+
+    if (job)
+        hub_call(h, req, job, done);
 }
 
 /* Requires a login; clients in the lobby only when waiting_ok. 0 or -1 (answered). */
@@ -159,6 +172,13 @@ static int need_login(hub *h, hub_req *req, int waiting_ok)
     req->login = *l;
     req->has_login = 1;
     return 0;
+}
+
+/* What most handlers start with: a logged-in principal (a client still in the lobby
+ * refused) and its store call's input {actor, now, id?}; NULL when req was answered. */
+static cJSON *login_in(hub *h, hub_req *req, const char *id)
+{
+    return need_login(h, req, 0) == 0 ? call_in(req, id) : NULL;
 }
 
 static void set_cookie(hub *h, hub_req *req, const char *token, int64_t max_age_s)
@@ -197,7 +217,7 @@ static void login_recorded(hub *h, hub_req *req, store_job *job)
 {
     cJSON *entry;
 
-    if (job->status != STORE_OK || job->code != 200) {
+    if (!hub_call_ok(job)) {
         hub_req_error(req, 500, "internal", "the login could not be recorded");
         return;
     }
@@ -220,9 +240,10 @@ static void login_checked(hub *h, hub_req *req, store_job *job)
     const char *username = str(req->ctx, "username");
     int64_t now = hub_now_ms();
     cJSON *in, *details;
+    int ok = hub_call_ok(job);
 
-    hub_auth_attempt_done(h, username, req->addr, job->code == 200);
-    if (job->code != 200) {
+    hub_auth_attempt_done(h, username, req->addr, ok);
+    if (!ok) {
         details = cJSON_CreateObject();
         cJSON_AddStringToObject(details, "username", username);
         cJSON_AddStringToObject(details, "addr", req->addr);
@@ -243,7 +264,7 @@ static void login_checked(hub *h, hub_req *req, store_job *job)
     cJSON_AddNumberToObject(in, "now", (double)now);
     cJSON_AddNumberToObject(in, "expires_at", (double)(now + h->cfg.session_max_secs * 1000));
     cJSON_AddStringToObject(in, "addr", req->addr);
-    call(h, req, store_api_login_record, STORE_WRITER, in, login_recorded);
+    call_then(h, req, store_api_login_record, STORE_WRITER, in, login_recorded);
 }
 
 static void api_login(hub *h, hub_req *req)
@@ -271,7 +292,7 @@ static void api_login(hub *h, hub_req *req)
     cJSON_AddStringToObject(in, "username", user);
     cJSON_AddStringToObject(in, "password", pw);
     cJSON_Delete(body);
-    call(h, req, store_api_login_check, STORE_WORKER, in, login_checked);
+    call_then(h, req, store_api_login_check, STORE_WORKER, in, login_checked);
 }
 
 static void api_logout(hub *h, hub_req *req)
@@ -293,7 +314,7 @@ static void api_logout(hub *h, hub_req *req)
     for (hub_conn *c = h->conns; c; c = c->next)
         if (strcmp(c->login_hash, req->login.hash) == 0)
             hub_conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "logged out");
-    call(h, req, store_api_logout, STORE_WRITER, in, NULL);
+    call_answer(h, req, store_api_logout, STORE_WRITER, in, 204);
 }
 
 static void api_me(hub *h, hub_req *req)
@@ -360,52 +381,49 @@ static void api_session_create(hub *h, hub_req *req)
     cJSON_AddStringToObject(in, "template", t->text);
     cJSON_AddItemToObject(in, "document", doc);
     cJSON_Delete(body);
-    call(h, req, store_api_session_create, STORE_WRITER, in, NULL);
+    call_answer(h, req, store_api_session_create, STORE_WRITER, in, 201);
 }
 
 static void api_sessions(hub *h, hub_req *req)
 {
-    if (need_login(h, req, 0) != 0)
-        return;
-    call(h, req, store_api_sessions_list, STORE_READER, call_in(req, NULL), NULL);
+    cJSON *in = login_in(h, req, NULL);
+
+    if (in)
+        call_answer(h, req, store_api_sessions_list, STORE_READER, in, 200);
 }
 
 static void api_session_get(hub *h, hub_req *req, const char *id)
 {
-    cJSON *in;
+    cJSON *in = login_in(h, req, id);
 
-    if (need_login(h, req, 0) != 0)
-        return;
-    in = call_in(req, id);
-    call(h, req, store_api_session_get, STORE_READER, in, NULL);
+    if (in)
+        call_answer(h, req, store_api_session_get, STORE_READER, in, 200);
 }
 
 static void closed_done(hub *h, hub_req *req, store_job *job)
 {
     hub_policy *p = room_policy(h->rooms, str(job->in, "id"));
 
-    if (job->status == STORE_OK && job->code == 200 && p)
+    if (hub_call_ok(job) && p)
         hub_policy_close(p);
-    reply_job(req, job);
+    hub_reply_job(req, job, 200);
 }
 
 static void api_session_close(hub *h, hub_req *req, const char *id)
 {
-    cJSON *in;
+    cJSON *in = login_in(h, req, id);
 
-    if (need_login(h, req, 0) != 0)
-        return;
-    in = call_in(req, id);
-    call(h, req, store_api_session_close, STORE_WRITER, in, closed_done);
+    if (in)
+        call_then(h, req, store_api_session_close, STORE_WRITER, in, closed_done);
 }
 
 static void participant_done(hub *h, hub_req *req, store_job *job)
 {
     hub_policy *p = room_policy(h->rooms, str(job->in, "id"));
 
-    if (job->status == STORE_OK && job->code == 201 && p)
+    if (hub_call_ok(job) && p)
         hub_policy_add_member(p, str(job->out, "id"));
-    reply_job(req, job);
+    hub_reply_job(req, job, 201);
 }
 
 static void api_participant_add(hub *h, hub_req *req, const char *id)
@@ -422,7 +440,7 @@ static void api_participant_add(hub *h, hub_req *req, const char *id)
     in = call_in(req, id);
     cJSON_AddStringToObject(in, "username", str(body, "username"));
     cJSON_Delete(body);
-    call(h, req, store_api_participant_add, STORE_WRITER, in, participant_done);
+    call_then(h, req, store_api_participant_add, STORE_WRITER, in, participant_done);
 }
 
 /* POST /api/sessions/{id}/grants {username, expires_in_s}: identified reading for a
@@ -447,7 +465,7 @@ static void api_grant_create(hub *h, hub_req *req, const char *id)
     cJSON_AddStringToObject(in, "username", str(body, "username"));
     cJSON_AddNumberToObject(in, "expires_in_s", exp->valuedouble);
     cJSON_Delete(body);
-    call(h, req, store_api_grant_create, STORE_WRITER, in, NULL);
+    call_answer(h, req, store_api_grant_create, STORE_WRITER, in, 201);
 }
 
 /* ---- links, joining, the lobby --------------------------------------------------------- */
@@ -458,8 +476,8 @@ static void link_done(hub *h, hub_req *req, store_job *job)
     char url[64];
 
     (void)h;
-    if (job->status != STORE_OK || job->code != 201) {
-        reply_job(req, job);
+    if (!hub_call_ok(job)) {
+        hub_reply_job(req, job, 201);
         return;
     }
     out = cJSON_CreateObject();
@@ -517,30 +535,31 @@ static void api_link_create(hub *h, hub_req *req, const char *id)
         cJSON_AddNumberToObject(in, "max_uses", max->valuedouble);
     cJSON_AddBoolToObject(in, "lobby", cJSON_IsTrue(lobby));
     cJSON_Delete(body);
-    call(h, req, store_api_link_create, STORE_WRITER, in, link_done);
+    call_then(h, req, store_api_link_create, STORE_WRITER, in, link_done);
 }
 
 static void api_link_revoke(hub *h, hub_req *req, const char *id, const char *link)
 {
-    cJSON *in;
+    cJSON *in = login_in(h, req, NULL);
 
-    if (need_login(h, req, 0) != 0)
+    if (!in)
         return;
-    in = call_in(req, NULL);
     cJSON_AddStringToObject(in, "session", id);
     cJSON_AddStringToObject(in, "link_id", link);
-    call(h, req, store_api_link_revoke, STORE_WRITER, in, NULL);
+    call_answer(h, req, store_api_link_revoke, STORE_WRITER, in, 204);
 }
 
 static void join_done(hub *h, hub_req *req, store_job *job)
 {
     cJSON *entry, *out;
     const char *session = str(job->out, "session");
+    int waiting;
 
-    if (job->status != STORE_OK || (job->code != 200 && job->code != 202)) {
-        reply_job(req, job);
+    if (!hub_call_ok(job)) {
+        hub_reply_job(req, job, 200);
         return;
     }
+    waiting = strcmp(str(job->out, "status"), "waiting") == 0;
     entry = cJSON_CreateObject();
     cJSON_AddStringToObject(entry, "hash", str(job->in, "login_hash"));
     cJSON_AddStringToObject(entry, "kind", "client");
@@ -560,11 +579,11 @@ static void join_done(hub *h, hub_req *req, store_job *job)
     set_cookie(h, req, str(req->ctx, "token"), h->cfg.session_max_secs);
     out = cJSON_CreateObject();
     cJSON_AddStringToObject(out, "session_id", session);
-    if (job->code == 202)
+    if (waiting)
         cJSON_AddStringToObject(out, "status", "waiting");
     else
         cJSON_AddStringToObject(out, "role", "client");
-    hub_req_reply(req, job->code, out);
+    hub_req_reply(req, waiting ? 202 : 200, out);
 }
 
 static void api_join(hub *h, hub_req *req)
@@ -609,7 +628,7 @@ static void api_join(hub *h, hub_req *req)
     cJSON_AddNumberToObject(in, "now", (double)now);
     cJSON_AddNumberToObject(in, "expires_at", (double)(now + h->cfg.session_max_secs * 1000));
     cJSON_Delete(body);
-    call(h, req, store_api_join, STORE_WRITER, in, join_done);
+    call_then(h, req, store_api_join, STORE_WRITER, in, join_done);
 }
 
 static void api_join_status(hub *h, hub_req *req)
@@ -630,13 +649,12 @@ static void api_join_status(hub *h, hub_req *req)
 
 static void api_lobby(hub *h, hub_req *req, const char *id)
 {
-    cJSON *in;
+    cJSON *in = login_in(h, req, NULL);
 
-    if (need_login(h, req, 0) != 0)
+    if (!in)
         return;
-    in = call_in(req, NULL);
     cJSON_AddStringToObject(in, "session", id);
-    call(h, req, store_api_lobby_list, STORE_READER, in, NULL);
+    call_answer(h, req, store_api_lobby_list, STORE_READER, in, 200);
 }
 
 static void decided(hub *h, hub_req *req, store_job *job)
@@ -644,7 +662,7 @@ static void decided(hub *h, hub_req *req, store_job *job)
     size_t pos = 0;
     hub_login *l;
 
-    if (job->status == STORE_OK && job->code == 204) {
+    if (hub_call_ok(job)) {
         int admit = strcmp(str(job->out, "status"), "admitted") == 0;
         char hashes[8][AUTH_TOKEN_HASH_LEN + 1];
         size_t n = 0;
@@ -657,21 +675,20 @@ static void decided(hub *h, hub_req *req, store_job *job)
         for (size_t i = 0; i < n; i++)
             hub_auth_remove(h, hashes[i]);
     }
-    reply_job(req, job);
+    hub_reply_job(req, job, 204);
 }
 
 static void api_lobby_decide(hub *h, hub_req *req, const char *id, const char *client,
                              int admit)
 {
-    cJSON *in;
+    cJSON *in = login_in(h, req, NULL);
 
-    if (need_login(h, req, 0) != 0)
+    if (!in)
         return;
-    in = call_in(req, NULL);
     cJSON_AddStringToObject(in, "session", id);
     cJSON_AddStringToObject(in, "client_id", client);
     cJSON_AddBoolToObject(in, "admit", admit);
-    call(h, req, store_api_lobby_decide, STORE_WRITER, in, decided);
+    call_then(h, req, store_api_lobby_decide, STORE_WRITER, in, decided);
 }
 
 /* ---- history and snapshots ----------------------------------------------------------- */
@@ -725,7 +742,7 @@ static int query_identified(const char *query)
 static void read_audited(hub *h, hub_req *req, store_job *job)
 {
     (void)h;
-    if (job->status != STORE_OK || job->code != 200) {
+    if (!hub_call_ok(job)) {
         hub_req_error(req, 500, "internal", "the read could not be audited");
         return;
     }
@@ -741,20 +758,22 @@ static void read_done(hub *h, hub_req *req, store_job *job)
     cJSON *in;
     store_job *audit_job;
 
-    if (job->status != STORE_OK || job->code != 200) {
-        hub_req_reply_text(req, job->code && job->code != 200 ? job->code : 500,
-                           job->text && job->code != 200 ? strdup(job->text) : NULL);
+    if (!hub_call_ok(job)) {
+        hub_reply_job(req, job, 200);
         return;
     }
-    req->held = job->text;
-    job->text = NULL;
+    req->held = cJSON_PrintUnformatted(job->out);
+    if (!req->held) {
+        hub_req_error(req, 500, "internal", "out of memory");
+        return;
+    }
     in = cJSON_CreateObject();
     cJSON_AddNumberToObject(in, "ts", (double)hub_now_ms());
     cJSON_AddStringToObject(in, "actor", req->login.who.id);
     cJSON_AddStringToObject(in, "action", action);
     cJSON_AddStringToObject(in, "session", str(job->in, "id"));
-    cJSON_AddItemToObject(in, "details", job->out);
-    job->out = NULL;
+    cJSON_AddItemToObject(in, "details", job->audit);
+    job->audit = NULL;
     audit_job = store_call_new(store_api_audit, STORE_WRITER, in);
     if (!audit_job) {
         hub_req_error(req, 500, "internal", "out of memory");
@@ -787,7 +806,7 @@ static void api_history(hub *h, hub_req *req, const char *id)
     cJSON_AddBoolToObject(in, "identified", query_identified(req->query));
     cJSON_AddNumberToObject(in, "page", (double)h->cfg.history_page);
     cJSON_AddNumberToObject(in, "page_bytes", (double)h->cfg.history_page_bytes);
-    call(h, req, store_history_read, STORE_READER, in, read_done);
+    call_then(h, req, store_history_read, STORE_READER, in, read_done);
 }
 
 static void api_snapshot(hub *h, hub_req *req, const char *id)
@@ -809,7 +828,7 @@ static void api_snapshot(hub *h, hub_req *req, const char *id)
     if (has_v)
         cJSON_AddNumberToObject(in, "v", (double)v);
     cJSON_AddBoolToObject(in, "identified", query_identified(req->query));
-    call(h, req, store_history_snapshot, STORE_READER, in, read_done);
+    call_then(h, req, store_history_snapshot, STORE_READER, in, read_done);
 }
 
 /* ---- routing --------------------------------------------------------------------------- */

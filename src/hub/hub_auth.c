@@ -199,7 +199,7 @@ int hub_auth_load_now(hub *h, char *err, size_t errlen)
         return -1;
     }
     store_run_now(h->store, job);
-    if (job->status != STORE_OK || job->code != 200) {
+    if (!hub_call_ok(job)) {
         snprintf(err, errlen, "cannot read login sessions: %s", job->error);
         store_job_free(job);
         return -1;
@@ -276,7 +276,7 @@ void hub_auth_refreshed(hub *h, hub_req *req, store_job *job)
 
     (void)req;
     h->auth_refreshing = 0;
-    if (job->status != STORE_OK || job->code != 200)
+    if (!hub_call_ok(job))
         return;
     /* Logins made after the read began are not in it yet: keep them. */
     fresh = h->logins;

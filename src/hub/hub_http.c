@@ -11,7 +11,8 @@
 
 typedef struct call_ctx {
     hub_req *req;
-    hub_call_done done;
+    hub_call_done done;     /* NULL: answer req with the job, status `ok` on success */
+    int ok;
 } call_ctx;
 
 static void req_unref(hub_req *req)
@@ -25,7 +26,7 @@ static void req_unref(hub_req *req)
     free(req);
 }
 
-void hub_call(hub *h, hub_req *req, store_job *job, hub_call_done done)
+static void submit(hub *h, hub_req *req, store_job *job, hub_call_done done, int ok)
 {
     call_ctx *cc = malloc(sizeof *cc);
 
@@ -37,10 +38,21 @@ void hub_call(hub *h, hub_req *req, store_job *job, hub_call_done done)
     }
     cc->req = req;
     cc->done = done;
+    cc->ok = ok;
     if (req)
         req->refs++;
     job->owner = cc;
     store_submit(h->store, job);
+}
+
+void hub_call(hub *h, hub_req *req, store_job *job, hub_call_done done)
+{
+    submit(h, req, job, done, 0);
+}
+
+void hub_call_reply(hub *h, hub_req *req, store_job *job, int ok)
+{
+    submit(h, req, job, NULL, ok);
 }
 
 void hub_call_finish(hub *h, store_job *job)
@@ -52,7 +64,7 @@ void hub_call_finish(hub *h, store_job *job)
     if (cc->done)
         cc->done(h, cc->req, job);
     else if (cc->req && !cc->req->ready)
-        hub_req_reply_text(cc->req, job->code ? job->code : 500, job->text ? strdup(job->text) : NULL);
+        hub_reply_job(cc->req, job, cc->ok);
     req_unref(cc->req);
     free(cc);
 }

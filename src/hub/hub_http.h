@@ -17,9 +17,9 @@
 #include <libwebsockets.h>
 
 #include "hub/hub_auth.h"
+#include "store/store.h"
 
 typedef struct hub hub;
-struct store_job;
 
 struct hub_req {
     hub *h;
@@ -47,13 +47,23 @@ struct hub_req {
     char file[4096];            /* a file to serve instead (the join page) */
 };
 
-typedef void (*hub_call_done)(hub *h, hub_req *req, struct store_job *job);
+typedef void (*hub_call_done)(hub *h, hub_req *req, store_job *job);
 
 /* Submits a store call working for req (may be NULL); done runs on the service thread
- * with the finished job (the job is freed afterwards). */
-void hub_call(hub *h, hub_req *req, struct store_job *job, hub_call_done done);
+ * with the finished job (the job is freed afterwards). done may be NULL only without
+ * req (fire and forget). */
+void hub_call(hub *h, hub_req *req, store_job *job, hub_call_done done);
+/* Submits a store call that answers req when it finishes: hub_reply_job(req, job, ok). */
+void hub_call_reply(hub *h, hub_req *req, store_job *job, int ok);
 /* Finishes a STORE_CALL job (hub_store.c's completion). */
-void hub_call_finish(hub *h, struct store_job *job);
+void hub_call_finish(hub *h, store_job *job);
+
+/* hub_reply.c: store answers as HTTP responses. Whether the call succeeded (its
+ * transaction committed and it did not refuse). */
+int hub_call_ok(const store_job *job);
+/* Answers req with a finished call: status ok with its data (job->out, taken) as the
+ * body (none for 204 or no data), or its refusal as status and error body. */
+void hub_reply_job(hub_req *req, store_job *job, int ok);
 
 /* Answers with status and body (taken; NULL for none). */
 void hub_req_reply(hub_req *req, int status, cJSON *body);

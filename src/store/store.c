@@ -98,6 +98,7 @@ void store_job_free(store_job *job)
     free(job->text);
     cJSON_Delete(job->in);
     cJSON_Delete(job->out);
+    cJSON_Delete(job->audit);
     free(job);
 }
 
@@ -114,6 +115,16 @@ store_job *store_call_new(int (*call)(sqlite3 *, store_job *), store_thread thre
     job->thread = thread;
     job->in = in;
     return job;
+}
+
+int store_refuse(store_job *job, store_err err, const char *code, const char *message)
+{
+    job->err = err;
+    job->err_code = code;
+    snprintf(job->err_message, sizeof job->err_message, "%s", message);
+    cJSON_Delete(job->out);
+    job->out = NULL;
+    return -1;
 }
 
 static int open_db(store *s, sqlite3 **db, int flags, char *err, size_t errlen)

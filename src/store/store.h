@@ -68,6 +68,20 @@ typedef enum store_thread { STORE_WRITER, STORE_READER, STORE_WORKER } store_thr
 
 enum { STORE_OK = 0, STORE_FAILED = -1, STORE_NEWER = -2 };
 
+/* Why a STORE_CALL refused, in the store's terms. The store never speaks HTTP: the hub
+ * alone turns these into a status and an error body (src/hub/hub_reply.c). */
+typedef enum store_err {
+    STORE_ERR_NONE = 0,
+    STORE_ERR_UNAUTHENTICATED,  /* the credentials match no enabled account */
+    STORE_ERR_FORBIDDEN,        /* the actor takes part but may not do this */
+    STORE_ERR_NOT_FOUND,        /* no such thing, or not one the actor takes part in */
+    STORE_ERR_CONFLICT,         /* its state does not allow it (closed, already there) */
+    STORE_ERR_GONE,             /* it was valid and no longer is (a used-up link) */
+    STORE_ERR_INVALID,          /* it names something that cannot take this part */
+    STORE_ERR_VERSION_RANGE,    /* a version beyond the document's latest */
+    STORE_ERR_INTERNAL          /* the database or memory failed */
+} store_err;
+
 typedef struct store_job {
     store_job_kind kind;
     struct store_job *next;
@@ -109,14 +123,18 @@ typedef struct store_job {
     /* STORE_CALL: call(db, job) runs on `thread` with that thread's connection. The
      * writer runs it inside its batch transaction under a savepoint: a nonzero return
      * undoes what it wrote and the batch goes on. The reader runs it in a read
-     * transaction, the worker without one. It reads `in` and answers in `code` (an
-     * HTTP status for REST calls), `text` and `out`; `status` is STORE_FAILED when the
-     * transaction itself failed. */
+     * transaction, the worker without one. It reads `in` and answers with data in
+     * `out` (NULL: none), or refuses with `err` (store_refuse); `status` is
+     * STORE_FAILED when the transaction itself failed. */
     int (*call)(sqlite3 *db, struct store_job *job);
     store_thread thread;
     cJSON *in;              /* owned */
     cJSON *out;             /* owned */
-    int code;
+    cJSON *audit;           /* owned: what a read's audit entry records, or NULL */
+    store_err err;          /* STORE_ERR_NONE unless the call refused */
+    const char *err_code;   /* the error code clients see, a static string; NULL: the
+                               one of err (the hub's table) */
+    char err_message[160];  /* what clients are told */
 } store_job;
 
 typedef struct store_config {
@@ -139,6 +157,10 @@ int store_start(store *s, void (*wake)(void *), void *arg, char *err, size_t err
  * when memory runs out (in is freed then). */
 store_job *store_call_new(int (*call)(sqlite3 *, store_job *), store_thread thread,
                           cJSON *in);
+/* For STORE_CALL functions: refuses with err, the error code clients see (NULL: err's
+ * own) and message, dropping any data already in job->out. Returns -1, so that a
+ * writer call can `return store_refuse(...)` and have its writes undone. */
+int store_refuse(store_job *job, store_err err, const char *code, const char *message);
 /* Runs a reader or writer call at once on the calling thread; only before
  * store_start() (the server loads its login sessions this way). */
 void store_run_now(store *s, store_job *job);

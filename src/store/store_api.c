@@ -1,7 +1,8 @@
 /*
  * REST and login-session SQL (see store_api.h). Each call validates what it is given
- * against the database (membership, lead, link state) and answers with a status and
- * a JSON body; refusals return -1 so the writer's savepoint undoes partial writes.
+ * against the database (membership, lead, link state) and answers with data in
+ * job->out or refuses with a store_err (store_refuse); refusals return -1 so the
+ * writer's savepoint undoes partial writes.
  * Statements bind every value (no SQL is ever built from input).
  */
 #include "store/store_api.h"
@@ -68,31 +69,17 @@ static const char *col(sqlite3_stmt *st, int i)
     return t ? (const char *)t : NULL;
 }
 
-static void reply(store_job *job, int code, cJSON *body)
+/* Answers with data (taken; NULL for none). */
+static void answer(store_job *job, cJSON *out)
 {
-    job->code = code;
-    free(job->text);
-    job->text = body ? cJSON_PrintUnformatted(body) : NULL;
-    cJSON_Delete(body);
-    if (body && !job->text)
-        job->code = 500;
-}
-
-/* Answers an error and returns -1 (undo). */
-static int refuse(store_job *job, int code, const char *err_code, const char *message)
-{
-    cJSON *body = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(body, "error");
-
-    cJSON_AddStringToObject(e, "code", err_code);
-    cJSON_AddStringToObject(e, "message", message);
-    reply(job, code, body);
-    return -1;
+    cJSON_Delete(job->out);
+    job->out = out;
 }
 
 static int sql_fail(sqlite3 *db, store_job *job)
 {
     (void)db;
-    return refuse(job, 500, "internal", "the database could not answer");
+    return store_refuse(job, STORE_ERR_INTERNAL, NULL, "the database could not answer");
 }
 
 static int audit(sqlite3 *db, store_job *job, const char *actor, const char *action,
@@ -102,7 +89,8 @@ static int audit(sqlite3 *db, store_job *job, const char *actor, const char *act
 
     if (store_audit_append(db, i_in(job->in, "now"), actor, action, session, details, err,
                            sizeof err) != 0)
-        return refuse(job, 500, "internal", "the audit trail could not be written");
+        return store_refuse(job, STORE_ERR_INTERNAL, NULL,
+                            "the audit trail could not be written");
     return 0;
 }
 
@@ -269,12 +257,11 @@ int store_api_login_check(sqlite3 *db, store_job *job)
         return sql_fail(db, job);
     found = sqlite3_step(st) == SQLITE_ROW;
     ok = auth_password_verify(pw, found ? col(st, 4) : dummy, &err) == 1;
-    if (found && ok && sqlite3_column_int(st, 5) == 0) {
-        job->out = principal_json(st, 0);
-        job->code = 200;
-    } else {
-        refuse(job, 401, "invalid_credentials", "unknown username or wrong password");
-    }
+    if (found && ok && sqlite3_column_int(st, 5) == 0)
+        answer(job, principal_json(st, 0));
+    else
+        store_refuse(job, STORE_ERR_UNAUTHENTICATED, "invalid_credentials",
+                     "unknown username or wrong password");
     sqlite3_finalize(st);
     return 0;
 }
@@ -297,7 +284,6 @@ int store_api_login_record(sqlite3 *db, store_job *job)
         return -1;
     }
     cJSON_Delete(details);
-    job->code = 200;
     return 0;
 }
 
@@ -307,7 +293,6 @@ int store_api_logout(sqlite3 *db, store_job *job)
         return sql_fail(db, job);
     if (audit(db, job, actor_id(job), "logout", NULL, NULL) != 0)
         return -1;
-    job->code = 204;
     return 0;
 }
 
@@ -343,8 +328,7 @@ int store_api_logins_load(sqlite3 *db, store_job *job)
         cJSON_AddItemToArray(list, e);
     }
     sqlite3_finalize(st);
-    job->out = list;
-    job->code = 200;
+    answer(job, list);
     return rc == SQLITE_DONE ? 0 : sql_fail(db, job);
 }
 
@@ -356,7 +340,6 @@ int store_api_logins_touch(sqlite3 *db, store_job *job)
         if (run(q(db, "UPDATE logins SET last_used = MAX(last_used, ?2) WHERE token_hash = ?1",
                   "si", s_in(e, "hash"), i_in(e, "last_used"))) != 0)
             return sql_fail(db, job);
-    job->code = 200;
     return 0;
 }
 
@@ -369,22 +352,21 @@ int store_api_audit(sqlite3 *db, store_job *job)
                            s_in(in, "session"), cJSON_GetObjectItemCaseSensitive(in, "details"),
                            err, sizeof err) != 0) {
         snprintf(job->error, sizeof job->error, "%.150s", err);
-        job->code = 500;
-        return -1;
+        return store_refuse(job, STORE_ERR_INTERNAL, NULL,
+                            "the audit trail could not be written");
     }
-    job->code = 200;
     return 0;
 }
 
 /* ---- sessions ------------------------------------------------------------------ */
 
-static int answer_session(sqlite3 *db, store_job *job, const char *id, int code)
+static int answer_session(sqlite3 *db, store_job *job, const char *id)
 {
     cJSON *meta;
 
     if (store_api_session_meta(db, id, &meta) != 0 || !meta)
         return sql_fail(db, job);
-    reply(job, code, session_view(meta));
+    answer(job, session_view(meta));
     return 0;
 }
 
@@ -401,7 +383,7 @@ int store_api_session_create(sqlite3 *db, store_job *job)
     create_text = create ? cJSON_PrintUnformatted(create) : NULL;
     cJSON_Delete(create);
     if (!create_text)
-        return refuse(job, 500, "internal", "out of memory");
+        return store_refuse(job, STORE_ERR_INTERNAL, NULL, "out of memory");
     rc = run(q(db, "INSERT INTO sessions (id, title, template_name, template, lead, "
                "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", "sssssi", id,
                s_in(in, "title"), s_in(in, "template_name"), s_in(in, "template"), lead, now));
@@ -423,7 +405,7 @@ int store_api_session_create(sqlite3 *db, store_job *job)
     cJSON_Delete(details);
     if (rc != 0)
         return -1;
-    return answer_session(db, job, id, 201) == 0 ? 0 : -1;
+    return answer_session(db, job, id) == 0 ? 0 : -1;
 }
 
 int store_api_sessions_list(sqlite3 *db, store_job *job)
@@ -456,7 +438,7 @@ int store_api_sessions_list(sqlite3 *db, store_job *job)
         cJSON_Delete(body);
         return sql_fail(db, job);
     }
-    reply(job, 200, body);
+    answer(job, body);
     return 0;
 }
 
@@ -479,8 +461,8 @@ int store_api_session_get(sqlite3 *db, store_job *job)
     if (m < 0)
         return sql_fail(db, job);
     if (m == 0 || session_open(db, id) < 0)
-        return refuse(job, 404, "not_found", "no such session");
-    return answer_session(db, job, id, 200);
+        return store_refuse(job, STORE_ERR_NOT_FOUND, NULL, "no such session");
+    return answer_session(db, job, id);
 }
 
 /* Refuses unless the actor leads session id and it is open; 0 when it may go on. */
@@ -491,12 +473,13 @@ static int require_lead(sqlite3 *db, store_job *job, const char *id, int need_op
     if (m < 0)
         return sql_fail(db, job);
     if (m == 0)
-        return refuse(job, 404, "not_found", "no such session");
+        return store_refuse(job, STORE_ERR_NOT_FOUND, NULL, "no such session");
     if (!lead)
-        return refuse(job, 403, "forbidden", "only the session's lead may do this");
+        return store_refuse(job, STORE_ERR_FORBIDDEN, NULL,
+                            "only the session's lead may do this");
     open = session_open(db, id);
     if (need_open && open == 0)
-        return refuse(job, 409, "session_closed", "the session is closed");
+        return store_refuse(job, STORE_ERR_CONFLICT, "session_closed", "the session is closed");
     return 0;
 }
 
@@ -511,7 +494,7 @@ int store_api_session_close(sqlite3 *db, store_job *job)
         return sql_fail(db, job);
     if (audit(db, job, actor_id(job), "session.close", id, NULL) != 0)
         return -1;
-    return answer_session(db, job, id, 200) == 0 ? 0 : -1;
+    return answer_session(db, job, id) == 0 ? 0 : -1;
 }
 
 int store_api_participant_add(sqlite3 *db, store_job *job)
@@ -529,12 +512,12 @@ int store_api_participant_add(sqlite3 *db, store_job *job)
         return sql_fail(db, job);
     if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 4) != 0) {
         sqlite3_finalize(st);
-        return refuse(job, 404, "user_not_found", "no such user");
+        return store_refuse(job, STORE_ERR_NOT_FOUND, "user_not_found", "no such user");
     }
     if (strcmp(col(st, 2), "counsellor") != 0 && strcmp(col(st, 2), "supervisor") != 0) {
         sqlite3_finalize(st);
-        return refuse(job, 422, "invalid_role",
-                      "only counsellors and supervisors take part in sessions");
+        return store_refuse(job, STORE_ERR_INVALID, "invalid_role",
+                            "only counsellors and supervisors take part in sessions");
     }
     who = principal_json(st, 0);
     sqlite3_finalize(st);
@@ -542,7 +525,8 @@ int store_api_participant_add(sqlite3 *db, store_job *job)
     if (rc != 0) {
         cJSON_Delete(who);
         return rc < 0 ? sql_fail(db, job) :
-               refuse(job, 409, "already_participant", "the user already takes part");
+               store_refuse(job, STORE_ERR_CONFLICT, "already_participant",
+                            "the user already takes part");
     }
     if (run(q(db, "INSERT INTO participants (session, user_id, added_at) VALUES (?1, ?2, ?3)",
               "ssi", id, s_in(who, "id"), i_in(job->in, "now"))) != 0) {
@@ -558,8 +542,7 @@ int store_api_participant_add(sqlite3 *db, store_job *job)
         cJSON_Delete(who);
         return -1;
     }
-    job->out = cJSON_Duplicate(who, 1);
-    reply(job, 201, who);
+    answer(job, who);
     return 0;
 }
 
@@ -579,11 +562,13 @@ int store_api_grant_create(sqlite3 *db, store_job *job)
     if (!st)
         return sql_fail(db, job);
     if (sqlite3_step(st) != SQLITE_ROW)
-        rc = refuse(job, 404, "user_not_found", "no such user");
+        rc = store_refuse(job, STORE_ERR_NOT_FOUND, "user_not_found", "no such user");
     else if (strcmp(col(st, 2), "supervisor") != 0)
-        rc = refuse(job, 422, "invalid_role", "identified reading is granted to supervisors");
+        rc = store_refuse(job, STORE_ERR_INVALID, "invalid_role",
+                          "identified reading is granted to supervisors");
     else if (!col(st, 5))
-        rc = refuse(job, 409, "not_participant", "the supervisor does not take part");
+        rc = store_refuse(job, STORE_ERR_CONFLICT, "not_participant",
+                          "the supervisor does not take part");
     else if (run(q(db, "INSERT INTO grants (id, session, user_id, granted_by, created_at,"
                    " expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", "ssssii", col(st, 4), id,
                    col(st, 0), actor_id(job), now, expires_at)) != 0)
@@ -608,7 +593,7 @@ int store_api_grant_create(sqlite3 *db, store_job *job)
         cJSON_Delete(body);
         return -1;
     }
-    reply(job, 201, body);
+    answer(job, body);
     return 0;
 }
 
@@ -628,10 +613,11 @@ int store_api_link_create(sqlite3 *db, store_job *job)
         return sql_fail(db, job);
     if (m == 0 || strcmp(s_in(cJSON_GetObjectItemCaseSensitive(in, "actor"), "role"),
                          "counsellor") != 0)
-        return refuse(job, m == 0 ? 404 : 403, m == 0 ? "not_found" : "forbidden",
-                      m == 0 ? "no such session" : "only counsellors create join links");
+        return m == 0 ? store_refuse(job, STORE_ERR_NOT_FOUND, NULL, "no such session") :
+               store_refuse(job, STORE_ERR_FORBIDDEN, NULL,
+                            "only counsellors create join links");
     if (session_open(db, session) == 0)
-        return refuse(job, 409, "session_closed", "the session is closed");
+        return store_refuse(job, STORE_ERR_CONFLICT, "session_closed", "the session is closed");
     st = q(db, "INSERT INTO links (id, session, token_hash, created_by, created_at, expires_at,"
            " max_uses, lobby) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", "ssssiiii",
            s_in(in, "link_id"), session, s_in(in, "hash"), actor_id(job), i_in(in, "now"),
@@ -648,7 +634,6 @@ int store_api_link_create(sqlite3 *db, store_job *job)
     cJSON_Delete(details);
     if (rc != 0)
         return -1;
-    job->code = 201;
     return 0;
 }
 
@@ -663,20 +648,20 @@ int store_api_link_revoke(sqlite3 *db, store_job *job)
     if (m < 0)
         return sql_fail(db, job);
     if (m == 0)
-        return refuse(job, 404, "not_found", "no such session");
+        return store_refuse(job, STORE_ERR_NOT_FOUND, NULL, "no such session");
     st = q(db, "UPDATE links SET revoked_at = ?3 WHERE id = ?1 AND session = ?2 AND "
            "revoked_at IS NULL", "ssi", link, session, i_in(job->in, "now"));
     if (run(st) != 0)
         return sql_fail(db, job);
     if (sqlite3_changes(db) == 0)
-        return refuse(job, 404, "link_not_found", "no such link, or it is revoked already");
+        return store_refuse(job, STORE_ERR_NOT_FOUND, "link_not_found",
+                            "no such link, or it is revoked already");
     details = cJSON_CreateObject();
     cJSON_AddStringToObject(details, "link", link);
     rc = audit(db, job, actor_id(job), "link.revoke", session, details);
     cJSON_Delete(details);
     if (rc != 0)
         return -1;
-    reply(job, 204, NULL);
     return 0;
 }
 
@@ -698,7 +683,7 @@ int store_api_join(sqlite3 *db, store_job *job)
         return sql_fail(db, job);
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_finalize(st);
-        return refuse(job, 404, "link_invalid", "this link is not valid");
+        return store_refuse(job, STORE_ERR_NOT_FOUND, "link_invalid", "this link is not valid");
     }
     snprintf(link, sizeof link, "%s", col(st, 0));
     snprintf(session, sizeof session, "%s", col(st, 1));
@@ -709,10 +694,12 @@ int store_api_join(sqlite3 *db, store_job *job)
          sqlite3_column_int(st, 7) ? 4 : 0;
     sqlite3_finalize(st);
     switch (rc) {
-    case 1: return refuse(job, 410, "link_revoked", "this link was revoked");
-    case 2: return refuse(job, 410, "link_expired", "this link has expired");
-    case 3: return refuse(job, 410, "link_used_up", "this link has been used up");
-    case 4: return refuse(job, 409, "session_closed", "the session is closed");
+    case 1: return store_refuse(job, STORE_ERR_GONE, "link_revoked", "this link was revoked");
+    case 2: return store_refuse(job, STORE_ERR_GONE, "link_expired", "this link has expired");
+    case 3:
+        return store_refuse(job, STORE_ERR_GONE, "link_used_up", "this link has been used up");
+    case 4:
+        return store_refuse(job, STORE_ERR_CONFLICT, "session_closed", "the session is closed");
     }
     status = lobby ? "waiting" : "admitted";
     if (run(q(db, "UPDATE links SET uses = uses + 1 WHERE id = ?1", "s", link)) != 0 ||
@@ -739,7 +726,6 @@ int store_api_join(sqlite3 *db, store_job *job)
     cJSON_AddStringToObject(who, "id", client);
     cJSON_AddStringToObject(who, "name", name);
     cJSON_AddStringToObject(who, "role", "client");
-    job->code = lobby ? 202 : 200;
     return 0;
 }
 
@@ -753,7 +739,7 @@ int store_api_lobby_list(sqlite3 *db, store_job *job)
     if (m < 0)
         return sql_fail(db, job);
     if (m == 0)
-        return refuse(job, 404, "not_found", "no such session");
+        return store_refuse(job, STORE_ERR_NOT_FOUND, NULL, "no such session");
     st = q(db, "SELECT id, display_name, created_at FROM clients WHERE session = ?1 AND "
            "status = 'waiting' ORDER BY created_at, id", "s", session);
     if (!st)
@@ -772,7 +758,7 @@ int store_api_lobby_list(sqlite3 *db, store_job *job)
         cJSON_Delete(body);
         return sql_fail(db, job);
     }
-    reply(job, 200, body);
+    answer(job, body);
     return 0;
 }
 
@@ -786,16 +772,17 @@ int store_api_lobby_decide(sqlite3 *db, store_job *job)
     if (m < 0)
         return sql_fail(db, job);
     if (m == 0)
-        return refuse(job, 404, "not_found", "no such session");
+        return store_refuse(job, STORE_ERR_NOT_FOUND, NULL, "no such session");
     if (strcmp(s_in(cJSON_GetObjectItemCaseSensitive(job->in, "actor"), "role"),
                "counsellor") != 0)
-        return refuse(job, 403, "forbidden", "only counsellors admit clients");
+        return store_refuse(job, STORE_ERR_FORBIDDEN, NULL, "only counsellors admit clients");
     if (run(q(db, "UPDATE clients SET status = ?3 WHERE id = ?1 AND session = ?2 AND "
               "status = 'waiting'", "sss", client, session,
               admit ? "admitted" : "declined")) != 0)
         return sql_fail(db, job);
     if (sqlite3_changes(db) == 0)
-        return refuse(job, 404, "not_waiting", "no such client is waiting");
+        return store_refuse(job, STORE_ERR_NOT_FOUND, "not_waiting",
+                            "no such client is waiting");
     details = cJSON_CreateObject();
     cJSON_AddStringToObject(details, "client", client);
     rc = audit(db, job, actor_id(job), admit ? "lobby.admit" : "lobby.decline", session,
@@ -808,6 +795,5 @@ int store_api_lobby_decide(sqlite3 *db, store_job *job)
     job->out = cJSON_CreateObject();
     cJSON_AddStringToObject(job->out, "client", client);
     cJSON_AddStringToObject(job->out, "status", admit ? "admitted" : "declined");
-    reply(job, 204, NULL);
     return 0;
 }

@@ -1,11 +1,12 @@
 /*
  * The SQL behind the REST API and the login-session cache, as STORE_CALL functions
  * (store.h): each runs on the thread named beside it, reads its input from job->in
- * and answers in job->code (an HTTP status), job->text (the JSON response body, or an
- * error {"error":{"code","message"}}) and job->out (data the hub keeps, e.g. a
- * principal for its caches). A writer call that refuses returns -1 so that its
- * savepoint undoes whatever it wrote; audit entries are written in the same
- * transaction as what they record.
+ * and answers with data in job->out (what the hub sends or keeps, e.g. a principal for
+ * its caches; "-> out" below, none when not named) or refuses with job->err, an error
+ * code and a message (store_refuse). None of them knows HTTP: the hub maps the answer
+ * to a status and a body. A writer call that refuses returns -1 so that its savepoint
+ * undoes whatever it wrote; audit entries are written in the same transaction as what
+ * they record.
  *
  * Every call checks the caller's rights in SQL itself (in.actor is the authenticated
  * principal {id, role, session?} the hub passes), so a request can never act on a
@@ -26,7 +27,7 @@
 int store_api_session_meta(sqlite3 *db, const char *id, cJSON **out);
 
 /* worker: in {username, password} -> out {id, name, role, specialty} when the
- * password matches an enabled account (code 200), else code 401. */
+ * password matches an enabled account, else refused UNAUTHENTICATED. */
 int store_api_login_check(sqlite3 *db, store_job *job);
 /* writer: in {hash, principal, kind, session?, now, expires_at, addr} records a login
  * session and audits login.ok / join. */
@@ -43,20 +44,21 @@ int store_api_logins_touch(sqlite3 *db, store_job *job);
 int store_api_audit(sqlite3 *db, store_job *job);
 
 /* writer: in {id, title, template_name, template, document, actor, now}: the session,
- * its lead, and its document's create op at version 0 (code 201). */
+ * its lead, and its document's create op at version 0 -> out the session. */
 int store_api_session_create(sqlite3 *db, store_job *job);
 /* reader: in {actor} -> {"sessions": [...]}: the sessions the actor belongs to. */
 int store_api_sessions_list(sqlite3 *db, store_job *job);
-/* reader: in {id, actor} -> the session, or 404 when the actor does not belong. */
+/* reader: in {id, actor} -> the session; NOT_FOUND when the actor does not belong. */
 int store_api_session_get(sqlite3 *db, store_job *job);
-/* writer: in {id, actor, now}: the lead closes the session (read-only from then on). */
+/* writer: in {id, actor, now}: the lead closes the session (read-only from then on)
+ * -> out the session. */
 int store_api_session_close(sqlite3 *db, store_job *job);
-/* writer: in {id, actor, username, now}: the lead adds a counsellor or supervisor;
- * out {session, participant}. */
+/* writer: in {id, actor, username, now}: the lead adds a counsellor or supervisor
+ * -> out the participant {id, name, role, specialty?}. */
 int store_api_participant_add(sqlite3 *db, store_job *job);
 /* writer: {id, username, expires_in_s}: the lead grants a supervisor of the session
- * identified reading of its history until now + expires_in_s (audited: grant.create);
- * 201 {id, user, expires_at}. */
+ * identified reading of its history until now + expires_in_s (audited: grant.create)
+ * -> out {id, user, expires_at}. */
 int store_api_grant_create(sqlite3 *db, store_job *job);
 
 /* writer: in {session, actor, link_id, hash, expires_at, max_uses?, lobby, now}. */
@@ -69,7 +71,7 @@ int store_api_link_revoke(sqlite3 *db, store_job *job);
 int store_api_join(sqlite3 *db, store_job *job);
 /* reader: in {session, actor} -> {"waiting": [{id, name, since}]}. */
 int store_api_lobby_list(sqlite3 *db, store_job *job);
-/* writer: in {session, client_id, actor, admit (bool), now}. */
+/* writer: in {session, client_id, actor, admit (bool), now} -> out {client, status}. */
 int store_api_lobby_decide(sqlite3 *db, store_job *job);
 
 /* Whether actor ({id, role, session?}) takes part in session id: a participant, or

@@ -43,38 +43,20 @@ static int64_t num_in(const cJSON *o, const char *key, int64_t dflt)
     return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
 }
 
-static void answer(store_job *job, int code, cJSON *body)
-{
-    job->code = code;
-    free(job->text);
-    job->text = body ? cJSON_PrintUnformatted(body) : NULL;
-    cJSON_Delete(body);
-    if (!job->text) {
-        job->code = 500;
-        job->text = strdup("{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}");
-    }
-}
-
-/* Answers an error; always returns -1. */
-static int refuse(store_job *job, int code, const char *err_code, const char *message)
-{
-    cJSON *body = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(body, "error");
-
-    cJSON_AddStringToObject(e, "code", err_code);
-    cJSON_AddStringToObject(e, "message", message);
-    answer(job, code, body);
-    return -1;
-}
-
 static int internal(store_job *job)
 {
-    return refuse(job, 500, "internal", "the history could not be read");
+    return store_refuse(job, STORE_ERR_INTERNAL, NULL, "the history could not be read");
+}
+
+static int not_found(store_job *job)
+{
+    return store_refuse(job, STORE_ERR_NOT_FOUND, NULL, "no such session");
 }
 
 /* ---- the reader's view ------------------------------------------------------------- */
 
 /* The reader's role and specialty as the database has them (the account, or the client
- * bound to the session), and whether it leads the session. 0, or -1 answered. */
+ * bound to the session), and whether it leads the session. 0, or -1 refused. */
 static int view_principal(sqlite3 *db, store_job *job, const char *lead,
                           auth_principal *who)
 {
@@ -101,7 +83,7 @@ static int view_principal(sqlite3 *db, store_job *job, const char *lead,
                             role == AUTH_ROLE_COUNSELLOR ? spec : AUTH_SPECIALTY_NONE,
                             role == AUTH_ROLE_COUNSELLOR && strcmp(lead, actor_id) == 0,
                             NULL) != 0)
-        return refuse(job, 404, "not_found", "no such session");
+        return not_found(job);
     return 0;
 }
 
@@ -146,7 +128,7 @@ static int view_pseudonymise(sqlite3 *db, const char *id, history_view *view)
 
 /* A supervisor's mode: identified under a grant when asked for, else pseudonymised with
  * the session's client names in the dictionary (the identity values are added by
- * start(), from the latest version). 0, or -1 answered. */
+ * start(), from the latest version). 0, or -1 refused. */
 static int view_mode(sqlite3 *db, store_job *job, const char *id, history_view *view)
 {
     int g = 0;
@@ -161,8 +143,8 @@ static int view_mode(sqlite3 *db, store_job *job, const char *id, history_view *
     return view_pseudonymise(db, id, view) == 0 ? 0 : internal(job);
 }
 
-/* Opens the view of the actor on session id: 0, or -1 answered (404 when the actor
- * does not take part, or there is no such session). */
+/* Opens the view of the actor on session id: 0, or -1 refused (NOT_FOUND when the
+ * actor does not take part, or there is no such session). */
 static int view_open(sqlite3 *db, store_job *job, const char *id, history_view *view)
 {
     sqlite3_stmt *st = NULL;
@@ -174,13 +156,13 @@ static int view_open(sqlite3 *db, store_job *job, const char *id, history_view *
     if (m < 0)
         return internal(job);
     if (m == 0)
-        return refuse(job, 404, "not_found", "no such session");
+        return not_found(job);
     if (sqlite3_prepare_v2(db, "SELECT template, lead FROM sessions WHERE id = ?1", -1, &st,
                            NULL) != SQLITE_OK)
         return internal(job);
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(st) != SQLITE_ROW) {
-        rc = refuse(job, 404, "not_found", "no such session");
+        rc = not_found(job);
     } else if (view_principal(db, job, (const char *)sqlite3_column_text(st, 1),
                               &view->who) == 0) {
         const char *text = (const char *)sqlite3_column_text(st, 0);
@@ -456,7 +438,7 @@ static int learn_head(sqlite3 *db, store_job *job, history_view *view, int64_t h
     return bad ? -1 : 0;
 }
 
-/* Opens the view and reads the head; 0 or -1 answered. */
+/* Opens the view and reads the head; 0 or -1 refused. */
 static int start(sqlite3 *db, store_job *job, history_view *view, int64_t *head)
 {
     const char *id = s_in(job->in, "id");
@@ -490,7 +472,7 @@ static int beyond(store_job *job, const char *name, int64_t head)
     char msg[120];
 
     snprintf(msg, sizeof msg, "%s is beyond the latest version (%lld)", name, (long long)head);
-    return refuse(job, 400, "version_out_of_range", msg);
+    return store_refuse(job, STORE_ERR_VERSION_RANGE, NULL, msg);
 }
 
 int store_history_read(sqlite3 *db, store_job *job)
@@ -520,11 +502,11 @@ int store_history_read(sqlite3 *db, store_job *job)
             cJSON_AddNumberToObject(body, "next", (double)next_v);
         else
             cJSON_AddNullToObject(body, "next");
-        job->out = cJSON_CreateObject();
-        cJSON_AddNumberToObject(job->out, "from", (double)from);
-        cJSON_AddNumberToObject(job->out, "to", (double)next_v);
-        add_mode(&view, job->out);
-        answer(job, 200, body);
+        job->audit = cJSON_CreateObject();
+        cJSON_AddNumberToObject(job->audit, "from", (double)from);
+        cJSON_AddNumberToObject(job->audit, "to", (double)next_v);
+        add_mode(&view, job->audit);
+        job->out = body;
         rc = 0;
     } else {
         cJSON_Delete(body);
@@ -550,10 +532,10 @@ int store_history_snapshot(sqlite3 *db, store_job *job)
     }
     body = cJSON_CreateObject();
     if (body && add_snapshot(db, job, &view, v, body) == 0) {
-        job->out = cJSON_CreateObject();
-        cJSON_AddNumberToObject(job->out, "v", (double)v);
-        add_mode(&view, job->out);
-        answer(job, 200, body);
+        job->audit = cJSON_CreateObject();
+        cJSON_AddNumberToObject(job->audit, "v", (double)v);
+        add_mode(&view, job->audit);
+        job->out = body;
         rc = 0;
     } else {
         cJSON_Delete(body);

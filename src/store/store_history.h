@@ -6,7 +6,8 @@
  * for (never from version 0) and project everything through the session's own access
  * rules for the reader, exactly as /ws projects snapshots and ops: hidden components
  * are removed and an op that loses them all stays as an empty op, so versions line up.
- * Membership is checked in SQL here; a reader that does not take part gets 404.
+ * Membership is checked in SQL here; a reader that does not take part is refused
+ * as STORE_ERR_NOT_FOUND, as for a session that does not exist.
  *
  * Each history page also lists the session events (joins, leaves, links used, the
  * session closed: from the audit trail) that fall between its first and last op.
@@ -18,9 +19,9 @@
  *   history:  from, to (absent: the latest version), page (most ops), page_bytes (most
  *             bytes of stored op text; one op always fits)
  *   snapshot: v (absent: the latest version)
- * Output: job->code and job->text (the response body, or an error body); on success
- * job->out holds what the audit entry records: {from, to} or {v}, and identified: true
- * for an identified read.
+ * Output: job->out, the response's data; job->audit, what the read's audit entry
+ * records: {from, to} or {v}, and identified: true for an identified read. Refusals
+ * (job->err): NOT_FOUND, VERSION_RANGE (from or v beyond the latest), INTERNAL.
  */
 #ifndef KONSIL_STORE_HISTORY_H
 #define KONSIL_STORE_HISTORY_H
