@@ -1,100 +1,70 @@
 /*
- * Growable output buffer with transport headroom (see proto_buf.h).
- * Invariant: when mem != NULL, mem[headroom + len] == '\0'.
+ * Output buffer with transport headroom, on util/strbuf (see proto_buf.h).
+ * Invariant: once sb.data is allocated it starts with `headroom` bytes of scratch space,
+ * and the text follows them up to sb.len.
  */
 #include "proto/proto_buf.h"
-#include "util/json_print.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/json_print.h"
+
 void proto_buf_init(proto_buf *b, size_t headroom)
 {
-    b->mem = NULL;
+    b->sb = (strbuf){0};
     b->headroom = headroom;
-    b->len = 0;
-    b->cap = 0;
-    b->failed = 0;
 }
 
 void proto_buf_release(proto_buf *b)
 {
-    free(b->mem);
-    b->mem = NULL;
-    b->len = 0;
-    b->cap = 0;
+    free(b->sb.data);
+    b->sb.data = NULL;
+    b->sb.len = 0;
+    b->sb.cap = 0;
 }
 
 int proto_buf_ok(const proto_buf *b)
 {
-    return !b->failed;
+    return !b->sb.failed;
 }
 
 const char *proto_buf_text(const proto_buf *b)
 {
-    return b->mem ? b->mem + b->headroom : "";
+    return b->sb.data ? b->sb.data + b->headroom : "";
+}
+
+/* One allocation holds the headroom and at least 256 bytes of text: most messages
+ * (ops, acks, replies) never grow the buffer. */
+void proto_buf_start(proto_buf *b)
+{
+    if (strbuf_reserve(&b->sb, b->headroom + 256))
+        strbuf_extend(&b->sb, b->headroom);
 }
 
 long proto_buf_take(proto_buf *b, char **mem)
 {
-    long len;
+    int slack;
+    size_t len;
+    char *data;
 
     *mem = NULL;
-    if (b->failed) {
-        proto_buf_release(b);
-        b->failed = 0;
+    if (!b->sb.data)
+        proto_buf_start(b);
+    slack = b->sb.cap > b->sb.len + 1;
+    data = strbuf_finish(&b->sb, &len);     /* frees the memory when an append failed */
+    if (!data)
         return -1;
-    }
-    if (!b->mem) {
-        proto_buf_raw(b, "", 0);
-        if (b->failed)
-            return proto_buf_take(b, mem);
-    }
-    *mem = b->mem;
-    len = (long)b->len;
     /* Messages live on in queues and tails: give back the slack of the doubling. */
-    if (b->cap > b->len + 1) {
-        char *fit = realloc(b->mem, b->headroom + b->len + 1);
+    if (slack) {
+        char *fit = realloc(data, len + 1);
         if (fit)
-            *mem = fit;
+            data = fit;
     }
-    b->mem = NULL;
-    b->len = 0;
-    b->cap = 0;
-    return len;
-}
-
-static int reserve(proto_buf *b, size_t extra)
-{
-    size_t need, cap;
-    char *mem;
-
-    if (b->failed)
-        return -1;
-    need = b->len + extra + 1;
-    if (need <= b->cap && b->mem)
-        return 0;
-    cap = b->cap ? b->cap : 256;
-    while (cap < need)
-        cap *= 2;
-    mem = realloc(b->mem, b->headroom + cap);
-    if (!mem) {
-        b->failed = 1;
-        return -1;
-    }
-    b->mem = mem;
-    b->cap = cap;
-    return 0;
-}
-
-void proto_buf_raw(proto_buf *b, const char *s, size_t n)
-{
-    if (reserve(b, n) != 0)
-        return;
-    memcpy(b->mem + b->headroom + b->len, s, n);
-    b->len += n;
-    b->mem[b->headroom + b->len] = '\0';
+    *mem = data;
+    return (long)(len - b->headroom);
 }
 
 void proto_buf_lit(proto_buf *b, const char *s)
@@ -104,37 +74,9 @@ void proto_buf_lit(proto_buf *b, const char *s)
 
 void proto_buf_str(proto_buf *b, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)s;
-    size_t run = 0;
-
-    proto_buf_raw(b, "\"", 1);
-    /* Copy runs of plain bytes at once; escape only what JSON requires. */
-    for (;; p++) {
-        unsigned char ch = *p;
-        if (ch != 0 && ch >= 0x20 && ch != '"' && ch != '\\') {
-            run++;
-            continue;
-        }
-        proto_buf_raw(b, (const char *)p - run, run);
-        run = 0;
-        if (ch == 0)
-            break;
-        switch (ch) {
-        case '"': proto_buf_raw(b, "\\\"", 2); break;
-        case '\\': proto_buf_raw(b, "\\\\", 2); break;
-        case '\n': proto_buf_raw(b, "\\n", 2); break;
-        case '\r': proto_buf_raw(b, "\\r", 2); break;
-        case '\t': proto_buf_raw(b, "\\t", 2); break;
-        case '\b': proto_buf_raw(b, "\\b", 2); break;
-        case '\f': proto_buf_raw(b, "\\f", 2); break;
-        default: {
-            char esc[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
-            proto_buf_raw(b, esc, 6);
-        }
-        }
-    }
-    proto_buf_raw(b, "\"", 1);
+    if (!b->sb.data)
+        proto_buf_start(b);
+    json_print_string(&b->sb, s);
 }
 
 /* Every op, ack and reply carries versions and seqs: digits by hand, not snprintf. */
@@ -155,19 +97,9 @@ void proto_buf_i64(proto_buf *b, int64_t v)
 
 void proto_buf_json(proto_buf *b, const cJSON *v)
 {
-    char *text;
-
-    if (!v) {
-        proto_buf_lit(b, "null");
-        return;
-    }
-    text = json_print(v);
-    if (!text) {
-        b->failed = 1;
-        return;
-    }
-    proto_buf_lit(b, text);
-    free(text);
+    if (!b->sb.data)
+        proto_buf_start(b);
+    json_print_to(&b->sb, v);
 }
 
 /* Length of the valid UTF-8 sequence at p (1-4), 0 if invalid, -1 if cut off by NUL. */

@@ -1,13 +1,14 @@
 /*
- * A growable byte buffer for building outgoing messages as JSON text.
+ * A growable byte buffer for building outgoing messages as JSON text: a util/strbuf
+ * with headroom.
  *
  * The buffer reserves `headroom` bytes in front of the text so that a transport can
  * write its frame header there without copying the message (the hub passes LWS_PRE).
- * Appends never fail visibly: the first allocation failure latches `failed`, later
+ * Appends never fail visibly: the first allocation failure latches sb.failed, later
  * appends do nothing, and the caller checks once at the end with proto_buf_ok().
  *
- * Ownership: the buffer owns `mem`; proto_buf_release() frees it, proto_buf_take()
- * hands it to the caller (who frees it with free()).
+ * Ownership: the buffer owns its memory; proto_buf_release() frees it,
+ * proto_buf_take() hands it to the caller (who frees it with free()).
  */
 #ifndef KONSIL_PROTO_BUF_H
 #define KONSIL_PROTO_BUF_H
@@ -17,12 +18,12 @@
 
 #include <cjson/cJSON.h>
 
+#include "util/strbuf.h"
+
 typedef struct proto_buf {
-    char *mem;       /* headroom + text + one NUL, or NULL before the first append */
+    strbuf sb;          /* headroom bytes, the text, one NUL; nothing before the first
+                           append */
     size_t headroom;
-    size_t len;      /* text length, not counting headroom or NUL */
-    size_t cap;      /* bytes allocated for text + NUL */
-    int failed;
 } proto_buf;
 
 void proto_buf_init(proto_buf *b, size_t headroom);
@@ -37,7 +38,16 @@ const char *proto_buf_text(const proto_buf *b);
  * the buffer is released). The buffer is empty afterwards. */
 long proto_buf_take(proto_buf *b, char **mem);
 
-void proto_buf_raw(proto_buf *b, const char *s, size_t n);
+/* Reserves the headroom before the first append. */
+void proto_buf_start(proto_buf *b);
+
+static inline void proto_buf_raw(proto_buf *b, const char *s, size_t n)
+{
+    if (!b->sb.data)
+        proto_buf_start(b);
+    strbuf_put(&b->sb, s, n);
+}
+
 void proto_buf_lit(proto_buf *b, const char *s);
 /* s as a JSON string literal (quoted, escaped); s is UTF-8. */
 void proto_buf_str(proto_buf *b, const char *s);

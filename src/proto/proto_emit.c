@@ -5,6 +5,7 @@
  */
 #include "proto/proto.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "doc/doc.h"
@@ -62,7 +63,7 @@ void proto_emit_error(proto_buf *b, cJSON *request, const proto_error *in)
     e = cJSON_AddObjectToObject(request, "error");
     if (!e || !cJSON_AddStringToObject(e, "code", err->code) ||
         !cJSON_AddStringToObject(e, "message", err->message)) {
-        b->failed = 1;
+        b->sb.failed = true;
         return;
     }
     proto_buf_json(b, request);

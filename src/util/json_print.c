@@ -5,8 +5,6 @@
  */
 #include "util/json_print.h"
 
-#include "util/strbuf.h"
-
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -36,7 +34,7 @@ int json_format_number(double d, char out[32])
     return n;
 }
 
-static void put_string(strbuf *b, const char *s)
+void json_print_string(strbuf *b, const char *s)
 {
     put_char(b, '"');
     const char *run = s;
@@ -71,7 +69,7 @@ static void put_value(strbuf *b, const cJSON *v)
     case cJSON_True: strbuf_put(b, "true", 4); break;
     case cJSON_NULL: strbuf_put(b, "null", 4); break;
     case cJSON_Number: strbuf_put(b, num, (size_t)json_format_number(v->valuedouble, num)); break;
-    case cJSON_String: put_string(b, v->valuestring ? v->valuestring : ""); break;
+    case cJSON_String: json_print_string(b, v->valuestring ? v->valuestring : ""); break;
     case cJSON_Raw: strbuf_put(b, v->valuestring, strlen(v->valuestring)); break;
     case cJSON_Array:
         put_char(b, '[');
@@ -84,7 +82,7 @@ static void put_value(strbuf *b, const cJSON *v)
     case cJSON_Object:
         put_char(b, '{');
         for (const cJSON *c = v->child; c; c = c->next) {
-            put_string(b, c->string ? c->string : "");
+            json_print_string(b, c->string ? c->string : "");
             put_char(b, ':');
             put_value(b, c);
             if (c->next) put_char(b, ',');
@@ -96,11 +94,16 @@ static void put_value(strbuf *b, const cJSON *v)
     }
 }
 
+void json_print_to(strbuf *b, const cJSON *v)
+{
+    if (v) put_value(b, v);
+    else strbuf_put(b, "null", 4);
+}
+
 char *json_print_len(const cJSON *v, size_t *len)
 {
     strbuf b = {0};
-    if (v) put_value(&b, v);
-    else strbuf_put(&b, "null", 4);
+    json_print_to(&b, v);
     return strbuf_finish(&b, len);
 }
 

@@ -15,10 +15,19 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
+#include "util/strbuf.h"
+
 char *json_print(const cJSON *v);
 
 /* Same, and stores the length (without the terminating NUL) in *len. */
 char *json_print_len(const cJSON *v, size_t *len);
+
+/* Appends the same text to b (NULL prints as null), for builders of larger texts. */
+void json_print_to(strbuf *b, const cJSON *v);
+
+/* Appends s (UTF-8) as a JSON string literal: quoted, with quote, backslash and control
+ * characters escaped as JSON.stringify does, every other byte as it is. */
+void json_print_string(strbuf *b, const char *s);
 
 /* Writes the shortest exact form of d into out (at least 32 bytes); returns its length.
  * Non-finite numbers, which JSON cannot hold, print as null, as in JavaScript. */

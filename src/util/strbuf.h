@@ -21,6 +21,14 @@ typedef struct strbuf {
 /* Appends n bytes of s. */
 void strbuf_put(strbuf *b, const char *s, size_t n);
 
+/* Appends n bytes for the caller to fill; returns where they start, or NULL once an
+ * allocation failed. */
+char *strbuf_extend(strbuf *b, size_t n);
+
+/* Makes room for n more bytes, so that appending them allocates nothing. false once an
+ * allocation failed. */
+bool strbuf_reserve(strbuf *b, size_t n);
+
 /* Appends the NUL-terminated s. */
 void strbuf_puts(strbuf *b, const char *s);
 
