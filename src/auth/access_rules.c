@@ -6,6 +6,7 @@
 #include "auth/access_rules.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,7 @@ static void rule_release(access_rule *r)
 {
     for (size_t i = 0; i < r->depth; i++) free(r->keys[i]);
     free(r->keys);
+    free(r->conds);
     cJSON_free(r->path_text);
 }
 
@@ -49,6 +51,76 @@ void access_rules_free(access_rules *rules)
 size_t access_rules_count(const access_rules *rules)
 {
     return rules->count;
+}
+
+const access_rule *access_rules_at(const access_rules *rules, size_t index)
+{
+    return index < rules->count ? &rules->rules[index] : NULL;
+}
+
+/* The name of a single selector bit, for messages. */
+static void selector_name(access_set bit, char out[32])
+{
+    static const char *const plain[] = {"client", "counsellor", "lead", "supervisor"};
+    for (unsigned i = 0; i < 4; i++)
+        if (bit == (1u << i)) {
+            snprintf(out, 32, "%s", plain[i]);
+            return;
+        }
+    for (int s = AUTH_SPECIALTY_DEBT; s < AUTH_SPECIALTY_COUNT; s++)
+        if (bit == ACCESS_COUNSELLOR_OF(s)) {
+            snprintf(out, 32, "counsellor:%s", auth_specialty_name((auth_specialty)s));
+            return;
+        }
+    snprintf(out, 32, "?");
+}
+
+int access_rules_add_condition(access_rules *rules, size_t index, const access_condition *c,
+                               auth_error *err)
+{
+    access_rule *r = index < rules->count ? &rules->rules[index] : NULL;
+    access_condition *grown;
+    char name[32];
+
+    if (!r || !c || c->role == 0 || (c->role & (c->role - 1)) != 0 ||
+        (c->role & ~ALL_SELECTOR_BITS))
+        return auth_fail(err, "a condition names one role");
+    selector_name(c->role, name);
+    if (r->read & c->role)
+        return auth_fail(err, "\"%s\" appears twice in \"read\"", name);
+    for (size_t i = 0; i < r->n_conds; i++)
+        if (r->conds[i].role == c->role)
+            return auth_fail(err, "\"%s\" appears twice in \"read\"", name);
+    switch (c->consent) {
+    case ACCESS_CONSENT_SHARE:
+        if (c->with == ACCESS_WITH_NONE)
+            return auth_fail(err, "a \"share\" condition needs \"with\": a specialty or "
+                                  "\"reader\"");
+        if (c->with == ACCESS_WITH_READER &&
+            !(c->role & (ACCESS_COUNSELLOR | ALL_SPECIALTY_BITS)))
+            return auth_fail(err, "\"with\": \"reader\" (the reader's own specialty) needs a "
+                                  "counsellor role, not \"%s\"", name);
+        if (c->with != ACCESS_WITH_READER &&
+            (c->with <= AUTH_SPECIALTY_NONE || c->with >= AUTH_SPECIALTY_COUNT))
+            return auth_fail(err, "a \"share\" condition's \"with\" is a specialty or "
+                                  "\"reader\"");
+        break;
+    case ACCESS_CONSENT_SUPERVISION:
+    case ACCESS_CONSENT_PROCESSING:
+        if (c->with != ACCESS_WITH_NONE)
+            return auth_fail(err, "a \"%s\" condition takes no \"with\"",
+                             access_consent_kind_name(c->consent));
+        break;
+    default:
+        return auth_fail(err, "a \"release\" consent concerns disclosure outside Konsil: no "
+                              "rule can depend on it");
+    }
+    grown = realloc(r->conds, (r->n_conds + 1) * sizeof *grown);
+    if (!grown)
+        return auth_fail(err, "out of memory");
+    r->conds = grown;
+    r->conds[r->n_conds++] = *c;
+    return 0;
 }
 
 int access_selector_parse(const char *name, access_set *out, auth_error *err)
@@ -269,4 +341,90 @@ int access_rules_add(access_rules *rules, const cJSON *path, access_set read,
     }
     rules->rules[rules->count++] = r;
     return 0;
+}
+
+/* ---- reading under a consent state ------------------------------------------------ */
+
+/* The specialty of a reader's selectors, or AUTH_SPECIALTY_NONE. */
+static int reader_specialty(access_set roles)
+{
+    for (int s = AUTH_SPECIALTY_DEBT; s < AUTH_SPECIALTY_COUNT; s++)
+        if (roles & ACCESS_COUNSELLOR_OF(s))
+            return s;
+    return AUTH_SPECIALTY_NONE;
+}
+
+/* The consent bit condition c needs for a reader with roles; 0 when it can never hold
+ * for that reader ("with": reader and no specialty). */
+static access_consents condition_bit(const access_condition *c, access_set roles)
+{
+    int with = c->with == ACCESS_WITH_READER ? reader_specialty(roles) : c->with;
+    return access_consent_bit(c->consent, with);
+}
+
+bool access_rule_reads_under(const access_rule *rule, access_set roles, access_consents consents)
+{
+    if (!rule)
+        return false;
+    if (rule->read & roles)
+        return true;
+    for (size_t i = 0; i < rule->n_conds; i++) {
+        const access_condition *c = &rule->conds[i];
+        access_consents bit = (c->role & roles) ? condition_bit(c, roles) : 0;
+        if (bit && (consents & bit))
+            return true;
+    }
+    return false;
+}
+
+bool access_rule_may_read(const access_rule *rule, access_set roles)
+{
+    if (!rule)
+        return false;
+    if (rule->read & roles)
+        return true;
+    for (size_t i = 0; i < rule->n_conds; i++)
+        if ((rule->conds[i].role & roles) && condition_bit(&rule->conds[i], roles))
+            return true;
+    return false;
+}
+
+bool access_read_all_under(const access_rules *rules, access_set roles, access_consents consents,
+                           const cJSON *path)
+{
+    if (!access_rule_reads_under(access_rules_match(rules, path), roles, consents))
+        return false;
+    for (size_t i = 0; i < rules->count; i++) {
+        const access_rule *r = &rules->rules[i];
+        if (rule_below(r, path) && !access_rule_reads_under(r, roles, consents))
+            return false;
+    }
+    return true;
+}
+
+bool access_may_read_below(const access_rules *rules, access_set roles, const cJSON *path)
+{
+    if (!rules || !access_path_valid(path))
+        return false;
+    for (size_t i = 0; i < rules->count; i++) {
+        const access_rule *r = &rules->rules[i];
+        if (rule_below(r, path) && access_rule_may_read(r, roles))
+            return true;
+    }
+    return false;
+}
+
+access_consents access_rules_consent_mask(const access_rules *rules, access_set roles)
+{
+    access_consents mask = 0;
+
+    for (size_t i = 0; rules && i < rules->count; i++) {
+        const access_rule *r = &rules->rules[i];
+        if (r->read & roles)
+            continue;
+        for (size_t k = 0; k < r->n_conds; k++)
+            if (r->conds[k].role & roles)
+                mask |= condition_bit(&r->conds[k], roles);
+    }
+    return mask;
 }

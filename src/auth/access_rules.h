@@ -19,6 +19,16 @@
  * principal a write set names must also be named by the read set: whoever changes a
  * part of the sheet sees it.
  *
+ * A read selector may carry a condition on the case's consent state (access_consents.h):
+ * it grants reading only while that consent stands, e.g. "counsellor" reads a section's
+ * client summary while share/<the reader's specialty> stands. Conditioned selectors are
+ * kept apart from the plain read set (rule->conds), so code that knows only the plain
+ * set (access_can_read and the modules built on it) never grants what a condition
+ * guards: it fails closed. Write sets take no conditions, and a writer must be a plain
+ * reader. A principal "may read" a rule when a selector matches it whatever the consent
+ * state (the containers on the way to such a rule stay in its view, so the structure it
+ * sees never changes with consent).
+ *
  * The decisions on top of the rules live in access_project.h (what a principal
  * receives), access_write.h (which ops it may submit) and access_presence.h.
  * Ownership: an access_rules is made by access_rules_new, filled by access_rules_add
@@ -34,6 +44,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "auth/access_consents.h"
 #include "auth/auth_error.h"
 #include "auth/principal.h"
 
@@ -46,14 +57,23 @@ typedef uint32_t access_set;
 /* counsellor:<s> for s from AUTH_SPECIALTY_DEBT to AUTH_SPECIALTY_ADDICTION. */
 #define ACCESS_COUNSELLOR_OF(s) (1u << (3 + (unsigned)(s)))
 
+/* A conditioned read selector: role reads while the consent (consent, with) stands. */
+typedef struct access_condition {
+    access_set role;            /* one selector bit */
+    access_consent_kind consent;
+    int with;                   /* a specialty, ACCESS_WITH_READER or ACCESS_WITH_NONE */
+} access_condition;
+
 typedef struct access_rule {
     size_t index;        /* position in its rule set */
     char **keys;         /* the path: depth object keys from the root */
     size_t depth;
     char *path_text;     /* the path as JSON text, for messages */
-    access_set read;
+    access_set read;     /* plain read selectors */
     access_set write;
     bool append_only;    /* the path holds a list that only grows at its end */
+    access_condition *conds; /* conditioned read selectors, n_conds of them */
+    size_t n_conds;
 } access_rule;
 
 typedef struct access_rules access_rules;
@@ -73,6 +93,16 @@ int access_rules_add(access_rules *rules, const cJSON *path, access_set read,
                      access_set write, bool append_only, auth_error *err);
 
 size_t access_rules_count(const access_rules *rules);
+
+/* Adds a conditioned read selector to the rule at index. Refused with a message: a
+ * selector the rule reads already (plain or conditioned), supervision/processing with a
+ * "with", share without one, "with": reader for a role that is not a counsellor's, a
+ * release condition. */
+int access_rules_add_condition(access_rules *rules, size_t index, const access_condition *c,
+                               auth_error *err);
+
+/* The rule at index (0 <= index < count). */
+const access_rule *access_rules_at(const access_rules *rules, size_t index);
 
 /* The selectors a principal matches (0 for admins). */
 access_set access_principal_set(const auth_principal *who);
@@ -106,5 +136,19 @@ bool access_can_read_all(const access_rules *rules, const auth_principal *who,
  * to it must stay in the principal's view even when it is not readable itself. */
 bool access_reads_below(const access_rules *rules, const auth_principal *who,
                         const cJSON *path);
+
+/* ---- reading under a consent state (access_view.h builds on these) ---------------- */
+
+/* Whether a principal with selectors `roles` reads under rule while `consents` stands. */
+bool access_rule_reads_under(const access_rule *rule, access_set roles, access_consents consents);
+/* Whether it reads under rule in some consent state (a selector matches it). */
+bool access_rule_may_read(const access_rule *rule, access_set roles);
+/* access_can_read_all under a consent state (false for an invalid path). */
+bool access_read_all_under(const access_rules *rules, access_set roles, access_consents consents,
+                           const cJSON *path);
+/* Whether some rule strictly below path may be read by roles in some consent state. */
+bool access_may_read_below(const access_rules *rules, access_set roles, const cJSON *path);
+/* The consent bits whose change can change what roles reads. */
+access_consents access_rules_consent_mask(const access_rules *rules, access_set roles);
 
 #endif
