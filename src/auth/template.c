@@ -3,7 +3,7 @@
  * template is handed out, so the hub never meets a rule that names a missing path or a
  * role that does not exist.
  */
-#include "auth/template.h"
+#include "auth/template_internal.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,14 +18,6 @@
 #define TEMPLATE_TITLE_MAX 200
 #define TEMPLATE_NAME_MAX 64
 
-struct template_spec {
-    char *name;
-    char *title;
-    cJSON *document;
-    access_rules *rules;
-    cJSON *identity;    /* array of identity paths (arrays of object keys); may be empty */
-};
-
 void template_free(template_spec *t)
 {
     if (!t)
@@ -34,6 +26,7 @@ void template_free(template_spec *t)
     free(t->title);
     cJSON_Delete(t->document);
     cJSON_Delete(t->identity);
+    template_free_fields(t);
     access_rules_free(t->rules);
     free(t);
 }
@@ -43,11 +36,20 @@ const char *template_title(const template_spec *t) { return t->title; }
 const cJSON *template_document(const template_spec *t) { return t->document; }
 const access_rules *template_rules(const template_spec *t) { return t->rules; }
 const cJSON *template_identity(const template_spec *t) { return t->identity; }
+const cJSON *template_consent_path(const template_spec *t) { return t->consent_path; }
+unsigned template_consent_kinds(const template_spec *t) { return t->consent_kinds; }
+const cJSON *template_structured(const template_spec *t) { return t->structured; }
+
+const template_stamp *template_stamps(const template_spec *t, size_t *n)
+{
+    *n = t->n_stamps;
+    return t->stamps;
+}
 
 /* Refuses members of obj not in allowed (a NULL-terminated list): a misspelt
  * "append_onyl" must not silently mean "not append-only". */
-static int only_fields(const cJSON *obj, const char *const *allowed, const char *where,
-                       auth_error *err)
+int template_only_fields(const cJSON *obj, const char *const *allowed, const char *where,
+                         auth_error *err)
 {
     for (const cJSON *m = obj->child; m; m = m->next) {
         bool known = false;
@@ -80,6 +82,11 @@ static int parse_selectors(const cJSON *list, const char *what, size_t index,
         return auth_fail(err, "rule %zu: \"%s\" must be an array of roles", index, what);
     access_set set = 0;
     for (const cJSON *e = list->child; e; e = e->next) {
+        if (cJSON_IsObject(e) && strcmp(what, "read") == 0)
+            continue;   /* a conditioned selector: added once the rule exists */
+        if (cJSON_IsObject(e))
+            return auth_fail(err, "rule %zu: \"write\" takes roles only: a consent decides "
+                                  "what is disclosed (read), not who keeps a part", index);
         if (!cJSON_IsString(e))
             return auth_fail(err, "rule %zu: \"%s\" must be an array of roles", index, what);
         access_set bit;
@@ -129,7 +136,7 @@ static int add_rule(template_spec *t, const cJSON *rule, size_t index, bool *has
     snprintf(where, sizeof where, "rule %zu", index);
     if (!cJSON_IsObject(rule))
         return auth_fail(err, "%s: must be an object", where);
-    if (only_fields(rule, fields, where, err) != 0)
+    if (template_only_fields(rule, fields, where, err) != 0)
         return -1;
     const cJSON *path = cJSON_GetObjectItemCaseSensitive(rule, "path");
     const cJSON *read = cJSON_GetObjectItemCaseSensitive(rule, "read");
@@ -158,6 +165,9 @@ static int add_rule(template_spec *t, const cJSON *rule, size_t index, bool *has
     auth_error inner = {{0}};
     if (access_rules_add(t->rules, path, read_set, write_set, append_only, &inner) != 0)
         return auth_fail(err, "%s: %s", where, inner.message);
+    for (const cJSON *e = read->child; e; e = e->next)
+        if (cJSON_IsObject(e) && template_parse_condition(t, e, index, err) != 0)
+            return -1;
     if (cJSON_GetArraySize(path) == 0)
         *has_root = true;
     return 0;
@@ -212,7 +222,7 @@ static char *copy_text(const cJSON *v, size_t max, const char *field, auth_error
 template_spec *template_from_json(const cJSON *json, auth_error *err)
 {
     static const char *const fields[] = {"name", "title", "description", "document", "rules",
-                                         "identity", NULL};
+                                         "identity", "consents", "stamps", "structured", NULL};
     if (!cJSON_IsObject(json)) {
         auth_fail(err, "template: must be a JSON object");
         return NULL;
@@ -222,7 +232,7 @@ template_spec *template_from_json(const cJSON *json, auth_error *err)
         auth_fail(err, "template: %s", why);
         return NULL;
     }
-    if (only_fields(json, fields, "template", err) != 0)
+    if (template_only_fields(json, fields, "template", err) != 0)
         return NULL;
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(json, "name");
     const cJSON *description = cJSON_GetObjectItemCaseSensitive(json, "description");
@@ -266,6 +276,9 @@ template_spec *template_from_json(const cJSON *json, auth_error *err)
         auth_fail(err, "out of memory");
         goto fail;
     }
+    const cJSON *consents = cJSON_GetObjectItemCaseSensitive(json, "consents");
+    if (template_parse_consent_kinds(t, consents, err) != 0)
+        goto fail;
     bool has_root = false;
     size_t index = 0;
     for (const cJSON *rule = rules->child; rule; rule = rule->next, index++) {
@@ -276,7 +289,11 @@ template_spec *template_from_json(const cJSON *json, auth_error *err)
         auth_fail(err, "template: a rule for the root (\"path\": []) is required");
         goto fail;
     }
-    if (add_identity(t, cJSON_GetObjectItemCaseSensitive(json, "identity"), err) != 0)
+    if (add_identity(t, cJSON_GetObjectItemCaseSensitive(json, "identity"), err) != 0 ||
+        template_parse_consent_path(t, consents, err) != 0 ||
+        template_parse_stamps(t, cJSON_GetObjectItemCaseSensitive(json, "stamps"), err) != 0 ||
+        template_parse_structured(t, cJSON_GetObjectItemCaseSensitive(json, "structured"),
+                                  err) != 0)
         goto fail;
     return t;
 fail:

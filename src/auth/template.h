@@ -15,13 +15,29 @@
  *     ],
  *     "identity": [["person", "legal_name"], …]   optional: paths of the client's
  *                                          identifying strings (access_pseudo.h)
+ *     "consents": {"path": ["consents"],   optional: the append-only list of consent
+ *                  "kinds": ["share", …]}  records and the kinds kept (access_consents.h)
+ *     "stamps": [{"path": ["chat"],        optional: fields of list items the server
+ *                 "fields": {"from": "author", "at": "now"}}, …]   fills (access_view.h)
+ *     "structured": [["meta", "status"], …]   optional: strings shown to supervisors as
+ *                                          they are; every other string is free text
  *   }
+ *
+ * A read list may hold conditioned selectors besides role names:
+ *     {"role": "counsellor", "if": {"consent": "share", "with": "reader"}}
+ * (access_rules.h). Stamp and structured paths are *patterns*: object keys from the root,
+ * "*" standing for any one key; list indices are left out (["consents", "kind"] is the
+ * "kind" of every consent record).
  *
  * A parsed template is valid: no unknown fields or duplicate keys anywhere; a rule for
  * the root; no two rules for one path; every rule path names object keys that exist in
  * the initial document (so no rule path passes through a list); an append-only rule
  * names a list; the rule checks of access_rules_add (known roles, no supervisor writes,
- * writers can read). Rule semantics are in access_rules.h.
+ * writers can read). Rule semantics are in access_rules.h. The consent list is a list of
+ * the document with an append-only rule of its own; kinds are known ones, each once;
+ * conditions name a kept kind; a stamp path names lists of the document (through object
+ * keys only), no two stamps name one list, the consent list has its own fixed stamps;
+ * sources are known; a structured pattern names something in the document.
  *
  * Ownership: template_parse / template_from_json / template_default return a new
  * template_spec the caller frees with template_free; the document and rules it hands
@@ -58,6 +74,26 @@ extern const char template_default_json[];
 
 void template_free(template_spec *t);
 
+/* Where a stamped field's value comes from (access_view.h, stamping). */
+typedef enum template_stamp_source {
+    TEMPLATE_STAMP_AUTHOR,       /* the author's id */
+    TEMPLATE_STAMP_AUTHOR_ROLE,  /* its role: client, counsellor */
+    TEMPLATE_STAMP_AUTHOR_NAME,  /* its display name (a client's is self-chosen) */
+    TEMPLATE_STAMP_NOW           /* the server's clock, ms since the epoch (a number) */
+} template_stamp_source;
+
+typedef struct template_stamp_field {
+    char *name;
+    template_stamp_source source;
+} template_stamp_field;
+
+/* The items of the lists `path` names (a pattern, "*" for any key) get these fields. */
+typedef struct template_stamp {
+    cJSON *path;
+    template_stamp_field *fields;
+    size_t n_fields;
+} template_stamp;
+
 const char *template_name(const template_spec *t);
 const char *template_title(const template_spec *t);
 /* The initial document; a new session's create op carries a copy of it. */
@@ -66,5 +102,13 @@ const access_rules *template_rules(const template_spec *t);
 /* The identity paths ("identity" in the text; an empty array when absent): the client's
  * identifying fields, which pseudonymised readers see replaced (access_pseudo.h). */
 const cJSON *template_identity(const template_spec *t);
+/* The consent list's path (an array of object keys), or NULL when the template keeps no
+ * consents; the kinds it keeps (ACCESS_CONSENT_KIND_BIT set, 0 without). */
+const cJSON *template_consent_path(const template_spec *t);
+unsigned template_consent_kinds(const template_spec *t);
+/* The stamps (n of them). */
+const template_stamp *template_stamps(const template_spec *t, size_t *n);
+/* The structured patterns (an array; empty when absent). */
+const cJSON *template_structured(const template_spec *t);
 
 #endif

@@ -161,6 +161,138 @@ static void rule_validation_errors(void)
     EXPECT_ERROR(try_template(DOC, "[" ROOT ",\"chat\"]"), "rule 1: must be an object");
 }
 
+/* The parts beside document and rules: consents, conditioned selectors, stamps,
+ * structured strings. */
+#define DOC2 "{\"a\":{\"b\":\"x\",\"list\":[{\"c\":1}]},\"chat\":[],\"consents\":[]," \
+             "\"notes\":{\"x\":{\"n\":[]},\"y\":{\"n\":[],\"s\":\"\"}}}"
+#define RULES2 "[" ROOT ",{\"path\":[\"consents\"],\"read\":[\"client\",\"counsellor\"]," \
+               "\"write\":[\"client\"],\"append_only\":true}," \
+               "{\"path\":[\"chat\"],\"read\":[\"client\"],\"write\":[]}%s]"
+#define KEPT "\"consents\":{\"path\":[\"consents\"],\"kinds\":[\"share\",\"supervision\"]}"
+
+/* A template over DOC2 with RULES2 (plus extra_rule, ",{...}" or ""), and extra fields. */
+static const char *try_fields(const char *extra_rule, const char *fields)
+{
+    char rules[2048], text[4096];
+    snprintf(rules, sizeof rules, RULES2, extra_rule);
+    snprintf(text, sizeof text, "{\"name\":\"t\",\"title\":\"T\",\"document\":" DOC2
+             ",\"rules\":%s%s%s}", rules, fields[0] ? "," : "", fields);
+    return try_text(text);
+}
+
+#define COND(role, cond) ",{\"path\":[\"a\"],\"read\":[\"counsellor:debt\",{\"role\":\"" role "\",\"if\":" cond "}],\"write\":[]}"
+
+static void template_field_errors(void)
+{
+    CHECK_STR(try_fields("", ""), "");
+    CHECK_STR(try_fields(COND("counsellor", "{\"consent\":\"share\",\"with\":\"reader\"}"),
+                         KEPT ",\"stamps\":[{\"path\":[\"notes\",\"*\",\"n\"],\"fields\":{\"by\":\"author\",\"at\":\"now\"}}],"
+                         "\"structured\":[[\"a\",\"list\",\"c\"],[\"notes\",\"*\",\"s\"]]"), "");
+    /* consents */
+    EXPECT_ERROR(try_fields("", "\"consents\":[]"), "template: \"consents\" must be an object {\"path\", \"kinds\"}");
+    EXPECT_ERROR(try_fields("", "\"consents\":{\"path\":[\"consents\"],\"kinds\":[\"share\"],\"x\":1}"),
+                 "consents: unknown field \"x\"");
+    EXPECT_ERROR(try_fields("", "\"consents\":{\"path\":[\"consents\"],\"kinds\":[]}"),
+                 "consents: \"kinds\" must be a non-empty array of kinds (share, supervision, processing, release)");
+    EXPECT_ERROR(try_fields("", "\"consents\":{\"path\":[\"consents\"],\"kinds\":[\"sharing\"]}"),
+                 "consents: unknown kind \"sharing\" (known: share, supervision, processing, release)");
+    EXPECT_ERROR(try_fields("", "\"consents\":{\"path\":[\"consents\"],\"kinds\":[\"share\",\"share\"]}"),
+                 "consents: \"share\" appears twice in \"kinds\"");
+    EXPECT_ERROR(try_fields("", "\"consents\":{\"path\":[\"a\"],\"kinds\":[\"share\"]}"),
+                 "consents: \"path\" must name a list of the document by its object keys");
+    EXPECT_ERROR(try_fields("", "\"consents\":{\"kinds\":[\"share\"]}"),
+                 "consents: \"path\" must name a list");
+    EXPECT_ERROR(try_fields("", "\"consents\":{\"path\":[\"chat\"],\"kinds\":[\"share\"]}"),
+                 "consents: the consent list [\"chat\"] needs an append-only rule of its own");
+    /* conditioned selectors */
+    EXPECT_ERROR(try_fields(COND("counsellor", "{\"consent\":\"share\",\"with\":\"reader\"}"), ""),
+                 "rule 3: a condition on \"share\" needs the template to keep that kind");
+    EXPECT_ERROR(try_fields(COND("counsellor", "{\"consent\":\"processing\"}"), KEPT),
+                 "rule 3: a condition on \"processing\" needs the template to keep that kind");
+    EXPECT_ERROR(try_fields(COND("counsellor", "{\"consent\":\"sharing\"}"), KEPT),
+                 "rule 3: unknown consent kind \"sharing\"");
+    EXPECT_ERROR(try_fields(COND("counsellor", "{\"consent\":\"share\",\"with\":\"astrology\"}"), KEPT),
+                 "rule 3: \"with\" is a specialty (debt, social_law, migration, housing, family, addiction) or \"reader\"");
+    EXPECT_ERROR(try_fields(COND("counsellor", "{\"consent\":\"share\"}"), KEPT),
+                 "rule 3: a \"share\" condition needs \"with\": a specialty or \"reader\"");
+    EXPECT_ERROR(try_fields(COND("supervisor", "{\"consent\":\"supervision\",\"with\":\"debt\"}"), KEPT),
+                 "rule 3: a \"supervision\" condition takes no \"with\"");
+    EXPECT_ERROR(try_fields(COND("client", "{\"consent\":\"share\",\"with\":\"reader\"}"), KEPT),
+                 "rule 3: \"with\": \"reader\" (the reader's own specialty) needs a counsellor role, not \"client\"");
+    EXPECT_ERROR(try_fields(COND("counsellor:debt", "{\"consent\":\"share\",\"with\":\"housing\"}"), KEPT),
+                 "rule 3: \"counsellor:debt\" appears twice in \"read\"");
+    CHECK_STR(try_fields(COND("counsellor", "{\"consent\":\"share\",\"with\":\"housing\"}"),
+                         "\"consents\":{\"path\":[\"consents\"],\"kinds\":[\"share\",\"release\"]}"
+                         ",\"stamps\":[]"), "");
+    EXPECT_ERROR(try_fields(COND("counsellor", "{\"consent\":\"release\"}"),
+                            "\"consents\":{\"path\":[\"consents\"],\"kinds\":[\"release\"]}"),
+                 "rule 3: a \"release\" consent concerns disclosure outside Konsil: no rule can depend on it");
+    EXPECT_ERROR(try_fields(",{\"path\":[\"a\"],\"read\":[{\"role\":\"counsellor\"}],\"write\":[]}", KEPT),
+                 "rule 3: a conditioned selector is {\"role\": \"…\", \"if\": {\"consent\": \"…\", \"with\": \"…\"}}");
+    EXPECT_ERROR(try_fields(",{\"path\":[\"a\"],\"read\":[{\"role\":\"counsellor\",\"when\":{}}],\"write\":[]}", KEPT),
+                 "rule 3: unknown field \"when\"");
+    EXPECT_ERROR(try_fields(",{\"path\":[\"a\"],\"read\":[{\"role\":\"counsellor\",\"if\":{\"consent\":\"share\",\"with\":\"debt\",\"until\":1}}],\"write\":[]}", KEPT),
+                 "rule 3: unknown field \"until\"");
+    EXPECT_ERROR(try_fields(",{\"path\":[\"a\"],\"read\":[{\"role\":\"counselor\",\"if\":{\"consent\":\"share\",\"with\":\"debt\"}}],\"write\":[]}", KEPT),
+                 "rule 3: unknown role \"counselor\"");
+    EXPECT_ERROR(try_fields(",{\"path\":[\"a\"],\"read\":[\"counsellor\"],\"write\":[{\"role\":\"counsellor\",\"if\":{\"consent\":\"share\",\"with\":\"debt\"}}]}", KEPT),
+                 "rule 3: \"write\" takes roles only: a consent decides what is disclosed (read), not who keeps a part");
+    EXPECT_ERROR(try_fields(",{\"path\":[\"a\"],\"read\":[{\"role\":\"counsellor:debt\",\"if\":{\"consent\":\"share\",\"with\":\"debt\"}}],\"write\":[\"counsellor:debt\"]}", KEPT),
+                 "rule 3: every role in the write list must also be in the read list");
+    /* stamps */
+    EXPECT_ERROR(try_fields("", "\"stamps\":{}"), "template: \"stamps\" must be an array");
+    EXPECT_ERROR(try_fields("", "\"stamps\":[1]"), "stamp 0: must be an object {\"path\", \"fields\"}");
+    EXPECT_ERROR(try_fields("", "\"stamps\":[{\"path\":[\"chat\"],\"fields\":{\"at\":\"now\"},\"x\":1}]"),
+                 "stamp 0: unknown field \"x\"");
+    EXPECT_ERROR(try_fields("", "\"stamps\":[{\"path\":[],\"fields\":{\"at\":\"now\"}}]"),
+                 "stamp 0: \"path\" must be a non-empty array of object keys (\"*\" for any key)");
+    EXPECT_ERROR(try_fields("", "\"stamps\":[{\"path\":[\"a\",\"b\"],\"fields\":{\"at\":\"now\"}}]"),
+                 "stamp 0: [\"a\",\"b\"] must name lists of the document (through object keys)");
+    EXPECT_ERROR(try_fields("", "\"stamps\":[{\"path\":[\"notes\",\"*\"],\"fields\":{\"at\":\"now\"}}]"),
+                 "stamp 0: [\"notes\",\"*\"] must name lists of the document");
+    EXPECT_ERROR(try_fields("", "\"stamps\":[{\"path\":[\"missing\"],\"fields\":{\"at\":\"now\"}}]"),
+                 "must name lists of the document");
+    EXPECT_ERROR(try_fields("", "\"stamps\":[{\"path\":[\"notes\",\"*\",\"n\"],\"fields\":{\"at\":\"now\"}},"
+                                "{\"path\":[\"notes\",\"x\",\"n\"],\"fields\":{\"by\":\"author\"}}]"),
+                 "stamp 1: [\"notes\",\"x\",\"n\"] names a list stamp 0 names already");
+    EXPECT_ERROR(try_fields("", KEPT ",\"stamps\":[{\"path\":[\"consents\"],\"fields\":{\"at\":\"now\"}}]"),
+                 "stamp 0: [\"consents\"] is the consent list: its stamps are fixed");
+    EXPECT_ERROR(try_fields("", "\"stamps\":[{\"path\":[\"chat\"],\"fields\":{}}]"),
+                 "stamp 0: \"fields\" must be a non-empty object of field: source");
+    EXPECT_ERROR(try_fields("", "\"stamps\":[{\"path\":[\"chat\"],\"fields\":{\"at\":\"time\"}}]"),
+                 "stamp 0: unknown source for \"at\" (known: author, author_role, author_name, now)");
+    /* structured */
+    EXPECT_ERROR(try_fields("", "\"structured\":{}"), "template: \"structured\" must be an array of paths");
+    EXPECT_ERROR(try_fields("", "\"structured\":[[]]"),
+                 "structured 0: must be a non-empty array of object keys (\"*\" for any key)");
+    EXPECT_ERROR(try_fields("", "\"structured\":[[\"a\",\"b\"],[\"a\",\"bb\"]]"),
+                 "structured 1: [\"a\",\"bb\"] names nothing in the document");
+    EXPECT_ERROR(try_fields("", "\"structured\":[[\"a\",\"b\",\"c\"]]"),
+                 "structured 0: [\"a\",\"b\",\"c\"] names nothing in the document");
+    CHECK_STR(try_fields("", "\"structured\":[[\"a\",\"list\",\"anything\"],[\"*\",\"s\"],[\"notes\",\"*\",\"s\"]]"), "");
+    EXPECT_ERROR(try_fields("", "\"structured\":[[\"notes\",\"*\",\"zz\"]]"), "names nothing");
+}
+
+static void default_template_fields(void)
+{
+    auth_error err = {{0}};
+    template_spec *t = template_default(&err);
+    size_t n = 0;
+    const template_stamp *st = t ? template_stamps(t, &n) : NULL;
+    cJSON *path = cJSON_Parse("[\"sections\",\"debt\",\"client_summary\"]");
+    const access_rule *rule = t ? access_rules_match(template_rules(t), path) : NULL;
+
+    CHECK(t != NULL);
+    CHECK(t && cJSON_GetArraySize(template_consent_path(t)) == 1);
+    CHECK(t && template_consent_kinds(t) == 0xF);
+    CHECK(n == 6 && st && strcmp(st[0].fields[0].name, "from") == 0);
+    CHECK(t && cJSON_GetArraySize(template_structured(t)) > 30);
+    CHECK(rule && rule->n_conds == 1 && rule->conds[0].role == ACCESS_COUNSELLOR &&
+          rule->conds[0].with == ACCESS_WITH_READER);
+    cJSON_Delete(path);
+    template_free(t);
+}
+
 static void template_size_and_depth_limits(void)
 {
     char *deep = malloc(2000);
@@ -278,6 +410,8 @@ int main(void)
     RUN(default_template_parses);
     RUN(template_validation_errors);
     RUN(rule_validation_errors);
+    RUN(template_field_errors);
+    RUN(default_template_fields);
     RUN(template_size_and_depth_limits);
     RUN(rule_semantics);
     RUN(selector_parsing);
