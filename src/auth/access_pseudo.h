@@ -26,10 +26,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "auth/access_names.h"  /* ACCESS_PSEUDONYM */
 #include "auth/access_rules.h"
-
-/* The client's stable pseudonym (one client per session). */
-#define ACCESS_PSEUDONYM "Klient:in A"
 
 typedef struct access_pseudo access_pseudo;
 
