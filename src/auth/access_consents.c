@@ -104,6 +104,11 @@ bool access_consent_field_structured(const char *field)
     return access_consent_field_known(field) && strcmp(field, "note") != 0;
 }
 
+bool access_consent_field_controlled(const char *field)
+{
+    return access_consent_field_structured(field) && strcmp(field, "with") != 0;
+}
+
 static bool absent_or_null(const cJSON *r, const char *key)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(r, key);

@@ -76,11 +76,12 @@ access_consents access_consent_bit(access_consent_kind kind, int with);
 access_consents access_consents_of_list(const cJSON *list, unsigned known);
 
 /* Whether field is one of a record's fields (kind, with, status, how, note, given_by,
- * recorded_by, at), and whether it is one the server stamps (given_by, recorded_by, at,
- * and how when the client records). Structured (shown as they are to supervisors): all
- * but note. */
+ * recorded_by, at). Structured (shown as they are to supervisors): all but note; of
+ * those, all but with (a release's recipient is a name) hold ids, times or values of a
+ * fixed set ("controlled"), in which no name is ever replaced. */
 bool access_consent_field_known(const char *field);
 bool access_consent_field_structured(const char *field);
+bool access_consent_field_controlled(const char *field);
 
 /* Checks a record a principal inserts into the consent list (component k of its op):
  * the shape above, a known kind, with as the kind needs, status, how as the author's

@@ -108,6 +108,8 @@ access_view_reading access_view_reading_at(const template_spec *t, const access_
     if (cls == VIEW_FREE && (v->flags & ACCESS_VIEW_SUPERVISION) &&
         !(consents & ACCESS_CONSENT_SUPERVISION_BIT))
         return ACCESS_READS_STRUCTURE;
+    if (cls == VIEW_CONTROLLED)
+        return ACCESS_READS_TEXT;
     if (v->flags & ACCESS_VIEW_PSEUDONYMISED)
         return ACCESS_READS_REDACTED;
     return ACCESS_READS_TEXT;

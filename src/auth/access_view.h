@@ -29,7 +29,9 @@
  *   - pseudonymised (supervisors unless they read the history under an identified grant,
  *     a pseudonymised export): the values at the template's identity paths always read as
  *     ACCESS_PSEUDONYM, and in every other string each name the case knows
- *     (access_names.h) is replaced by it. Client names on every channel are the pseudonym.
+ *     (access_names.h) is replaced by it — but in the values the server fills or that
+ *     come from a fixed set (stamped ids, roles and times; a consent's kind, status,
+ *     how), which are never names. Client names on every channel are the pseudonym.
  * Admins read nothing.
  *
  * Consent-conditioned rules: the containers on the way to a rule a view may read under

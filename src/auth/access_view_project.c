@@ -355,7 +355,8 @@ bool access_view_op_needs_doc(const template_spec *t, const access_view *v,
     const cJSON *comp;
     view_ctx c;
 
-    if (!f->consents_fixed && access_view_touches_consents(t, op))
+    if (!f->consents_fixed && access_view_consent_mask(t, v) &&
+        access_view_touches_consents(t, op))
         return true;
     if (!view_transforms(v))
         return false;
@@ -409,7 +410,7 @@ cJSON *access_view_op(const template_spec *t, const access_view *v, const access
 {
     const cJSON *consent_path = template_consent_path(t), *comp;
     access_consents mask = access_view_consent_mask(t, v);
-    bool follow = !f->consents_fixed && access_view_touches_consents(t, op);
+    bool follow = !f->consents_fixed && mask && access_view_touches_consents(t, op);
     bool renamed = (v->flags & ACCESS_VIEW_PSEUDONYMISED) && names_after &&
                    !access_names_same(f->names, names_after);
     ot_error shape = {{0}};

@@ -139,13 +139,15 @@ view_class view_classify(const view_ctx *c, const cJSON *path)
             return rel == 1 ? VIEW_IDENTITY : VIEW_INSIDE_IDENTITY;
     }
     if (consent_path && item_field(consent_path, path, &field))
-        return access_consent_field_structured(field) ? VIEW_STRUCTURED : VIEW_FREE;
+        return access_consent_field_controlled(field) ? VIEW_CONTROLLED :
+               access_consent_field_structured(field) ? VIEW_STRUCTURED : VIEW_FREE;
     stamps = template_stamps(c->t, &n);
     for (size_t i = 0; i < n; i++)
         if (item_field(stamps[i].path, path, &field))
             for (size_t k = 0; k < stamps[i].n_fields; k++)
                 if (strcmp(stamps[i].fields[k].name, field) == 0)
-                    return VIEW_STRUCTURED;
+                    return stamps[i].fields[k].source == TEMPLATE_STAMP_AUTHOR_NAME ?
+                           VIEW_STRUCTURED : VIEW_CONTROLLED;
     cJSON_ArrayForEach(p, template_structured(c->t))
         if (structured_prefix(p, path))
             return VIEW_STRUCTURED;
@@ -162,6 +164,8 @@ view_shown view_shown_as(const view_ctx *c, view_class cls)
     case VIEW_IDENTITY:
     case VIEW_INSIDE_IDENTITY:
         return pseudo ? VIEW_PSEUDONYM : VIEW_AS_IS;
+    case VIEW_CONTROLLED:
+        return VIEW_AS_IS;
     case VIEW_STRUCTURED:
         return pseudo && access_names_count(c->names) ? VIEW_REDACTED : VIEW_AS_IS;
     default:
