@@ -10,6 +10,8 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 OT_FUZZ_CASES=${OT_FUZZ_CASES:-25000}
+# test_access_view_props runs its fixed seed and this one (printed in its log).
+export KONSIL_TEST_SEED=${KONSIL_TEST_SEED:-$RANDOM$RANDOM}
 
 suites=()
 # Unit test binaries (the compiler leaves .d dependency files beside them).
