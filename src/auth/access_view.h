@@ -79,8 +79,8 @@
  *     access_view_identity; a supervisor reading the lobby is audited like any read.
  *   - Submits: access_view_check_write on the op transformed to the current version,
  *     against the current document; after applying it, access_view_stamp with the same
- *     op and document gives the server op (author "konsil") that the hub applies and
- *     commits in the same commit; every peer receives both.
+ *     op and the document after it gives the server op (author "konsil") that the hub
+ *     applies and commits in the same commit; every peer receives both.
  *
  * Ownership: functions returning cJSON * return a new tree the caller frees with
  * cJSON_Delete; inputs are only read. Pure: no I/O, no state.
@@ -225,13 +225,14 @@ int access_view_check_write(const template_spec *t, const access_view *author,
                             const cJSON *op, const cJSON *doc, auth_error *err);
 
 /* The server op that fills the stamped fields of the items op inserted (op: accepted,
- * transformed to the current version; doc_before: the document it applies to), from
- * author and now_ms (ms since the epoch). It applies to apply(doc_before, op). *out is
- * NULL when op inserted nothing stamped. 0, or -1 with *err (op does not apply, memory).
+ * transformed to the current version, and applied: doc_after is the document after it),
+ * from author and now_ms (ms since the epoch); it applies to doc_after. *out is NULL when
+ * op inserted nothing stamped. 0, or -1 with *err (doc_after does not hold an item op
+ * inserted, memory).
  * Consent records get given_by (the client's id when the client records; "client" when a
  * counsellor records on its behalf), recorded_by (the author's id), at (now_ms) and, for
  * the client, how = "self". */
 int access_view_stamp(const template_spec *t, const auth_principal *author, int64_t now_ms,
-                      const cJSON *doc_before, const cJSON *op, cJSON **out, auth_error *err);
+                      const cJSON *doc_after, const cJSON *op, cJSON **out, auth_error *err);
 
 #endif

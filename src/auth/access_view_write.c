@@ -6,7 +6,8 @@
  * client's op inserted through the rest of that op (inserts, deletes and moves before
  * it shift its index; a delete or a replacement of it or of a container above it ends
  * it), so it fills exactly the items that op left in the document, never an older item
- * that lacks a field.
+ * that lacks a field. It reads the document after the op (the hub has just applied it),
+ * so it costs nothing in proportion to the document.
  */
 #include "auth/access_view_internal.h"
 
@@ -15,7 +16,6 @@
 #include <string.h>
 
 #include "auth/access_write.h"
-#include "ot/json0.h"
 #include "util/json_util.h"
 
 #define PATH_TEXT_MAX 120
@@ -474,14 +474,13 @@ static const cJSON *at_path(const cJSON *doc, const cJSON *path)
 }
 
 int access_view_stamp(const template_spec *t, const auth_principal *author, int64_t now_ms,
-                      const cJSON *doc_before, const cJSON *op, cJSON **out, auth_error *err)
+                      const cJSON *doc_after, const cJSON *op, cJSON **out, auth_error *err)
 {
     size_t n;
     stamped_list *lists = stamped_lists(t, &n);
     tracker tr = {0};
-    cJSON *doc = NULL, *one = NULL, *stamps = NULL;
-    const cJSON *comp;
-    ot_error oerr = {{0}};
+    cJSON *stamps = NULL;
+    const cJSON *comp, *item;
     int rc = -1;
 
     *out = NULL;
@@ -491,29 +490,33 @@ int access_view_stamp(const template_spec *t, const auth_principal *author, int6
         free(lists);
         return 0;
     }
-    if (!(doc = cJSON_Duplicate(doc_before, 1)) || !(stamps = cJSON_CreateArray()))
-        goto memory;
     cJSON_ArrayForEach(comp, op) {
+        if (!json_is_array(cJSON_GetObjectItemCaseSensitive(comp, "p"))) {
+            auth_fail(err, "malformed op: a component without a path");
+            goto done;
+        }
         for (size_t i = 0; i < tr.n; i++)
             if (tr.items[i].path && !shift(tr.items[i].path, comp)) {
                 cJSON_Delete(tr.items[i].path);
                 tr.items[i].path = NULL;
             }
-        if (!(one = cJSON_CreateArray()) || !cJSON_AddItemReferenceToArray(one, (cJSON *)comp))
-            goto memory;
-        if (ot_apply(&doc, one, &oerr) != 0) {
-            auth_fail(err, "the op does not apply: %s", oerr.message);
-            goto done;
-        }
-        cJSON_Delete(one);
-        one = NULL;
         if (track_inserted(&tr, lists, n, comp) != 0)
             goto memory;
     }
-    for (size_t i = 0; i < tr.n; i++)
-        if (tr.items[i].path &&
-            stamp_item(stamps, at_path(doc, tr.items[i].path), &tr.items[i], author, now_ms) != 0)
+    if (!(stamps = cJSON_CreateArray()))
+        goto memory;
+    for (size_t i = 0; i < tr.n; i++) {
+        if (!tr.items[i].path)
+            continue;
+        item = at_path(doc_after, tr.items[i].path);
+        if (!json_is_object(item)) {
+            auth_fail(err, "the document does not hold an item the op inserted (stamping "
+                           "takes the document after the op)");
+            goto done;
+        }
+        if (stamp_item(stamps, item, &tr.items[i], author, now_ms) != 0)
             goto memory;
+    }
     if (cJSON_GetArraySize(stamps) > 0) {
         *out = stamps;
         stamps = NULL;
@@ -527,8 +530,6 @@ done:
         cJSON_Delete(tr.items[i].path);
     free(tr.items);
     free(lists);
-    cJSON_Delete(one);
     cJSON_Delete(stamps);
-    cJSON_Delete(doc);
     return rc;
 }

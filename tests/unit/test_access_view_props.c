@@ -445,7 +445,7 @@ static void run(uint64_t seed, int candidates)
         st.multi += cJSON_GetArraySize(op) > 1;
         if (access_view_consents(tpl, doc) != access_view_consents(tpl, next))
             st.consent_changes++;
-        if (access_view_stamp(tpl, who, FIX_NOW + round, doc, op, &stamp, &err) != 0) {
+        if (access_view_stamp(tpl, who, FIX_NOW + round, next, op, &stamp, &err) != 0) {
             fprintf(stderr, "  stamping failed: %s\n", err.message);
             st.drifted++;
         }

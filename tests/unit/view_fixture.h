@@ -121,11 +121,11 @@ static inline void fix_submit(fix_case *fc, const auth_principal *who, const cha
         cJSON_Delete(op);
         return;
     }
+    fix_push(fc, who->id, op);
     if (access_view_stamp(fc->t, who, FIX_NOW + fc->n, fix_head(fc), op, &stamp, &err) != 0) {
         fprintf(stderr, "  stamping failed: %s\n", err.message);
         fc->failed++;
     }
-    fix_push(fc, who->id, op);
     if (stamp)
         fix_push(fc, "konsil", stamp);
 }
