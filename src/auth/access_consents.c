@@ -106,7 +106,8 @@ bool access_consent_field_structured(const char *field)
 
 bool access_consent_field_controlled(const char *field)
 {
-    return access_consent_field_structured(field) && strcmp(field, "with") != 0;
+    return field && (strcmp(field, "kind") == 0 || strcmp(field, "status") == 0 ||
+                     strcmp(field, "how") == 0 || strcmp(field, "at") == 0);
 }
 
 static bool absent_or_null(const cJSON *r, const char *key)

@@ -76,9 +76,10 @@ access_consents access_consent_bit(access_consent_kind kind, int with);
 access_consents access_consents_of_list(const cJSON *list, unsigned known);
 
 /* Whether field is one of a record's fields (kind, with, status, how, note, given_by,
- * recorded_by, at). Structured (shown as they are to supervisors): all but note; of
- * those, all but with (a release's recipient is a name) hold ids, times or values of a
- * fixed set ("controlled"), in which no name is ever replaced. */
+ * recorded_by, at). Structured (shown as they are to supervisors): all but note. Of
+ * those, kind, status, how and at hold values of a fixed set or times ("controlled"),
+ * in which no name is ever replaced; with, given_by and recorded_by may name someone
+ * (a recipient, or a name an older client wrote there). */
 bool access_consent_field_known(const char *field);
 bool access_consent_field_structured(const char *field);
 bool access_consent_field_controlled(const char *field);

@@ -115,6 +115,19 @@ access_view_reading access_view_reading_at(const template_spec *t, const access_
     return ACCESS_READS_TEXT;
 }
 
+int access_view_text(const access_view *v, access_consents consents,
+                     const access_names *names, const char *s, char **out)
+{
+    view_ctx c = {.t = NULL, .rules = NULL, .v = *v, .consents = consents, .names = names};
+
+    *out = NULL;
+    if (!v->roles && !(v->flags & ACCESS_VIEW_EVERYTHING)) {
+        *out = view_mask(s);    /* a reader of nothing: not even the text outside */
+        return *out ? 1 : -1;
+    }
+    return view_string(&c, VIEW_FREE, s, out);
+}
+
 /* ---- presence ------------------------------------------------------------------------------- */
 
 static cJSON *no_place(void)

@@ -29,9 +29,10 @@
  *   - pseudonymised (supervisors unless they read the history under an identified grant,
  *     a pseudonymised export): the values at the template's identity paths always read as
  *     ACCESS_PSEUDONYM, and in every other string each name the case knows
- *     (access_names.h) is replaced by it — but in the values the server fills or that
- *     come from a fixed set (stamped ids, roles and times; a consent's kind, status,
- *     how), which are never names. Client names on every channel are the pseudonym.
+ *     (access_names.h) is replaced by it — but in the values of a fixed set or the clock
+ *     (stamped roles and times; a consent's kind, status, how, at), which are never
+ *     names. (Stamped ids stay subject to replacement: sheets written before stamping
+ *     hold names there.) Client names on every channel are the pseudonym.
  * Admins read nothing.
  *
  * Consent-conditioned rules: the containers on the way to a rule a view may read under
@@ -186,6 +187,12 @@ bool access_view_op_needs_doc(const template_spec *t, const access_view *v,
  * Conservative: false when unsure. */
 bool access_view_op_whole(const template_spec *t, const access_view *v, const access_frame *f,
                           const cJSON *op);
+
+/* A free-text string that lives outside the document (a case's title on the session
+ * resource, a text in an event) as v reads it under consents and names: 1 and *out (free
+ * with free) when shown otherwise, 0 when shown as it is, -1 (memory). */
+int access_view_text(const access_view *v, access_consents consents,
+                     const access_names *names, const char *s, char **out);
 
 /* ---- presence and names -------------------------------------------------------------- */
 

@@ -20,9 +20,10 @@ typedef struct view_ctx {
 /* What a string at a path is. */
 typedef enum view_class {
     VIEW_FREE,            /* free text */
-    VIEW_STRUCTURED,      /* structured: "structured", a release's recipient, author_name stamps */
-    VIEW_CONTROLLED,      /* filled or chosen from a fixed set: ids, roles and times the
-                             server stamps, a consent's kind, status, how: as they are */
+    VIEW_STRUCTURED,      /* structured: "structured", stamped authors and names, a
+                             consent's with, given_by, recorded_by */
+    VIEW_CONTROLLED,      /* from a fixed set or the clock: stamped roles and times, a
+                             consent's kind, status, how, at: as they are */
     VIEW_IDENTITY,        /* an identity path itself: the identity, never free text */
     VIEW_INSIDE_IDENTITY  /* below an identity path */
 } view_class;

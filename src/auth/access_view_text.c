@@ -146,8 +146,9 @@ view_class view_classify(const view_ctx *c, const cJSON *path)
         if (item_field(stamps[i].path, path, &field))
             for (size_t k = 0; k < stamps[i].n_fields; k++)
                 if (strcmp(stamps[i].fields[k].name, field) == 0)
-                    return stamps[i].fields[k].source == TEMPLATE_STAMP_AUTHOR_NAME ?
-                           VIEW_STRUCTURED : VIEW_CONTROLLED;
+                    return stamps[i].fields[k].source == TEMPLATE_STAMP_AUTHOR_ROLE ||
+                           stamps[i].fields[k].source == TEMPLATE_STAMP_NOW ?
+                           VIEW_CONTROLLED : VIEW_STRUCTURED;
     cJSON_ArrayForEach(p, template_structured(c->t))
         if (structured_prefix(p, path))
             return VIEW_STRUCTURED;
