@@ -355,8 +355,8 @@ bool access_view_op_needs_doc(const template_spec *t, const access_view *v,
     const cJSON *comp;
     view_ctx c;
 
-    if (!f->consents_fixed && access_view_consent_mask(t, v) &&
-        access_view_touches_consents(t, op))
+    if (!f->consents_fixed && access_view_touches_consents(t, op) &&
+        access_view_consent_mask(t, v))
         return true;
     if (!view_transforms(v))
         return false;
@@ -378,8 +378,8 @@ bool access_view_op_whole(const template_spec *t, const access_view *v, const ac
 
     if (view_transforms(v) || !json_is_array(op))
         return false;
-    if (!f->consents_fixed && access_view_consent_mask(t, v) &&
-        access_view_touches_consents(t, op))
+    if (!f->consents_fixed && access_view_touches_consents(t, op) &&
+        access_view_consent_mask(t, v))
         return false;
     view_ctx_init(&c, t, v, f->consents, f->names);
     cJSON_ArrayForEach(comp, op)
@@ -409,8 +409,9 @@ cJSON *access_view_op(const template_spec *t, const access_view *v, const access
                       const cJSON *op, auth_error *err)
 {
     const cJSON *consent_path = template_consent_path(t), *comp;
-    access_consents mask = access_view_consent_mask(t, v);
-    bool follow = !f->consents_fixed && mask && access_view_touches_consents(t, op);
+    bool touches = !f->consents_fixed && access_view_touches_consents(t, op);
+    access_consents mask = touches ? access_view_consent_mask(t, v) : 0;
+    bool follow = touches && mask;
     bool renamed = (v->flags & ACCESS_VIEW_PSEUDONYMISED) && names_after &&
                    !access_names_same(f->names, names_after);
     ot_error shape = {{0}};
