@@ -9,7 +9,8 @@
  *   presence values                                              access_view_presence
  *   names: presence `u`, lobby, people lists, history authors    access_view_identity,
  *                                                                access_view_may_list
- *   what a page says about a field ("Wer sieht das?")           access_view_reading
+ *   what a page says about a field ("Wer sieht das?")           access_view_reading_at
+ *   free text outside the document (a case's title)              access_view_text
  *   submitted ops                                                access_view_check_write
  *   the server's stamping op after an accepted insert            access_view_stamp
  *
