@@ -10,7 +10,10 @@
  *     to its end, or up to 16 times max_message);
  *   - a connection whose output queue passes max_outq on live traffic is closed with
  *     1013 (it reconnects and catches up); reading pauses while its queue is half
- *     full or its op budget is spent, so a client cannot grow the queue by asking.
+ *     full or its op budget is spent, so a client cannot grow the queue by asking;
+ *   - every close the hub decides (hub_conn_close) is handed to lws once, from a
+ *     WRITEABLE callback; lws sends the close frame and closes the socket when the
+ *     client has answered with its own (or after its 5 s close timeouts).
  */
 #include "hub/hub_internal.h"
 
@@ -379,7 +382,21 @@ static int conn_writeable(hub *h, hub_conn *c, struct lws *wsi)
     room_outq *q = &c->peer.outq;
     room_msg *m;
 
+    /* The close is handed to lws once, here, where lws holds no unsent bytes (it only
+     * calls WRITEABLE then). lws sends the close frame, waits up to 5 s for the
+     * client's and only then closes the socket. But it leaves POLLOUT armed after
+     * sending the frame, so one more WRITEABLE comes while it waits. Returning -1 there
+     * too made lws close the socket at once (shutdown(SHUT_WR) then close(): the
+     * half-closed drain in lws 4.1.6's close path never runs), while a client under
+     * load had not read our frame yet and was still sending ops. Those ops hit a
+     * closed socket, the server's kernel answered with a reset (or sent one at once,
+     * dropping our unsent frame, if ops were unread), and node's `ws` got EPIPE on its
+     * next write and destroyed the socket without reading the close frame waiting in
+     * its receive queue: 1006 instead of our code. So a later WRITEABLE does nothing. */
     if (c->close_code) {
+        if (c->close_sent)
+            return 0;
+        c->close_sent = 1;
         lws_close_reason(wsi, (enum lws_close_status)c->close_code,
                          (unsigned char *)c->close_reason, strlen(c->close_reason));
         return -1;

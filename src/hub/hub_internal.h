@@ -51,6 +51,8 @@ typedef struct hub_conn {
     size_t rx_dropped;
     int close_code;             /* nonzero: close with this code at the next writeable */
     const char *close_reason;
+    int close_sent;             /* the close is handed to lws, which sends the frame and
+                                   waits for the client's; later writeables are spurious */
     int rx_paused;              /* RX_ flags */
     double tokens;              /* op-rate bucket */
     int64_t tokens_at;          /* ms */

@@ -2,12 +2,14 @@
 // Acked means durable (invariant 2): the server is SIGKILLed under continuous load from
 // several clients, restarted on the same database, and every op acked before the kill
 // is there, exactly once; the database passes PRAGMA integrity_check. Repeated.
-// A SIGTERM under load exits 0, closes clients with 1001 and loses nothing acked.
+// A SIGTERM under load exits 0, closes clients with 1001 and loses nothing acked; the
+// server waits for a client's close frame before it closes the TCP connection.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { startServer, sql, tempDir } = require('./lib/server');
 const c = require('./lib/clients');
+const wire = require('./lib/wire');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const DOCS = ['dur-a', 'dur-b', 'dur-shared'];
@@ -136,4 +138,32 @@ test('SIGTERM under load closes clients with 1001, writes everything, exits 0', 
   for (const cl of closes) assert.equal(cl.code, 1001);
   assert.ok(acked.length > 10);
   verify(db, acked);
+});
+
+// RFC 6455 §7.1.1: the server closes the TCP connection after the client's close frame.
+// A client under load has not read the 1001 yet and is still sending ops; had the
+// server closed the socket right after its frame, those ops would be answered with a
+// reset, and a client whose next write fails first never reads the 1001 (it sees 1006).
+// The client here goes on sending for a while before it answers (a pause between ops,
+// so the server's close would arrive in between): the connection stays open until its
+// close frame, and then ends without an error.
+test('after its 1001 the server reads on until the client answers the close', async () => {
+  const srv = await startServer({ asan: true });
+  await createDocs(srv.url);
+  const conn = await wire.connect(srv.url);
+  await conn.next(0x1);    // init
+  const exit = srv.stop('SIGTERM');
+  const close = await conn.next(0x8);
+  assert.equal(close.payload.readUInt16BE(0), 1001);
+  for (let seq = 1; seq <= 50; seq++) {
+    conn.socket.write(wire.text({ a: 'op', c: 'cases', d: 'dur-a', seq, op: [{ p: ['list', 0], li: `late#${seq}` }] }));
+    await sleep(1);
+  }
+  assert.equal(conn.ended, false, 'the server kept the connection open until the client answered');
+  assert.equal(conn.error, null);
+  conn.socket.write(wire.closeFrame(1001));
+  const closed = await conn.closed;
+  assert.equal(closed.hadError, false, `the connection ended cleanly, not ${closed.error && closed.error.code}`);
+  assert.equal((await exit).code, 0, srv.output());
+  assert.equal(sql(srv.db, "SELECT COUNT(*) FROM ops WHERE op LIKE '%late#%'"), '0', 'ops after the close are dropped');
 });
