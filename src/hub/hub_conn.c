@@ -13,7 +13,8 @@
  *     full or its op budget is spent, so a client cannot grow the queue by asking;
  *   - every close the hub decides (hub_conn_close) is handed to lws once, from a
  *     WRITEABLE callback; lws sends the close frame and closes the socket when the
- *     client has answered with its own (or after its 5 s close timeouts).
+ *     client has answered with its own (or after its 5 s close timeouts). Until then
+ *     the connection reads on and drops what arrives.
  */
 #include "hub/hub_internal.h"
 
@@ -25,6 +26,10 @@
 
 #include <openssl/rand.h>
 
+
+/* Seconds a close decided by the hub may wait to be written before lws cuts the
+ * socket (the time lws itself allows a close frame to be sent). */
+#define HUB_CLOSE_SEND_SECS 5
 
 /* Per lws connection: a WebSocket connection, or the HTTP request being answered. */
 struct pss {
@@ -56,10 +61,14 @@ void hub_conn_unref(hub_conn *c)
     free(c);
 }
 
+/* Pauses or resumes reading for one reason; a closing connection is never paused (see
+ * hub_conn_close). */
 static void set_rx(hub_conn *c, int flag, int on)
 {
     int was = c->rx_paused;
 
+    if (on && c->close_code)
+        return;
     if (on)
         c->rx_paused |= flag;
     else
@@ -68,6 +77,7 @@ static void set_rx(hub_conn *c, int flag, int on)
         lws_rx_flow_control(c->wsi, !c->rx_paused);
 }
 
+/* Every close the hub decides goes through here and leaves from conn_writeable(). */
 void hub_conn_close(hub_conn *c, int code, const char *reason)
 {
     if (!c->wsi || c->close_code)
@@ -79,6 +89,8 @@ void hub_conn_close(hub_conn *c, int code, const char *reason)
      * behind ops a paused connection has not read, and a socket closed with unread data
      * is reset, which can destroy our close frame before the client has read it. */
     set_rx(c, RX_RATE | RX_BACKPRESSURE, 0);
+    /* A peer that never lets us write is cut off after lws's own close-send time. */
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, HUB_CLOSE_SEND_SECS);
     lws_callback_on_writable(c->wsi);
 }
 
@@ -261,21 +273,21 @@ static void rx_release(hub_conn *c)
     c->rx_len = c->rx_cap = 0;
 }
 
-/* Closes with code now. A refused message is read to its end first, so that the
- * peer's kernel gets no reset while it still sends, and it reads the close frame. */
+/* Closes with code. A refused message is read to its end first, so that the peer's
+ * kernel gets no reset while it still sends, and it reads the close frame. The close
+ * leaves from the next writeable like every other (see conn_writeable): returned from
+ * here, while lws still held bytes of an earlier message, lws would send those and
+ * then close without a close frame. */
 static int refuse(hub *h, hub_conn *c, struct lws *wsi, int code, size_t len)
 {
-    static const char too_large[] = "message too large";
-    static const char binary[] = "binary frames are not accepted";
-    const char *why = code == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE ? too_large : binary;
-
     c->rx_refuse = code;
     c->rx_dropped += len;
     rx_release(c);
     if (!lws_is_final_fragment(wsi) && c->rx_dropped <= 16 * h->cfg.max_message)
         return 0;
-    lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)why, strlen(why));
-    return -1;
+    hub_conn_close(c, code, code == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE ?
+                   "message too large" : "binary frames are not accepted");
+    return 0;
 }
 
 /* Appends a callback's bytes to the message being reassembled. The buffer is sized for
@@ -308,6 +320,10 @@ static int rx_append(hub *h, hub_conn *c, struct lws *wsi, const void *in, size_
  * freed once it is dispatched, so an idle connection holds no receive memory. */
 static int conn_receive(hub *h, hub_conn *c, struct lws *wsi, const void *in, size_t len)
 {
+    if (c->close_code) {        /* closing: read on, drop what arrives */
+        rx_release(c);
+        return 0;
+    }
     if (c->rx_refuse)
         return refuse(h, c, wsi, c->rx_refuse, len);
     if (lws_frame_is_binary(wsi))
@@ -315,18 +331,16 @@ static int conn_receive(hub *h, hub_conn *c, struct lws *wsi, const void *in, si
     if (c->rx_len + len > h->cfg.max_message)
         return refuse(h, c, wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, c->rx_len + len);
     if (lws_is_final_fragment(wsi) && c->rx_len == 0) {
-        if (!c->close_code)
-            hub_dispatch(h, c, in, len);
+        hub_dispatch(h, c, in, len);
     } else {
         if (rx_append(h, c, wsi, in, len) != 0)
             return -1;
         if (!lws_is_final_fragment(wsi))
             return 0;
-        if (!c->close_code)
-            hub_dispatch(h, c, c->rx, c->rx_len);
+        hub_dispatch(h, c, c->rx, c->rx_len);
         rx_release(c);
     }
-    if (!c->close_code && c->peer.outq.bytes > h->cfg.max_outq / 2)
+    if (c->peer.outq.bytes > h->cfg.max_outq / 2)
         set_rx(c, RX_BACKPRESSURE, 1);
     return 0;
 }
@@ -463,7 +477,7 @@ int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return pss && pss->c ? conn_writeable(h, pss->c, wsi) : 0;
     case LWS_CALLBACK_TIMER:
-        if (pss && pss->c && pss->c->wsi)
+        if (pss && pss->c && pss->c->wsi && !pss->c->close_code)
             hub_conn_spend(pss->c, 0);
         return 0;
     case LWS_CALLBACK_CLOSED:
