@@ -1,0 +1,75 @@
+/*
+ * What the REST API's files share (protocol/http-api.md): the router (hub_api.c) calls
+ * one handler per endpoint, and the handlers share the helpers of hub_api_common.c.
+ * The handlers live by concept: logins (hub_api_login.c), sessions (hub_api_sessions.c),
+ * links, joining and the lobby (hub_api_links.c), history reads (hub_api_history.c).
+ *
+ * Each handler checks what it can on the service thread (login, role, the shape of the
+ * body), then hands the rest to a store call, which checks again against the database
+ * and answers; slow work (password hashing) runs on the store's worker thread. Tokens
+ * (cookies, join links) appear only in responses, never in logs.
+ */
+#ifndef KONSIL_HUB_API_H
+#define KONSIL_HUB_API_H
+
+#include "hub/hub_internal.h"
+
+/* ---- helpers (hub_api_common.c) ---- */
+
+/* A fresh random id (a UUID, 36 characters). */
+void hub_api_new_id(char out[37]);
+/* 1..max bytes of well-formed UTF-8 without control characters. */
+int hub_api_text(const char *s, size_t max);
+/* A path segment that can be an id: [A-Za-z0-9-], 1..63 bytes. */
+int hub_api_id(const char *s, size_t n);
+/* The request body as a JSON object; NULL when it is none (req answered 400). */
+cJSON *hub_api_body(hub_req *req);
+/* The string member k of o, or NULL. */
+const char *hub_api_str(const cJSON *o, const char *k);
+/* {id, name, role, specialty?} of a principal. */
+cJSON *hub_api_principal(const auth_principal *who);
+/* The input every store call gets: {actor: {id, role, session?}, now}, and the id
+ * (of the session or case the path names) when there is one. */
+cJSON *hub_api_in(const hub_req *req, const char *id);
+/* Runs fn on thread t with input in (taken); req is answered when it finishes: status
+ * ok and the call's data on success, its refusal otherwise (hub_reply_job). */
+void hub_api_answer(hub *h, hub_req *req, int (*fn)(sqlite3 *, store_job *),
+                    store_thread t, cJSON *in, int ok);
+/* The same, with done answering req. */
+void hub_api_then(hub *h, hub_req *req, int (*fn)(sqlite3 *, store_job *), store_thread t,
+                  cJSON *in, hub_call_done done);
+/* Requires a login; clients in the lobby only when waiting_ok. 0 or -1 (answered). */
+int hub_api_need_login(hub *h, hub_req *req, int waiting_ok);
+/* What most handlers start with: a logged-in principal (a client still in the lobby
+ * refused) and its store call's input {actor, now, id?}; NULL when req was answered. */
+cJSON *hub_api_login_in(hub *h, hub_req *req, const char *id);
+void hub_api_set_cookie(hub *h, hub_req *req, const char *token, int64_t max_age_s);
+/* Appends an audit entry with details (taken; may be NULL), fire and forget. */
+void hub_api_audit(hub *h, const char *actor, const char *action, const char *session,
+                   cJSON *details);
+
+/* ---- handlers ---- */
+
+void hub_api_login(hub *h, hub_req *req);
+void hub_api_logout(hub *h, hub_req *req);
+void hub_api_me(hub *h, hub_req *req);
+
+void hub_api_session_create(hub *h, hub_req *req);
+void hub_api_sessions(hub *h, hub_req *req);
+void hub_api_session_get(hub *h, hub_req *req, const char *id);
+void hub_api_session_close(hub *h, hub_req *req, const char *id);
+void hub_api_participant_add(hub *h, hub_req *req, const char *id);
+void hub_api_grant_create(hub *h, hub_req *req, const char *id);
+
+void hub_api_link_create(hub *h, hub_req *req, const char *id);
+void hub_api_link_revoke(hub *h, hub_req *req, const char *id, const char *link);
+void hub_api_join(hub *h, hub_req *req);
+void hub_api_join_status(hub *h, hub_req *req);
+void hub_api_lobby(hub *h, hub_req *req, const char *id);
+void hub_api_lobby_decide(hub *h, hub_req *req, const char *id, const char *client,
+                          int admit);
+
+void hub_api_history(hub *h, hub_req *req, const char *id);
+void hub_api_snapshot(hub *h, hub_req *req, const char *id);
+
+#endif
