@@ -149,7 +149,8 @@ cat >"$work/templates/bench.json" <<'EOF'
 EOF
 
 # sessions.js BASE_URL COUNT OUT_FILE PASSWORD: logs in as "bench", creates COUNT sessions
-# from the bench template, writes their ids to OUT_FILE and prints the session cookie.
+# from the bench template, writes their cases' ids (the documents to load) to OUT_FILE and
+# prints the session cookie.
 cat >"$work/sessions.js" <<'EOF'
 const fs = require('node:fs');
 const [base, count, out, password] = process.argv.slice(2);
@@ -170,7 +171,7 @@ const json = { 'content-type': 'application/json' };
         body: JSON.stringify({ title: `room ${i}`, template: 'bench' }),
       });
       if (res.status !== 201) throw new Error(`session ${i}: ${res.status} ${await res.text()}`);
-      ids[i] = (await res.json()).id;
+      ids[i] = (await res.json()).case_id;
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));

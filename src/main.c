@@ -16,7 +16,8 @@ static const struct {
     {"serve", cli_serve, "the hub: ShareDB over WebSocket, REST API, static files, op log"},
     {"user", cli_user, "accounts: add, list, disable, enable, passwd"},
     {"audit", cli_audit, "the audit trail's hash chain: head (a checkpoint), verify"},
-    {"export", cli_export, "a session's history as JSON lines or a Markdown report"},
+    {"template", cli_template, "case-sheet templates: list, show, add (versioned)"},
+    {"export", cli_export, "a case's history as JSON lines or a Markdown report"},
 };
 
 static void usage(FILE *out)

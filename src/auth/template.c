@@ -27,6 +27,8 @@ void template_free(template_spec *t)
     cJSON_Delete(t->document);
     cJSON_Delete(t->identity);
     template_free_fields(t);
+    cJSON_Delete(t->tasks);
+    cJSON_Delete(t->appointments);
     access_rules_free(t->rules);
     free(t);
 }
@@ -39,6 +41,8 @@ const cJSON *template_identity(const template_spec *t) { return t->identity; }
 const cJSON *template_consent_path(const template_spec *t) { return t->consent_path; }
 unsigned template_consent_kinds(const template_spec *t) { return t->consent_kinds; }
 const cJSON *template_structured(const template_spec *t) { return t->structured; }
+const cJSON *template_tasks(const template_spec *t) { return t->tasks; }
+const cJSON *template_appointments(const template_spec *t) { return t->appointments; }
 
 const template_stamp *template_stamps(const template_spec *t, size_t *n)
 {
@@ -202,6 +206,31 @@ static int add_identity(template_spec *t, const cJSON *identity, auth_error *err
     return 0;
 }
 
+/* An optional list path (`tasks`, `appointments`): a non-empty array of object keys
+ * naming a list in the document. */
+static int add_list_path(const cJSON *json, const char *field, const cJSON *document,
+                         cJSON **out, auth_error *err)
+{
+    const cJSON *path = cJSON_GetObjectItemCaseSensitive(json, field), *v = document;
+
+    if (!path)
+        return 0;
+    if (!cJSON_IsArray(path) || !path->child)
+        return auth_fail(err, "template: \"%s\" must be a non-empty array of object keys",
+                         field);
+    for (const cJSON *e = path->child; e; e = e->next) {
+        v = cJSON_IsString(e) && cJSON_IsObject(v) ?
+            cJSON_GetObjectItemCaseSensitive(v, e->valuestring) : NULL;
+        if (!v)
+            return auth_fail(err, "template: \"%s\" is not a path of object keys in the "
+                                  "document", field);
+    }
+    if (!cJSON_IsArray(v))
+        return auth_fail(err, "template: \"%s\" must name a list in the document", field);
+    *out = cJSON_Duplicate(path, 1);
+    return *out ? 0 : auth_fail(err, "out of memory");
+}
+
 static char *copy_text(const cJSON *v, size_t max, const char *field, auth_error *err)
 {
     if (!cJSON_IsString(v)) {
@@ -222,7 +251,8 @@ static char *copy_text(const cJSON *v, size_t max, const char *field, auth_error
 template_spec *template_from_json(const cJSON *json, auth_error *err)
 {
     static const char *const fields[] = {"name", "title", "description", "document", "rules",
-                                         "identity", "consents", "stamps", "structured", NULL};
+                                         "identity", "consents", "stamps", "structured",
+                                         "tasks", "appointments", NULL};
     if (!cJSON_IsObject(json)) {
         auth_fail(err, "template: must be a JSON object");
         return NULL;
@@ -293,7 +323,9 @@ template_spec *template_from_json(const cJSON *json, auth_error *err)
         template_parse_consent_path(t, consents, err) != 0 ||
         template_parse_stamps(t, cJSON_GetObjectItemCaseSensitive(json, "stamps"), err) != 0 ||
         template_parse_structured(t, cJSON_GetObjectItemCaseSensitive(json, "structured"),
-                                  err) != 0)
+                                  err) != 0 ||
+        add_list_path(json, "tasks", t->document, &t->tasks, err) != 0 ||
+        add_list_path(json, "appointments", t->document, &t->appointments, err) != 0)
         goto fail;
     return t;
 fail:

@@ -21,6 +21,9 @@
  *                 "fields": {"from": "author", "at": "now"}}, …]   fills (access_view.h)
  *     "structured": [["meta", "status"], …]   optional: strings shown to supervisors as
  *                                          they are; every other string is free text
+ *     "tasks": ["help_plan", "tasks"],     optional: the list of the help plan's tasks
+ *     "appointments": ["appointments"]     optional: the list of appointments (both read
+ *                                          and checked by src/case/case_sheet.h)
  *   }
  *
  * A read list may hold conditioned selectors besides role names:
@@ -110,5 +113,9 @@ unsigned template_consent_kinds(const template_spec *t);
 const template_stamp *template_stamps(const template_spec *t, size_t *n);
 /* The structured patterns (an array; empty when absent). */
 const cJSON *template_structured(const template_spec *t);
+/* The path (an array of object keys) of the task list and of the appointment list, or
+ * NULL when the template names none: each names a list in the document. */
+const cJSON *template_tasks(const template_spec *t);
+const cJSON *template_appointments(const template_spec *t);
 
 #endif

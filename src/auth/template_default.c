@@ -180,7 +180,7 @@ const char template_default_json[] =
     "    [\"person\", \"postcode\"], [\"person\", \"preferred_contact\"],\n"
     "    [\"concern\", \"topics\"], [\"concern\", \"deadlines\", \"date\"],\n"
     "    [\"appointments\", \"start\"], [\"appointments\", \"mode\"], [\"appointments\", \"status\"],\n"
-    "    [\"help_plan\", \"next_review\"], [\"help_plan\", \"tasks\", \"due\"],\n"
+    "    [\"help_plan\", \"next_review\"], [\"help_plan\", \"tasks\", \"due\"], [\"help_plan\", \"tasks\", \"owner\"],\n"
     "    [\"documents\", \"list\", \"status\"],\n"
     "    [\"sections\", \"debt\", \"budget\", \"income\", \"amount\"], [\"sections\", \"debt\", \"budget\", \"expenses\", \"amount\"],\n"
     "    [\"sections\", \"debt\", \"creditors\", \"amount\"], [\"sections\", \"debt\", \"certificates\", \"kind\"],\n"
@@ -194,7 +194,9 @@ const char template_default_json[] =
     "    [\"sections\", \"housing\", \"eviction\"],\n"
     "    [\"sections\", \"family\", \"children\", \"age_bracket\"],\n"
     "    [\"internal\", \"risk\", \"kind\"], [\"internal\", \"risk\", \"level\"], [\"internal\", \"case_conference\", \"date\"]\n"
-    "  ]\n"
+    "  ],\n"
+    "  \"tasks\": [\"help_plan\", \"tasks\"],\n"
+    "  \"appointments\": [\"appointments\"]\n"
     "}\n";
 
 template_spec *template_default(auth_error *err)

@@ -19,6 +19,8 @@ struct template_spec {
     template_stamp *stamps; /* n_stamps of them, owned */
     size_t n_stamps;
     cJSON *structured;      /* array of patterns, owned; never NULL once parsed */
+    cJSON *tasks;           /* path of the task list, or NULL */
+    cJSON *appointments;    /* path of the appointment list, or NULL */
 };
 
 /* Refuses members of obj not in allowed (a NULL-terminated list), naming `where`. */

@@ -10,5 +10,6 @@ int cli_serve(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_audit(int argc, char **argv);
 int cli_export(int argc, char **argv);
+int cli_template(int argc, char **argv);
 
 #endif

@@ -1,15 +1,16 @@
 /*
- * `konsil export SESSION_ID [--format jsonl|md] [--pseudonymise] [--db FILE]`: a
- * session's whole history on stdout, for the operator (protocol/export.md). Works while
+ * `konsil export ID [--format jsonl|md] [--pseudonymise] [--db FILE]`: a case's whole
+ * history on stdout (ID a case's id, or one of its sessions'), for the operator
+ * (protocol/export.md). Works while
  * the server runs: the export reads inside one read transaction (WAL: the server's
  * writer goes on), so it is one consistent state of the log.
  *
  * The export is audited (actor "cli", action "export", details {format, pseudonymised})
  * in its own committed transaction before anything is written out: no export leaves
- * without its trace. An unknown session writes nothing and exits 1.
+ * without its trace. An unknown id writes nothing and exits 1.
  *
  * jsonl streams one line per op or event as store_history_export hands them over;
- * md collects them and writes a report: title, participants, the final case sheet
+ * md collects them and writes a report: title, sessions, the team, the final case sheet
  * (top-level keys as headings, fields as lists) and a timeline.
  */
 #include <stdio.h>
@@ -31,7 +32,8 @@
 #define EXPORT_VALUE_MAX 120
 
 typedef struct export_opts {
-    const char *id;
+    const char *id;             /* as given: a case's id, or a session's */
+    char case_id[64];           /* the case it names */
     const char *db_path;
     int markdown;
     int pseudonymise;
@@ -40,17 +42,18 @@ typedef struct export_opts {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: konsil export SESSION_ID [--format jsonl|md] [--pseudonymise] [--db FILE]\n"
+            "usage: konsil export ID [--format jsonl|md] [--pseudonymise] [--db FILE]\n"
             "\n"
-            "Writes a session's history to stdout: every op with its version, time and\n"
-            "author, and the session events (enter, leave, link.use, join, session.close,\n"
-            "...), in time order.\n"
+            "Writes a case's history to stdout (ID: the case's id, or one of its sessions'):\n"
+            "every op with its version, time, author and session, and the case events\n"
+            "(session.create, enter, leave, link.use, join, session.end, case.close, ...),\n"
+            "in time order.\n"
             "  --format jsonl   one JSON object per line (the default)\n"
-            "  --format md      a Markdown report: participants, final case sheet, timeline\n"
+            "  --format md      a Markdown report: sessions, team, final case sheet, timeline\n"
             "  --pseudonymise   the client's identity fields and names as \"%s\"\n"
             "  --db FILE        the database (default konsil.db); the server may be running\n"
             "The export is recorded in the audit trail (actor \"cli\"). Exit status 0, 1 on\n"
-            "an unknown session or a database error, 2 on a usage error.\n",
+            "an unknown id or a database error, 2 on a usage error.\n",
             ACCESS_PSEUDONYM);
 }
 
@@ -110,27 +113,24 @@ static sqlite3 *open_db(const char *path)
     return db;
 }
 
-/* Records the export, committed, when the session exists. 0, 1 (no such session,
- * nothing written), -1 (a message printed). */
-static int audit_export(sqlite3 *db, const export_opts *o)
+/* Records the export of the case o->id names (its id into o->case_id), committed. 0, 1
+ * (no such case or session, nothing written), -1 (a message printed). */
+static int audit_export(sqlite3 *db, export_opts *o)
 {
-    sqlite3_stmt *st = NULL;
     cJSON *details = cJSON_CreateObject();
     char err[200] = "";
     int found = 0, rc = -1;
 
     if (!details || sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         goto done;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sessions WHERE id = ?1", -1, &st, NULL) ==
-        SQLITE_OK) {
-        sqlite3_bind_text(st, 1, o->id, -1, SQLITE_TRANSIENT);
-        found = sqlite3_step(st) == SQLITE_ROW;
-    }
+    found = store_history_case_of(db, o->id, o->case_id);
     cJSON_AddStringToObject(details, "format", o->markdown ? "md" : "jsonl");
     cJSON_AddBoolToObject(details, "pseudonymised", o->pseudonymise);
-    if (!found)
+    if (found < 0)
+        rc = -1;
+    else if (!found)
         rc = 1;
-    else if (store_audit_append(db, now_ms(), "cli", "export", o->id, details, err,
+    else if (store_audit_append(db, now_ms(), "cli", "export", o->case_id, details, err,
                                 sizeof err) == 0 &&
              sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
         rc = 0;
@@ -140,7 +140,6 @@ done:
     if (rc < 0)
         fprintf(stderr, "konsil export: the audit entry could not be written%s%s\n",
                 err[0] ? ": " : "", err);
-    sqlite3_finalize(st);
     cJSON_Delete(details);
     return rc;
 }
@@ -313,14 +312,14 @@ static void put_timeline(FILE *out, const cJSON *entries)
     }
 }
 
-/* Participants from the session meta; the clients by name, or as the pseudonym. */
+/* The team from the case meta; the clients by name, or as the pseudonym. */
 static void put_participants(FILE *out, const cJSON *meta, int pseudonymise)
 {
     const cJSON *e;
     int clients = 0;
 
     fputs("## Participants\n\n", out);
-    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(meta, "participants")) {
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(meta, "team")) {
         fputs("- ", out);
         put_who(out, e);
         fputs(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "lead")) ? " — lead\n" : "\n",
@@ -333,6 +332,32 @@ static void put_participants(FILE *out, const cJSON *meta, int pseudonymise)
         put_inline(out, pseudonymise ? ACCESS_PSEUDONYM : cJSON_GetStringValue(e),
                    EXPORT_VALUE_MAX);
         fputs("** (client)\n", out);
+    }
+    fputc('\n', out);
+}
+
+/* The case's sessions: when each ran and the versions edited during it. */
+static void put_sessions(FILE *out, const cJSON *meta)
+{
+    const cJSON *e;
+
+    fputs("## Sessions\n\n", out);
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(meta, "sessions")) {
+        const cJSON *to = cJSON_GetObjectItemCaseSensitive(e, "to");
+        const cJSON *ended = cJSON_GetObjectItemCaseSensitive(e, "ended_at");
+        fprintf(out, "- %s: ", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "id")));
+        put_time(out, cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(e, "started_at")));
+        fputs(" to ", out);
+        if (cJSON_IsNumber(ended))
+            put_time(out, ended->valuedouble);
+        else
+            fputs("(running)", out);
+        fprintf(out, ", versions %lld to ",
+                (long long)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(e, "from")));
+        if (cJSON_IsNumber(to))
+            fprintf(out, "%lld\n", (long long)to->valuedouble);
+        else
+            fputs("now\n", out);
     }
     fputc('\n', out);
 }
@@ -350,7 +375,7 @@ static void put_report(FILE *out, const export_opts *o, const cJSON *meta,
             head = (int64_t)cJSON_GetObjectItemCaseSensitive(e, "v")->valuedouble + 1;
     fputs("# ", out);
     put_inline(out, cJSON_GetStringValue(title) ? title->valuestring : "?", 200);
-    fprintf(out, "\n\n- Session: %s\n- Opened: ", o->id);
+    fprintf(out, "\n\n- Case: %s\n- Opened: ", o->case_id);
     put_time(out, cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(meta, "created_at")));
     fputs("\n- Closed: ", out);
     if (cJSON_IsNumber(closed))
@@ -360,6 +385,7 @@ static void put_report(FILE *out, const export_opts *o, const cJSON *meta,
     fprintf(out, "\n- Export: %s, ", o->pseudonymise ? "pseudonymised" : "identified");
     put_time(out, (double)now_ms());
     fputs("\n\n", out);
+    put_sessions(out, meta);
     put_participants(out, meta, o->pseudonymise);
     fprintf(out, "## Case sheet (version %lld)\n\n", (long long)head);
     cJSON_ArrayForEach(e, final) {
@@ -394,7 +420,7 @@ int cli_export(int argc, char **argv)
     rc = audit_export(db, &o);
     if (rc != 0) {
         if (rc > 0)
-            fprintf(stderr, "konsil export: no session %s\n", o.id);
+            fprintf(stderr, "konsil export: no case or session %s\n", o.id);
         sqlite3_close(db);
         return 1;
     }
@@ -403,9 +429,9 @@ int cli_export(int argc, char **argv)
         goto done;
     if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
         goto done;
-    got = store_history_export(db, o.id, o.pseudonymise, o.markdown ? collect : emit_line,
+    got = store_history_export(db, o.case_id, o.pseudonymise, o.markdown ? collect : emit_line,
                                entries, &final, err, sizeof err);
-    if (got == 0 && o.markdown && store_api_session_meta(db, o.id, &meta) == 0 && meta) {
+    if (got == 0 && o.markdown && store_case_meta(db, o.case_id, &meta) == 0 && meta) {
         put_report(stdout, &o, meta, entries, final);
         rc = 0;
     } else if (got == 0 && !o.markdown) {

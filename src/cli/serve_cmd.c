@@ -121,7 +121,8 @@ static void usage(FILE *out)
             "  --web DIR            folder served at / (default: none)\n"
             "  --tls-cert FILE      PEM certificate: serve https and wss\n"
             "  --tls-key FILE       PEM private key for --tls-cert\n"
-            "  --templates DIR      more case-sheet templates (*.json, protocol/access.md)\n"
+            "  --templates DIR      more case-sheet templates (*.json, protocol/access.md),\n"
+            "                       each added as a version of its name when the server starts\n"
             "  --dev-principals     TESTS ONLY, loopback only: no login and no access rules;\n"
             "                       a konsil_dev_user cookie names the principal\n\n"
             "Limits (sizes in bytes, K/M/G suffixes allowed; see protocol/limits.md):\n",

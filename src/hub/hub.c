@@ -24,6 +24,7 @@
 
 #include "http/http_static.h"
 #include "hub/hub_access.h"
+#include "store/store_api.h"
 
 #define TICK_US (250 * LWS_US_PER_MS)
 
@@ -64,43 +65,6 @@ void hub_config_defaults(hub_config *c)
     c->login_max_addr = 50;
 }
 
-const hub_template *hub_template_find(hub *h, const char *name)
-{
-    for (size_t i = 0; i < h->n_templates; i++)
-        if (strcmp(template_name(h->templates[i].spec), name) == 0)
-            return &h->templates[i];
-    return NULL;
-}
-
-static int add_template(hub *h, const char *text, size_t len, const char *from, char *err,
-                        size_t n)
-{
-    auth_error aerr = {{0}};
-    template_spec *t = template_parse(text, len, &aerr);
-    hub_template *grown;
-
-    if (!t) {
-        snprintf(err, n, "%s: %s", from, aerr.message);
-        return -1;
-    }
-    if (hub_template_find(h, template_name(t))) {
-        snprintf(err, n, "%s: a template named \"%s\" exists already", from, template_name(t));
-        template_free(t);
-        return -1;
-    }
-    grown = realloc(h->templates, (h->n_templates + 1) * sizeof *grown);
-    if (!grown || !(grown[h->n_templates].text = strndup(text, len))) {
-        if (grown)
-            h->templates = grown;
-        template_free(t);
-        snprintf(err, n, "out of memory");
-        return -1;
-    }
-    h->templates = grown;
-    h->templates[h->n_templates++].spec = t;
-    return 0;
-}
-
 static int read_file(const char *path, char **out, size_t *len)
 {
     FILE *f = fopen(path, "rb");
@@ -123,18 +87,15 @@ static int read_file(const char *path, char **out, size_t *len)
     return -1;
 }
 
-/* The built-in default, then every *.json of --templates in name order. */
-static int load_templates(hub *h, char *err, size_t n)
+/* The texts of every *.json of --templates, in name order, into list, each checked
+ * to be a valid template. 0 or -1 (err names the file). */
+static int read_templates(const char *dir, cJSON *list, char *err, size_t n)
 {
     struct dirent **names = NULL;
-    int count, rc = 0;
+    int count = scandir(dir, &names, NULL, alphasort), rc = 0;
 
-    if (add_template(h, template_default_json, strlen(template_default_json), "default",
-                     err, n) != 0 || !h->cfg.templates_dir)
-        return h->n_templates ? 0 : -1;
-    count = scandir(h->cfg.templates_dir, &names, NULL, alphasort);
     if (count < 0) {
-        snprintf(err, n, "--templates %s: cannot read the folder", h->cfg.templates_dir);
+        snprintf(err, n, "--templates %s: cannot read the folder", dir);
         return -1;
     }
     for (int i = 0; i < count; i++) {
@@ -142,12 +103,19 @@ static int load_templates(hub *h, char *err, size_t n)
         size_t l = strlen(name), len;
         char path[4096], *text;
         if (rc == 0 && l > 5 && strcmp(name + l - 5, ".json") == 0) {
-            snprintf(path, sizeof path, "%s/%s", h->cfg.templates_dir, name);
+            snprintf(path, sizeof path, "%s/%s", dir, name);
             if (read_file(path, &text, &len) != 0) {
                 snprintf(err, n, "%.300s: cannot read it", path);
                 rc = -1;
             } else {
-                rc = add_template(h, text, len, path, err, n);
+                auth_error aerr = {{0}};
+                template_spec *t = template_parse(text, len, &aerr);
+                if (t)
+                    cJSON_AddItemToArray(list, cJSON_CreateString(text));
+                else
+                    snprintf(err, n, "%.200s: %.250s", path, aerr.message);
+                rc = t ? 0 : -1;
+                template_free(t);
                 free(text);
             }
         }
@@ -157,13 +125,30 @@ static int load_templates(hub *h, char *err, size_t n)
     return rc;
 }
 
-static void free_templates(hub *h)
+/* The templates the server offers, into the database before it listens: the shipped
+ * ones and those of --templates (store_templates.h). */
+static int install_templates(hub *h, char *err, size_t n)
 {
-    for (size_t i = 0; i < h->n_templates; i++) {
-        free(h->templates[i].text);
-        template_free(h->templates[i].spec);
+    cJSON *in = cJSON_CreateObject(), *texts = cJSON_AddArrayToObject(in, "texts");
+    store_job *job;
+    int rc;
+
+    cJSON_AddNumberToObject(in, "now", (double)hub_now_ms());
+    if (h->cfg.templates_dir && read_templates(h->cfg.templates_dir, texts, err, n) != 0) {
+        cJSON_Delete(in);
+        return -1;
     }
-    free(h->templates);
+    job = store_call_new(store_api_templates_install, STORE_WRITER, in);
+    if (!job) {
+        snprintf(err, n, "out of memory");
+        return -1;
+    }
+    store_run_now(h->store, job);
+    rc = hub_call_ok(job) ? 0 : -1;
+    if (rc != 0)
+        snprintf(err, n, "templates: %s", job->err_message[0] ? job->err_message : job->error);
+    store_job_free(job);
+    return rc;
 }
 
 static void begin_stop(hub *h)
@@ -356,7 +341,8 @@ int hub_run(const hub_config *cfg)
     if (store_open(&scfg, &h->store, err, sizeof err) != 0)
         goto fail;
     hub_auth_init(h);
-    if (load_templates(h, err, sizeof err) != 0 || hub_auth_load_now(h, err, sizeof err) != 0)
+    if (install_templates(h, err, sizeof err) != 0 ||
+        hub_auth_load_now(h, err, sizeof err) != 0)
         goto fail;
     h->auth_refresh_at = hub_now_ms();
     memset(&rcfg, 0, sizeof rcfg);
@@ -427,7 +413,6 @@ fail:
         room_set_free(h->rooms);
         store_close(h->store);
         hub_auth_free(h);
-        free_templates(h);
         free(h);
     }
     return status;

@@ -11,7 +11,16 @@
 #include "auth/access_project.h"
 #include "auth/access_pseudo.h"
 #include "auth/access_write.h"
+#include "case/case_sheet.h"
 #include "hub/hub_internal.h"
+
+enum { CASE_OPEN, CASE_CLOSED, CASE_RESTRICTED };
+
+/* A member of the case's team. */
+typedef struct policy_member {
+    char id[AUTH_ID_MAX];
+    int counsellor;         /* lead or counsellor: may own tasks */
+} policy_member;
 
 struct hub_policy {
     unsigned refs;
@@ -21,19 +30,26 @@ struct hub_policy {
                                learns (clients' names, and the identity values of the
                                document when a snapshot is projected or a list item
                                inserted) */
-    char id[AUTH_ID_MAX];
+    char id[AUTH_ID_MAX];   /* the case's id: its document's */
     char lead[AUTH_ID_MAX];
-    int closed;
-    char (*members)[AUTH_ID_MAX];
+    int status;             /* CASE_ */
+    policy_member *members;
     size_t n_members;
+    char (*running)[AUTH_ID_MAX];   /* sessions whose clients reach the document */
+    size_t n_running;
 };
+
+static int status_of(const char *s)
+{
+    return s && strcmp(s, "open") == 0 ? CASE_OPEN :
+           s && strcmp(s, "restricted") == 0 ? CASE_RESTRICTED : CASE_CLOSED;
+}
 
 hub_policy *hub_policy_new(const cJSON *meta)
 {
     const cJSON *tpl = cJSON_GetObjectItemCaseSensitive(meta, "template");
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(meta, "id");
-    const cJSON *lead = cJSON_GetObjectItemCaseSensitive(meta, "lead");
-    const cJSON *parts = cJSON_GetObjectItemCaseSensitive(meta, "participants"), *e;
+    const cJSON *lead = cJSON_GetObjectItemCaseSensitive(meta, "lead"), *e;
     auth_error err = {{0}};
     hub_policy *p;
 
@@ -45,7 +61,7 @@ hub_policy *hub_policy_new(const cJSON *meta)
     p->refs = 1;
     p->tpl = template_parse(tpl->valuestring, strlen(tpl->valuestring), &err);
     if (!p->tpl) {
-        fprintf(stderr, "konsil serve: session %s: %s\n", id->valuestring, err.message);
+        fprintf(stderr, "konsil serve: case %s: %s\n", id->valuestring, err.message);
         free(p);
         return NULL;
     }
@@ -62,9 +78,13 @@ hub_policy *hub_policy_new(const cJSON *meta)
     }
     snprintf(p->id, sizeof p->id, "%s", id->valuestring);
     snprintf(p->lead, sizeof p->lead, "%s", lead->valuestring);
-    p->closed = !cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(meta, "closed_at"));
-    cJSON_ArrayForEach(e, parts)
-        hub_policy_add_member(p, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "id")));
+    p->status = status_of(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "status")));
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(meta, "team"))
+        hub_policy_add_member(p, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "id")),
+                              cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e,
+                                                                                    "team_role")));
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(meta, "running"))
+        hub_policy_session(p, cJSON_GetStringValue(e), 1);
     return p;
 }
 
@@ -83,28 +103,69 @@ void hub_policy_unref(void *policy)
     template_free(p->tpl);
     access_pseudo_free(p->pseudo);
     free(p->members);
+    free(p->running);
     free(p);
 }
 
-void hub_policy_add_member(hub_policy *p, const char *user_id)
+static policy_member *member(const hub_policy *p, const char *user_id)
 {
-    char (*grown)[AUTH_ID_MAX];
+    for (size_t i = 0; user_id && i < p->n_members; i++)
+        if (strcmp(p->members[i].id, user_id) == 0)
+            return &p->members[i];
+    return NULL;
+}
 
-    if (!user_id)
+void hub_policy_add_member(hub_policy *p, const char *user_id, const char *team_role)
+{
+    policy_member *grown;
+
+    if (!user_id || !team_role || member(p, user_id))
         return;
-    for (size_t i = 0; i < p->n_members; i++)
-        if (strcmp(p->members[i], user_id) == 0)
-            return;
     grown = realloc(p->members, (p->n_members + 1) * sizeof *grown);
     if (!grown)
         return;     /* the member is refused until the room reloads: fails closed */
     p->members = grown;
-    snprintf(p->members[p->n_members++], AUTH_ID_MAX, "%s", user_id);
+    snprintf(grown[p->n_members].id, AUTH_ID_MAX, "%s", user_id);
+    grown[p->n_members++].counsellor = strcmp(team_role, "supervisor") != 0;
 }
 
-void hub_policy_close(hub_policy *p)
+void hub_policy_remove_member(hub_policy *p, const char *user_id)
 {
-    p->closed = 1;
+    policy_member *m = member(p, user_id);
+
+    if (m)
+        *m = p->members[--p->n_members];
+}
+
+void hub_policy_set_lead(hub_policy *p, const char *user_id)
+{
+    snprintf(p->lead, sizeof p->lead, "%s", user_id);
+}
+
+void hub_policy_set_status(hub_policy *p, const char *status)
+{
+    p->status = status_of(status);
+}
+
+void hub_policy_session(hub_policy *p, const char *session, int running)
+{
+    char (*grown)[AUTH_ID_MAX];
+
+    if (!session)
+        return;
+    for (size_t i = 0; i < p->n_running; i++)
+        if (strcmp(p->running[i], session) == 0) {
+            if (!running)
+                memcpy(p->running[i], p->running[--p->n_running], AUTH_ID_MAX);
+            return;
+        }
+    if (!running)
+        return;
+    grown = realloc(p->running, (p->n_running + 1) * sizeof *grown);
+    if (!grown)
+        return;     /* its clients are refused until the room reloads: fails closed */
+    p->running = grown;
+    snprintf(p->running[p->n_running++], AUTH_ID_MAX, "%s", session);
 }
 
 const access_rules *hub_policy_rules(const hub_policy *p)
@@ -112,23 +173,24 @@ const access_rules *hub_policy_rules(const hub_policy *p)
     return template_rules(p->tpl);
 }
 
-int hub_policy_view(const hub_policy *p, const char *session, const auth_principal *who,
+int hub_policy_view(const hub_policy *p, const char *doc, const auth_principal *who,
                     const char *bound_session, unsigned *view)
 {
     auth_principal me = *who;
-    int member = 0;
+    int reaches = 0;
 
-    if (!p || strcmp(p->id, session) != 0)
+    if (!p || strcmp(p->id, doc) != 0)
         return -1;
     if (who->role == AUTH_ROLE_CLIENT) {
-        member = bound_session && strcmp(bound_session, session) == 0;
+        for (size_t i = 0; bound_session && i < p->n_running && !reaches; i++)
+            reaches = strcmp(p->running[i], bound_session) == 0;
+        reaches = reaches && p->status == CASE_OPEN;
     } else if (who->role == AUTH_ROLE_COUNSELLOR || who->role == AUTH_ROLE_SUPERVISOR) {
-        for (size_t i = 0; i < p->n_members && !member; i++)
-            member = strcmp(p->members[i], who->id) == 0;
+        reaches = member(p, who->id) != NULL;
     }
-    if (!member)
-        return -1;
     me.is_lead = who->role == AUTH_ROLE_COUNSELLOR && strcmp(p->lead, who->id) == 0;
+    if (!reaches || (p->status == CASE_RESTRICTED && !me.is_lead))
+        return -1;
     *view = access_principal_set(&me);
     return 0;
 }
@@ -179,7 +241,7 @@ static int admit(void *ctx, void *policy, room_peer *peer, proto_action action, 
     (void)ctx;
     if (!c || hub_policy_view(p, p ? p->id : "", &c->principal, c->bound_session,
                                  view) != 0) {
-        set_err(err, PROTO_ERR_FORBIDDEN, "You do not take part in this session");
+        set_err(err, PROTO_ERR_FORBIDDEN, "You do not take part in this case");
         return -1;
     }
     if (c->principal.role == AUTH_ROLE_CLIENT &&
@@ -196,12 +258,12 @@ static int admit(void *ctx, void *policy, room_peer *peer, proto_action action, 
                 "supervisors never write the case sheet" : "admins never write the case sheet");
         return -1;
     }
-    if (p->closed) {
-        set_err(err, PROTO_ERR_REJECTED, "the session is closed: its case sheet is read-only");
+    if (p->status != CASE_OPEN) {
+        set_err(err, PROTO_ERR_REJECTED, "the case is closed: its case sheet is read-only");
         return -1;
     }
     if (kind != PROTO_EDIT) {
-        set_err(err, PROTO_ERR_REJECTED, "a session's document is created and kept by the "
+        set_err(err, PROTO_ERR_REJECTED, "a case's document is created and kept by the "
                 "server: create and del are not accepted");
         return -1;
     }
@@ -298,6 +360,14 @@ static int inserts_item(const cJSON *op)
     return 0;
 }
 
+/* A task may be owned by a counsellor of the team (the lead included). */
+static int owner_ok(void *ctx, const char *id)
+{
+    const policy_member *m = member(ctx, id);
+
+    return m && m->counsellor;
+}
+
 static int check_write(void *ctx, void *policy, unsigned view, const cJSON *op,
                        const cJSON *doc, proto_error *err)
 {
@@ -309,6 +379,11 @@ static int check_write(void *ctx, void *policy, unsigned view, const cJSON *op,
     hub_view_principal(view, &who);
     if (access_check_write(hub_policy_rules(p), &who, op, doc, &aerr) != 0) {
         set_err(err, PROTO_ERR_REJECTED, aerr.message);
+        return -1;
+    }
+    if (case_sheet_check_owners(template_tasks(p->tpl), op, owner_ok, p, err->message,
+                                sizeof err->message) != 0) {
+        err->code = PROTO_ERR_REJECTED;
         return -1;
     }
     /* An inserted list item may be a chat message naming the client: the supervisors'

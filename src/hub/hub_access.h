@@ -1,15 +1,23 @@
 /*
- * Access control on /ws: each room's policy (the session's template rules, its lead,
- * its participants, whether it is closed) and the room hooks built on src/auth
- * (room_env.admit, project, projects_whole, check_write, presence_visible).
+ * Access control on /ws: each room's policy, fed from its case (the template version's
+ * rules, the team and its lead, the case's status, the running sessions whose clients
+ * reach the document) and the room hooks built on src/auth (room_env.admit, project,
+ * projects_whole, check_write, presence_visible). A room's document is a case's: its
+ * id is the case id.
  *
- * A policy is made from the session meta the store reads with the document
- * (store_api_session_meta) and is refcounted: the room holds one reference, and each
- * presence channel of that session one. The REST handlers update a loaded room's
- * policy when participants are added or the session is closed, so a change takes
+ * Who reaches the document: the current members of the case's team, and a client
+ * while the session it joined runs. An open case is written as the rules say; a closed
+ * one is read-only for everyone; a restricted one is read by its lead alone. Besides
+ * the access rules, an op that sets a task's owner to anyone but a counsellor of the
+ * team (or the client) is refused (case_sheet.h).
+ *
+ * A policy is made from the case meta the store reads with the document
+ * (store_case_meta) and is refcounted: the room holds one reference, and each presence
+ * channel of that case one. The hub updates a loaded room's policy when the team, the
+ * lead, the status or the running sessions change (hub_case.c), so a change takes
  * effect at once; the database stays the authority (a room loaded later reads it).
  *
- * A view is access_principal_set() of the principal in that session: it decides
+ * A view is access_principal_set() of the principal in that case: it decides
  * everything projection and the write check look at, so it is the cache key for
  * projected snapshots and ops.
  */
@@ -24,17 +32,24 @@
 
 typedef struct hub_policy hub_policy;
 
-/* A policy from session meta (only read); NULL when meta is NULL or invalid. */
+/* A policy from case meta (only read); NULL when meta is NULL or invalid. */
 hub_policy *hub_policy_new(const cJSON *meta);
 void *hub_policy_ref(void *policy);
 void hub_policy_unref(void *policy);
-void hub_policy_add_member(hub_policy *p, const char *user_id);
-void hub_policy_close(hub_policy *p);
+/* The team changed: user_id joined with its team role ("lead", "counsellor",
+ * "supervisor"), left, or became the lead (the former lead a counsellor). */
+void hub_policy_add_member(hub_policy *p, const char *user_id, const char *team_role);
+void hub_policy_remove_member(hub_policy *p, const char *user_id);
+void hub_policy_set_lead(hub_policy *p, const char *user_id);
+/* The case's status: "open", "closed" or "restricted". */
+void hub_policy_set_status(hub_policy *p, const char *status);
+/* A session of the case started (running) or ended. */
+void hub_policy_session(hub_policy *p, const char *session, int running);
 const access_rules *hub_policy_rules(const hub_policy *p);
 
-/* Whether principal `who` (a user, or a client bound to `bound_session`) belongs to
- * the policy's session; *view is what it may read there. 0 or -1. */
-int hub_policy_view(const hub_policy *p, const char *session, const auth_principal *who,
+/* Whether principal `who` (a user, or a client bound to `bound_session`) reaches the
+ * policy's document doc; *view is what it may read there. 0 or -1. */
+int hub_policy_view(const hub_policy *p, const char *doc, const auth_principal *who,
                     const char *bound_session, unsigned *view);
 /* A principal that matches exactly the selectors of view (for the pure checks). */
 /* The document doc as view receives it: projected and, for supervisors, pseudonymised

@@ -60,6 +60,10 @@ void hub_api_route(hub *h, hub_req *req)
         hub_req_error(req, 404, "not_found", "no such session");
         return;
     }
+    if (n >= 3 && is(seg[1], "cases") && !hub_api_id(seg[2], strlen(seg[2]))) {
+        hub_req_error(req, 404, "not_found", "no such case");
+        return;
+    }
     if (n == 2 && is(seg[1], "login") && is(m, "POST"))
         return hub_api_login(h, req);
     if (n == 2 && is(seg[1], "logout") && is(m, "POST"))
@@ -70,6 +74,35 @@ void hub_api_route(hub *h, hub_req *req)
         return hub_api_join(h, req);
     if (n == 3 && is(seg[1], "join") && is(seg[2], "status") && is(m, "GET"))
         return hub_api_join_status(h, req);
+    if (n == 3 && is(seg[1], "me") && is(seg[2], "tasks") && is(m, "GET"))
+        return hub_api_my_tasks(h, req);
+    if (n == 2 && is(seg[1], "templates") && is(m, "GET"))
+        return hub_api_templates(h, req);
+    if (n >= 2 && is(seg[1], "cases")) {
+        if (n == 2 && is(m, "POST"))
+            return hub_api_case_create(h, req);
+        if (n == 2 && is(m, "GET"))
+            return hub_api_cases(h, req);
+        if (n == 3 && is(m, "GET"))
+            return hub_api_case_get(h, req, seg[2]);
+        if (n == 4 && is(seg[3], "close") && is(m, "POST"))
+            return hub_api_case_close(h, req, seg[2]);
+        if (n == 4 && is(seg[3], "sessions") && is(m, "POST"))
+            return hub_api_case_session_start(h, req, seg[2]);
+        if (n == 4 && is(seg[3], "team") && is(m, "POST"))
+            return hub_api_team_add(h, req, seg[2], 0);
+        if (n == 5 && is(seg[3], "team") && is(m, "DELETE") &&
+            hub_api_id(seg[4], strlen(seg[4])))
+            return hub_api_team_remove(h, req, seg[2], seg[4]);
+        if (n == 4 && is(seg[3], "lead") && is(m, "POST"))
+            return hub_api_lead_transfer(h, req, seg[2]);
+        if (n == 4 && is(seg[3], "grants") && is(m, "POST"))
+            return hub_api_grant_create(h, req, seg[2], 0);
+        if (n == 4 && is(seg[3], "history") && is(m, "GET"))
+            return hub_api_history(h, req, seg[2], 0);
+        if (n == 4 && is(seg[3], "snapshot") && is(m, "GET"))
+            return hub_api_snapshot(h, req, seg[2], 0);
+    }
     if (n >= 2 && is(seg[1], "sessions")) {
         if (n == 2 && is(m, "POST"))
             return hub_api_session_create(h, req);
@@ -77,21 +110,23 @@ void hub_api_route(hub *h, hub_req *req)
             return hub_api_sessions(h, req);
         if (n == 3 && is(m, "GET"))
             return hub_api_session_get(h, req, seg[2]);
+        if (n == 4 && is(seg[3], "end") && is(m, "POST"))
+            return hub_api_session_end(h, req, seg[2]);
         if (n == 4 && is(seg[3], "close") && is(m, "POST"))
             return hub_api_session_close(h, req, seg[2]);
         if (n == 4 && is(seg[3], "participants") && is(m, "POST"))
-            return hub_api_participant_add(h, req, seg[2]);
+            return hub_api_team_add(h, req, seg[2], 1);
         if (n == 4 && is(seg[3], "grants") && is(m, "POST"))
-            return hub_api_grant_create(h, req, seg[2]);
+            return hub_api_grant_create(h, req, seg[2], 1);
         if (n == 4 && is(seg[3], "links") && is(m, "POST"))
             return hub_api_link_create(h, req, seg[2]);
         if (n == 5 && is(seg[3], "links") && is(m, "DELETE") &&
             hub_api_id(seg[4], strlen(seg[4])))
             return hub_api_link_revoke(h, req, seg[2], seg[4]);
         if (n == 4 && is(seg[3], "history") && is(m, "GET"))
-            return hub_api_history(h, req, seg[2]);
+            return hub_api_history(h, req, seg[2], 1);
         if (n == 4 && is(seg[3], "snapshot") && is(m, "GET"))
-            return hub_api_snapshot(h, req, seg[2]);
+            return hub_api_snapshot(h, req, seg[2], 1);
         if (n == 4 && is(seg[3], "lobby") && is(m, "GET"))
             return hub_api_lobby(h, req, seg[2]);
         if (n == 6 && is(seg[3], "lobby") && hub_api_id(seg[4], strlen(seg[4])) &&

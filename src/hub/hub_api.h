@@ -1,8 +1,9 @@
 /*
  * What the REST API's files share (protocol/http-api.md): the router (hub_api.c) calls
  * one handler per endpoint, and the handlers share the helpers of hub_api_common.c.
- * The handlers live by concept: logins (hub_api_login.c), sessions (hub_api_sessions.c),
- * links, joining and the lobby (hub_api_links.c), history reads (hub_api_history.c).
+ * The handlers live by concept: logins (hub_api_login.c), cases, their team, templates
+ * and tasks (hub_api_cases.c), sessions (hub_api_sessions.c), links, joining and the
+ * lobby (hub_api_links.c), history reads (hub_api_history.c).
  *
  * Each handler checks what it can on the service thread (login, role, the shape of the
  * body), then hands the rest to a store call, which checks again against the database
@@ -38,10 +39,12 @@ void hub_api_answer(hub *h, hub_req *req, int (*fn)(sqlite3 *, store_job *),
 /* The same, with done answering req. */
 void hub_api_then(hub *h, hub_req *req, int (*fn)(sqlite3 *, store_job *), store_thread t,
                   cJSON *in, hub_call_done done);
-/* Requires a login; clients in the lobby only when waiting_ok. 0 or -1 (answered). */
+/* Requires a login; clients in the lobby, or whose session ended, only when
+ * waiting_ok. 0 or -1 (answered). */
 int hub_api_need_login(hub *h, hub_req *req, int waiting_ok);
-/* What most handlers start with: a logged-in principal (a client still in the lobby
- * refused) and its store call's input {actor, now, id?}; NULL when req was answered. */
+/* What most handlers start with: a logged-in principal (a client still in the lobby,
+ * or whose session ended, refused) and its store call's input {actor, now, id?}; NULL
+ * when req was answered. */
 cJSON *hub_api_login_in(hub *h, hub_req *req, const char *id);
 void hub_api_set_cookie(hub *h, hub_req *req, const char *token, int64_t max_age_s);
 /* Appends an audit entry with details (taken; may be NULL), fire and forget. */
@@ -54,12 +57,25 @@ void hub_api_login(hub *h, hub_req *req);
 void hub_api_logout(hub *h, hub_req *req);
 void hub_api_me(hub *h, hub_req *req);
 
+void hub_api_case_create(hub *h, hub_req *req);
+void hub_api_cases(hub *h, hub_req *req);
+void hub_api_case_get(hub *h, hub_req *req, const char *id);
+void hub_api_case_close(hub *h, hub_req *req, const char *id);
+void hub_api_case_session_start(hub *h, hub_req *req, const char *id);
+/* legacy: id is a session (POST /api/sessions/{id}/participants, …/grants) */
+void hub_api_team_add(hub *h, hub_req *req, const char *id, int legacy);
+void hub_api_team_remove(hub *h, hub_req *req, const char *id, const char *user);
+void hub_api_lead_transfer(hub *h, hub_req *req, const char *id);
+void hub_api_grant_create(hub *h, hub_req *req, const char *id, int legacy);
+void hub_api_templates(hub *h, hub_req *req);
+void hub_api_my_tasks(hub *h, hub_req *req);
+
+/* the legacy POST /api/sessions: a case with its first session */
 void hub_api_session_create(hub *h, hub_req *req);
 void hub_api_sessions(hub *h, hub_req *req);
 void hub_api_session_get(hub *h, hub_req *req, const char *id);
+void hub_api_session_end(hub *h, hub_req *req, const char *id);
 void hub_api_session_close(hub *h, hub_req *req, const char *id);
-void hub_api_participant_add(hub *h, hub_req *req, const char *id);
-void hub_api_grant_create(hub *h, hub_req *req, const char *id);
 
 void hub_api_link_create(hub *h, hub_req *req, const char *id);
 void hub_api_link_revoke(hub *h, hub_req *req, const char *id, const char *link);
@@ -69,7 +85,8 @@ void hub_api_lobby(hub *h, hub_req *req, const char *id);
 void hub_api_lobby_decide(hub *h, hub_req *req, const char *id, const char *client,
                           int admit);
 
-void hub_api_history(hub *h, hub_req *req, const char *id);
-void hub_api_snapshot(hub *h, hub_req *req, const char *id);
+/* of_session: id is a session (its part of the case's history), else a case */
+void hub_api_history(hub *h, hub_req *req, const char *id, int of_session);
+void hub_api_snapshot(hub *h, hub_req *req, const char *id, int of_session);
 
 #endif

@@ -146,7 +146,8 @@ void hub_api_then(hub *h, hub_req *req, int (*fn)(sqlite3 *, store_job *), store
         hub_call(h, req, job, done);
 }
 
-/* Requires a login; clients in the lobby only when waiting_ok. 0 or -1 (answered). */
+/* Requires a login; clients in the lobby, or whose session ended, only when
+ * waiting_ok. 0 or -1 (answered). */
 int hub_api_need_login(hub *h, hub_req *req, int waiting_ok)
 {
     hub_login *l = hub_auth_find(h, req->cookie, 1);
@@ -157,6 +158,10 @@ int hub_api_need_login(hub *h, hub_req *req, int waiting_ok)
     }
     if (l->waiting && !waiting_ok) {
         hub_req_error(req, 403, "waiting", "a counsellor has not admitted you yet");
+        return -1;
+    }
+    if (l->ended && !waiting_ok) {
+        hub_req_error(req, 403, "session_ended", "the session has ended");
         return -1;
     }
     req->login = *l;

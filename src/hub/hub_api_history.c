@@ -1,7 +1,8 @@
 /*
- * History and snapshot reads (protocol/http-api.md, "History and snapshots"): the
- * query is checked here, the read runs on the store's reader thread, and the answer
- * leaves only once its audit entry (history.read, snapshot.read) is committed.
+ * History and snapshot reads of a case or of one of its sessions (protocol/http-api.md,
+ * "History and snapshots"): the query is checked here, the read runs on the store's
+ * reader thread, and the answer leaves only once its audit entry (history.read,
+ * snapshot.read, naming the case) is committed.
  */
 #include "hub/hub_api.h"
 
@@ -88,7 +89,7 @@ static void read_done(hub *h, hub_req *req, store_job *job)
     cJSON_AddNumberToObject(in, "ts", (double)hub_now_ms());
     cJSON_AddStringToObject(in, "actor", req->login.who.id);
     cJSON_AddStringToObject(in, "action", action);
-    cJSON_AddStringToObject(in, "session", hub_api_str(job->in, "id"));
+    cJSON_AddStringToObject(in, "session", job->doc);     /* the case read */
     cJSON_AddItemToObject(in, "details", job->audit);
     job->audit = NULL;
     audit_job = store_call_new(store_api_audit, STORE_WRITER, in);
@@ -99,7 +100,7 @@ static void read_done(hub *h, hub_req *req, store_job *job)
     hub_call(h, req, audit_job, read_audited);
 }
 
-void hub_api_history(hub *h, hub_req *req, const char *id)
+void hub_api_history(hub *h, hub_req *req, const char *id, int of_session)
 {
     int64_t from = 0, to = 0;
     int has_from, has_to;
@@ -117,7 +118,9 @@ void hub_api_history(hub *h, hub_req *req, const char *id)
     req->ctx = cJSON_CreateObject();
     cJSON_AddStringToObject(req->ctx, "action", "history.read");
     in = hub_api_in(req, id);
-    cJSON_AddNumberToObject(in, "from", (double)from);
+    cJSON_AddBoolToObject(in, "of_session", of_session);
+    if (has_from)
+        cJSON_AddNumberToObject(in, "from", (double)from);
     if (has_to)
         cJSON_AddNumberToObject(in, "to", (double)to);
     cJSON_AddBoolToObject(in, "identified", query_identified(req->query));
@@ -126,7 +129,7 @@ void hub_api_history(hub *h, hub_req *req, const char *id)
     hub_api_then(h, req, store_history_read, STORE_READER, in, read_done);
 }
 
-void hub_api_snapshot(hub *h, hub_req *req, const char *id)
+void hub_api_snapshot(hub *h, hub_req *req, const char *id, int of_session)
 {
     int64_t v = 0;
     int has_v;
@@ -142,6 +145,7 @@ void hub_api_snapshot(hub *h, hub_req *req, const char *id)
     req->ctx = cJSON_CreateObject();
     cJSON_AddStringToObject(req->ctx, "action", "snapshot.read");
     in = hub_api_in(req, id);
+    cJSON_AddBoolToObject(in, "of_session", of_session);
     if (has_v)
         cJSON_AddNumberToObject(in, "v", (double)v);
     cJSON_AddBoolToObject(in, "identified", query_identified(req->query));

@@ -107,6 +107,7 @@ static void join_done(hub *h, hub_req *req, store_job *job)
     cJSON_AddStringToObject(entry, "hash", hub_api_str(job->in, "login_hash"));
     cJSON_AddStringToObject(entry, "kind", "client");
     cJSON_AddStringToObject(entry, "session", session);
+    cJSON_AddStringToObject(entry, "case_id", hub_api_str(job->out, "case_id"));
     cJSON_AddStringToObject(entry, "status", hub_api_str(job->out, "status"));
     cJSON_AddNumberToObject(entry, "last_used", (double)hub_now_ms());
     cJSON_AddItemToObject(entry, "expires_at", cJSON_Duplicate(
@@ -186,7 +187,8 @@ void hub_api_join_status(hub *h, hub_req *req)
     }
     out = cJSON_CreateObject();
     cJSON_AddStringToObject(out, "session_id", req->login.session);
-    cJSON_AddStringToObject(out, "status", req->login.waiting ? "waiting" : "admitted");
+    cJSON_AddStringToObject(out, "status", req->login.waiting ? "waiting" :
+                            req->login.ended ? "ended" : "admitted");
     hub_req_reply(req, 200, out);
 }
 

@@ -124,7 +124,10 @@ void hub_api_me(hub *h, hub_req *req)
     me = hub_api_principal(&req->login.who);
     if (req->login.session[0]) {
         cJSON_AddStringToObject(me, "session_id", req->login.session);
-        cJSON_AddStringToObject(me, "status", req->login.waiting ? "waiting" : "admitted");
+        if (req->login.case_id[0])
+            cJSON_AddStringToObject(me, "case_id", req->login.case_id);
+        cJSON_AddStringToObject(me, "status", req->login.waiting ? "waiting" :
+                                req->login.ended ? "ended" : "admitted");
     }
     hub_req_reply(req, 200, me);
 }

@@ -149,7 +149,9 @@ hub_login *hub_auth_put(hub *h, const cJSON *e)
         return NULL;
     }
     snprintf(l->session, sizeof l->session, "%s", str(e, "session") ? str(e, "session") : "");
+    snprintf(l->case_id, sizeof l->case_id, "%s", str(e, "case_id") ? str(e, "case_id") : "");
     l->waiting = str(e, "status") && strcmp(str(e, "status"), "waiting") == 0;
+    l->ended = str(e, "status") && strcmp(str(e, "status"), "ended") == 0;
     l->last_used = num(e, "last_used");
     l->expires_at = num(e, "expires_at");
     l->added = hub_now_ms();
@@ -299,6 +301,8 @@ void hub_auth_refreshed(hub *h, hub_req *req, store_job *job)
             continue;   /* --dev-principals */
         if (!cl || cl->waiting)
             hub_conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "login session ended");
+        else if (cl->ended)
+            hub_conn_close(c, HUB_CLOSE_ACCESS_ENDED, "the session has ended");
     }
 }
 

@@ -7,7 +7,8 @@
  * (so login sessions survive a restart), and re-read by the reader thread every
  * HUB_AUTH_REFRESH_MS, which is how `konsil user disable` from the command line, a
  * lobby decision or an absolute expiry reaches a running server; connections whose
- * login session disappeared are then closed (1008). Idle expiry is kept here (the
+ * login session disappeared are then closed (1008), a client's whose session ended
+ * (4001). Idle expiry is kept here (the
  * last use is written back every refresh); a connection that stays open counts as use.
  *
  * Rate limits: attempts per username and per client address within a window; an
@@ -35,7 +36,9 @@ typedef struct hub_login {
     char hash[AUTH_TOKEN_HASH_LEN + 1];
     auth_principal who;
     char session[AUTH_ID_MAX];  /* a client's one session; "" for accounts */
+    char case_id[AUTH_ID_MAX];  /* a client's session's case; "" for accounts */
     int waiting;                /* a client in the lobby, not admitted yet */
+    int ended;                  /* a client whose session has ended: it reaches nothing */
     int64_t last_used, expires_at;
     int64_t added;              /* when this process learnt of it (ms) */
     int dirty;                  /* last_used not written back yet */

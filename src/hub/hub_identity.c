@@ -39,7 +39,7 @@ hub_login *hub_identity_from_upgrade(hub *h, struct lws *wsi)
     if (n <= 0)
         return NULL;
     l = hub_auth_find(h, cookie, 1);
-    return l && !l->waiting ? l : NULL;
+    return l && !l->waiting && !l->ended ? l : NULL;
 }
 
 int hub_identity_origin_ok(struct lws *wsi)

@@ -64,6 +64,11 @@ enum { RX_RATE = 1, RX_BACKPRESSURE = 2 };
 /* WebSocket close code "try again later": the connection fell behind or the server is
  * full; the client reconnects and catches up. */
 #define HUB_CLOSE_TRY_AGAIN_LATER 1013
+/* Konsil's own close codes (protocol/sharedb-wire.md): the principal no longer reaches
+ * a case it had open (removed from the team, its session ended), or its rights there
+ * changed (the lead handed over, the case closed) and it should open the case again. */
+#define HUB_CLOSE_ACCESS_ENDED 4001
+#define HUB_CLOSE_ACCESS_CHANGED 4002
 
 struct hub {
     hub_config cfg;
@@ -92,17 +97,8 @@ struct hub {
     int auth_refreshing;
     int64_t auth_refresh_at;
     hub_login dev_login;                /* --dev-principals: the last upgrade's */
-    struct hub_template *templates;
-    size_t n_templates;
 };
 
-/* A case-sheet template the server offers (the default, and --templates DIR). */
-typedef struct hub_template {
-    char *text;
-    template_spec *spec;
-} hub_template;
-
-const hub_template *hub_template_find(hub *h, const char *name);
 /* A principal from {id, name, role, specialty?} (hub_auth.c). */
 int hub_principal_from_json(const cJSON *j, auth_principal *out);
 /* Appends an audit entry through the writer (fire and forget). */
@@ -124,6 +120,26 @@ int64_t hub_now_ms(void);
 
 /* hub_dispatch.c: one complete text message from a connection. */
 void hub_dispatch(hub *h, hub_conn *c, const char *text, size_t len);
+
+/* hub_case.c: a case's changes reach its loaded room's policy and the connections
+ * that had it open at once. Each runs after the store call that made the change
+ * committed. */
+/* user_id joined the team with its team role. */
+void hub_case_member_added(hub *h, const char *case_id, const char *user_id,
+                           const char *team_role);
+/* user_id left the team: its connections that had the case open close (4001). */
+void hub_case_member_removed(hub *h, const char *case_id, const char *user_id);
+/* The lead passed from `from` to `to`: both their connections that had the case open
+ * close (4002), so they open it again with their new rights. */
+void hub_case_lead_changed(hub *h, const char *case_id, const char *from, const char *to);
+/* A session started: its clients reach the document. */
+void hub_case_session_started(hub *h, const char *case_id, const char *session);
+/* A session ended: its clients' connections close (4001) and their logins reach
+ * nothing more. */
+void hub_case_session_ended(hub *h, const char *case_id, const char *session);
+/* The case closed (its sessions, listed in case view `view`, ended): read-only from now
+ * on; every connection that had it open closes (4002), clients' for good (4001). */
+void hub_case_closed(hub *h, const char *case_id, const cJSON *sessions);
 
 /* hub_store.c: the room environment on top of the store, and job completions. */
 void hub_store_env(hub *h, room_env *env);

@@ -20,6 +20,7 @@ static const struct {
     [STORE_ERR_GONE] = {410, "gone"},
     [STORE_ERR_INVALID] = {422, "invalid"},
     [STORE_ERR_VERSION_RANGE] = {400, "version_out_of_range"},
+    [STORE_ERR_BAD_REQUEST] = {400, "bad_request"},
     [STORE_ERR_INTERNAL] = {500, "internal"},
 };
 

@@ -214,6 +214,9 @@ void *room_policy(room_set *s, const char *id);
 
 /* The peer leaves every room (before the hub frees it). */
 void room_peer_detach(room_set *s, room_peer *p);
+/* Whether the peer is a member of document doc's room: it subscribed to, fetched,
+ * submitted to or sent presence on it (and has not left). */
+int room_peer_in(const room_peer *p, const char *doc);
 /* The peer's queue drained: resume its catch-ups. */
 void room_peer_drained(room_set *s, room_peer *p);
 

@@ -11,9 +11,10 @@
  * catch-ups (room_peer_drained() resumes them) rather than growing; at most one store
  * read per item is in flight, and the member is kept (refs) until it comes back.
  */
-#include <stdlib.h>
-
 #include "room/room_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 /* What a bulk request hears about a document whose connection left. */
 static const proto_error gone = {PROTO_ERR_UNKNOWN, "The connection closed"};
@@ -243,6 +244,14 @@ void room_peer_detach(room_set *s, room_peer *p)
         room_tidy(r);
     }
     room_outq_clear(&p->outq);
+}
+
+int room_peer_in(const room_peer *p, const char *doc)
+{
+    for (const room_member *m = p->members; m; m = m->next_in_peer)
+        if (strcmp(room_id(m->room), doc) == 0)
+            return 1;
+    return 0;
 }
 
 void room_peer_drained(room_set *s, room_peer *p)

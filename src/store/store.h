@@ -7,8 +7,8 @@
  * transaction (ops of many documents share one fsync); the reader loads documents and
  * reads history on its own connection; a worker thread runs slow work that must not
  * hold up either (password hashing for logins) on a third, read-only connection.
- * Everything else the server stores (accounts, login sessions, session rooms, links,
- * the audit trail) goes through STORE_CALL jobs on one of these threads, so the REST
+ * Everything else the server stores (accounts, login sessions, cases, their sessions
+ * and links, templates, the audit trail) goes through STORE_CALL jobs on one of these threads, so the REST
  * API never blocks the service thread either. Finished jobs go to one done list and the store
  * calls the wake function (the hub passes one that calls lws_cancel_service()); the
  * service thread collects them with store_take_done().
@@ -79,6 +79,7 @@ typedef enum store_err {
     STORE_ERR_GONE,             /* it was valid and no longer is (a used-up link) */
     STORE_ERR_INVALID,          /* it names something that cannot take this part */
     STORE_ERR_VERSION_RANGE,    /* a version beyond the document's latest */
+    STORE_ERR_BAD_REQUEST,      /* the input names nothing usable (an unknown template) */
     STORE_ERR_INTERNAL          /* the database or memory failed */
 } store_err;
 
@@ -117,8 +118,8 @@ typedef struct store_job {
     int64_t v;
     char *text;
 
-    /* STORE_LOAD and STORE_SNAPSHOT also read the session the document belongs to
-     * (store_api_session_meta) into `out`; NULL when it is no session's document. */
+    /* STORE_LOAD and STORE_SNAPSHOT also read the case the document belongs to
+     * (store_case_meta) into `out`; NULL when it is no case's document. */
 
     /* STORE_CALL: call(db, job) runs on `thread` with that thread's connection. The
      * writer runs it inside its batch transaction under a savepoint: a nonzero return
@@ -180,8 +181,12 @@ size_t store_pending(store *s);
  * in the done list are freed. */
 void store_close(store *s);
 
-/* Schema and migrations (store_schema.c), for every command that opens the database. */
+/* Schema and migrations (store_schema.c), for every command that opens the database:
+ * runs the migrations not run yet, up to the latest (store_schema_latest(), the
+ * schema version this konsil writes) or, with _to, up to `version` (never back). */
 int store_schema_migrate(sqlite3 *db, char *err, size_t errlen);
+int store_schema_migrate_to(sqlite3 *db, int version, char *err, size_t errlen);
+int store_schema_latest(void);
 /* journal_mode=WAL, synchronous=FULL, busy timeout, foreign keys. */
 int store_schema_configure(sqlite3 *db, int busy_timeout_ms, char *err, size_t errlen);
 

@@ -6,11 +6,16 @@
  * code and a message (store_refuse). None of them knows HTTP: the hub maps the answer
  * to a status and a body. A writer call that refuses returns -1 so that its savepoint
  * undoes whatever it wrote; audit entries are written in the same transaction as what
- * they record.
+ * they record, naming the case they are about.
  *
  * Every call checks the caller's rights in SQL itself (in.actor is the authenticated
- * principal {id, role, session?} the hub passes), so a request can never act on a
- * session its principal does not belong to, whatever the hub's caches say.
+ * principal {id, role, session?} the hub passes), so a request can never act on a case
+ * its principal does not belong to, whatever the hub's caches say.
+ *
+ * The calls live by concept: logins here (store_api.c), cases and their team
+ * (store_cases.c), sessions, the meetings of a case (store_sessions.c), links, joining
+ * and the lobby (store_links.c), templates (store_templates.c), what the dashboard
+ * reads out of case sheets (store_sheets.c).
  * Protocol: protocol/http-api.md.
  */
 #ifndef KONSIL_STORE_API_H
@@ -21,62 +26,112 @@
 
 #include "store/store.h"
 
-/* The session a document belongs to, for the access layer: {id, title, template
- * (text), lead, closed_at (null or ms), participants: [{id, name, role, specialty}]},
- * or *out = NULL when id is no session. Returns 0 or -1 (SQL error). */
-int store_api_session_meta(sqlite3 *db, const char *id, cJSON **out);
+/* ---- logins (store_api.c) ---- */
 
 /* worker: in {username, password} -> out {id, name, role, specialty} when the
  * password matches an enabled account, else refused UNAUTHENTICATED. */
 int store_api_login_check(sqlite3 *db, store_job *job);
-/* writer: in {hash, principal, kind, session?, now, expires_at, addr} records a login
- * session and audits login.ok / join. */
+/* writer: in {hash, principal, kind, now, expires_at, addr} records a login session
+ * and audits login.ok. */
 int store_api_login_record(sqlite3 *db, store_job *job);
 /* writer: in {hash, actor} ends a login session (audited: logout). */
 int store_api_logout(sqlite3 *db, store_job *job);
-/* reader: in {now} -> out [{hash, kind, session, created_at, last_used, expires_at,
- * status, principal: {id, name, role, specialty}}]: every login session that has not
- * reached its absolute expiry and whose account is enabled. */
+/* reader: in {now} -> out [{hash, kind, session, case_id, created_at, last_used,
+ * expires_at, status, principal: {id, name, role, specialty}}]: every login session
+ * that has not reached its absolute expiry and whose account is enabled; a client's
+ * status is waiting, admitted, or ended (its session ended). */
 int store_api_logins_load(sqlite3 *db, store_job *job);
 /* writer: in [{hash, last_used}] persists idle times. */
 int store_api_logins_touch(sqlite3 *db, store_job *job);
-/* writer: in {ts, actor, action, session, details} appends one audit entry. */
+/* writer: in {ts, actor, action, session (the case), details} appends one audit entry. */
 int store_api_audit(sqlite3 *db, store_job *job);
 
-/* writer: in {id, title, template_name, template, document, actor, now}: the session,
- * its lead, and its document's create op at version 0 -> out the session. */
-int store_api_session_create(sqlite3 *db, store_job *job);
-/* reader: in {actor} -> {"sessions": [...]}: the sessions the actor belongs to. */
-int store_api_sessions_list(sqlite3 *db, store_job *job);
-/* reader: in {id, actor} -> the session; NOT_FOUND when the actor does not belong. */
-int store_api_session_get(sqlite3 *db, store_job *job);
-/* writer: in {id, actor, now}: the lead closes the session (read-only from then on)
- * -> out the session. */
-int store_api_session_close(sqlite3 *db, store_job *job);
-/* writer: in {id, actor, username, now}: the lead adds a counsellor or supervisor
- * -> out the participant {id, name, role, specialty?}. */
-int store_api_participant_add(sqlite3 *db, store_job *job);
-/* writer: {id, username, expires_in_s}: the lead grants a supervisor of the session
- * identified reading of its history until now + expires_in_s (audited: grant.create)
- * -> out {id, user, expires_at}. */
+/* ---- cases and their team (store_cases.c) ---- */
+
+/* What the access layer needs of case id: {id, title, status, template (text),
+ * template_name, template_version, lead, created_at, closed_at, team: [{id, name, role,
+ * specialty?, team_role, lead, added_at}], sessions: [{id, started_at, ended_at, status,
+ * from, to}], running: [session ids], client_names: [...]}, or *out = NULL when id is
+ * no case. Returns 0 or -1 (SQL error). */
+int store_case_meta(sqlite3 *db, const char *id, cJSON **out);
+
+/* writer: in {id, title, template?, lead_name, actor, now, session_id?}: the case from
+ * the latest version of its template (default "default"), the actor its lead, its
+ * document's create op at version 0; with session_id also its first session (the
+ * legacy POST /api/sessions) -> out the case, or that session. */
+int store_api_case_create(sqlite3 *db, store_job *job);
+/* reader: in {actor, now_minute} -> {"cases": [...]}: the cases the actor is in the
+ * team of, newest first, each with its next appointment. */
+int store_api_cases_list(sqlite3 *db, store_job *job);
+/* reader: in {id, actor} -> the case with its template's rules. */
+int store_api_case_get(sqlite3 *db, store_job *job);
+/* writer: in {id, actor, now}: the lead closes the case (read-only from then on), its
+ * running session ends -> out the case. */
+int store_api_case_close(sqlite3 *db, store_job *job);
+/* writer: in {id, actor, username, now, legacy?}: the lead adds a counsellor or
+ * supervisor -> out the member. */
+int store_api_team_add(sqlite3 *db, store_job *job);
+/* writer: in {id, actor, user_id, now}: the lead removes a member -> out {id,
+ * team_role}. */
+int store_api_team_remove(sqlite3 *db, store_job *job);
+/* writer: in {id, actor, user_id, now}: the lead hands the lead to a counsellor of the
+ * team -> out the case. */
+int store_api_lead_transfer(sqlite3 *db, store_job *job);
+/* writer: in {id, actor, username, expires_in_s, now}: the lead grants a supervisor of
+ * the team identified reading of the case's history until now + expires_in_s (audited:
+ * grant.create) -> out {id, user, expires_at}. */
 int store_api_grant_create(sqlite3 *db, store_job *job);
+
+/* ---- sessions: the meetings of a case (store_sessions.c) ---- */
+
+/* writer: in {id (the case), session_id, actor, now}: a counsellor of the team starts a
+ * session -> out the session. */
+int store_api_session_start(sqlite3 *db, store_job *job);
+/* writer: in {id, actor, now}: a counsellor of the team ends the session -> out it. */
+int store_api_session_end(sqlite3 *db, store_job *job);
+/* writer: in {id, actor, now}: the legacy close: the lead ends the session and closes
+ * its case -> out the session. */
+int store_api_session_close(sqlite3 *db, store_job *job);
+/* reader: in {actor} -> {"sessions": [...]}: the sessions of the actor's cases (a
+ * client: its one session). */
+int store_api_sessions_list(sqlite3 *db, store_job *job);
+/* reader: in {id, actor} -> the session; NOT_FOUND when the actor is neither in its
+ * case's team nor its client. */
+int store_api_session_get(sqlite3 *db, store_job *job);
+/* writer: the legacy POST /api/sessions/{id}/participants and …/grants: in.id a
+ * session; store_api_team_add / store_api_grant_create on its case, with the session
+ * endpoints' error codes. */
+int store_api_session_participant_add(sqlite3 *db, store_job *job);
+int store_api_session_grant_create(sqlite3 *db, store_job *job);
+
+/* ---- links, joining, the lobby (store_links.c) ---- */
 
 /* writer: in {session, actor, link_id, hash, expires_at, max_uses?, lobby, now}. */
 int store_api_link_create(sqlite3 *db, store_job *job);
 /* writer: in {session, link_id, actor, now}. */
 int store_api_link_revoke(sqlite3 *db, store_job *job);
 /* writer: in {link_hash, client_id, display_name, login_hash, now, expires_at}: uses
- * the link, records the client and its login session; out {principal, session,
- * status}. */
+ * the link, records the client and its login session -> out {principal, session,
+ * case_id, status}. */
 int store_api_join(sqlite3 *db, store_job *job);
 /* reader: in {session, actor} -> {"waiting": [{id, name, since}]}. */
 int store_api_lobby_list(sqlite3 *db, store_job *job);
 /* writer: in {session, client_id, actor, admit (bool), now} -> out {client, status}. */
 int store_api_lobby_decide(sqlite3 *db, store_job *job);
 
-/* Whether actor ({id, role, session?}) takes part in session id: a participant, or
- * the client bound to it; *lead (may be NULL) says whether it leads it. 1, 0, or -1 on
- * an SQL error. */
-int store_api_member(sqlite3 *db, const cJSON *actor, const char *id, int *lead);
+/* ---- templates (store_templates.c) ---- */
+
+/* reader: -> {"templates": [{name, version, title, description?}]}: the latest version
+ * of each name, by name. */
+int store_api_templates_list(sqlite3 *db, store_job *job);
+/* writer: in {now, texts?: [template text, …]}: the shipped templates, then each text
+ * (`konsil serve --templates`), as store_templates_install says. */
+int store_api_templates_install(sqlite3 *db, store_job *job);
+
+/* ---- what the dashboard reads out of case sheets (store_sheets.c) ---- */
+
+/* reader: in {actor, today} -> {"tasks": [{case_id, case_title, index, what, due,
+ * done, overdue}]}: the tasks of the actor's open cases it owns, due first. */
+int store_api_my_tasks(sqlite3 *db, store_job *job);
 
 #endif

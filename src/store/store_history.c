@@ -3,13 +3,14 @@
  * reader thread inside one read transaction, so a page is one consistent state of the
  * log however the writer moves on.
  *
- * A history_view is the reader as the session's rules see it; view_snapshot(),
- * view_op() and view_author() are the only places where document values and author
- * identities reach the response. A supervisor reads pseudonymised (access_pseudo.h)
- * unless it asks for identified reading and holds a grant of the lead that has not
- * expired; the dictionary of the pseudonymisation is the session's client names and
- * the identity values at the latest version, so every page of one session redacts the
- * same words whatever its range.
+ * A history_view is the reader as the case's rules see it; view_snapshot(), view_op()
+ * and view_author() are the only places where document values and author identities
+ * reach the response. A supervisor reads pseudonymised (access_pseudo.h) unless it asks
+ * for identified reading and holds a grant of the lead that has not expired; the
+ * dictionary of the pseudonymisation is the case's client names and the identity
+ * values at the latest version, so every page of one case redacts the same words
+ * whatever its range. The view also knows the case's sessions, so that each op says
+ * which session it was made in (or none: between sessions).
  */
 #include "store/store_history.h"
 
@@ -24,12 +25,22 @@
 #include "store/store_api.h"
 #include "store/store_internal.h"
 
+/* One session of the case: the versions [from, to) edited during it (to < 0: it runs),
+ * and when. */
+typedef struct history_session {
+    char id[64];
+    int64_t from, to, started_at, ended_at;
+} history_session;
+
 typedef struct history_view {
-    template_spec *tpl;     /* the session's own template (its rules), owned */
-    auth_principal who;     /* the reader, is_lead set for this session */
+    template_spec *tpl;     /* the case's template version (its rules), owned */
+    auth_principal who;     /* the reader, is_lead set for this case */
     access_pseudo *pseudo;  /* owned; NULL when the reader sees identities */
     int full;               /* an export: the whole document, no access projection */
     int identified;         /* a supervisor reading under a grant */
+    history_session *sessions;  /* the case's sessions, oldest first, owned */
+    size_t n_sessions;
+    const history_session *only;    /* a session's read: that session, else NULL */
 } history_view;
 
 static const char *s_in(const cJSON *o, const char *key)
@@ -48,17 +59,23 @@ static int internal(store_job *job)
     return store_refuse(job, STORE_ERR_INTERNAL, NULL, "the history could not be read");
 }
 
+/* Whether the read is of a session (in.of_session), not of a whole case. */
+static int of_session(const store_job *job)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job->in, "of_session"));
+}
+
 static int not_found(store_job *job)
 {
-    return store_refuse(job, STORE_ERR_NOT_FOUND, NULL, "no such session");
+    return store_refuse(job, STORE_ERR_NOT_FOUND, NULL,
+                        of_session(job) ? "no such session" : "no such case");
 }
 
 /* ---- the reader's view ------------------------------------------------------------- */
 
 /* The reader's role and specialty as the database has them (the account, or the client
- * bound to the session), and whether it leads the session. 0, or -1 refused. */
-static int view_principal(sqlite3 *db, store_job *job, const char *lead,
-                          auth_principal *who)
+ * bound to the session), and whether it leads the case. 0, or -1 refused. */
+static int view_principal(sqlite3 *db, store_job *job, int lead, auth_principal *who)
 {
     const cJSON *actor = cJSON_GetObjectItemCaseSensitive(job->in, "actor");
     const char *actor_id = s_in(actor, "id");
@@ -81,20 +98,19 @@ static int view_principal(sqlite3 *db, store_job *job, const char *lead,
     if (!ok || !actor_id ||
         auth_principal_init(who, actor_id, "reader", role,
                             role == AUTH_ROLE_COUNSELLOR ? spec : AUTH_SPECIALTY_NONE,
-                            role == AUTH_ROLE_COUNSELLOR && strcmp(lead, actor_id) == 0,
-                            NULL) != 0)
+                            role == AUTH_ROLE_COUNSELLOR && lead, NULL) != 0)
         return not_found(job);
     return 0;
 }
 
-/* Whether the reader holds an unexpired identified-reading grant for session id:
+/* Whether the reader holds an unexpired identified-reading grant for case id:
  * 1, 0, or -1 (the database failed). */
 static int granted(sqlite3 *db, store_job *job, const char *id, const history_view *view)
 {
     sqlite3_stmt *st = NULL;
     int rc;
 
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM grants WHERE session = ?1 AND user_id = ?2 AND"
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM grants WHERE case_id = ?1 AND user_id = ?2 AND"
                            " expires_at > ?3 LIMIT 1", -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
@@ -105,8 +121,8 @@ static int granted(sqlite3 *db, store_job *job, const char *id, const history_vi
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Makes the view pseudonymised, with the session's client names in the dictionary
- * (the identity values of the latest version are added by the caller). 0 or -1. */
+/* Makes the view pseudonymised, with the case's client names in the dictionary (the
+ * identity values of the latest version are added by the caller). 0 or -1. */
 static int view_pseudonymise(sqlite3 *db, const char *id, history_view *view)
 {
     sqlite3_stmt *st = NULL;
@@ -114,8 +130,8 @@ static int view_pseudonymise(sqlite3 *db, const char *id, history_view *view)
 
     view->pseudo = access_pseudo_new(template_identity(view->tpl), template_rules(view->tpl));
     if (!view->pseudo ||
-        sqlite3_prepare_v2(db, "SELECT display_name FROM clients WHERE session = ?1", -1, &st,
-                           NULL) != SQLITE_OK)
+        sqlite3_prepare_v2(db, "SELECT c.display_name FROM clients c JOIN sessions s ON"
+                           " s.id = c.session WHERE s.case_id = ?1", -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -127,7 +143,7 @@ static int view_pseudonymise(sqlite3 *db, const char *id, history_view *view)
 }
 
 /* A supervisor's mode: identified under a grant when asked for, else pseudonymised with
- * the session's client names in the dictionary (the identity values are added by
+ * the case's client names in the dictionary (the identity values are added by
  * start(), from the latest version). 0, or -1 refused. */
 static int view_mode(sqlite3 *db, store_job *job, const char *id, history_view *view)
 {
@@ -143,40 +159,139 @@ static int view_mode(sqlite3 *db, store_job *job, const char *id, history_view *
     return view_pseudonymise(db, id, view) == 0 ? 0 : internal(job);
 }
 
-/* Opens the view of the actor on session id: 0, or -1 refused (NOT_FOUND when the
- * actor does not take part, or there is no such session). */
-static int view_open(sqlite3 *db, store_job *job, const char *id, history_view *view)
+static void view_close(history_view *view);
+
+/* The case's sessions into the view, oldest first. 0 or -1. */
+static int view_sessions(sqlite3 *db, const char *case_id, history_view *view)
 {
     sqlite3_stmt *st = NULL;
-    auth_error err = {{0}};
-    int m = store_api_member(db, cJSON_GetObjectItemCaseSensitive(job->in, "actor"), id, NULL);
-    int rc = -1;
+    int rc;
 
-    memset(view, 0, sizeof *view);
-    if (m < 0)
-        return internal(job);
-    if (m == 0)
-        return not_found(job);
-    if (sqlite3_prepare_v2(db, "SELECT template, lead FROM sessions WHERE id = ?1", -1, &st,
-                           NULL) != SQLITE_OK)
-        return internal(job);
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        rc = not_found(job);
-    } else if (view_principal(db, job, (const char *)sqlite3_column_text(st, 1),
-                              &view->who) == 0) {
-        const char *text = (const char *)sqlite3_column_text(st, 0);
-        view->tpl = text ? template_parse(text, strlen(text), &err) : NULL;
-        rc = view->tpl ? 0 : internal(job);
+    if (sqlite3_prepare_v2(db, "SELECT id, start_v, COALESCE(end_v, -1), started_at,"
+                           " COALESCE(ended_at, -1) FROM sessions WHERE case_id = ?1 ORDER BY"
+                           " started_at, id", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_TRANSIENT);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        history_session *grown = realloc(view->sessions,
+                                         (view->n_sessions + 1) * sizeof *grown), *e;
+        if (!grown)
+            break;
+        view->sessions = grown;
+        e = &grown[view->n_sessions++];
+        snprintf(e->id, sizeof e->id, "%s", (const char *)sqlite3_column_text(st, 0));
+        e->from = sqlite3_column_int64(st, 1);
+        e->to = sqlite3_column_int64(st, 2);
+        e->started_at = sqlite3_column_int64(st, 3);
+        e->ended_at = sqlite3_column_int64(st, 4);
     }
     sqlite3_finalize(st);
-    if (rc == 0 && view->who.role == AUTH_ROLE_SUPERVISOR)
-        rc = view_mode(db, job, id, view);
-    return rc;
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Whether the actor may read case_id (a current member of its team; *lead says if it
+ * leads it) or, for a session's read, is the client of that running session. 1, 0, or
+ * -1 (SQL error). */
+static int view_member(sqlite3 *db, const cJSON *actor, const char *case_id,
+                       const history_session *only, int *lead)
+{
+    const char *bound = s_in(actor, "session");
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    *lead = 0;
+    if (bound)
+        return only && strcmp(bound, only->id) == 0 && only->to < 0;
+    if (sqlite3_prepare_v2(db, "SELECT role FROM team WHERE case_id = ?1 AND user_id = ?2"
+                           " AND removed_at IS NULL", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, s_in(actor, "id") ? s_in(actor, "id") : "", -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *lead = strcmp((const char *)sqlite3_column_text(st, 0), "lead") == 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The case a read is about: in.id names the case, or (in.of_session) the session
+ * whose case it is. Its id into case_id, its template text into *text (a copy, the
+ * caller's to free). 1 found, 0 not, -1 SQL error. */
+static int view_case(sqlite3 *db, store_job *job, char case_id[64], char **text)
+{
+    const char *id = s_in(job->in, "id");
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, of_session(job) ?
+                           "SELECT c.id, t.text FROM sessions s JOIN cases c ON c.id ="
+                           " s.case_id JOIN templates t ON t.name = c.template_name AND"
+                           " t.version = c.template_version WHERE s.id = ?1" :
+                           "SELECT c.id, t.text FROM cases c JOIN templates t ON t.name ="
+                           " c.template_name AND t.version = c.template_version WHERE"
+                           " c.id = ?1", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, id ? id : "", -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        snprintf(case_id, 64, "%s", (const char *)sqlite3_column_text(st, 0));
+        *text = strdup((const char *)sqlite3_column_text(st, 1));
+        if (!*text)
+            rc = SQLITE_NOMEM;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Opens the view of the actor on the case (or session) the input names; job->doc
+ * becomes the case's id: 0, or -1 refused (NOT_FOUND when the actor may not read it,
+ * or there is no such case or session). */
+static int view_open(sqlite3 *db, store_job *job, history_view *view)
+{
+    auth_error err = {{0}};
+    char case_id[64], *text = NULL;
+    int found, m, lead = 0;
+
+    memset(view, 0, sizeof *view);
+    found = view_case(db, job, case_id, &text);
+    if (found < 0)
+        return internal(job);
+    if (!found)
+        return not_found(job);
+    free(job->doc);
+    job->doc = strdup(case_id);
+    if (!job->doc || view_sessions(db, case_id, view) != 0) {
+        free(text);
+        view_close(view);
+        return internal(job);
+    }
+    for (size_t i = 0; i < view->n_sessions && of_session(job); i++)
+        if (strcmp(view->sessions[i].id, s_in(job->in, "id")) == 0)
+            view->only = &view->sessions[i];
+    m = view_member(db, cJSON_GetObjectItemCaseSensitive(job->in, "actor"), case_id,
+                    view->only, &lead);
+    if (m <= 0 || view_principal(db, job, lead, &view->who) != 0) {
+        free(text);
+        view_close(view);
+        return m < 0 ? internal(job) : not_found(job);
+    }
+    view->tpl = template_parse(text, strlen(text), &err);
+    free(text);
+    if (!view->tpl || (view->who.role == AUTH_ROLE_SUPERVISOR &&
+                       view_mode(db, job, case_id, view) != 0)) {
+        if (!view->tpl)
+            internal(job);
+        view_close(view);
+        return -1;
+    }
+    return 0;
 }
 
 static void view_close(history_view *view)
 {
+    free(view->sessions);
+    view->sessions = NULL;
+    view->n_sessions = 0;
     access_pseudo_free(view->pseudo);
     view->pseudo = NULL;
     template_free(view->tpl);
@@ -267,9 +382,18 @@ static cJSON *view_author(const history_view *view, sqlite3_stmt *st, int c)
     " LEFT JOIN clients c ON c.id = o.author" \
     " WHERE o.doc = ?1 AND o.v >= ?2 AND o.v < ?3 ORDER BY o.v"
 
-/* The entry {v, ts, author, op | create | del} of the OPS_SQL row at st as the reader
- * sees it; NULL for a damaged row (its v is not `v`, its text does not parse) or
- * when it cannot be projected. */
+/* The session version v was edited in, or NULL: between sessions. */
+static const char *session_of(const history_view *view, int64_t v)
+{
+    for (size_t i = 0; i < view->n_sessions; i++)
+        if (view->sessions[i].from <= v && (view->sessions[i].to < 0 || v < view->sessions[i].to))
+            return view->sessions[i].id;
+    return NULL;
+}
+
+/* The entry {v, ts, author, session, op | create | del} of the OPS_SQL row at st as
+ * the reader sees it; NULL for a damaged row (its v is not `v`, its text does not
+ * parse) or when it cannot be projected. */
 static cJSON *op_entry(const history_view *view, sqlite3_stmt *st, int64_t v)
 {
     const char *text = (const char *)sqlite3_column_text(st, 3);
@@ -284,6 +408,10 @@ static cJSON *op_entry(const history_view *view, sqlite3_stmt *st, int64_t v)
     cJSON_AddNumberToObject(entry, "v", (double)v);
     cJSON_AddNumberToObject(entry, "ts", (double)sqlite3_column_int64(st, 2));
     cJSON_AddItemToObject(entry, "author", view_author(view, st, 4));
+    if (session_of(view, v))
+        cJSON_AddStringToObject(entry, "session", session_of(view, v));
+    else
+        cJSON_AddNullToObject(entry, "session");
     bad = view_op(view, kind, payload, entry);
     cJSON_Delete(payload);
     if (bad) {
@@ -334,30 +462,40 @@ static int read_ops(sqlite3 *db, store_job *job, const history_view *view, int64
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Session events, from the audit trail: who came and went, links used, the session
- * closed. ?1 session, after ?2 and up to ?3 (ms). */
+/* The case's events, from the audit trail: the case created, its team changed, sessions
+ * started and ended, who came and went, links used, the case closed. ?1 the case, after
+ * ?2 and up to ?3 (ms). (Before cases, `session.close` closed a session.) */
 #define EVENTS_SQL \
     "SELECT a.ts, a.action, a.actor, COALESCE(u.display_name, c.display_name)," \
     " CASE WHEN u.id IS NOT NULL THEN u.role WHEN c.id IS NOT NULL THEN 'client' END," \
-    " u.specialty FROM audit a LEFT JOIN users u ON u.id = a.actor" \
+    " u.specialty, a.details FROM audit a LEFT JOIN users u ON u.id = a.actor" \
     " LEFT JOIN clients c ON c.id = a.actor WHERE a.session = ?1 AND a.ts > ?2 AND" \
-    " a.ts <= ?3 AND a.action IN ('session.create', 'participant.add', 'link.use', 'join'," \
-    " 'session.read.open', 'session.read.close', 'grant.create', 'session.close')" \
+    " a.ts <= ?3 AND a.action IN ('case.create', 'session.create', 'participant.add'," \
+    " 'participant.remove', 'case.lead', 'link.use', 'join', 'session.read.open'," \
+    " 'session.read.close', 'grant.create', 'session.end', 'case.close', 'session.close')" \
     " ORDER BY a.seq"
 
-/* {ts, kind, actor} of an EVENTS_SQL row: kind is the audit action, but `enter` and
- * `leave` for a connection opening and closing the session. */
+/* {ts, kind, actor, session?} of an EVENTS_SQL row: kind is the audit action, but
+ * `enter` and `leave` for a connection opening and closing the case's document;
+ * session when the event belongs to one. */
 static cJSON *event_entry(const history_view *view, sqlite3_stmt *st)
 {
     const char *action = (const char *)sqlite3_column_text(st, 1);
-    cJSON *e = cJSON_CreateObject();
+    const char *details = (const char *)sqlite3_column_text(st, 6);
+    cJSON *e = cJSON_CreateObject(), *d = details ? cJSON_Parse(details) : NULL;
+    const char *session = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "session"));
 
-    if (!e)
+    if (!e) {
+        cJSON_Delete(d);
         return NULL;
+    }
     cJSON_AddNumberToObject(e, "ts", (double)sqlite3_column_int64(st, 0));
     cJSON_AddStringToObject(e, "kind", strcmp(action, "session.read.open") == 0 ? "enter" :
                             strcmp(action, "session.read.close") == 0 ? "leave" : action);
     cJSON_AddItemToObject(e, "actor", view_author(view, st, 2));
+    if (session)
+        cJSON_AddStringToObject(e, "session", session);
+    cJSON_Delete(d);
     return e;
 }
 
@@ -397,16 +535,23 @@ static int64_t op_ts(sqlite3 *db, const char *doc, int64_t v)
 }
 
 /* The events beside ops [from, end) of a page: after the op before it, up to its last
- * op; a page that reaches the latest version takes everything after that. Pages thus
- * split the events between them without gaps or repeats. */
+ * op; a page that reaches the end of what is read (`last`: the latest version, or the
+ * end of a session's versions) takes everything after that. Pages thus split the events
+ * between them without gaps or repeats. A session's read keeps to the session's time. */
 static int page_events(sqlite3 *db, const history_view *view, const char *doc,
-                       int64_t from, int64_t end, int64_t head, cJSON *list)
+                       int64_t from, int64_t end, int64_t last, cJSON *list)
 {
     int64_t after = from > 0 ? op_ts(db, doc, from - 1) : -1;
-    int64_t upto = end < head ? op_ts(db, doc, end - 1) : INT64_MAX;
+    int64_t upto = end < last ? op_ts(db, doc, end - 1) : INT64_MAX;
 
-    if (end < head && end == from)
+    if (end < last && end == from)
         upto = after;
+    if (view->only && after < view->only->started_at - 1)
+        after = view->only->started_at - 1;
+    if (view->only && view->only->ended_at >= 0 && upto > view->only->ended_at)
+        upto = view->only->ended_at;
+    if (upto <= after)
+        return 0;
     return read_events(db, view, doc, after, upto, list);
 }
 
@@ -438,25 +583,55 @@ static int learn_head(sqlite3 *db, store_job *job, history_view *view, int64_t h
     return bad ? -1 : 0;
 }
 
-/* Opens the view and reads the head; 0 or -1 refused. */
-static int start(sqlite3 *db, store_job *job, history_view *view, int64_t *head)
+/* Opens the view and reads the head; *lo and *hi are the versions the read may cover:
+ * a session's [from, to] (to: the head while it runs), else [0, head]. 0 or -1 refused. */
+static int start(sqlite3 *db, store_job *job, history_view *view, int64_t *head, int64_t *lo,
+                 int64_t *hi)
 {
-    const char *id = s_in(job->in, "id");
-
-    free(job->doc);
-    job->doc = strdup(id ? id : "");
-    if (!job->doc || view_open(db, job, job->doc, view) != 0)
+    if (view_open(db, job, view) != 0)
         return -1;
     *head = store_reader_head(db, job->doc, job);
     if (*head < 0) {
         view_close(view);
         return internal(job);
     }
+    *lo = view->only ? view->only->from : 0;
+    *hi = view->only && view->only->to >= 0 ? view->only->to : *head;
     if (view->pseudo && learn_head(db, job, view, *head) != 0) {
         view_close(view);
         return internal(job);
     }
     return 0;
+}
+
+/* A read of a session says its versions ("session": {id, from, to}); a read of a case
+ * lists its sessions ("sessions": [{id, from, to, started_at, ended_at}]), to null while
+ * one runs. */
+static void add_sessions(const history_view *view, cJSON *body)
+{
+    cJSON *list = view->only ? NULL : cJSON_AddArrayToObject(body, "sessions");
+
+    for (size_t i = 0; i < view->n_sessions; i++) {
+        const history_session *s = &view->sessions[i];
+        cJSON *e;
+        if (view->only && s != view->only)
+            continue;
+        e = view->only ? cJSON_AddObjectToObject(body, "session") : cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "id", s->id);
+        cJSON_AddNumberToObject(e, "from", (double)s->from);
+        if (s->to >= 0)
+            cJSON_AddNumberToObject(e, "to", (double)s->to);
+        else
+            cJSON_AddNullToObject(e, "to");
+        if (!view->only) {
+            cJSON_AddNumberToObject(e, "started_at", (double)s->started_at);
+            if (s->ended_at >= 0)
+                cJSON_AddNumberToObject(e, "ended_at", (double)s->ended_at);
+            else
+                cJSON_AddNullToObject(e, "ended_at");
+            cJSON_AddItemToArray(list, e);
+        }
+    }
 }
 
 /* Identified reading under a grant is recorded in the audit details ("identified":
@@ -467,41 +642,53 @@ static void add_mode(const history_view *view, cJSON *audit)
         cJSON_AddTrueToObject(audit, "identified");
 }
 
-static int beyond(store_job *job, const char *name, int64_t head)
+/* Refuses a version outside [lo, hi]: beyond the latest one, or (a session's read)
+ * outside the session's. */
+static int outside(store_job *job, const history_view *view, const char *name, int64_t lo,
+                   int64_t hi)
 {
-    char msg[120];
+    char msg[160];
 
-    snprintf(msg, sizeof msg, "%s is beyond the latest version (%lld)", name, (long long)head);
+    if (view->only)
+        snprintf(msg, sizeof msg, "%s is outside the session's versions (%lld to %lld)", name,
+                 (long long)lo, (long long)hi);
+    else
+        snprintf(msg, sizeof msg, "%s is beyond the latest version (%lld)", name,
+                 (long long)hi);
     return store_refuse(job, STORE_ERR_VERSION_RANGE, NULL, msg);
 }
 
 int store_history_read(sqlite3 *db, store_job *job)
 {
     history_view view;
-    int64_t head, from = num_in(job->in, "from", 0), to, next_v = from;
+    int64_t head, lo, hi, from, to, next_v;
     cJSON *body, *snap, *ops;
     int rc = -1;
 
-    if (start(db, job, &view, &head) != 0)
+    if (start(db, job, &view, &head, &lo, &hi) != 0)
         return -1;
-    to = num_in(job->in, "to", head);
-    if (to > head)
-        to = head;
-    if (from > head) {
+    from = num_in(job->in, "from", lo);
+    to = num_in(job->in, "to", hi);
+    next_v = from;
+    if (to > hi)
+        to = hi;
+    if (from > hi || from < lo) {
+        rc = outside(job, &view, "from", lo, hi);
         view_close(&view);
-        return beyond(job, "from", head);
+        return rc;
     }
     body = cJSON_CreateObject();
     snap = cJSON_AddObjectToObject(body, "snapshot");
     ops = cJSON_AddArrayToObject(body, "ops");
     if (snap && ops && add_snapshot(db, job, &view, from, snap) == 0 &&
         read_ops(db, job, &view, from, to > from ? to : from, ops, &next_v) == 0 &&
-        page_events(db, &view, job->doc, from, next_v, head,
+        page_events(db, &view, job->doc, from, next_v, hi,
                     cJSON_AddArrayToObject(body, "events")) == 0) {
         if (next_v < to)
             cJSON_AddNumberToObject(body, "next", (double)next_v);
         else
             cJSON_AddNullToObject(body, "next");
+        add_sessions(&view, body);
         job->audit = cJSON_CreateObject();
         cJSON_AddNumberToObject(job->audit, "from", (double)from);
         cJSON_AddNumberToObject(job->audit, "to", (double)next_v);
@@ -519,16 +706,17 @@ int store_history_read(sqlite3 *db, store_job *job)
 int store_history_snapshot(sqlite3 *db, store_job *job)
 {
     history_view view;
-    int64_t head, v;
+    int64_t head, lo, hi, v;
     cJSON *body;
     int rc = -1;
 
-    if (start(db, job, &view, &head) != 0)
+    if (start(db, job, &view, &head, &lo, &hi) != 0)
         return -1;
-    v = num_in(job->in, "v", head);
-    if (v > head) {
+    v = num_in(job->in, "v", hi);
+    if (v > hi || v < lo) {
+        rc = outside(job, &view, "v", lo, hi);
         view_close(&view);
-        return beyond(job, "v", head);
+        return rc;
     }
     body = cJSON_CreateObject();
     if (body && add_snapshot(db, job, &view, v, body) == 0) {
@@ -559,7 +747,7 @@ static int emit_events(const cJSON **next, int64_t ts, store_history_emit emit, 
     return 0;
 }
 
-/* Streams the ops of the view's session with the events between them. 0 or -1. */
+/* Streams the ops of the view's case with the events between them. 0 or -1. */
 static int export_stream(sqlite3 *db, store_job *job, const history_view *view,
                          int64_t head, store_history_emit emit, void *ctx)
 {
@@ -605,34 +793,49 @@ done:
     return rc;
 }
 
+int store_history_case_of(sqlite3 *db, const char *id, char case_id[64])
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, "SELECT id FROM cases WHERE id = ?1 UNION ALL SELECT case_id"
+                           " FROM sessions WHERE id = ?1 LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(case_id, 64, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
 int store_history_export(sqlite3 *db, const char *id, int pseudonymise,
                          store_history_emit emit, void *ctx, cJSON **final, char *err,
                          size_t errlen)
 {
     history_view view;
     store_job *job = store_job_new(STORE_CALL, id);
-    sqlite3_stmt *st = NULL;
+    char case_id[64], *text = NULL;
     int64_t head;
     auth_error aerr = {{0}};
-    int rc = -1;
+    int rc = -1, found;
 
     memset(&view, 0, sizeof view);
     view.full = 1;
     *final = NULL;
-    if (!job || sqlite3_prepare_v2(db, "SELECT template FROM sessions WHERE id = ?1", -1, &st,
-                                   NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "the database could not be read");
+    if (!job || !(job->in = cJSON_CreateObject()) ||
+        !cJSON_AddStringToObject(job->in, "id", id)) {
+        snprintf(err, errlen, "out of memory");
         goto done;
     }
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        snprintf(err, errlen, "no session %s", id);
-        rc = 1;
+    found = view_case(db, job, case_id, &text);
+    if (found <= 0) {
+        snprintf(err, errlen, found < 0 ? "the database could not be read" : "no case %s", id);
+        rc = found < 0 ? -1 : 1;
         goto done;
     }
-    view.tpl = template_parse((const char *)sqlite3_column_text(st, 0),
-                              (size_t)sqlite3_column_bytes(st, 0), &aerr);
-    head = view.tpl ? store_reader_head(db, id, job) : -1;
+    view.tpl = template_parse(text, strlen(text), &aerr);
+    head = view.tpl && view_sessions(db, id, &view) == 0 ? store_reader_head(db, id, job) : -1;
     if (head < 0 || (pseudonymise && (view_pseudonymise(db, id, &view) != 0 ||
                                       learn_head(db, job, &view, head) != 0)) ||
         export_stream(db, job, &view, head, emit, ctx) != 0 ||
@@ -644,7 +847,7 @@ int store_history_export(sqlite3 *db, const char *id, int pseudonymise,
     }
     rc = 0;
 done:
-    sqlite3_finalize(st);
+    free(text);
     view_close(&view);
     store_job_free(job);
     return rc;

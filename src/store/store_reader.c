@@ -327,15 +327,15 @@ void store_reader_run(store *s, store_job *job)
     case STORE_LOAD:
         rc = run_load(db, job);
         if (rc == 0)
-            rc = store_api_session_meta(db, job->doc, &job->out);
+            rc = store_case_meta(db, job->doc, &job->out);
         if (rc != 0 && job->status == STORE_OK)
-            fail(job, db, "session");
+            fail(job, db, "case");
         break;
     case STORE_READ_OPS: rc = run_read_ops(db, job); break;
     case STORE_SNAPSHOT:
-        rc = store_api_session_meta(db, job->doc, &job->out);
+        rc = store_case_meta(db, job->doc, &job->out);
         if (rc != 0)
-            fail(job, db, "session");
+            fail(job, db, "case");
         else
             rc = run_snapshot(db, job);
         break;

@@ -17,15 +17,27 @@
  *              of src/auth/password.h; disabled accounts cannot log in
  *   logins     login sessions by the SHA-256 of their cookie token (the token itself is
  *              never stored); kind 'user' or 'client' (then `session` binds it)
- *   sessions   session rooms; `template` is the template text the session was created
- *              with, so its rules never change under its history; the document id is
- *              the session id
- *   participants  counsellors and supervisors of a session (the lead included)
- *   links      client join links by the SHA-256 of their token
- *   clients    clients that joined through a link; status waiting/admitted/declined
- *   audit      the append-only audit chain of src/auth/audit.h
- *   grants     identified-reading grants: the lead lets a supervisor read a session's
+ *   templates  case-sheet templates by (name, version): versions are only ever added,
+ *              never changed or removed, so a case's rules never change under its history
+ *   cases      the cases: each owns the document whose id is the case id; the template
+ *              (name, version) it started with; status open, closed or restricted
+ *   team       who works on a case: lead, counsellor or supervisor, from added_at until
+ *              removed_at (a row per membership; at most one current row per user)
+ *   sessions   the meetings of a case: started_at/ended_at and the versions of the case
+ *              document edited during it, [start_v, end_v) (end_v NULL while it runs)
+ *   links      client join links of a session, by the SHA-256 of their token
+ *   clients    clients that joined a session through a link; status
+ *              waiting/admitted/declined
+ *   audit      the append-only audit chain of src/auth/audit.h; its `session` column
+ *              names the case an entry is about (before cases: the session, which became
+ *              the case with the same id)
+ *   grants     identified-reading grants: the lead lets a supervisor read a case's
  *              history unpseudonymised until expires_at (ms since the epoch)
+ *
+ * Migration 5 turned the sessions of schema 4 (each owning its document) into cases
+ * with the same id, each with that one session (same id, versions [0, end)), its
+ * participants into the team and its templates into the templates table; nothing of
+ * the op log moves.
  */
 #include "store/store.h"
 
@@ -148,6 +160,91 @@ static const char *const migrations[] = {
     "  SELECT doc, v, kind, src, seq, ts, author, op FROM ops;"
     "DROP TABLE ops;"
     "ALTER TABLE ops_by_v RENAME TO ops;",
+    /* 5: cases. Every session becomes a case with the same id (its document id, the op
+     * log's doc) and that one session; the template texts sessions were made with become
+     * numbered versions of their names. */
+    "CREATE TABLE templates ("
+    "  name TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  added_at INTEGER NOT NULL,"
+    "  added_by TEXT NOT NULL,"         /* konsil (shipped), cli, serve, migration */
+    "  PRIMARY KEY (name, version)"
+    ");"
+    "INSERT INTO templates (name, version, text, added_at, added_by)"
+    "  SELECT template_name, ROW_NUMBER() OVER (PARTITION BY template_name"
+    "    ORDER BY first_used, template), template, first_used, 'migration'"
+    "  FROM (SELECT template_name, template, MIN(created_at) AS first_used FROM sessions"
+    "        GROUP BY template_name, template) AS used;"
+    "CREATE TABLE cases ("
+    "  id TEXT PRIMARY KEY,"
+    "  title TEXT NOT NULL,"
+    "  template_name TEXT NOT NULL,"
+    "  template_version INTEGER NOT NULL,"
+    "  status TEXT NOT NULL,"           /* open, closed, restricted */
+    "  created_at INTEGER NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  closed_at INTEGER,"
+    "  FOREIGN KEY (template_name, template_version) REFERENCES templates (name, version)"
+    ");"
+    "INSERT INTO cases (id, title, template_name, template_version, status, created_at,"
+    "  created_by, closed_at)"
+    "  SELECT s.id, s.title, s.template_name, t.version,"
+    "    CASE WHEN s.closed_at IS NULL THEN 'open' ELSE 'closed' END, s.created_at, s.lead,"
+    "    s.closed_at"
+    "  FROM sessions s JOIN templates t ON t.name = s.template_name AND t.text = s.template;"
+    "CREATE TABLE team ("
+    "  case_id TEXT NOT NULL REFERENCES cases (id),"
+    "  user_id TEXT NOT NULL,"
+    "  role TEXT NOT NULL,"             /* lead, counsellor, supervisor */
+    "  added_at INTEGER NOT NULL,"
+    "  added_by TEXT NOT NULL,"
+    "  removed_at INTEGER,"
+    "  removed_by TEXT"
+    ");"
+    "CREATE UNIQUE INDEX team_current ON team (case_id, user_id) WHERE removed_at IS NULL;"
+    "CREATE INDEX team_user ON team (user_id, case_id);"
+    "INSERT INTO team (case_id, user_id, role, added_at, added_by)"
+    "  SELECT p.session, p.user_id, CASE WHEN p.user_id = s.lead THEN 'lead'"
+    "    WHEN u.role = 'supervisor' THEN 'supervisor' ELSE 'counsellor' END, p.added_at,"
+    "    s.lead"
+    "  FROM participants p JOIN sessions s ON s.id = p.session JOIN users u ON u.id = p.user_id;"
+    "DROP TABLE participants;"
+    "CREATE TABLE meetings ("
+    "  id TEXT PRIMARY KEY,"
+    "  case_id TEXT NOT NULL REFERENCES cases (id),"
+    "  started_at INTEGER NOT NULL,"
+    "  started_by TEXT NOT NULL,"
+    "  start_v INTEGER NOT NULL,"
+    "  ended_at INTEGER,"
+    "  ended_by TEXT,"
+    "  end_v INTEGER"
+    ");"
+    "INSERT INTO meetings (id, case_id, started_at, started_by, start_v, ended_at, ended_by,"
+    "  end_v)"
+    "  SELECT s.id, s.id, s.created_at, s.lead, 0, s.closed_at,"
+    "    CASE WHEN s.closed_at IS NULL THEN NULL ELSE s.lead END,"
+    "    CASE WHEN s.closed_at IS NULL THEN NULL ELSE"
+    "      (SELECT COALESCE(MAX(o.v) + 1, 0) FROM ops o WHERE o.doc = s.id) END"
+    "  FROM sessions s;"
+    "DROP TABLE sessions;"
+    "ALTER TABLE meetings RENAME TO sessions;"
+    "CREATE INDEX sessions_case ON sessions (case_id, started_at);"
+    "CREATE TABLE case_grants ("
+    "  id TEXT PRIMARY KEY,"
+    "  case_id TEXT NOT NULL REFERENCES cases (id),"
+    "  user_id TEXT NOT NULL,"
+    "  granted_by TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL"
+    ");"
+    "INSERT INTO case_grants (id, case_id, user_id, granted_by, created_at, expires_at)"
+    "  SELECT id, session, user_id, granted_by, created_at, expires_at FROM grants;"
+    "DROP TABLE grants;"
+    "ALTER TABLE case_grants RENAME TO grants;"
+    "CREATE INDEX grants_case_user ON grants (case_id, user_id, expires_at);"
+    "CREATE INDEX links_session ON links (session);"
+    "CREATE INDEX clients_session ON clients (session);",
 };
 
 static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
@@ -190,9 +287,18 @@ static int user_version(sqlite3 *db, int *out, char *err, size_t errlen)
     return rc == SQLITE_ROW ? 0 : -1;
 }
 
+int store_schema_latest(void)
+{
+    return (int)(sizeof migrations / sizeof migrations[0]);
+}
+
 int store_schema_migrate(sqlite3 *db, char *err, size_t errlen)
 {
-    const int latest = (int)(sizeof migrations / sizeof migrations[0]);
+    return store_schema_migrate_to(db, store_schema_latest(), err, errlen);
+}
+
+int store_schema_migrate_to(sqlite3 *db, int latest, char *err, size_t errlen)
+{
     char sql[64];
     int version;
 
@@ -200,9 +306,9 @@ int store_schema_migrate(sqlite3 *db, char *err, size_t errlen)
         return -1;
     if (user_version(db, &version, err, errlen) != 0)
         goto fail;
-    if (version > latest) {
+    if (version > store_schema_latest() || latest > store_schema_latest()) {
         snprintf(err, errlen, "database schema %d is newer than this konsil (%d)", version,
-                 latest);
+                 store_schema_latest());
         goto fail;
     }
     for (int i = version; i < latest; i++)

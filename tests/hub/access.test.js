@@ -11,7 +11,7 @@ const c = require('./lib/clients');
 const { addUser, api, login, cookieOf } = require('./lib/auth');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-let srv, lead, other, outsider, sup, clientCookie, session, session2;
+let srv, lead, other, outsider, sup, clientCookie, session, session2, caseId, caseId2;
 
 function raw(cookie) {
   return new c.RawClient(srv.url, { ws: cookie ? { headers: { Cookie: cookie } } : {} });
@@ -29,7 +29,7 @@ function upgradeStatus(cookie, headers = {}) {
 async function leadDoc() {
   const r = raw(lead);
   await r.handshake();
-  r.send({ a: 'f', c: 'cases', d: session });
+  r.send({ a: 'f', c: 'cases', d: caseId });
   const m = await r.next((x) => x.a === 'f');
   await r.close();
   return m.data;
@@ -49,8 +49,10 @@ test.before(async () => {
   let res = await api(srv, 'POST', '/api/sessions', { cookie: lead, body: { title: 'Fall' } });
   assert.equal(res.status, 201, JSON.stringify(res.json));
   session = res.json.id;
+  caseId = res.json.case_id;
   res = await api(srv, 'POST', '/api/sessions', { cookie: outsider, body: { title: 'Anderer Fall' } });
   session2 = res.json.id;
+  caseId2 = res.json.case_id;
   for (const u of ['other', 'sup']) {
     res = await api(srv, 'POST', `/api/sessions/${session}/participants`, { cookie: lead, body: { username: u } });
     assert.equal(res.status, 201, JSON.stringify(res.json));
@@ -120,37 +122,37 @@ test('login failures, SQL metacharacters, oversized bodies', async () => {
 test('the client never reads internal notes: s, f, nf, bulk', async () => {
   const r = raw(clientCookie);
   await r.handshake();
-  r.send({ a: 's', c: 'cases', d: session });
+  r.send({ a: 's', c: 'cases', d: caseId });
   const s = await r.next((m) => m.a === 's');
   assert.equal(s.data.v, 1);
   assert.equal(s.data.data.internal, undefined);
   assert.deepEqual(Object.keys(s.data.data.sections.debt), ['client_summary']);
   assert.equal(s.data.data.situation.assessment, undefined);
-  r.send({ a: 'nf', id: 1, c: 'cases', d: session, v: 1 });
+  r.send({ a: 'nf', id: 1, c: 'cases', d: caseId, v: 1 });
   const nf = await r.next((m) => m.a === 'nf');
   assert.equal(nf.data.internal, undefined);
-  r.send({ a: 'bf', c: 'cases', b: [session, session2] });
+  r.send({ a: 'bf', c: 'cases', b: [caseId, caseId2] });
   const bf = await r.next((m) => m.a === 'bf');
-  assert.equal(bf.data[session].data.internal, undefined);
-  assert.equal(bf.data[session2].error.code, 'ERR_FORBIDDEN');
+  assert.equal(bf.data[caseId].data.internal, undefined);
+  assert.equal(bf.data[caseId2].error.code, 'ERR_FORBIDDEN');
   // A note written now reaches the client as an empty op: versions line up.
   const l = raw(lead);
   await l.handshake();
-  l.send({ a: 'op', c: 'cases', d: session, v: 1, seq: 1, op: [{ p: ['internal', 'secret'], oi: 'risk' }] });
+  l.send({ a: 'op', c: 'cases', d: caseId, v: 1, seq: 1, op: [{ p: ['internal', 'secret'], oi: 'risk' }] });
   const ack = await l.next((m) => m.a === 'op' && m.seq === 1);
   assert.equal(ack.error, undefined, JSON.stringify(ack));
   const op = await r.next((m) => m.a === 'op' && m.v === 1);
   assert.deepEqual(op.op, []);
-  r.send({ a: 'f', c: 'cases', d: session, v: 1 });
+  r.send({ a: 'f', c: 'cases', d: caseId, v: 1 });
   const catchup = await r.next((m) => m.a === 'op' && m.v === 1);
   assert.deepEqual(catchup.op, []);
   // An op the client reads in part reaches it as that part, one it reads whole as is.
   const part = [{ p: ['concern', 'own_words', 0], si: 'a' }];
-  l.send({ a: 'op', c: 'cases', d: session, v: 2, seq: 2, op: [{ p: ['internal', 'more'], oi: 'risk' }, ...part] });
+  l.send({ a: 'op', c: 'cases', d: caseId, v: 2, seq: 2, op: [{ p: ['internal', 'more'], oi: 'risk' }, ...part] });
   assert.equal((await l.next((m) => m.a === 'op' && m.seq === 2)).error, undefined);
   assert.deepEqual((await r.next((m) => m.a === 'op' && m.v === 2)).op, part);
   const whole = [{ p: ['concern', 'own_words', 1], si: 'b' }];
-  l.send({ a: 'op', c: 'cases', d: session, v: 3, seq: 3, op: whole });
+  l.send({ a: 'op', c: 'cases', d: caseId, v: 3, seq: 3, op: whole });
   assert.equal((await l.next((m) => m.a === 'op' && m.seq === 3)).error, undefined);
   assert.deepEqual((await r.next((m) => m.a === 'op' && m.v === 3)).op, whole);
   assert.ok(!JSON.stringify(r.messages).includes('risk'));
@@ -170,19 +172,19 @@ test('the client cannot write other sections, not at an old version, not half', 
   ];
   let seq = 1;
   for (const op of tries) {
-    r.send({ a: 'op', c: 'cases', d: session, v: before.v, seq: seq++, op });
+    r.send({ a: 'op', c: 'cases', d: caseId, v: before.v, seq: seq++, op });
     const m = await r.next((x) => x.a === 'op' && x.seq === seq - 1);
     assert.equal(m.error && m.error.code, 'ERR_OP_SUBMIT_REJECTED', JSON.stringify(m));
   }
-  r.send({ a: 'op', c: 'cases', d: session, v: 1, seq: seq++, op: [{ p: ['internal', 'old'], oi: 1 }] });
+  r.send({ a: 'op', c: 'cases', d: caseId, v: 1, seq: seq++, op: [{ p: ['internal', 'old'], oi: 1 }] });
   const old = await r.next((x) => x.a === 'op' && x.seq === seq - 1);
   assert.equal(old.error.code, 'ERR_OP_SUBMIT_REJECTED');
-  r.send({ a: 'op', c: 'cases', d: session, seq: seq++, create: { type: 'json0', data: {} } });
+  r.send({ a: 'op', c: 'cases', d: caseId, seq: seq++, create: { type: 'json0', data: {} } });
   assert.equal((await r.next((x) => x.a === 'op' && x.seq === seq - 1)).error.code, 'ERR_OP_SUBMIT_REJECTED');
   const after = await leadDoc();
   assert.deepEqual(after, before, 'no trace in the document');
   // What the client may write, it writes.
-  r.send({ a: 'op', c: 'cases', d: session, v: after.v, seq: seq++, op: [{ p: ['concern', 'own_words', 0], si: 'Miete' }] });
+  r.send({ a: 'op', c: 'cases', d: caseId, v: after.v, seq: seq++, op: [{ p: ['concern', 'own_words', 0], si: 'Miete' }] });
   const ok = await r.next((x) => x.a === 'op' && x.seq === seq - 1);
   assert.equal(ok.error, undefined, JSON.stringify(ok));
   await r.close();
@@ -192,29 +194,29 @@ test('outsiders, other sessions, supervisors', async () => {
   const o = raw(outsider);
   await o.handshake();
   for (const a of ['s', 'f']) {
-    o.send({ a, c: 'cases', d: session });
+    o.send({ a, c: 'cases', d: caseId });
     assert.equal((await o.next((m) => m.a === a)).error.code, 'ERR_FORBIDDEN');
   }
-  o.send({ a: 'nf', id: 7, c: 'cases', d: session, v: 1 });
+  o.send({ a: 'nf', id: 7, c: 'cases', d: caseId, v: 1 });
   assert.equal((await o.next((m) => m.a === 'nf')).error.code, 'ERR_FORBIDDEN');
-  o.send({ a: 'nt', id: 8, c: 'cases', d: session, ts: Date.now() });
+  o.send({ a: 'nt', id: 8, c: 'cases', d: caseId, ts: Date.now() });
   assert.equal((await o.next((m) => m.a === 'nt')).error.code, 'ERR_FORBIDDEN');
-  o.send({ a: 'op', c: 'cases', d: session, v: 1, seq: 1, op: [{ p: ['internal', 'o'], oi: 1 }] });
+  o.send({ a: 'op', c: 'cases', d: caseId, v: 1, seq: 1, op: [{ p: ['internal', 'o'], oi: 1 }] });
   assert.equal((await o.next((m) => m.a === 'op')).error.code, 'ERR_FORBIDDEN');
-  o.send({ a: 'ps', ch: session, seq: 1 });
+  o.send({ a: 'ps', ch: caseId, seq: 1 });
   assert.equal((await o.next((m) => m.a === 'ps')).error.code, 'ERR_FORBIDDEN');
   await o.close();
   assert.equal((await api(srv, 'GET', `/api/sessions/${session}`, { cookie: outsider })).status, 404);
   // The client's cookie is bound to its one session.
   const cl = raw(clientCookie);
   await cl.handshake();
-  cl.send({ a: 's', c: 'cases', d: session2 });
+  cl.send({ a: 's', c: 'cases', d: caseId2 });
   assert.equal((await cl.next((m) => m.a === 's')).error.code, 'ERR_FORBIDDEN');
   await cl.close();
   // The housing counsellor does not see the debt section's notes.
   const h = raw(other);
   await h.handshake();
-  h.send({ a: 'f', c: 'cases', d: session });
+  h.send({ a: 'f', c: 'cases', d: caseId });
   const hf = await h.next((m) => m.a === 'f');
   assert.equal(hf.data.data.sections.debt, undefined);
   assert.equal(hf.data.data.internal.secret, 'risk');
@@ -222,9 +224,9 @@ test('outsiders, other sessions, supervisors', async () => {
   // Supervisors read and never write.
   const s = raw(sup);
   await s.handshake();
-  s.send({ a: 'f', c: 'cases', d: session });
+  s.send({ a: 'f', c: 'cases', d: caseId });
   assert.ok((await s.next((m) => m.a === 'f')).data.data.internal);
-  s.send({ a: 'op', c: 'cases', d: session, seq: 1, op: [{ p: ['internal', 's'], oi: 1 }] });
+  s.send({ a: 'op', c: 'cases', d: caseId, seq: 1, op: [{ p: ['internal', 's'], oi: 1 }] });
   const m = await s.next((x) => x.a === 'op');
   assert.equal(m.error.code, 'ERR_OP_SUBMIT_REJECTED');
   assert.match(m.error.message, /supervisors never write/);
@@ -236,15 +238,15 @@ test('presence: server-stamped identity, hidden places relayed as present withou
   const ld = raw(lead);
   await cl.handshake();
   await ld.handshake();
-  cl.send({ a: 'ps', ch: session, seq: 1 });
+  cl.send({ a: 'ps', ch: caseId, seq: 1 });
   await cl.next((m) => m.a === 'ps');
-  ld.send({ a: 'ps', ch: session, seq: 1 });
+  ld.send({ a: 'ps', ch: caseId, seq: 1 });
   await ld.next((m) => m.a === 'ps');
-  ld.send({ a: 'p', ch: session, id: 'c1', p: { path: ['internal', 'secret'], index: 1 }, pv: 1 });
+  ld.send({ a: 'p', ch: caseId, id: 'c1', p: { path: ['internal', 'secret'], index: 1 }, pv: 1 });
   const hidden = await cl.next((m) => m.a === 'p' && m.id === 'c1');
   assert.deepEqual(hidden.p, { path: null }, 'still present, the place not shown (null would mean gone)');
   assert.equal(hidden.u.role, 'counsellor');
-  ld.send({ a: 'p', ch: session, id: 'c2', p: { path: ['concern', 'own_words'], index: 1 }, pv: 1, u: { name: 'fake' } });
+  ld.send({ a: 'p', ch: caseId, id: 'c2', p: { path: ['concern', 'own_words'], index: 1 }, pv: 1, u: { name: 'fake' } });
   const shown = await cl.next((m) => m.a === 'p' && m.id === 'c2');
   assert.deepEqual(shown.p.path, ['concern', 'own_words']);
   assert.equal(shown.u.name, 'lead');
@@ -287,7 +289,7 @@ test('a closed session is read-only; the audit chain detects tampering', async (
   assert.equal(res.json.status, 'closed');
   const l = raw(lead);
   await l.handshake();
-  l.send({ a: 'op', c: 'cases', d: session, seq: 9, op: [{ p: ['internal', 'late'], oi: 1 }] });
+  l.send({ a: 'op', c: 'cases', d: caseId, seq: 9, op: [{ p: ['internal', 'late'], oi: 1 }] });
   const m = await l.next((x) => x.a === 'op' && x.seq === 9);
   assert.equal(m.error.code, 'ERR_OP_SUBMIT_REJECTED');
   await l.close();

@@ -33,10 +33,11 @@ function verify(db) {
   }
 }
 
+// A session (and its case, whose document the session's people edit): {id, case_id, …}.
 async function newSession(srv, cookie) {
   const res = await api(srv, 'POST', '/api/sessions', { cookie, body: { title: 'Fall' } });
   assert.equal(res.status, 201, JSON.stringify(res.json));
-  return res.json.id;
+  return res.json;
 }
 
 test('login sessions survive a restart; the socket works with the old cookie', async () => {
@@ -44,7 +45,7 @@ test('login sessions survive a restart; the socket works with the old cookie', a
   let srv = await startServer({ auth: true, dir });
   addUser(srv.db, 'anna', 'counsellor', 'pw-anna', 'debt');
   const cookie = await login(srv, 'anna', 'pw-anna');
-  const session = await newSession(srv, cookie);
+  const { case_id: caseId } = await newSession(srv, cookie);
   assert.equal((await srv.stop()).code, 0, srv.output());
   srv = await startServer({ auth: true, dir });
   try {
@@ -52,10 +53,10 @@ test('login sessions survive a restart; the socket works with the old cookie', a
     assert.equal(me.status, 200);
     assert.equal(me.json.name, 'anna');
     const client = c.stockClient(srv.url, { cookie });
-    const doc = client.connection.get('cases', session);
+    const doc = client.connection.get('cases', caseId);
     await c.fetch(doc);
     assert.equal(doc.version, 1);
-    assert.equal(doc.data.meta.case_id, session);
+    assert.equal(doc.data.meta.case_id, caseId);
     client.close();
   } finally {
     assert.equal((await srv.stop()).code, 0, srv.output());
@@ -122,7 +123,7 @@ test('the join page: no referrer, and the token never reaches the log', async ()
   try {
     addUser(srv.db, 'fritz', 'counsellor', 'pw-fritz');
     const cookie = await login(srv, 'fritz', 'pw-fritz');
-    const session = await newSession(srv, cookie);
+    const { id: session } = await newSession(srv, cookie);
     const link = await api(srv, 'POST', `/api/sessions/${session}/links`, { cookie, body: { expires_in_s: 600 } });
     token = link.json.token;
     const page = await fetch(`${srv.httpUrl}/j/${token}`);
@@ -152,7 +153,7 @@ test('the lobby: a client waits (202), is admitted or declined', async () => {
     addUser(srv.db, 'sup', 'supervisor', 'pw-sup');
     const gina = await login(srv, 'gina', 'pw-gina');
     const sup = await login(srv, 'sup', 'pw-sup');
-    const session = await newSession(srv, gina);
+    const { id: session, case_id: caseId } = await newSession(srv, gina);
     await api(srv, 'POST', `/api/sessions/${session}/participants`, { cookie: gina, body: { username: 'sup' } });
     const link = await api(srv, 'POST', `/api/sessions/${session}/links`, { cookie: gina, body: { expires_in_s: 600, lobby: true } });
     assert.equal(link.json.lobby, true);
@@ -194,7 +195,8 @@ test('the lobby: a client waits (202), is admitted or declined', async () => {
     assert.equal((await api(srv, 'GET', '/api/join/status', { cookie: k2 })).status, 401);
     assert.equal(await upgradeStatus(srv, k2), 401);
     assert.deepEqual((await api(srv, 'GET', `/api/sessions/${session}/lobby`, { cookie: gina })).json.waiting, []);
-    const actions = sql(srv.db, `SELECT group_concat(action, ' ') FROM audit WHERE session = '${session}'`);
+    // Audit entries name the case they are about.
+    const actions = sql(srv.db, `SELECT group_concat(action, ' ') FROM audit WHERE session = '${caseId}'`);
     for (const a of ['lobby.admit', 'lobby.decline', 'join']) assert.ok(actions.includes(a), actions);
   } finally {
     assert.equal((await srv.stop()).code, 0, srv.output());

@@ -94,7 +94,7 @@ before(async () => {
     assert.equal(created.status, 201, JSON.stringify(created.json));
     session = created.json.id;
     const client = c.stockClient(srv.url, { cookie });
-    await c.fetch(client.connection.get('cases', session));
+    await c.fetch(client.connection.get('cases', created.json.case_id));
     client.close();
     assert.equal((await api(srv, 'GET', `/api/sessions/${session}/history?from=0`, { cookie })).status, 200);
     assert.equal((await api(srv, 'GET', `/api/sessions/${session}/snapshot?v=1`, { cookie })).status, 200);

@@ -12,7 +12,7 @@ const { addUser, api, login, cookieOf } = require('./lib/auth');
 
 const PAGE = 7;
 const ROUNDS = 10;
-let srv, session, head;
+let srv, session, caseId, head;
 const cookies = {};
 const clients = {};
 const me = {};
@@ -68,6 +68,7 @@ test.before(async () => {
   let res = await api(srv, 'POST', '/api/sessions', { cookie: cookies.lead, body: { title: 'Verlauf' } });
   assert.equal(res.status, 201);
   session = res.json.id;
+  caseId = res.json.case_id;
   for (const u of ['other', 'sup']) {
     res = await api(srv, 'POST', `/api/sessions/${session}/participants`, { cookie: cookies.lead, body: { username: u } });
     assert.equal(res.status, 201);
@@ -84,7 +85,7 @@ test.before(async () => {
   // Three editors at once, round after round, without waiting for each other.
   const docs = {};
   for (const u of ['lead', 'other', 'client', 'sup']) {
-    docs[u] = clients[u].connection.get('cases', session);
+    docs[u] = clients[u].connection.get('cases', caseId);
     docs[u].preventCompose = true; // one stored op per submit
     await c.subscribe(docs[u]);
   }
@@ -114,14 +115,14 @@ test.after(async () => {
 });
 
 test('history rebuilds, for every reader and every version, the snapshot /ws gives it', async () => {
-  assert.equal(Number(sql(srv.db, `SELECT max(v) + 1 FROM ops WHERE doc = '${session}'`)), head);
+  assert.equal(Number(sql(srv.db, `SELECT max(v) + 1 FROM ops WHERE doc = '${caseId}'`)), head);
   for (const u of ['lead', 'other', 'sup', 'client']) {
     const pages = await allHistory(u);
     assert.equal(pages.length, Math.ceil(head / PAGE));
     const states = rebuild(pages);
     assert.deepEqual(states[head], srv.live[u], `${u}: the last version is the live document`);
     for (let v = 0; v <= head; v++) {
-      const snap = await c.fetchSnapshot(clients[u].connection, 'cases', session, v);
+      const snap = await c.fetchSnapshot(clients[u].connection, 'cases', caseId, v);
       assert.equal(snap.v, v);
       assert.deepEqual(states[v], snap.data === undefined ? null : snap.data, `${u} at v${v}`);
     }
@@ -215,14 +216,14 @@ test('every history and snapshot read is audited before it is answered', async (
   await api(srv, 'GET', `/api/sessions/${session}/snapshot?v=3`, { cookie: cookies.client });
   assert.equal(count(), before + 2);
   const last = sql(srv.db, "SELECT action || ' ' || session || ' ' || details FROM audit ORDER BY seq DESC LIMIT 2");
-  assert.match(last, new RegExp(`snapshot.read ${session} \\{"v":3\\}`));
-  assert.match(last, new RegExp(`history.read ${session} \\{"from":0,"to":${PAGE}\\}`));
+  assert.match(last, new RegExp(`snapshot.read ${caseId} \\{"v":3\\}`));
+  assert.match(last, new RegExp(`history.read ${caseId} \\{"from":0,"to":${PAGE}\\}`));
 });
 
 test('pages start from the nearest milestone, never from version 0', async () => {
   // Damage an early op in the log: reads that would replay it fail (500), reads that
   // start from a later milestone (every 10 versions here) never touch it.
-  sql(srv.db, `UPDATE ops SET op = 'damaged' WHERE doc = '${session}' AND v = 5`);
+  sql(srv.db, `UPDATE ops SET op = 'damaged' WHERE doc = '${caseId}' AND v = 5`);
   const ok = await history('lead', 23, 30);
   assert.equal(ok.status, 200);
   assert.equal(ok.json.snapshot.v, 23);

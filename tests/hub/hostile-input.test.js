@@ -129,7 +129,7 @@ test('path segments, query arguments and the cookie', async () => {
   }
   assert.equal(tables(), before.tables);
   assert.equal(sql(srv.db, 'SELECT count(*) FROM users'), before.users);
-  assert.equal(sql(srv.db, `SELECT closed_at IS NULL FROM sessions WHERE id = '${session}'`), '1');
+  assert.equal(sql(srv.db, `SELECT ended_at IS NULL FROM sessions WHERE id = '${session}'`), '1');
   assert.equal(sql(srv.db, `SELECT revoked_at IS NULL FROM links WHERE id = '${link.id}'`), '1');
   const out = execFileSync(binary(), ['audit', 'verify', '--db', srv.db], { encoding: 'utf8' });
   assert.match(out, /^intact/);

@@ -24,7 +24,7 @@ const IDENTITY = {
 const JOIN_NAME = 'Mira S.';
 const SECRETS = [...Object.values(IDENTITY), JOIN_NAME, 'Sommerfeld', 'Lindenweg', '5551234'];
 
-let srv, session;
+let srv, session, caseId;
 const cookies = {};
 const clients = {};
 const me = {};
@@ -62,6 +62,7 @@ test.before(async () => {
   for (const u of ['lead', 'sup', 'sup2', 'outsider']) cookies[u] = await login(srv, u, 'pw-' + u);
   let res = await api(srv, 'POST', '/api/sessions', { cookie: cookies.lead, body: { title: 'Supervision' } });
   session = res.json.id;
+  caseId = res.json.case_id;
   for (const u of ['sup', 'sup2']) {
     res = await api(srv, 'POST', `/api/sessions/${session}/participants`, { cookie: cookies.lead, body: { username: u } });
     assert.equal(res.status, 201);
@@ -80,7 +81,7 @@ test.before(async () => {
   clients.sup.ws.on('message', (data) => srv.supWire.push(data.toString()));
   const docs = {};
   for (const u of ['lead', 'client', 'sup']) {
-    docs[u] = clients[u].connection.get('cases', session);
+    docs[u] = clients[u].connection.get('cases', caseId);
     docs[u].preventCompose = true;
     await c.subscribe(docs[u]);
   }
@@ -133,7 +134,7 @@ test("the supervisor's history, snapshots and /ws hold none of the client's iden
   const latest = await snapshot('sup');
   assert.deepEqual(latest.json.data, srv.supLive);
   // /ws: the live subscription and a fetched old version.
-  const old = await c.fetchSnapshot(clients.sup.connection, 'cases', session, 4);
+  const old = await c.fetchSnapshot(clients.sup.connection, 'cases', caseId, 4);
   assert.deepEqual(leaks(JSON.stringify(old)), []);
   assert.ok(srv.supWire.length > 0);
   const wireLeaks = srv.supWire.filter((m) => leaks(m).length);
@@ -146,10 +147,10 @@ test("presence: supervisors see the client as its pseudonym, the lead by the nam
   const [cl, sup, lead] = [rawClient(cookies.client), rawClient(cookies.sup), rawClient(cookies.lead)];
   for (const r of [cl, sup, lead]) await r.handshake();
   for (const r of [sup, lead]) {
-    r.send({ a: 'ps', ch: session, seq: 1 });
+    r.send({ a: 'ps', ch: caseId, seq: 1 });
     await r.next((m) => m.a === 'ps');
   }
-  cl.send({ a: 'p', ch: session, id: 'cursor', p: { path: ['concern', 'own_words'] }, pv: 1 });
+  cl.send({ a: 'p', ch: caseId, id: 'cursor', p: { path: ['concern', 'own_words'] }, pv: 1 });
   const seenBySup = await sup.next((m) => m.a === 'p' && m.id === 'cursor');
   const seenByLead = await lead.next((m) => m.a === 'p' && m.id === 'cursor');
   assert.equal(seenBySup.u.name, 'Klient:in A');
@@ -264,7 +265,7 @@ test('konsil export: jsonl and md, pseudonymised or not, audited; unknown sessio
   const bad = exportSession(['00000000-0000-4000-8000-000000000000']);
   assert.equal(bad.status, 1);
   assert.equal(bad.stdout, '');
-  assert.match(bad.stderr, /no session 00000000-0000-4000-8000-000000000000/);
+  assert.match(bad.stderr, /no case or session 00000000-0000-4000-8000-000000000000/);
   assert.equal(count(), before + 6, "the failed export is not audited");
   assert.equal(exportSession(['--format', 'pdf', session]).status, 2);
   assert.equal(spawnSync(binary(), ['export', '--help'], { encoding: 'utf8' }).status, 0);

@@ -34,7 +34,8 @@ static void exec(sqlite3 *db, const char *sql, const char *a, const char *b)
     sqlite3_finalize(st);
 }
 
-/* Session "s1" led by "u-lead" (debt) with client "c-1": v0 create, v1 a lead's internal
+/* Case "s1" (with its session "s1", as a migrated session has) led by "u-lead" (debt)
+ * with client "c-1": v0 create, v1 a lead's internal
  * note, v2 the client's concern, v3..v11 the lead's concern; a milestone at v10 that
  * says "from the milestone", so reads that start there show it. */
 static void setup(void)
@@ -55,9 +56,14 @@ static void setup(void)
          NULL, NULL);
     exec(db, "INSERT INTO users VALUES ('u-out', 'out', 'Out', 'counsellor', NULL, 'x', 0, 0)",
          NULL, NULL);
-    exec(db, "INSERT INTO sessions VALUES ('s1', 'T', 'default', ?1, 'u-lead', 0, NULL)",
-         template_default_json, NULL);
-    exec(db, "INSERT INTO participants VALUES ('s1', 'u-lead', 0)", NULL, NULL);
+    exec(db, "INSERT INTO templates (name, version, text, added_at, added_by) VALUES"
+         " ('default', 1, ?1, 0, 'konsil')", template_default_json, NULL);
+    exec(db, "INSERT INTO cases (id, title, template_name, template_version, status, created_at,"
+         " created_by) VALUES ('s1', 'T', 'default', 1, 'open', 0, 'u-lead')", NULL, NULL);
+    exec(db, "INSERT INTO team (case_id, user_id, role, added_at, added_by) VALUES"
+         " ('s1', 'u-lead', 'lead', 0, 'u-lead')", NULL, NULL);
+    exec(db, "INSERT INTO sessions (id, case_id, started_at, started_by, start_v) VALUES"
+         " ('s1', 's1', 0, 'u-lead', 0)", NULL, NULL);
     exec(db, "INSERT INTO clients VALUES ('c-1', 's1', 'l', 'Frau K.', 'admitted', 0)", NULL, NULL);
     cJSON_AddStringToObject(create, "type", DOC_TYPE_URI);
     cJSON_AddItemToObject(create, "data", cJSON_Duplicate(template_document(t), 1));
@@ -93,6 +99,8 @@ static store_job *read_as(int snapshot, const char *actor, const char *bound, co
     store_job *job;
 
     cJSON_AddStringToObject(in, "id", "s1");
+    if (bound)      /* a client reads its session's part of the case */
+        cJSON_AddTrueToObject(in, "of_session");
     cJSON_AddStringToObject(a, "id", actor);
     cJSON_AddStringToObject(a, "role", bound ? "client" : "counsellor");
     if (bound)
@@ -200,7 +208,7 @@ static void test_refusals(void)
     store_job *job = read_as(0, "u-out", NULL, "{\"from\":0}");
 
     CHECK(job->err == STORE_ERR_NOT_FOUND && !job->err_code && !job->out && !job->audit);
-    CHECK_STR(job->err_message, "no such session");
+    CHECK_STR(job->err_message, "no such case");
     store_job_free(job);
     job = read_as(1, "c-1", "s2", "{}");
     CHECK(job->err == STORE_ERR_NOT_FOUND && !job->out);

@@ -1,0 +1,235 @@
+/*
+ * Client links, joining by link, and the lobby (see store_api.h). A link belongs to a
+ * session: it admits clients only while that session runs and its case is open, and a
+ * client belongs to that one session. Counsellors of the case's team hand out links and
+ * decide in the lobby; the audit entries name the case, their details the session.
+ */
+#include "store/store_api.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "store/store_sql.h"
+
+/* Refuses unless the actor is in the team of session's case (NOT_FOUND) and, when
+ * counsellor is set, a counsellor (FORBIDDEN with why). 0 when it may go on. */
+static int team_of(sqlite3 *db, store_job *job, const char *session, char case_id[64],
+                   int *running, const char *counsellor)
+{
+    char role[16];
+    int found = store_session_case(db, session, case_id, running), m;
+
+    if (found < 0)
+        return store_sql_fail(job);
+    if (!found || store_s(store_actor(job), "session"))
+        return store_refuse(job, STORE_ERR_NOT_FOUND, NULL, "no such session");
+    m = store_team_role(db, case_id, store_actor_id(job), role);
+    if (m < 0)
+        return store_sql_fail(job);
+    if (!m)
+        return store_refuse(job, STORE_ERR_NOT_FOUND, NULL, "no such session");
+    if (counsellor && strcmp(role, "supervisor") == 0)
+        return store_refuse(job, STORE_ERR_FORBIDDEN, NULL, counsellor);
+    return 0;
+}
+
+static cJSON *session_details(const char *session)
+{
+    cJSON *d = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(d, "session", session);
+    return d;
+}
+
+int store_api_link_create(sqlite3 *db, store_job *job)
+{
+    const cJSON *in = job->in;
+    const char *session = store_s(in, "session");
+    int64_t max_uses = store_i(in, "max_uses");
+    sqlite3_stmt *st;
+    cJSON *details;
+    char case_id[64];
+    int running = 0, rc;
+
+    if (team_of(db, job, session, case_id, &running, "only counsellors create join links") != 0)
+        return -1;
+    if (!running)
+        return store_refuse(job, STORE_ERR_CONFLICT, "session_closed", "the session is closed");
+    st = store_q(db, "INSERT INTO links (id, session, token_hash, created_by, created_at,"
+                 " expires_at, max_uses, lobby) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 "ssssiiii", store_s(in, "link_id"), session, store_s(in, "hash"),
+                 store_actor_id(job), store_i(in, "now"), store_i(in, "expires_at"), max_uses,
+                 (int64_t)cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "lobby")));
+    if (st && max_uses <= 0)
+        sqlite3_bind_null(st, 7);
+    if (store_run(st) != 0)
+        return store_sql_fail(job);
+    details = session_details(session);
+    cJSON_AddStringToObject(details, "link", store_s(in, "link_id"));
+    cJSON_AddNumberToObject(details, "expires_at", (double)store_i(in, "expires_at"));
+    rc = store_audit_call(db, job, store_actor_id(job), "link.create", case_id, details);
+    cJSON_Delete(details);
+    return rc;
+}
+
+int store_api_link_revoke(sqlite3 *db, store_job *job)
+{
+    const char *session = store_s(job->in, "session"), *link = store_s(job->in, "link_id");
+    cJSON *details;
+    char case_id[64];
+    int rc;
+
+    if (team_of(db, job, session, case_id, NULL, NULL) != 0)
+        return -1;
+    if (store_run(store_q(db, "UPDATE links SET revoked_at = ?3 WHERE id = ?1 AND session = ?2"
+                          " AND revoked_at IS NULL", "ssi", link, session,
+                          store_i(job->in, "now"))) != 0)
+        return store_sql_fail(job);
+    if (sqlite3_changes(db) == 0)
+        return store_refuse(job, STORE_ERR_NOT_FOUND, "link_not_found",
+                            "no such link, or it is revoked already");
+    details = session_details(session);
+    cJSON_AddStringToObject(details, "link", link);
+    rc = store_audit_call(db, job, store_actor_id(job), "link.revoke", case_id, details);
+    cJSON_Delete(details);
+    return rc;
+}
+
+int store_api_join(sqlite3 *db, store_job *job)
+{
+    const cJSON *in = job->in;
+    const char *client = store_s(in, "client_id"), *name = store_s(in, "display_name");
+    int64_t now = store_i(in, "now");
+    sqlite3_stmt *st = store_q(db, "SELECT l.id, l.session, l.expires_at, l.max_uses, l.uses,"
+                               " l.lobby, l.revoked_at IS NOT NULL, s.ended_at IS NOT NULL OR"
+                               " c.status <> 'open', s.case_id FROM links l JOIN sessions s ON"
+                               " s.id = l.session JOIN cases c ON c.id = s.case_id WHERE"
+                               " l.token_hash = ?1", "s", store_s(in, "link_hash"));
+    char link[80], session[80], case_id[80];
+    const char *status;
+    cJSON *details, *who;
+    int rc, lobby;
+
+    if (!st)
+        return store_sql_fail(job);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return store_refuse(job, STORE_ERR_NOT_FOUND, "link_invalid", "this link is not valid");
+    }
+    snprintf(link, sizeof link, "%s", store_col(st, 0));
+    snprintf(session, sizeof session, "%s", store_col(st, 1));
+    snprintf(case_id, sizeof case_id, "%s", store_col(st, 8));
+    lobby = sqlite3_column_int(st, 5);
+    rc = sqlite3_column_int(st, 6) ? 1 : sqlite3_column_int64(st, 2) <= now ? 2 :
+         (sqlite3_column_type(st, 3) != SQLITE_NULL &&
+          sqlite3_column_int64(st, 4) >= sqlite3_column_int64(st, 3)) ? 3 :
+         sqlite3_column_int(st, 7) ? 4 : 0;
+    sqlite3_finalize(st);
+    switch (rc) {
+    case 1: return store_refuse(job, STORE_ERR_GONE, "link_revoked", "this link was revoked");
+    case 2: return store_refuse(job, STORE_ERR_GONE, "link_expired", "this link has expired");
+    case 3:
+        return store_refuse(job, STORE_ERR_GONE, "link_used_up", "this link has been used up");
+    case 4:
+        return store_refuse(job, STORE_ERR_CONFLICT, "session_closed", "the session is closed");
+    }
+    status = lobby ? "waiting" : "admitted";
+    if (store_run(store_q(db, "UPDATE links SET uses = uses + 1 WHERE id = ?1", "s", link)) != 0 ||
+        store_run(store_q(db, "INSERT INTO clients (id, session, link_id, display_name, status,"
+                          " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", "sssssi", client,
+                          session, link, name, status, now)) != 0 ||
+        store_run(store_q(db, "INSERT INTO logins (token_hash, principal, kind, session,"
+                          " created_at, last_used, expires_at) VALUES (?1, ?2, 'client', ?3,"
+                          " ?4, ?4, ?5)", "sssii", store_s(in, "login_hash"), client, session,
+                          now, store_i(in, "expires_at"))) != 0)
+        return store_sql_fail(job);
+    details = session_details(session);
+    cJSON_AddStringToObject(details, "link", link);
+    cJSON_AddStringToObject(details, "status", status);
+    rc = store_audit_call(db, job, client, "link.use", case_id, details);
+    cJSON_Delete(details);
+    if (rc == 0 && !lobby) {
+        details = session_details(session);
+        rc = store_audit_call(db, job, client, "join", case_id, details);
+        cJSON_Delete(details);
+    }
+    if (rc != 0)
+        return -1;
+    job->out = cJSON_CreateObject();
+    cJSON_AddStringToObject(job->out, "session", session);
+    cJSON_AddStringToObject(job->out, "case_id", case_id);
+    cJSON_AddStringToObject(job->out, "status", status);
+    who = cJSON_AddObjectToObject(job->out, "principal");
+    cJSON_AddStringToObject(who, "id", client);
+    cJSON_AddStringToObject(who, "name", name);
+    cJSON_AddStringToObject(who, "role", "client");
+    return 0;
+}
+
+int store_api_lobby_list(sqlite3 *db, store_job *job)
+{
+    const char *session = store_s(job->in, "session");
+    sqlite3_stmt *st;
+    cJSON *body, *list;
+    char case_id[64];
+    int rc;
+
+    if (team_of(db, job, session, case_id, NULL, NULL) != 0)
+        return -1;
+    st = store_q(db, "SELECT id, display_name, created_at FROM clients WHERE session = ?1 AND"
+                 " status = 'waiting' ORDER BY created_at, id", "s", session);
+    if (!st)
+        return store_sql_fail(job);
+    body = cJSON_CreateObject();
+    list = cJSON_AddArrayToObject(body, "waiting");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddStringToObject(c, "id", store_col(st, 0));
+        cJSON_AddStringToObject(c, "name", store_col(st, 1));
+        cJSON_AddNumberToObject(c, "since", (double)sqlite3_column_int64(st, 2));
+        cJSON_AddItemToArray(list, c);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        cJSON_Delete(body);
+        return store_sql_fail(job);
+    }
+    store_answer(job, body);
+    return 0;
+}
+
+int store_api_lobby_decide(sqlite3 *db, store_job *job)
+{
+    const char *session = store_s(job->in, "session");
+    const char *client = store_s(job->in, "client_id");
+    int admit = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job->in, "admit"));
+    cJSON *details;
+    char case_id[64];
+    int rc;
+
+    if (team_of(db, job, session, case_id, NULL, "only counsellors admit clients") != 0)
+        return -1;
+    if (store_run(store_q(db, "UPDATE clients SET status = ?3 WHERE id = ?1 AND session = ?2"
+                          " AND status = 'waiting'", "sss", client, session,
+                          admit ? "admitted" : "declined")) != 0)
+        return store_sql_fail(job);
+    if (sqlite3_changes(db) == 0)
+        return store_refuse(job, STORE_ERR_NOT_FOUND, "not_waiting",
+                            "no such client is waiting");
+    details = session_details(session);
+    cJSON_AddStringToObject(details, "client", client);
+    rc = store_audit_call(db, job, store_actor_id(job), admit ? "lobby.admit" : "lobby.decline",
+                          case_id, details);
+    cJSON_Delete(details);
+    if (rc == 0 && admit) {
+        details = session_details(session);
+        rc = store_audit_call(db, job, client, "join", case_id, details);
+        cJSON_Delete(details);
+    }
+    if (rc != 0)
+        return -1;
+    job->out = cJSON_CreateObject();
+    cJSON_AddStringToObject(job->out, "client", client);
+    cJSON_AddStringToObject(job->out, "status", admit ? "admitted" : "declined");
+    return 0;
+}
