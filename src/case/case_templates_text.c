@@ -18,7 +18,7 @@ static const char case_template_hilfeplangespraech[] =
     "      \"status\": \"aktiv\",\n"
     "      \"lead\": \"\",\n"
     "      \"review_number\": \"\",\n"
-    "      \"period\": {\"from\": \"\", \"to\": \"\"},\n"
+    "      \"period\": {\"begin\": \"\", \"end\": \"\"},\n"
     "      \"present\": []\n"
     "    },\n"
     "    \"person\": {\n"

@@ -95,8 +95,8 @@ int store_api_session_close(sqlite3 *db, store_job *job);
 /* reader: in {actor} -> {"sessions": [...]}: the sessions of the actor's cases (a
  * client: its one session). */
 int store_api_sessions_list(sqlite3 *db, store_job *job);
-/* reader: in {id, actor} -> the session; NOT_FOUND when the actor is neither in its
- * case's team nor its client. */
+/* reader: in {id, actor} -> the session with its case's template rules; NOT_FOUND when
+ * the actor is neither in its case's team nor its client. */
 int store_api_session_get(sqlite3 *db, store_job *job);
 /* writer: the legacy POST /api/sessions/{id}/participants and …/grants: in.id a
  * session; store_api_team_add / store_api_grant_create on its case, with the session

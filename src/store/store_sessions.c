@@ -238,6 +238,23 @@ int store_api_sessions_list(sqlite3 *db, store_job *job)
     return 0;
 }
 
+/* The rules of the template version of case_id (as in its text) into view; 0 or -1. */
+static int add_rules(sqlite3 *db, const char *case_id, cJSON *view)
+{
+    sqlite3_stmt *st = store_q(db, "SELECT t.text FROM cases c JOIN templates t ON t.name ="
+                               " c.template_name AND t.version = c.template_version WHERE"
+                               " c.id = ?1", "s", case_id);
+    cJSON *text = st && sqlite3_step(st) == SQLITE_ROW ? cJSON_Parse(store_col(st, 0)) : NULL;
+    cJSON *rules = cJSON_DetachItemFromObjectCaseSensitive(text, "rules");
+
+    sqlite3_finalize(st);
+    cJSON_Delete(text);
+    if (!rules)
+        return -1;
+    cJSON_AddItemToObject(view, "rules", rules);
+    return 0;
+}
+
 int store_api_session_get(sqlite3 *db, store_job *job)
 {
     const char *id = store_s(job->in, "id"), *bound = store_s(store_actor(job), "session");
@@ -249,7 +266,10 @@ int store_api_session_get(sqlite3 *db, store_job *job)
     } else if (session_member(db, job, id, case_id, role, NULL) != 0) {
         return -1;
     }
-    return answer_session(db, job, id);
+    if (answer_session(db, job, id) != 0 ||
+        add_rules(db, store_s(job->out, "case_id"), job->out) != 0)
+        return store_sql_fail(job);
+    return 0;
 }
 
 /* The legacy endpoints that act on a session's case: in.id becomes the case's id and

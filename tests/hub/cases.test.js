@@ -426,3 +426,25 @@ test('templates: the shipped ones are offered; a case keeps the version it start
   assert.equal(kept.json.template.title, 'Hilfeplangespräch – Fortschreibung');
   assert.equal((await sheet(cookies.lead, before.id)).extra, undefined);
 });
+
+test('konsil serve --templates: each file a version of its name; an invalid one stops the start, naming it', async () => {
+  const dir = fs.mkdtempSync(path.join(srv.dir, 'templates-'));
+  const text = JSON.parse(fs.readFileSync(path.join(__dirname, '../../protocol/templates/schuldnerberatung-erstgespraech.json'), 'utf8'));
+  text.name = 'hausbesuch';
+  text.title = 'Hausbesuch';
+  fs.writeFileSync(path.join(dir, 'hausbesuch.json'), JSON.stringify(text));
+  const other = await startServer({ auth: true, args: ['--templates', dir] });
+  try {
+    addUser(other.db, 'x', 'counsellor', 'pw-x');
+    const cookie = await login(other, 'x', 'pw-x');
+    const list = await api(other, 'GET', '/api/templates', { cookie });
+    assert.deepEqual(list.json.templates.find((t) => t.name === 'hausbesuch'), { name: 'hausbesuch', version: 1, title: 'Hausbesuch', description: text.description });
+    const made = await api(other, 'POST', '/api/cases', { cookie, body: { title: 'Besuch', template: 'hausbesuch' } });
+    assert.equal(made.status, 201);
+    assert.match(sql(other.db, "SELECT added_by FROM templates WHERE name = 'hausbesuch'"), /^serve$/);
+  } finally {
+    assert.equal((await other.stop()).code, 0);
+  }
+  fs.writeFileSync(path.join(dir, 'kaputt.json'), '{"name": "kaputt"}');
+  await assert.rejects(startServer({ auth: true, args: ['--templates', dir] }), /kaputt\.json: template: /);
+});
