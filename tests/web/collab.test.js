@@ -30,28 +30,29 @@ test.after(async () => {
   if (server) await server.stop();
 });
 
-// A session led by anna with ben in it and a client joined by link.
+// A session led by anna with ben in it and a client joined by link; id is its case's
+// (the document they edit).
 async function sessionWithEveryone(title) {
   const session = await rest.createSession(server, cookies.anna, title);
   await rest.addParticipant(server, cookies.anna, session.id, 'ben');
   const link = await rest.createLink(server, cookies.anna, session.id);
   const client = await rest.join(server, link.token, 'Kim');
-  return { id: session.id, cookies: { ...cookies, kim: client } };
+  return { id: session.case_id, cookies: { ...cookies, kim: client } };
 }
 
-async function openRoom(sessionId, cookie, viewport) {
+async function openRoom(caseId, cookie, viewport) {
   const opened = await b.openPage(browser, server, { cookie, viewport });
-  await opened.page.goto(`/#/room/${encodeURIComponent(sessionId)}`);
+  await opened.page.goto(`/#/room/${encodeURIComponent(caseId)}`);
   await opened.page.waitForSelector('[data-path]');
   await b.whenSettled(opened.page);
   return opened;
 }
 
 // Polls until every field each page shows holds what the lead's copy of the document holds.
-async function converged(pages, sessionId, timeout = 15000) {
+async function converged(pages, caseId, timeout = 15000) {
   const deadline = Date.now() + timeout;
   for (;;) {
-    const doc = await rest.fetchCaseSheet(server, cookies.anna, sessionId);
+    const doc = await rest.fetchCaseSheet(server, cookies.anna, caseId);
     const mismatches = [];
     for (const { page, name } of pages) {
       for (const [key, value] of Object.entries(await b.fieldValues(page))) {

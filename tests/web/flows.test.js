@@ -1,10 +1,10 @@
 'use strict';
 // The web demo's flows against the real REST API, in a real browser: a counsellor logs
-// in, creates a session, adds a specialist, hands out a lobby link as URL and QR code; the
-// client opens it on a phone and joins with the keyboard alone, waits in the lobby, is
-// let in from the session room, and its page never contains internal sections (checked
-// in the DOM); a revoked link stops working; a declined client is told so; English on
-// request. Every view: each control labelled, no inline style, no script error or CSP
+// in, creates a case, adds a specialist to its team, starts a session and hands out a
+// lobby link as URL and QR code; the client opens it on a phone and joins with the
+// keyboard alone, waits in the lobby, is let in from the room, and its page never
+// contains internal sections (checked in the DOM); a revoked link stops working; a
+// declined client is told so; English on request. Every view: each control labelled, no inline style, no script error or CSP
 // violation, and a screenshot in build/screenshots/.
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -56,14 +56,17 @@ test('from login to a client let in from the lobby, who sees only its own sectio
   await page.click('form.login button[type="submit"]');
 
   await page.waitForSelector('.dashboard');
-  await page.fill('.create-session input', 'Herr M. – Mietschulden');
+  await page.fill('.create-case input', 'Herr M. – Mietschulden');
   await checkView(lead, 'dashboard');
-  await page.click('.create-session button[type="submit"]');
-  await page.waitForSelector('.session-admin h1:has-text("Herr M. – Mietschulden")');
-  const sessionId = decodeURIComponent(new URL(page.url()).hash.split('/').pop());
-  await page.fill('.participants + form input', 'ben');
-  await page.click('.participants + form button');
-  await page.waitForSelector('.participants li:has-text("Ben Okafor")');
+  await page.click('.create-case button[type="submit"]');
+  await page.waitForSelector('.case-page h1:has-text("Herr M. – Mietschulden")');
+  const caseId = decodeURIComponent(new URL(page.url()).hash.split('/').pop());
+  await page.fill('.add-member input', 'ben');
+  await page.click('.add-member button');
+  await page.waitForSelector('.team li:has-text("Ben Okafor")');
+  await checkView(lead, 'case-page');
+  await page.click('.start-session');
+  await page.waitForSelector('.session-admin section[aria-labelledby="links-title"]');
   await page.selectOption('section[aria-labelledby="links-title"] select', '604800');
   await page.click('section[aria-labelledby="links-title"] form button');
   await page.waitForSelector('.link-card .qr svg');
@@ -71,8 +74,8 @@ test('from login to a client let in from the lobby, who sees only its own sectio
   assert.match(linkUrl, new RegExp(`^${server.url}/j/[A-Za-z0-9_-]{43}$`));
   await checkView(lead, 'session-admin-link');
   await page.goto('/');
-  await page.waitForSelector('.session-row:has-text("Herr M.")');
-  await checkView(lead, 'dashboard-with-session');
+  await page.waitForSelector('.case-row:has-text("Herr M.") .case-next.is-running');
+  await checkView(lead, 'dashboard-with-case');
 
   // The client, on a phone, with the keyboard alone: the name field has the focus, Enter
   // sends the form, and the lobby link leads to the waiting page.
@@ -88,7 +91,7 @@ test('from login to a client let in from the lobby, who sees only its own sectio
   await checkView(client, 'join-waiting-phone');
 
   // The lead sees Kim waiting in the room and lets her in.
-  await page.goto(`/#/room/${encodeURIComponent(sessionId)}`);
+  await page.goto(`/#/room/${encodeURIComponent(caseId)}`);
   await page.waitForSelector('.lobby:not([hidden]) .lobby-client:has-text("Kim")');
   await page.evaluate(() => window.scrollTo(0, 0));
   await checkView(lead, 'room-lead-lobby');
@@ -121,7 +124,7 @@ test('from login to a client let in from the lobby, who sees only its own sectio
   await client.page.keyboard.press('End');
   await client.page.keyboard.type('. Ich habe Angst um die Wohnung.');
   await b.whenSettled(client.page);
-  const doc = await rest.fetchCaseSheet(server, cookies.anna, sessionId);
+  const doc = await rest.fetchCaseSheet(server, cookies.anna, caseId);
   assert.equal(doc.concern.own_words, 'Mietschulden, Brief vom Vermieter. Ich habe Angst um die Wohnung.');
   await checkView(client, 'room-client-keyboard-phone');
   await client.page.evaluate(() => window.scrollTo(0, 0));
@@ -183,7 +186,7 @@ test('English on request, with <html lang> from the catalogue; the room relabels
   const session = await rest.createSession(server, cookies.anna, 'Language');
   await rest.addParticipant(server, cookies.anna, session.id, 'ben');
   const housing = await b.openPage(browser, server, { cookie: cookies.ben });
-  await housing.page.goto(`/#/room/${encodeURIComponent(session.id)}`);
+  await housing.page.goto(`/#/room/${encodeURIComponent(session.case_id)}`);
   await housing.page.waitForSelector('.room-bar h1');
   await b.whenSettled(housing.page);
   assert.equal(await housing.page.locator(b.selectorFor(['sections', 'debt', 'client_summary'])).count(), 0, 'no debt section for housing');

@@ -38,25 +38,26 @@ test.after(async () => {
   if (server) await server.stop();
 });
 
-// A session led by anna with ben, a client joined by link and the supervisor sara.
+// A session led by anna with ben, a client joined by link and the supervisor sara; id is
+// its case's (the document, its history and its replay).
 async function recordedSession(title) {
   const session = await rest.createSession(server, cookies.anna, title);
   await rest.addParticipant(server, cookies.anna, session.id, 'ben');
   await rest.addParticipant(server, cookies.anna, session.id, 'sara');
   const link = await rest.createLink(server, cookies.anna, session.id);
   const client = await rest.join(server, link.token, 'Kim');
-  return { id: session.id, client };
+  return { id: session.case_id, client };
 }
 
-async function snapshotAt(sessionId, v) {
-  const reply = await rest.call(server, cookies.sara, 'GET', `/api/sessions/${sessionId}/snapshot${v === undefined ? '' : `?v=${v}`}`);
+async function snapshotAt(caseId, v) {
+  const reply = await rest.call(server, cookies.sara, 'GET', `/api/cases/${caseId}/snapshot${v === undefined ? '' : `?v=${v}`}`);
   assert.equal(reply.status, 200, `snapshot ${v}: ${JSON.stringify(reply.data)}`);
   return reply.data;
 }
 
-async function openReplay(sessionId) {
+async function openReplay(caseId) {
   const opened = await b.openPage(browser, server, { cookie: cookies.sara });
-  await opened.page.goto(`/#/replay/${encodeURIComponent(sessionId)}`);
+  await opened.page.goto(`/#/replay/${encodeURIComponent(caseId)}`);
   await opened.page.waitForSelector('.replay[data-state="ready"]', { timeout: 30000 });
   return opened;
 }
@@ -72,9 +73,9 @@ async function scrubTo(page, v) {
 
 // Every field the replay shows holds what the snapshot endpoint has at version v, and
 // the sheet shows the fields the test wrote.
-async function assertShows(page, sessionId, v, expectedPaths) {
+async function assertShows(page, caseId, v, expectedPaths) {
   assert.equal(await page.getAttribute('.replay', 'data-version'), String(v));
-  const { data } = await snapshotAt(sessionId, v);
+  const { data } = await snapshotAt(caseId, v);
   const shown = await b.fieldValues(page);
   const mismatches = [];
   for (const [key, value] of Object.entries(shown)) {
@@ -155,9 +156,9 @@ test('a supervisor replays a session with concurrent editors: scrub, step, filte
   const opened = await b.openPage(browser, server, { cookie: cookies.sara });
   const { page } = opened;
   await page.goto('/');
-  await page.waitForSelector('.session-row:has-text("Frau K. – Verlauf") .replay-link');
+  await page.waitForSelector('.case-row:has-text("Frau K. – Verlauf") .replay-link');
   await checkView(opened, 'replay-dashboard');
-  await page.click(`.session-row:has-text("Frau K. – Verlauf") .replay-link`);
+  await page.click(`.case-row:has-text("Frau K. – Verlauf") .replay-link`);
   await page.waitForSelector('.replay[data-state="ready"]', { timeout: 30000 });
   assert.match(await page.textContent('h1'), /Frau K\. – Verlauf/);
   await page.waitForSelector(`.replay[data-version="${final.v}"]`);
@@ -168,7 +169,7 @@ test('a supervisor replays a session with concurrent editors: scrub, step, filte
   const middle = Math.floor(final.v / 2);
   await scrubTo(page, middle);
   await assertShows(page, session.id, middle, [shared]);
-  const made = (await rest.call(server, cookies.sara, 'GET', `/api/sessions/${session.id}/history?from=${middle - 1}&to=${middle}`)).data.ops[0];
+  const made = (await rest.call(server, cookies.sara, 'GET', `/api/cases/${session.id}/history?from=${middle - 1}&to=${middle}`)).data.ops[0];
   assert.ok((await page.textContent('.replay-attribution')).startsWith(`Letzte Änderung: ${made.author.name}`), 'the change is attributed');
   assert.ok((await page.locator('.is-latest-change .change-badge').count()) >= 1, 'the changed field is highlighted');
   await checkView(opened, 'replay-middle');
@@ -212,7 +213,7 @@ test('a supervisor replays a session with concurrent editors: scrub, step, filte
 
   // Session events (joins, link use, …), when the history has them: marked on the
   // timeline and a way to jump there.
-  const history = (await rest.call(server, cookies.sara, 'GET', `/api/sessions/${session.id}/history`)).data;
+  const history = (await rest.call(server, cookies.sara, 'GET', `/api/cases/${session.id}/history`)).data;
   const events = history.events || [];
   assert.equal(await page.locator('.timeline-event').count(), events.length, 'one marker per event');
   if (events.length) {
@@ -250,8 +251,8 @@ test('a supervisor replays a session with concurrent editors: scrub, step, filte
   for (const [who, expected] of [['anna', 1], ['ben', 0]]) {
     const other = await b.openPage(browser, server, { cookie: cookies[who] });
     await other.page.goto('/');
-    await other.page.waitForSelector('.session-row:has-text("Frau K. – Verlauf")');
-    assert.equal(await other.page.locator('.session-row:has-text("Frau K. – Verlauf") .replay-link').count(), expected, `${who}'s dashboard`);
+    await other.page.waitForSelector('.case-row:has-text("Frau K. – Verlauf")');
+    assert.equal(await other.page.locator('.case-row:has-text("Frau K. – Verlauf") .replay-link').count(), expected, `${who}'s dashboard`);
     await other.context.close();
   }
 });

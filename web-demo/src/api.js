@@ -43,21 +43,34 @@ const api = {
   login: (username, password) => data(request('POST', '/api/login', { username, password })),
   logout: () => data(request('POST', '/api/logout')),
   me: () => data(request('GET', '/api/me')),
+  // {cases: [case]}: mine, newest first, each with my_role and next_meeting.
+  cases: () => data(request('GET', '/api/cases')),
+  // The case with its team, sessions and the template's rules.
+  case: (id) => data(request('GET', `/api/cases/${path(id)}`)),
+  createCase: (title, template) => data(request('POST', '/api/cases', { title, template })),
+  startSession: (caseId) => data(request('POST', `/api/cases/${path(caseId)}/sessions`)),
+  closeCase: (caseId) => data(request('POST', `/api/cases/${path(caseId)}/close`)),
+  addMember: (caseId, username) => data(request('POST', `/api/cases/${path(caseId)}/team`, { username })),
+  removeMember: (caseId, userId) => data(request('DELETE', `/api/cases/${path(caseId)}/team/${path(userId)}`)),
+  handOverLead: (caseId, userId) => data(request('POST', `/api/cases/${path(caseId)}/lead`, { user_id: userId })),
+  // {templates: [{name, version, title, description}]}
+  templates: () => data(request('GET', '/api/templates')),
+  // {tasks: [{case_id, case_title, index, what, due, done, overdue}]}
+  myTasks: () => data(request('GET', '/api/me/tasks')),
   sessions: () => data(request('GET', '/api/sessions')),
   session: (id) => data(request('GET', `/api/sessions/${path(id)}`)),
-  createSession: (title, template) => data(request('POST', '/api/sessions', { title, template })),
-  addParticipant: (id, username) => data(request('POST', `/api/sessions/${path(id)}/participants`, { username })),
+  endSession: (id) => data(request('POST', `/api/sessions/${path(id)}/end`)),
   createLink: (id, expiresInSeconds, lobby) =>
     data(request('POST', `/api/sessions/${path(id)}/links`, { expires_in_s: expiresInSeconds, lobby })),
   revokeLink: (id, linkId) => data(request('DELETE', `/api/sessions/${path(id)}/links/${path(linkId)}`)),
   lobby: (id) => data(request('GET', `/api/sessions/${path(id)}/lobby`)),
   admit: (id, clientId) => data(request('POST', `/api/sessions/${path(id)}/lobby/${path(clientId)}/admit`)),
   decline: (id, clientId) => data(request('POST', `/api/sessions/${path(id)}/lobby/${path(clientId)}/decline`)),
-  // One page of a session's history: {snapshot: {v, data}, ops, next[, events]}.
-  history: (id, from) => data(request('GET', `/api/sessions/${path(id)}/history?from=${from}`)),
+  // One page of a case's history: {snapshot: {v, data}, ops, next, events, sessions}.
+  history: (caseId, from) => data(request('GET', `/api/cases/${path(caseId)}/history?from=${from}`)),
   // 200 {session_id, role} when in, 202 {session_id, status: "waiting"} in a lobby.
   join: (token, displayName) => request('POST', '/api/join', { token, display_name: displayName || undefined }),
-  // {session_id, status: "waiting" | "admitted"}; 401 once declined.
+  // {session_id, status: "waiting" | "admitted" | "ended"}; 401 once declined.
   joinStatus: () => data(request('GET', '/api/join/status')),
 };
 

@@ -1,6 +1,7 @@
 // Konsil web demo: finds out who is using the page, then shows the view the address asks
-// for — login, dashboard, session administration, the session room, a session's replay, or
-// the client's join page — inside the common frame. A change of language relabels the current view.
+// for — login, dashboard (cases, tasks), a case, one of its sessions, the case's room, its
+// replay, or the client's join page — inside the common frame. A change of language
+// relabels the current view.
 const { chooseLanguage, setLanguage, t } = require('./i18n');
 const { h } = require('./dom');
 const { api } = require('./api');
@@ -9,6 +10,7 @@ const { currentRoute, go, openRoomPage } = require('./router');
 const { renderShell } = require('./views/shell');
 const { loginView } = require('./views/login');
 const { dashboardView } = require('./views/dashboard');
+const { caseView } = require('./views/case');
 const { sessionAdminView } = require('./views/session-admin');
 const { roomView } = require('./views/room');
 const { joinView } = require('./views/join');
@@ -19,14 +21,15 @@ const app = { me: null, view: null, shell: null };
 function viewFor(route) {
   const { me } = app;
   const client = me && me.role === 'client';
-  if (route.name === 'join' || (client && me.status === 'waiting')) {
-    return joinView({ token: route.token, waiting: client && me.status === 'waiting', onJoined: enterRoom });
+  if (route.name === 'join' || (client && me.status !== 'admitted')) {
+    return joinView({ token: route.token, waiting: client && me.status === 'waiting', ended: route.name !== 'join' && client && me.status === 'ended', onJoined: enterRoom });
   }
   if (!me) return loginView({ onLoggedIn: refreshPrincipal });
-  if (client) return roomView({ sessionId: me.session_id, me });
-  if (route.name === 'replay') return replayView({ sessionId: route.sessionId, me });
-  if (route.name === 'room') return roomView({ sessionId: route.sessionId, me });
-  if (route.name === 'session' && me.role === 'counsellor') return sessionAdminView({ sessionId: route.sessionId });
+  if (client) return roomView({ caseId: me.case_id, me, reopen: show });
+  if (route.name === 'replay') return replayView({ caseId: route.caseId, me });
+  if (route.name === 'room') return roomView({ caseId: route.caseId, me, reopen: show });
+  if (route.name === 'case') return caseView({ caseId: route.caseId, me });
+  if (route.name === 'session' && me.role === 'counsellor') return sessionAdminView({ sessionId: route.sessionId, me });
   return dashboardView({ me });
 }
 
@@ -54,10 +57,10 @@ function changeLanguage(code) {
   document.querySelector('.lang-select').focus();
 }
 
-// After the client's join: the client cookie now names the client.
-async function enterRoom(joined) {
+// After the client's join: the client cookie now names the client and its case.
+async function enterRoom() {
   app.me = await resolvePrincipal();
-  openRoomPage(joined.session_id);
+  openRoomPage(app.me.case_id);
 }
 
 async function refreshPrincipal() {

@@ -10,10 +10,10 @@ const { COOKIE } = require('./rest');
 const valueAt = (data, path) => path.reduce((node, step) => (node === undefined ? undefined : node[step]), data);
 
 // Resolves with {doc, submit(op), type(path, text), close()} once the sheet is loaded.
-async function openEditor(server, cookie, sessionId) {
+async function openEditor(server, cookie, caseId) {
   const socket = new WebSocket(server.wsUrl, { headers: { Cookie: `${COOKIE}=${cookie}` } });
   const connection = new ShareDB.Connection(socket);
-  const doc = connection.get('cases', sessionId);
+  const doc = connection.get('cases', caseId);
   await new Promise((resolve, reject) => doc.subscribe((err) => (err ? reject(err) : resolve())));
   const submit = (op) => new Promise((resolve, reject) => doc.submitOp(op, (err) => (err ? reject(err) : resolve())));
   return {

@@ -1,8 +1,9 @@
 'use strict';
 // The hub's REST API and /ws from Node, for setting up and checking the browser tests:
-// log in, create a session, add a participant, make a client link, join by link (each
-// returns or takes the konsil_session cookie), and read or edit a case sheet with the
-// stock sharedb client as a given principal.
+// log in, create a case or a session (a case with its first session), add to a team,
+// make a client link, join by link (each returns or takes the konsil_session cookie), and
+// read or edit a case sheet (by its case id) with the stock sharedb client as a given
+// principal.
 const WebSocket = require('ws');
 const ShareDB = require('sharedb/lib/client');
 
@@ -30,8 +31,13 @@ async function login(server, username, password) {
   return (await expectOk(call(server, null, 'POST', '/api/login', { username, password }), `login ${username}`)).cookie;
 }
 
+// A session (the legacy create: a case with its first session): {id, case_id, …}.
 async function createSession(server, cookie, title) {
   return (await expectOk(call(server, cookie, 'POST', '/api/sessions', { title, template: 'default' }), 'create session')).data;
+}
+
+async function createCase(server, cookie, title, template = 'default') {
+  return (await expectOk(call(server, cookie, 'POST', '/api/cases', { title, template }), 'create case')).data;
 }
 
 async function addParticipant(server, cookie, sessionId, username) {
@@ -47,22 +53,22 @@ async function join(server, token, displayName) {
   return (await expectOk(call(server, null, 'POST', '/api/join', { token, display_name: displayName }), 'join')).cookie;
 }
 
-function withDoc(server, cookie, sessionId, fn) {
+function withDoc(server, cookie, caseId, fn) {
   const socket = new WebSocket(server.wsUrl, { headers: { Cookie: `${COOKIE}=${cookie}` } });
   const connection = new ShareDB.Connection(socket);
-  const doc = connection.get('cases', sessionId);
+  const doc = connection.get('cases', caseId);
   return new Promise((resolve, reject) => doc.fetch((err) => (err ? reject(err) : resolve())))
     .then(() => fn(doc))
     .finally(() => connection.close());
 }
 
 // The case sheet as the principal of cookie reads it now.
-function fetchCaseSheet(server, cookie, sessionId) {
-  return withDoc(server, cookie, sessionId, (doc) => doc.data);
+function fetchCaseSheet(server, cookie, caseId) {
+  return withDoc(server, cookie, caseId, (doc) => doc.data);
 }
 
-function submitOp(server, cookie, sessionId, op) {
-  return withDoc(server, cookie, sessionId, (doc) => new Promise((resolve, reject) => doc.submitOp(op, (err) => (err ? reject(err) : resolve()))));
+function submitOp(server, cookie, caseId, op) {
+  return withDoc(server, cookie, caseId, (doc) => new Promise((resolve, reject) => doc.submitOp(op, (err) => (err ? reject(err) : resolve()))));
 }
 
-module.exports = { call, login, createSession, addParticipant, createLink, join, fetchCaseSheet, submitOp, COOKIE };
+module.exports = { call, login, createSession, createCase, addParticipant, createLink, join, fetchCaseSheet, submitOp, COOKIE };

@@ -21,7 +21,7 @@ function openConnection() {
   return {
     connection,
     socket,
-    caseDoc: (sessionId) => connection.get(COLLECTION, sessionId),
+    caseDoc: (caseId) => connection.get(COLLECTION, caseId),
     close: () => connection.close(),
   };
 }

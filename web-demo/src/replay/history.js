@@ -1,6 +1,6 @@
-// Loads a session's whole history page by page (GET /api/sessions/{id}/history, following
+// Loads a case's whole history page by page (GET /api/cases/{id}/history, following
 // `next`) into memory once: the versions, the change log, the authors in order of their
-// first change and the session events, if the server sends any.
+// first change and the case's events, if the server sends any.
 const { api } = require('../api');
 const { createVersions } = require('./versions');
 const { createChangeLog } = require('./changes');
@@ -31,8 +31,8 @@ function normaliseEvent(event, versions) {
 }
 
 // onPage({loaded, done}) after each page; resolves with the loaded history.
-async function loadHistory(sessionId, onPage) {
-  let page = await api.history(sessionId, 0);
+async function loadHistory(caseId, onPage) {
+  let page = await api.history(caseId, 0);
   const versions = createVersions(page.snapshot);
   const changes = createChangeLog();
   const authors = new Map();
@@ -48,7 +48,7 @@ async function loadHistory(sessionId, onPage) {
     history.events = () => rawEvents.map((e) => normaliseEvent(e, versions));
     onPage({ loaded: versions.latest(), done });
     if (done) return history;
-    page = await api.history(sessionId, page.next);
+    page = await api.history(caseId, page.next);
   }
 }
 

@@ -61,6 +61,25 @@ function choiceControl(ctx, path, id, choices) {
   return { control };
 }
 
+// A task's owner: nobody, the client, or a counsellor of the team, by name; replaced whole.
+function ownerControl(ctx, path, id) {
+  const value = valueAt(ctx.doc.data, path);
+  const known = [['', t('task.owner.nobody')], ['client', t('task.owner.client')], ...ctx.owners.map((o) => [o.id, o.name])];
+  const options = known.some(([v]) => v === value) ? known : [...known, [value, value]];
+  const control = h('select', { id }, options.map(([v, text]) => h('option', { value: v, selected: v === value }, text)));
+  control.addEventListener('change', () => {
+    const before = valueAt(ctx.doc.data, path);
+    if (before !== control.value) ctx.submit(replaceOp(path, before, control.value), valueSource(path));
+  });
+  return { control };
+}
+
+function ownerText(ctx, value) {
+  if (value === 'client') return t('task.owner.client');
+  const owner = ctx.owners.find((o) => o.id === value);
+  return owner ? owner.name : value || t('task.owner.nobody');
+}
+
 function checkboxControl(ctx, path, id) {
   const control = h('input', { id, type: 'checkbox', checked: valueAt(ctx.doc.data, path) === true });
   control.addEventListener('change', () => {
@@ -107,10 +126,11 @@ function readonlyText(path, value) {
   return layout.choicesFor(keyPath(path)) ? choiceLabel(path, value) : String(value);
 }
 
-// Read-only values that no control shows well: automatic ones, choices, yes/no, nothing yet.
+// Read-only values that no control shows well: automatic ones, choices, owners, yes/no,
+// nothing yet.
 function showsAsText(kp, value, readOnly) {
   if (layout.isAutomatic(kp)) return true;
-  return readOnly && (typeof value === 'boolean' || value === null || value === '' || Boolean(layout.choicesFor(kp)));
+  return readOnly && (typeof value === 'boolean' || value === null || value === '' || Boolean(layout.choicesFor(kp)) || layout.isOwner(kp));
 }
 
 // The control for the value at path, chosen by its type and the layout. Read-only
@@ -120,6 +140,7 @@ function makeControl(ctx, path, id, readOnly) {
   const kp = keyPath(path);
   const kind = value === null ? layout.nullableKind(kp) : typeof value;
   const choices = layout.choicesFor(kp);
+  if (kind === 'string' && layout.isOwner(kp)) return ownerControl(ctx, path, id);
   if (kind === 'string' && choices) return choiceControl(ctx, path, id, choices);
   if (kind === 'string') return textControl(ctx, path, id, readOnly);
   if (kind === 'boolean' && value === null) return tristateControl(ctx, path, id);
@@ -143,7 +164,7 @@ function renderField(ctx, path, label) {
       'div',
       { class: 'field field-static', dataset: { node: pathKey(path) } },
       h('div', { class: 'field-head' }, h('span', { class: 'field-label', id }, text), slot),
-      h('span', { class: 'field-value', 'aria-labelledby': id, dataset: { path: pathKey(path) } }, readonlyText(path, value)),
+      h('span', { class: 'field-value', 'aria-labelledby': id, dataset: { path: pathKey(path) } }, layout.isOwner(kp) ? ownerText(ctx, value) : readonlyText(path, value)),
     );
     return { element };
   }

@@ -17,7 +17,8 @@ const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
 const APPEND_ATTEMPTS = 5;
 const APPEND_WAIT_MS = 1000;
 
-function createSheetForm({ doc, access, audience, me, onRejected }) {
+// owners: the people a task may be assigned to, [{id, name}] (the team's counsellors).
+function createSheetForm({ doc, access, audience, me, onRejected, owners }) {
   const nodes = new Map();
   const renderedListeners = new Set();
   let sections = [];
@@ -86,6 +87,7 @@ function createSheetForm({ doc, access, audience, me, onRejected }) {
     node,
     mayWrite: (path) => access.canWrite(path) && !insideAppendOnly(path),
     itemContext: () => ({ name: me.name, role: me.role, now: new Date().toISOString() }),
+    owners: owners || [],
     renderObjectBody,
   };
 

@@ -11,6 +11,8 @@ const LONG_TEXT = [
   'sections.*.situation', 'sections.*.custody', 'sections.*.treatment', 'sections.*.goal',
   'sections.*.notes.text', 'internal.*.text', 'internal.*.note', 'internal.case_conference.result',
   'person.address', 'meta.closure.reason', 'help_plan.goals.goal',
+  'budget.notes', 'assessment.strategy', 'assessment.notes', 'review.*', 'reports.*',
+  'agreement.client_comment',
 ];
 
 const CHOICES = {
@@ -23,10 +25,16 @@ const CHOICES = {
   'internal.risk.level': ['niedrig', 'mittel', 'hoch', 'akut'],
 };
 
+// A person who owns something, chosen from the team (the hub checks it): set whole, never
+// typed.
+const OWNERS = ['help_plan.tasks.owner'];
+
 // Values that start as null: what they hold once set.
 const NULLABLE = {
   'person.household.adults': 'number',
   'person.household.single_parent': 'boolean',
+  'assessment.over_indebted': 'boolean',
+  'agreement.client_agrees': 'boolean',
 };
 
 // Filled in when an item is created; shown, not edited.
@@ -44,7 +52,7 @@ const ITEMS = {
   'consents': (ctx) => ({ type: 'processing', scope: '', given_by: ctx.name, at: ctx.now }),
   'appointments': () => ({ start: '', mode: 'vor_ort', place: '', status: 'gebucht' }),
   'help_plan.goals': () => ({ goal: '', owner: '' }),
-  'help_plan.tasks': () => ({ what: '', who: '', due: '', done: false }),
+  'help_plan.tasks': () => ({ what: '', owner: '', due: '', done: false }),
   'documents.list': () => ({ title: '', status: 'fehlt' }),
   'documents.checklist': () => ({ what: '', done: false }),
   'person.household.children': () => ({ age_bracket: '' }),
@@ -67,6 +75,15 @@ const ITEMS = {
   'internal.risk': (ctx) => ({ kind: '', level: 'niedrig', note: '', author: ctx.name, at: ctx.now }),
   'internal.case_conference': () => ({ date: '', result: '' }),
   'chat': (ctx) => ({ from: ctx.name, from_role: ctx.role, text: '', at: ctx.now }),
+  // the debt-counselling intake and the help-plan review
+  'concern.urgent': () => ({ what: '', date: '', source: '' }),
+  'budget.income': () => ({ what: '', amount: '' }),
+  'budget.expenses': () => ({ what: '', amount: '' }),
+  'creditors': () => ({ creditor: '', claim: '', amount: '', title: false }),
+  'review.previous_goals': () => ({ goal: '', reached: '', evidence: '' }),
+  'goals': () => ({ goal: '', indicator: '', by: '' }),
+  'help_plan.measures': () => ({ measure: '', who: '', until: '' }),
+  'meta.present': () => '',
 };
 
 function matches(pattern, keys) {
@@ -87,6 +104,7 @@ const isLongText = (keyPath) => listed(LONG_TEXT, keyPath);
 const choicesFor = (keyPath) => CHOICES[find(CHOICES, keyPath)] || null;
 const nullableKind = (keyPath) => NULLABLE[find(NULLABLE, keyPath)] || null;
 const isAutomatic = (keyPath) => listed(AUTOMATIC, keyPath);
+const isOwner = (keyPath) => listed(OWNERS, keyPath);
 const clientOmits = (keyPath) => listed(CLIENT_OMITS, keyPath);
 
 // A new item for a list: its own shape when known, else one like the items it already
@@ -108,4 +126,4 @@ function emptyLike(value) {
   return value === null ? null : {};
 }
 
-module.exports = { GROUPS, isLongText, choicesFor, nullableKind, isAutomatic, clientOmits, newItem };
+module.exports = { GROUPS, isLongText, choicesFor, nullableKind, isAutomatic, isOwner, clientOmits, newItem };

@@ -2,7 +2,8 @@
 // fine) and posts {token, display_name} to /api/join. In the room at once (200), or,
 // with a lobby link (202, status "waiting"), a waiting page that asks GET
 // /api/join/status every few seconds until a counsellor lets the client in ("admitted")
-// or declines (the client cookie then stops working: 401).
+// or declines (the client cookie then stops working: 401). A client whose session has
+// ended is told so ("ended": the cookie reaches nothing more).
 const { h, uniqueId } = require('../dom');
 const { t } = require('../i18n');
 const { api } = require('../api');
@@ -15,7 +16,7 @@ function refusal(e) {
   return t('error.generic', { message: e.message });
 }
 
-function joinView({ token, waiting, onJoined }) {
+function joinView({ token, waiting, ended, onJoined }) {
   const element = h('div', { class: 'join-page' });
   let timer = null;
 
@@ -27,6 +28,7 @@ function joinView({ token, waiting, onJoined }) {
       try {
         const state = await api.joinStatus();
         if (state.status === 'admitted') await onJoined(state);
+        else if (state.status === 'ended') closed(t('join.session_ended'));
         else poll();
       } catch (e) {
         closed(e.status === 401 ? t('join.declined') : t('error.generic', { message: e.message }));
@@ -79,7 +81,9 @@ function joinView({ token, waiting, onJoined }) {
     }
   });
 
-  if (waiting) {
+  if (ended) {
+    closed(t('join.session_ended'));
+  } else if (waiting) {
     requestAnimationFrame(showWaiting);
   } else {
     element.append(form);

@@ -1,4 +1,4 @@
-// The replay of a session for supervisors and the lead: the whole history is loaded once,
+// The replay of a case for supervisors and the lead: the whole history is loaded once,
 // then any version can be shown — scrubbed on the range or the timeline, stepped, or
 // played at a chosen speed — with the case sheet as of that version (the room's form,
 // read-only), the change that made it highlighted and attributed, and the list of who
@@ -54,7 +54,7 @@ function differingSections(before, after) {
   return paths;
 }
 
-function replayView({ sessionId, me }) {
+function replayView({ caseId, me }) {
   const heading = h('h1', {}, t('replay.title'));
   const status = h('p', { class: 'muted replay-status', role: 'status' }, t('replay.loading', { n: 0 }));
   const rangeId = uniqueId('version');
@@ -286,13 +286,13 @@ function replayView({ sessionId, me }) {
   }
 
   api
-    .session(sessionId)
-    .then((session) => {
-      heading.textContent = t('replay.title_of', { title: session.title || t('session.untitled') });
+    .case(caseId)
+    .then((kase) => {
+      heading.textContent = t('replay.title_of', { title: kase.title || t('case.untitled') });
     })
-    // Without the session's title the heading stays "Verlauf"; the history's answer says why.
+    // Without the case's title the heading stays "Verlauf"; the history's answer says why.
     .catch(() => {});
-  loadHistory(sessionId, ({ loaded }) => {
+  loadHistory(caseId, ({ loaded }) => {
     status.textContent = t('replay.loading', { n: loaded });
   })
     .then((loaded) => {

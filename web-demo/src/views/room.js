@@ -1,7 +1,10 @@
-// The session room: the case sheet (ShareDB document "cases"/<session id>) as a live form,
-// who is in the room and where, the chat, and the state of the connection. Counsellors
-// get the whole sheet they may read with a section menu; the client gets its own
-// sections in one plain column.
+// The room: a case's sheet (ShareDB document "cases"/<case id>) as a live form, who is in
+// the room and where, the chat, and the state of the connection. Counsellors get the
+// whole sheet they may read with a section menu (and, while a session of the case runs,
+// its lobby); the client gets its own sections in one plain column. When the hub closes
+// the connection because the case is no longer this person's (4001: removed from the
+// team, the session ended) the page says so and stops; when its rights changed (4002:
+// the lead handed over, the case closed) the room opens anew with the new rights.
 const defaultTemplate = require('../../../protocol/templates/default.json');
 const { h, clear } = require('../dom');
 const { t } = require('../i18n');
@@ -28,37 +31,46 @@ function openingErrorText(err) {
   return t('error.generic', { message: err.message || err.code });
 }
 
-// The principal as the access rules see it in this session (lead or not), the rules
-// (the session resource does not carry them: the default template's, which the hub
-// enforces for sessions made from it; for others the hub's refusal is the last word),
-// and the title.
-async function sessionContext(sessionId, me) {
-  if (me.role === 'client') return { principal: me, rules: defaultTemplate.rules, title: null };
-  let session = null;
+// The principal as the access rules see it in this case (lead or not), the case's rules
+// (its template version's: from the case, or for a client from its session; the default
+// template's when neither answers — the hub's refusal is the last word), the title, the
+// running session (its lobby) and whether the case is read-only.
+async function caseContext(caseId, me) {
+  let kase = null;
   try {
-    session = await api.session(sessionId);
+    kase = me.role === 'client' ? await api.session(me.session_id) : await api.case(caseId);
   } catch (e) {
-    session = null;
+    kase = null;
   }
-  return { principal: { ...me, lead: leads(session, me) }, rules: defaultTemplate.rules, title: session && session.title };
+  const team = (kase && (kase.team || kase.participants)) || [];
+  return {
+    principal: me.role === 'client' ? me : { ...me, lead: leads(kase, me) },
+    owners: team.filter((m) => m.role === 'counsellor').map((m) => ({ id: m.id, name: m.name })),
+    rules: (kase && kase.rules) || defaultTemplate.rules,
+    title: kase && kase.title,
+    running: me.role === 'client' ? null : kase && kase.running_session,
+    closed: Boolean(kase && (kase.status === 'closed' || kase.case_status === 'closed')),
+  };
 }
 
-function roomView({ sessionId, me }) {
+function roomView({ caseId, me, reopen }) {
   const audience = me.role === 'client' ? 'client' : 'team';
   const live = openConnection();
-  const doc = live.caseDoc(sessionId);
+  const doc = live.caseDoc(caseId);
   // Ops of one field (or one list action) are composed while waiting, never ops of
   // different ones: a refused op then takes back nothing but itself.
   doc.submitSource = true;
   const status = createStatusIndicator(live, doc);
-  const presence = joinPresence(live.connection, sessionId);
+  const presence = joinPresence(live.connection, caseId);
   const toast = h('div', { class: 'toast', role: 'alert' });
+  const banner = h('p', { class: 'room-banner', role: 'status', hidden: true });
   const heading = h('h1', {}, audience === 'client' ? t('room.client_title') : t('room.title'));
   const body = h('div', { class: 'room-body' }, h('p', { class: 'muted' }, t('app.loading')));
   const element = h(
     'div',
     { class: ['room', `room-${audience}`] },
     h('div', { class: 'room-bar' }, heading, status.element),
+    banner,
     toast,
     body,
   );
@@ -73,7 +85,8 @@ function roomView({ sessionId, me }) {
     toastTimer = setTimeout(() => toast.classList.remove('is-visible'), 6000);
   };
 
-  const lobby = me.role === 'counsellor' ? lobbyPanel(sessionId, (err) => showToast(t('error.generic', { message: err.message }))) : null;
+  let lobby = null;
+  const lobbyHolder = h('div', { class: 'lobby-holder' });
   const peopleHolder = h('div', { class: 'people-holder' });
   const refreshPeople = () => {
     if (!form) return;
@@ -123,7 +136,7 @@ function roomView({ sessionId, me }) {
           { class: 'room-grid' },
           sectionNav(main),
           h('div', { class: 'room-main' }, main.map((s) => s.element)),
-          h('aside', { class: 'room-side' }, lobby && lobby.element, peopleHolder, side.map((s) => s.element)),
+          h('aside', { class: 'room-side' }, lobbyHolder, peopleHolder, side.map((s) => s.element)),
         ),
       );
     }
@@ -131,7 +144,7 @@ function roomView({ sessionId, me }) {
   }
 
   function build() {
-    form = createSheetForm({ doc, access: createAccess(context.rules, context.principal), audience, me: context.principal, onRejected: (err) => showToast(rejectionText(err)) });
+    form = createSheetForm({ doc, access: createAccess(context.rules, context.principal), audience, me: context.principal, owners: context.owners, onRejected: (err) => showToast(rejectionText(err)) });
     form.onRendered(({ structure }) => (structure ? layout() : refreshPeople()));
     layout();
   }
@@ -156,15 +169,37 @@ function roomView({ sessionId, me }) {
   // itself is in the hub's reply.
   live.connection.on('receive', (request) => {
     const message = request.data;
-    if (message && message.a === 'op' && message.d === sessionId && message.error && !(form && form.isAppend(message.op))) {
+    if (message && message.a === 'op' && message.d === caseId && message.error && !(form && form.isAppend(message.op))) {
       showToast(rejectionText(message.error));
     }
   });
   live.connection.on('error', (err) => showToast(t('error.generic', { message: err.message || err.code })));
   doc.on('del', () => clear(body).append(h('p', { role: 'alert' }, t('room.deleted'))));
 
-  sessionContext(sessionId, me).then((ctx) => {
+  // The hub's own close codes (protocol/sharedb-wire.md): the case is gone for this
+  // person, or its rights changed and the room opens anew.
+  let ended = false;
+  live.socket.addEventListener('close', (event) => {
+    if (ended || (event.code !== 4001 && event.code !== 4002)) return;
+    ended = true;
+    live.close();
+    if (event.code === 4002 && reopen) {
+      reopen();
+      return;
+    }
+    clear(body).append(h('p', { class: 'room-gone', role: 'alert' }, t(audience === 'client' ? 'room.session_ended' : 'room.access_ended')));
+  });
+
+  caseContext(caseId, me).then((ctx) => {
     context = ctx;
+    if (ctx.closed) {
+      banner.hidden = false;
+      banner.textContent = t('room.case_closed');
+    }
+    if (me.role === 'counsellor' && ctx.running && !ctx.closed) {
+      lobby = lobbyPanel(ctx.running, (err) => showToast(t('error.generic', { message: err.message })));
+      lobbyHolder.append(lobby.element);
+    }
     doc.subscribe((err) => {
       if (err) return clear(body).append(h('p', { class: 'form-error', role: 'alert' }, openingErrorText(err)));
       if (!doc.type) return clear(body).append(h('p', { role: 'alert' }, t('room.not_found')));

@@ -1,11 +1,11 @@
-// Managing one session (its lead): open the room, add specialists
-// (POST …/participants {username}) and hand out client links with an expiry, through the
-// lobby or straight in (POST …/links {expires_in_s, lobby}), shown as URL and QR code and
-// revocable (DELETE …/links/{id}).
+// One session of a case, for the team's counsellors: open the case sheet, hand out client
+// links with an expiry, through the lobby or straight in (POST …/links {expires_in_s,
+// lobby}), shown as URL and QR code and revocable (DELETE …/links/{id}), and end the
+// session (POST …/end: its clients lose the sheet at once; the case stays open). The
+// team is the case's (its page).
 const { h, uniqueId } = require('../dom');
-const { t } = require('../i18n');
+const { t, language } = require('../i18n');
 const { api } = require('../api');
-const { roleText } = require('./shell');
 const { linkCard } = require('./link-card');
 
 const EXPIRIES = [
@@ -13,38 +13,6 @@ const EXPIRIES = [
   ['links.expiry.day', 86400],
   ['links.expiry.week', 604800],
 ];
-
-function participantItem(p) {
-  const role = p.lead ? `${roleText(p)} · ${t('role.lead')}` : roleText(p);
-  return h('li', {}, h('span', { class: 'participant-name' }, p.name || p.id), ' ', h('span', { class: 'muted' }, role));
-}
-
-function participantsCard(sessionId, participants) {
-  const inputId = uniqueId('username');
-  const username = h('input', { id: inputId, required: true, autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false' });
-  const list = h('ul', { class: 'participants' }, participants.map(participantItem));
-  const message = h('p', { class: 'form-message', role: 'status' });
-  const form = h(
-    'form',
-    { class: 'inline-form' },
-    h('div', { class: 'field' }, h('label', { for: inputId, class: 'field-label' }, t('participants.username')), username),
-    h('button', { type: 'submit', class: 'primary' }, t('participants.add')),
-  );
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const name = username.value.trim();
-    try {
-      const added = await api.addParticipant(sessionId, name);
-      list.append(participantItem(added));
-      message.textContent = t('participants.added', { name: added.name || name });
-      username.value = '';
-    } catch (e) {
-      const known = { user_not_found: 'participants.unknown', already_participant: 'participants.already' }[e.code];
-      message.textContent = known ? t(known, { name }) : t('error.generic', { message: e.message });
-    }
-  });
-  return h('section', { class: 'card', 'aria-labelledby': 'participants-title' }, h('h2', { id: 'participants-title' }, t('participants.title')), h('p', { class: 'hint' }, t('participants.hint')), list, form, message);
-}
 
 function linksCard(sessionId) {
   const selectId = uniqueId('expiry');
@@ -76,19 +44,48 @@ function linksCard(sessionId) {
 
 function sessionAdminView({ sessionId }) {
   const heading = h('h1', {}, t('app.loading'));
+  const info = h('p', { class: 'muted session-info' });
+  const notice = h('p', { class: 'form-message', role: 'status' });
+  const back = h('a', { href: '#/' }, t('session.back'));
+  const actions = h('div', { class: 'button-row' });
   const body = h('div', { class: 'admin-grid' });
   const element = h(
     'div',
     { class: 'session-admin' },
-    h('p', {}, h('a', { href: '#/' }, t('session.back'))),
-    h('div', { class: 'title-row' }, heading, h('a', { class: 'button primary', href: `#/room/${encodeURIComponent(sessionId)}` }, t('session.open_room'))),
+    h('p', {}, back),
+    h('div', { class: 'title-row' }, heading, actions),
+    info,
+    notice,
     body,
   );
+  const when = (ms) => new Date(ms).toLocaleString(language(), { dateStyle: 'medium', timeStyle: 'short' });
   const show = (session) => {
     heading.textContent = (session && session.title) || t('session.untitled');
-    body.replaceChildren(participantsCard(sessionId, (session && session.participants) || []), linksCard(sessionId));
+    if (!session) return;
+    const caseHash = `#/cases/${encodeURIComponent(session.case_id)}`;
+    back.setAttribute('href', caseHash);
+    back.textContent = t('session.back_to_case');
+    const running = session.status === 'open';
+    info.textContent = running ? t('case.session_running', { since: when(session.started_at) }) : t('case.session_span', { from: when(session.started_at), to: when(session.ended_at) });
+    const end = h('button', { type: 'button', class: 'secondary end-session' }, t('case.end_session'));
+    end.addEventListener('click', async () => {
+      end.disabled = true;
+      try {
+        await api.endSession(sessionId);
+        notice.textContent = t('case.session_ended');
+      } catch (e) {
+        notice.textContent = t('error.generic', { message: e.message });
+      }
+      load();
+    });
+    actions.replaceChildren(
+      h('a', { class: 'button primary open-sheet', href: `#/room/${encodeURIComponent(session.case_id)}` }, t('cases.open_sheet')),
+      running ? end : null,
+    );
+    body.replaceChildren(running ? linksCard(sessionId) : h('p', { class: 'session-ended' }, t('session.ended_hint')));
   };
-  api.session(sessionId).then(show, () => show(null));
+  const load = () => api.session(sessionId).then(show, () => show(null));
+  load();
   return { element };
 }
 
