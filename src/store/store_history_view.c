@@ -1,0 +1,362 @@
+/*
+ * The reader's view of a case for the history reads (see store_history_internal.h): who
+ * reads (its role and specialty, lead or not, from the database), the case's rules and
+ * sessions, and how it reads: projected by the rules and, for a supervisor,
+ * pseudonymised (access_pseudo.h) unless it asks for identified reading and holds a
+ * grant of the lead that has not expired. The dictionary of the pseudonymisation is the
+ * case's client names and the identity values at the latest version, so every page of
+ * one case redacts the same words whatever its range.
+ */
+#include "store/store_history_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/access_project.h"
+#include "store/store_internal.h"
+
+static const char *s_in(const cJSON *o, const char *key)
+{
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, key));
+}
+
+static int64_t num_in(const cJSON *o, const char *key, int64_t dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : dflt;
+}
+
+static int internal(store_job *job)
+{
+    return store_refuse(job, STORE_ERR_INTERNAL, NULL, "the history could not be read");
+}
+
+/* Whether the read is of a session (in.of_session), not of a whole case. */
+static int of_session(const store_job *job)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job->in, "of_session"));
+}
+
+static int not_found(store_job *job)
+{
+    return store_refuse(job, STORE_ERR_NOT_FOUND, NULL,
+                        of_session(job) ? "no such session" : "no such case");
+}
+
+/* The reader's role and specialty as the database has them (the account, or the client
+ * bound to the session), and whether it leads the case. 0, or -1 refused. */
+static int view_principal(sqlite3 *db, store_job *job, int lead, auth_principal *who)
+{
+    const cJSON *actor = cJSON_GetObjectItemCaseSensitive(job->in, "actor");
+    const char *actor_id = s_in(actor, "id");
+    auth_role role = AUTH_ROLE_CLIENT;
+    auth_specialty spec = AUTH_SPECIALTY_NONE;
+    sqlite3_stmt *st = NULL;
+    int ok = 1;
+
+    if (!s_in(actor, "session")) {
+        if (sqlite3_prepare_v2(db, "SELECT role, specialty FROM users WHERE id = ?1", -1, &st,
+                               NULL) != SQLITE_OK)
+            return internal(job);
+        sqlite3_bind_text(st, 1, actor_id ? actor_id : "", -1, SQLITE_TRANSIENT);
+        ok = sqlite3_step(st) == SQLITE_ROW &&
+             auth_role_parse((const char *)sqlite3_column_text(st, 0), &role) == 0 &&
+             (sqlite3_column_type(st, 1) == SQLITE_NULL ||
+              auth_specialty_parse((const char *)sqlite3_column_text(st, 1), &spec) == 0);
+        sqlite3_finalize(st);
+    }
+    if (!ok || !actor_id ||
+        auth_principal_init(who, actor_id, "reader", role,
+                            role == AUTH_ROLE_COUNSELLOR ? spec : AUTH_SPECIALTY_NONE,
+                            role == AUTH_ROLE_COUNSELLOR && lead, NULL) != 0)
+        return not_found(job);
+    return 0;
+}
+
+/* Whether the reader holds an unexpired identified-reading grant for case id:
+ * 1, 0, or -1 (the database failed). */
+static int granted(sqlite3 *db, store_job *job, const char *id, const store_view *view)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM grants WHERE case_id = ?1 AND user_id = ?2 AND"
+                           " expires_at > ?3 LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, view->who.id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, num_in(job->in, "now", 0));
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Makes the view pseudonymised, with the case's client names in the dictionary (the
+ * identity values of the latest version are added by the caller). 0 or -1. */
+int store_view_pseudonymise(sqlite3 *db, const char *id, store_view *view)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    view->pseudo = access_pseudo_new(template_identity(view->tpl), template_rules(view->tpl));
+    if (!view->pseudo ||
+        sqlite3_prepare_v2(db, "SELECT c.display_name FROM clients c JOIN sessions s ON"
+                           " s.id = c.session WHERE s.case_id = ?1", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (access_pseudo_add_name(view->pseudo,
+                                   (const char *)sqlite3_column_text(st, 0)) != 0)
+            break;
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* A supervisor's mode: identified under a grant when asked for, else pseudonymised with
+ * the case's client names in the dictionary (the identity values are added by
+ * start(), from the latest version). 0, or -1 refused. */
+static int view_mode(sqlite3 *db, store_job *job, const char *id, store_view *view)
+{
+    int g = 0;
+
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job->in, "identified")) &&
+        (g = granted(db, job, id, view)) < 0)
+        return internal(job);
+    if (g) {
+        view->identified = 1;
+        return 0;
+    }
+    return store_view_pseudonymise(db, id, view) == 0 ? 0 : internal(job);
+}
+
+/* The case's sessions into the view, oldest first. 0 or -1. */
+int store_view_sessions(sqlite3 *db, const char *case_id, store_view *view)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, "SELECT id, start_v, COALESCE(end_v, -1), started_at,"
+                           " COALESCE(ended_at, -1) FROM sessions WHERE case_id = ?1 ORDER BY"
+                           " started_at, id", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_TRANSIENT);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        store_view_session *grown = realloc(view->sessions,
+                                         (view->n_sessions + 1) * sizeof *grown), *e;
+        if (!grown)
+            break;
+        view->sessions = grown;
+        e = &grown[view->n_sessions++];
+        snprintf(e->id, sizeof e->id, "%s", (const char *)sqlite3_column_text(st, 0));
+        e->from = sqlite3_column_int64(st, 1);
+        e->to = sqlite3_column_int64(st, 2);
+        e->started_at = sqlite3_column_int64(st, 3);
+        e->ended_at = sqlite3_column_int64(st, 4);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Whether the actor may read case_id (a current member of its team; *lead says if it
+ * leads it) or, for a session's read, is the client of that running session. 1, 0, or
+ * -1 (SQL error). */
+static int view_member(sqlite3 *db, const cJSON *actor, const char *case_id,
+                       const store_view_session *only, int *lead)
+{
+    const char *bound = s_in(actor, "session");
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    *lead = 0;
+    if (bound)
+        return only && strcmp(bound, only->id) == 0 && only->to < 0;
+    if (sqlite3_prepare_v2(db, "SELECT role FROM team WHERE case_id = ?1 AND user_id = ?2"
+                           " AND removed_at IS NULL", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, s_in(actor, "id") ? s_in(actor, "id") : "", -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *lead = strcmp((const char *)sqlite3_column_text(st, 0), "lead") == 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The case a read is about: in.id names the case, or (in.of_session) the session
+ * whose case it is. Its id into case_id, its template text into *text (a copy, the
+ * caller's to free). 1 found, 0 not, -1 SQL error. */
+int store_view_case(sqlite3 *db, store_job *job, char case_id[64], char **text)
+{
+    const char *id = s_in(job->in, "id");
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, of_session(job) ?
+                           "SELECT c.id, t.text FROM sessions s JOIN cases c ON c.id ="
+                           " s.case_id JOIN templates t ON t.name = c.template_name AND"
+                           " t.version = c.template_version WHERE s.id = ?1" :
+                           "SELECT c.id, t.text FROM cases c JOIN templates t ON t.name ="
+                           " c.template_name AND t.version = c.template_version WHERE"
+                           " c.id = ?1", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, id ? id : "", -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        snprintf(case_id, 64, "%s", (const char *)sqlite3_column_text(st, 0));
+        *text = strdup((const char *)sqlite3_column_text(st, 1));
+        if (!*text)
+            rc = SQLITE_NOMEM;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Opens the view of the actor on the case (or session) the input names; job->doc
+ * becomes the case's id: 0, or -1 refused (NOT_FOUND when the actor may not read it,
+ * or there is no such case or session). */
+int store_view_open(sqlite3 *db, store_job *job, store_view *view)
+{
+    auth_error err = {{0}};
+    char case_id[64], *text = NULL;
+    int found, m, lead = 0;
+
+    memset(view, 0, sizeof *view);
+    found = store_view_case(db, job, case_id, &text);
+    if (found < 0)
+        return internal(job);
+    if (!found)
+        return not_found(job);
+    free(job->doc);
+    job->doc = strdup(case_id);
+    if (!job->doc || store_view_sessions(db, case_id, view) != 0) {
+        free(text);
+        store_view_close(view);
+        return internal(job);
+    }
+    for (size_t i = 0; i < view->n_sessions && of_session(job); i++)
+        if (strcmp(view->sessions[i].id, s_in(job->in, "id")) == 0)
+            view->only = &view->sessions[i];
+    m = view_member(db, cJSON_GetObjectItemCaseSensitive(job->in, "actor"), case_id,
+                    view->only, &lead);
+    if (m <= 0 || view_principal(db, job, lead, &view->who) != 0) {
+        free(text);
+        store_view_close(view);
+        return m < 0 ? internal(job) : not_found(job);
+    }
+    view->tpl = template_parse(text, strlen(text), &err);
+    free(text);
+    if (!view->tpl || (view->who.role == AUTH_ROLE_SUPERVISOR &&
+                       view_mode(db, job, case_id, view) != 0)) {
+        if (!view->tpl)
+            internal(job);
+        store_view_close(view);
+        return -1;
+    }
+    return 0;
+}
+
+void store_view_close(store_view *view)
+{
+    free(view->sessions);
+    view->sessions = NULL;
+    view->n_sessions = 0;
+    access_pseudo_free(view->pseudo);
+    view->pseudo = NULL;
+    template_free(view->tpl);
+    view->tpl = NULL;
+}
+
+/* The document's data as the reader sees it; JSON null when it does not exist. */
+cJSON *store_view_snapshot(const store_view *view, const doc_state *doc)
+{
+    auth_error err = {{0}};
+    cJSON *out;
+
+    if (!doc->exists)
+        return cJSON_CreateNull();
+    out = view->full ? cJSON_Duplicate(doc->data, 1) :
+          access_project_snapshot(template_rules(view->tpl), &view->who, doc->data, &err);
+    if (out && view->pseudo)
+        access_pseudo_snapshot(view->pseudo, out);
+    return out;
+}
+
+/* Adds what the reader sees of one stored op to entry: `op` (edit, maybe []),
+ * `create` ({type, data}) or `del`. 0 or -1 (a damaged row, no memory). */
+int store_view_op(const store_view *view, store_op_kind kind, const cJSON *payload,
+                   cJSON *entry)
+{
+    auth_error err = {{0}};
+    cJSON *out, *data;
+
+    if (kind == STORE_OP_DEL)
+        return cJSON_AddTrueToObject(entry, "del") ? 0 : -1;
+    if (kind == STORE_OP_EDIT) {
+        out = view->full ? cJSON_Duplicate(payload, 1) :
+              access_project_op(template_rules(view->tpl), &view->who, payload, &err);
+        if (out && view->pseudo)
+            access_pseudo_op(view->pseudo, out);
+        return out && cJSON_AddItemToObject(entry, "op", out) ? 0 : -1;
+    }
+    data = cJSON_GetObjectItemCaseSensitive(payload, "data");
+    out = cJSON_AddObjectToObject(entry, "create");
+    if (!out || !cJSON_AddItemToObject(out, "type", cJSON_Duplicate(
+                    cJSON_GetObjectItemCaseSensitive(payload, "type"), 1)))
+        return -1;
+    data = !cJSON_IsObject(data) ? NULL : view->full ? cJSON_Duplicate(data, 1) :
+           access_project_snapshot(template_rules(view->tpl), &view->who, data, &err);
+    if (data && view->pseudo)
+        access_pseudo_snapshot(view->pseudo, data);
+    return data && cJSON_AddItemToObject(out, "data", data) ? 0 : -1;
+}
+
+/* {id, name, role, specialty} of an op's author: the account or the client with that
+ * id (name and role null when it is neither; specialty null unless a counsellor's).
+ * Pseudonymised, a client's name is the pseudonym; counsellors keep theirs (they are
+ * the ones supervised). */
+cJSON *store_view_author(const store_view *view, sqlite3_stmt *st, int c)
+{
+    cJSON *a = cJSON_CreateObject();
+    const char *id = (const char *)sqlite3_column_text(st, c);
+    const char *name = (const char *)sqlite3_column_text(st, c + 1);
+    const char *role = (const char *)sqlite3_column_text(st, c + 2);
+    const char *spec = (const char *)sqlite3_column_text(st, c + 3);
+
+    cJSON_AddStringToObject(a, "id", id ? id : "");
+    if (view->pseudo && role && strcmp(role, "client") == 0)
+        cJSON_AddStringToObject(a, "name", ACCESS_PSEUDONYM);
+    else if (name)
+        cJSON_AddStringToObject(a, "name", name);
+    else
+        cJSON_AddNullToObject(a, "name");
+    if (role)
+        cJSON_AddStringToObject(a, "role", role);
+    else
+        cJSON_AddNullToObject(a, "role");
+    if (spec && strcmp(spec, "none") != 0)
+        cJSON_AddStringToObject(a, "specialty", spec);
+    else
+        cJSON_AddNullToObject(a, "specialty");
+    return a;
+}
+
+/* The session version v was edited in, or NULL: between sessions. */
+const char *store_view_session_of(const store_view *view, int64_t v)
+{
+    for (size_t i = 0; i < view->n_sessions; i++)
+        if (view->sessions[i].from <= v && (view->sessions[i].to < 0 || v < view->sessions[i].to))
+            return view->sessions[i].id;
+    return NULL;
+}
+
+/* Adds the identity values of the latest version (head) to the view's dictionary, so
+ * that every page of a session redacts the same words. 0 or -1. */
+int store_view_learn_head(sqlite3 *db, store_job *job, store_view *view, int64_t head)
+{
+    int bad = store_reader_rebuild(db, job->doc, head, &job->state, job) != 0 ||
+              (job->state.exists && access_pseudo_learn(view->pseudo, job->state.data) != 0);
+
+    doc_clear(&job->state);
+    return bad ? -1 : 0;
+}
