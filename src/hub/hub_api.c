@@ -129,6 +129,9 @@ void hub_api_route(hub *h, hub_req *req)
             return hub_api_snapshot(h, req, seg[2], 1);
         if (n == 4 && is(seg[3], "lobby") && is(m, "GET"))
             return hub_api_lobby(h, req, seg[2]);
+        if (n == 5 && is(seg[3], "clients") && is(m, "DELETE") &&
+            hub_api_id(seg[4], strlen(seg[4])))
+            return hub_api_client_remove(h, req, seg[2], seg[4]);
         if (n == 6 && is(seg[3], "lobby") && hub_api_id(seg[4], strlen(seg[4])) &&
             is(m, "POST") && (is(seg[5], "admit") || is(seg[5], "decline")))
             return hub_api_lobby_decide(h, req, seg[2], seg[4], is(seg[5], "admit"));

@@ -84,6 +84,7 @@ void hub_api_join_status(hub *h, hub_req *req);
 void hub_api_lobby(hub *h, hub_req *req, const char *id);
 void hub_api_lobby_decide(hub *h, hub_req *req, const char *id, const char *client,
                           int admit);
+void hub_api_client_remove(hub *h, hub_req *req, const char *id, const char *client);
 
 /* of_session: id is a session (its part of the case's history), else a case */
 void hub_api_history(hub *h, hub_req *req, const char *id, int of_session);

@@ -156,12 +156,12 @@ int hub_api_need_login(hub *h, hub_req *req, int waiting_ok)
         hub_req_error(req, 401, "unauthorized", "log in first");
         return -1;
     }
-    if (l->waiting && !waiting_ok) {
-        hub_req_error(req, 403, "waiting", "a counsellor has not admitted you yet");
-        return -1;
-    }
     if (l->ended && !waiting_ok) {
         hub_req_error(req, 403, "session_ended", "the session has ended");
+        return -1;
+    }
+    if (l->waiting && !waiting_ok) {
+        hub_req_error(req, 403, "waiting", "a counsellor has not admitted you yet");
         return -1;
     }
     req->login = *l;

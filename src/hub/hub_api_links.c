@@ -187,8 +187,8 @@ void hub_api_join_status(hub *h, hub_req *req)
     }
     out = cJSON_CreateObject();
     cJSON_AddStringToObject(out, "session_id", req->login.session);
-    cJSON_AddStringToObject(out, "status", req->login.waiting ? "waiting" :
-                            req->login.ended ? "ended" : "admitted");
+    cJSON_AddStringToObject(out, "status", req->login.ended ? "ended" :
+                            req->login.waiting ? "waiting" : "admitted");
     hub_req_reply(req, 200, out);
 }
 
@@ -234,4 +234,22 @@ void hub_api_lobby_decide(hub *h, hub_req *req, const char *id, const char *clie
     cJSON_AddStringToObject(in, "client_id", client);
     cJSON_AddBoolToObject(in, "admit", admit);
     hub_api_then(h, req, store_api_lobby_decide, STORE_WRITER, in, decided);
+}
+
+static void client_removed(hub *h, hub_req *req, store_job *job)
+{
+    if (hub_call_ok(job))
+        hub_case_client_removed(h, hub_api_str(job->in, "client_id"));
+    hub_reply_job(req, job, 204);
+}
+
+void hub_api_client_remove(hub *h, hub_req *req, const char *id, const char *client)
+{
+    cJSON *in = hub_api_login_in(h, req, NULL);
+
+    if (!in)
+        return;
+    cJSON_AddStringToObject(in, "session", id);
+    cJSON_AddStringToObject(in, "client_id", client);
+    hub_api_then(h, req, store_api_client_remove, STORE_WRITER, in, client_removed);
 }

@@ -126,8 +126,8 @@ void hub_api_me(hub *h, hub_req *req)
         cJSON_AddStringToObject(me, "session_id", req->login.session);
         if (req->login.case_id[0])
             cJSON_AddStringToObject(me, "case_id", req->login.case_id);
-        cJSON_AddStringToObject(me, "status", req->login.waiting ? "waiting" :
-                                req->login.ended ? "ended" : "admitted");
+        cJSON_AddStringToObject(me, "status", req->login.ended ? "ended" :
+                                req->login.waiting ? "waiting" : "admitted");
     }
     hub_req_reply(req, 200, me);
 }

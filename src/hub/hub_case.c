@@ -12,6 +12,7 @@
  */
 #include "hub/hub_internal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "hub/hub_access.h"
@@ -91,4 +92,22 @@ void hub_case_closed(hub *h, const char *case_id, const cJSON *sessions)
         hub_case_session_ended(h, case_id, cJSON_GetStringValue(
             cJSON_GetObjectItemCaseSensitive(s, "id")));
     close_open(h, case_id, NULL, HUB_CLOSE_ACCESS_CHANGED, "the case was closed: read-only");
+}
+
+void hub_case_client_removed(hub *h, const char *client_id)
+{
+    char hashes[8][AUTH_TOKEN_HASH_LEN + 1];
+    size_t pos = 0, n = 0;
+    hub_login *l;
+
+    if (!client_id)
+        return;
+    while ((l = room_map_next(&h->logins, &pos)))
+        if (strcmp(l->who.id, client_id) == 0 && n < 8)
+            snprintf(hashes[n++], sizeof hashes[0], "%s", l->hash);
+    for (size_t i = 0; i < n; i++)
+        hub_auth_remove(h, hashes[i]);
+    for (hub_conn *c = h->conns; c; c = c->next)
+        if (strcmp(c->principal.id, client_id) == 0)
+            hub_conn_close(c, HUB_CLOSE_ACCESS_ENDED, "removed from the session");
 }

@@ -137,6 +137,9 @@ void hub_case_session_started(hub *h, const char *case_id, const char *session);
 /* A session ended: its clients' connections close (4001) and their logins reach
  * nothing more. */
 void hub_case_session_ended(hub *h, const char *case_id, const char *session);
+/* A client was removed from its session: its login sessions end (the store deleted
+ * them), its connections close (4001). */
+void hub_case_client_removed(hub *h, const char *client_id);
 /* The case closed (its sessions, listed in case view `view`, ended): read-only from now
  * on; every connection that had it open closes (4002), clients' for good (4001). */
 void hub_case_closed(hub *h, const char *case_id, const cJSON *sessions);

@@ -75,7 +75,7 @@ int store_api_logins_load(sqlite3 *db, store_job *job)
         " c.id, c.display_name, 'client', NULL,"
         " CASE WHEN s.ended_at IS NOT NULL THEN 'ended' ELSE c.status END, s.case_id"
         " FROM logins l JOIN clients c ON c.id = l.principal JOIN sessions s ON s.id = c.session"
-        " WHERE l.kind = 'client' AND c.status <> 'declined' AND l.expires_at > ?1",
+        " WHERE l.kind = 'client' AND c.status IN ('waiting', 'admitted') AND l.expires_at > ?1",
         "i", store_i(job->in, "now"));
     cJSON *list = cJSON_CreateArray();
     int rc;

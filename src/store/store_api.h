@@ -118,6 +118,9 @@ int store_api_join(sqlite3 *db, store_job *job);
 int store_api_lobby_list(sqlite3 *db, store_job *job);
 /* writer: in {session, client_id, actor, admit (bool), now} -> out {client, status}. */
 int store_api_lobby_decide(sqlite3 *db, store_job *job);
+/* writer: in {session, client_id, actor, now}: a counsellor of the team removes a client
+ * of the session (waiting or admitted): its login sessions end (audited: client.remove). */
+int store_api_client_remove(sqlite3 *db, store_job *job);
 
 /* ---- templates (store_templates.c) ---- */
 

@@ -207,8 +207,12 @@ int store_api_lobby_decide(sqlite3 *db, store_job *job)
     char case_id[64];
     int rc;
 
-    if (team_of(db, job, session, case_id, NULL, "only counsellors admit clients") != 0)
+    int running = 0;
+
+    if (team_of(db, job, session, case_id, &running, "only counsellors admit clients") != 0)
         return -1;
+    if (!running)
+        return store_refuse(job, STORE_ERR_CONFLICT, "session_closed", "the session is closed");
     if (store_run(store_q(db, "UPDATE clients SET status = ?3 WHERE id = ?1 AND session = ?2"
                           " AND status = 'waiting'", "sss", client, session,
                           admit ? "admitted" : "declined")) != 0)
@@ -232,4 +236,31 @@ int store_api_lobby_decide(sqlite3 *db, store_job *job)
     cJSON_AddStringToObject(job->out, "client", client);
     cJSON_AddStringToObject(job->out, "status", admit ? "admitted" : "declined");
     return 0;
+}
+
+int store_api_client_remove(sqlite3 *db, store_job *job)
+{
+    const char *session = store_s(job->in, "session");
+    const char *client = store_s(job->in, "client_id");
+    cJSON *details;
+    char case_id[64];
+    int rc;
+
+    if (team_of(db, job, session, case_id, NULL, "only counsellors remove clients") != 0)
+        return -1;
+    if (store_run(store_q(db, "UPDATE clients SET status = 'removed' WHERE id = ?1 AND"
+                          " session = ?2 AND status IN ('waiting', 'admitted')", "ss", client,
+                          session)) != 0)
+        return store_sql_fail(job);
+    if (sqlite3_changes(db) == 0)
+        return store_refuse(job, STORE_ERR_NOT_FOUND, "client_not_found",
+                            "no such client in this session");
+    if (store_run(store_q(db, "DELETE FROM logins WHERE principal = ?1 AND kind = 'client'", "s",
+                          client)) != 0)
+        return store_sql_fail(job);
+    details = session_details(session);
+    cJSON_AddStringToObject(details, "client", client);
+    rc = store_audit_call(db, job, store_actor_id(job), "client.remove", case_id, details);
+    cJSON_Delete(details);
+    return rc;
 }

@@ -368,6 +368,37 @@ test('task owners: a counsellor of the team, "client" or nobody; my tasks across
   assert.equal(entry.my_role, 'lead');
 });
 
+test('a client removed from its session loses the sheet at once; its cookie stops working', async () => {
+  const kase = await api(srv, 'POST', '/api/cases', { cookie: cookies.lead, body: { title: 'Entfernen' } });
+  await api(srv, 'POST', `/api/cases/${kase.json.id}/team`, { cookie: cookies.lead, body: { username: 'sup' } });
+  const session = await api(srv, 'POST', `/api/cases/${kase.json.id}/sessions`, { cookie: cookies.lead });
+  const link = await api(srv, 'POST', `/api/sessions/${session.json.id}/links`, { cookie: cookies.lead, body: { expires_in_s: 600, lobby: true } });
+  const join = await api(srv, 'POST', '/api/join', { body: { token: link.json.token, display_name: 'Gast' } });
+  const cookie = cookieOf(join);
+  const lobby = await api(srv, 'GET', `/api/sessions/${session.json.id}/lobby`, { cookie: cookies.lead });
+  const client = lobby.json.waiting[0].id;
+  assert.equal((await api(srv, 'POST', `/api/sessions/${session.json.id}/lobby/${client}/admit`, { cookie: cookies.lead })).status, 204);
+  const open = await subscribed(cookie, kase.json.id);
+  let res = await api(srv, 'DELETE', `/api/sessions/${session.json.id}/clients/${client}`, { cookie: cookies.sup });
+  assert.equal(res.status, 403, 'supervisors remove nobody');
+  res = await api(srv, 'DELETE', `/api/sessions/${session.json.id}/clients/${client}`, { cookie: cookies.lead });
+  assert.equal(res.status, 204);
+  assert.equal((await open.r.closed).code, 4001);
+  assert.equal((await api(srv, 'GET', '/api/me', { cookie })).status, 401);
+  assert.equal(await upgradeStatus(cookie), 401);
+  res = await api(srv, 'DELETE', `/api/sessions/${session.json.id}/clients/${client}`, { cookie: cookies.lead });
+  assert.equal(res.status, 404);
+  assert.equal(res.json.error.code, 'client_not_found');
+  // A lobby decision after the session ended admits nobody.
+  const late = await api(srv, 'POST', '/api/join', { body: { token: link.json.token, display_name: 'Spät' } });
+  const waiting = (await api(srv, 'GET', `/api/sessions/${session.json.id}/lobby`, { cookie: cookies.lead })).json.waiting[0].id;
+  assert.equal((await api(srv, 'POST', `/api/sessions/${session.json.id}/end`, { cookie: cookies.lead })).status, 200);
+  res = await api(srv, 'POST', `/api/sessions/${session.json.id}/lobby/${waiting}/admit`, { cookie: cookies.lead });
+  assert.equal(res.status, 409);
+  assert.equal((await api(srv, 'GET', '/api/join/status', { cookie: cookieOf(late) })).json.status, 'ended');
+  assert.match(sql(srv.db, `SELECT group_concat(action, ' ') FROM audit WHERE session = '${kase.json.id}'`), /client\.remove/);
+});
+
 test('closing the case: read-only for everyone, open pages learn it, nothing starts again', async () => {
   const s4 = await startSession();
   const client = await joinClient(s4, 'Frau B. (4)');
