@@ -9,6 +9,9 @@
  *   - string offsets count UTF-16 code units and must not split a surrogate pair;
  *   - delete payloads (sd, ld, od) must equal what the document holds, and oi on an
  *     existing key must carry the od it replaces, so stored history stays invertible.
+ *     Payloads are compared only by ot_apply: transform, compose, invert and normalize
+ *     check the shape of ops, never whether a payload matches anything (two ops valid on
+ *     one document are always transformed, as json0.js transforms them).
  *
  * An op is a cJSON array of components; see protocol/json0.md for the component forms.
  * None of these functions does I/O or keeps state between calls.
@@ -43,7 +46,9 @@ int ot_check_op(const cJSON *op, ot_error *err);
 int ot_apply(cJSON **doc, const cJSON *op, ot_error *err);
 
 /* Transforms op so that it applies after other; side breaks ties (the op submitted
- * later to the server is "left"). Returns a new op. */
+ * later to the server is "left"). Returns a new op. Refuses ops of the wrong shape, and
+ * what json0.js refuses too (an edit that cannot reach into a delete payload, text deletes
+ * that disagree); never a delete payload that differs from the other op's view of it. */
 cJSON *ot_transform(const cJSON *op, const cJSON *other, ot_side side, ot_error *err);
 
 /* An op equivalent to op1 followed by op2. Returns a new op. */
