@@ -6,6 +6,9 @@
 // integers in range, object keys are strings, paths lead through existing containers,
 // string offsets are UTF-16 code units on code-point boundaries, delete payloads (ld, od,
 // sd, text0 d) equal the document, and oi on an existing key carries the matching od.
+// A fifth of the cases are payload collisions (payloadCase below): both ops edit inside
+// one part of the document and delete or replace it, so that one op's delete payload
+// describes content the other op changes.
 // strictApply() below is an independent JS statement of those rules; running this file
 // (`node tests/ot/gen.js [cases] [seed]`) checks every generated op against it and
 // against ot-json0.
@@ -68,11 +71,16 @@ function clone(v) {
 }
 
 // Deep equality of JSON values; object key order does not matter, numbers compare by value.
-function deepEqual(x, y) {
+// closeNumbers: numbers also count as equal when they differ only by rounding (a relative
+// 1e-9), as sums of the same numbers added in another order do.
+function deepEqual(x, y, closeNumbers = false) {
   if (x === y) return true;
+  if (closeNumbers && typeof x === 'number' && typeof y === 'number') {
+    return Math.abs(x - y) <= 1e-9 * Math.max(Math.abs(x), Math.abs(y));
+  }
   if (Array.isArray(x)) {
     if (!Array.isArray(y) || x.length !== y.length) return false;
-    for (let i = 0; i < x.length; i++) if (!deepEqual(x[i], y[i])) return false;
+    for (let i = 0; i < x.length; i++) if (!deepEqual(x[i], y[i], closeNumbers)) return false;
     return true;
   }
   if (isObject(x)) {
@@ -80,7 +88,7 @@ function deepEqual(x, y) {
     const kx = Object.keys(x);
     if (kx.length !== Object.keys(y).length) return false;
     for (const k of kx) {
-      if (!Object.prototype.hasOwnProperty.call(y, k) || !deepEqual(x[k], y[k])) return false;
+      if (!Object.prototype.hasOwnProperty.call(y, k) || !deepEqual(x[k], y[k], closeNumbers)) return false;
     }
     return true;
   }
@@ -429,9 +437,179 @@ function randomOp(rng, doc, focus) {
   return { op, doc: state };
 }
 
+// ---------------------------------------------------------------- payload collisions
+
+// Amounts whose sums are not exact in binary floating point: x + a + b and x + b + a can
+// differ in the last digit, so a delete payload that transform rewrites with the other
+// op's na can differ from that op's own view of the number (issue 11: 4 + 4.2 - 5).
+const INEXACT_AMOUNTS = [0.1, 0.2, 0.7, -0.3, 4.2, -1.1, 2.5e-7, 1 / 3, 1e3 + 0.01, -5.55];
+
+// A small nested value to plant in a document: numbers and strings to edit, containers to
+// edit inside, one to three levels deep.
+function plantValue(rng, depth) {
+  const leaf = () => rng.weighted([
+    [3, () => rng.int(20) - 5],
+    [1, () => (rng.int(400) - 200) / 8],
+    [3, () => randomText(rng, 1, 5)],
+    [1, () => randomScalar(rng)],
+  ])();
+  const inner = () => (depth > 1 && rng.chance(0.6) ? plantValue(rng, depth - 1) : leaf());
+  const n = 2 + rng.int(3);
+  if (rng.chance(0.5)) return Array.from({ length: n }, inner);
+  const out = {};
+  for (let i = 0; i < n; i++) out[randomKey(rng)] = inner();
+  return out;
+}
+
+// doc with a planted value (plantValue) in one of its containers; returns {doc, region}
+// where region is the planted value's path.
+function plantRegion(rng, doc) {
+  const planted = plantValue(rng, 1 + rng.int(3));
+  let out = clone(doc);
+  if (!Array.isArray(out) && !isObject(out)) out = [out];
+  const hosts = locations(out).filter((l) => Array.isArray(l.value) || isObject(l.value));
+  const host = rng.pick(hosts);
+  let parent = { root: out };
+  let key = 'root';
+  for (const step of host.path) {
+    parent = parent[key];
+    key = step;
+  }
+  const container = parent[key];
+  if (Array.isArray(container)) {
+    const i = rng.int(container.length + 1);
+    container.splice(i, 0, planted);
+    return { doc: out, region: host.path.concat([i]) };
+  }
+  let k = newKey(rng, container);
+  if (k === null) k = `planted${rng.int(1000)}`;
+  container[k] = planted;
+  return { doc: out, region: host.path.concat([k]) };
+}
+
+const within = (path, region) => isPrefix(region, path);
+
+// An na that may round: on any moderate number at or below region, by an inexact amount.
+function inexactAdd(rng, locs, region) {
+  const targets = locs.filter((l) => within(l.path, region) && typeof l.value === 'number' && Math.abs(l.value) < 2 ** 40);
+  if (targets.length === 0) return null;
+  return { p: rng.pick(targets).path, na: rng.pick(INEXACT_AMOUNTS) };
+}
+
+// An edit of what lies at or below region (strictly below it for the kinds that act on a
+// key or an index of a container), or null.
+const REGION_EDITS = [[3, 'na'], [2, 'si'], [2, 'sd'], [0.5, 'text0'], [1, 'li'], [1, 'ld'],
+  [0.7, 'li+ld'], [0.7, 'lm'], [1, 'oi'], [0.7, 'od'], [0.7, 'oi+od']];
+function regionEdit(rng, state, region, inexact) {
+  const locs = locations(state);
+  const kind = rng.weighted(REGION_EDITS);
+  if (kind === 'na' && inexact && rng.chance(0.7)) return inexactAdd(rng, locs, region);
+  // Containers and values inside the region; the generators pick keys and indices in them.
+  const inside = locs.filter((l) => within(l.path, region) &&
+    (l.path.length > region.length || ['na', 'si', 'sd', 'text0', 'li', 'lm', 'oi'].includes(kind)));
+  const focus = [{ path: region, offsets: [], indices: [] }];
+  return COMPONENT_KINDS[kind](rng, state, inside, focus);
+}
+
+// A delete or replace of the value at path (ld, li+ld, od, oi+od, or a root replace).
+function deleteAt(rng, state, path) {
+  let parent = null;
+  let value = state;
+  for (const step of path) {
+    parent = value;
+    value = value[step];
+  }
+  const payload = clone(value);
+  const replace = rng.chance(0.45);
+  if (path.length === 0) return { p: [], od: payload, oi: randomPayload(rng) };
+  if (Array.isArray(parent)) return replace ? { p: path, ld: payload, li: randomPayload(rng) } : { p: path, ld: payload };
+  return replace ? { p: path, od: payload, oi: randomPayload(rng) } : { p: path, od: payload };
+}
+
+// The value at path in state, or undefined when the path does not lead anywhere.
+function valueAt(state, path) {
+  let value = state;
+  for (const step of path) {
+    const fits = Array.isArray(value) ? Number.isInteger(step) && step >= 0 && step < value.length
+      : isObject(value) && typeof step === 'string' && Object.prototype.hasOwnProperty.call(value, step);
+    if (!fits) return undefined;
+    value = value[step];
+  }
+  return value;
+}
+
+// An edit of the value at target: na on a number (an inexact amount when inexact), si or
+// sd on a string; null for other values.
+function targetEdit(rng, state, target, inexact) {
+  const value = valueAt(state, target);
+  const here = locations(state).filter((l) => l.path.length === target.length && isPrefix(l.path, target));
+  if (typeof value === 'number') {
+    if (inexact && rng.chance(0.8)) return { p: target, na: rng.pick(INEXACT_AMOUNTS) };
+    return exactNumber(value) ? { p: target, na: rng.pick(NA_AMOUNTS) } : null;
+  }
+  if (typeof value === 'string') return COMPONENT_KINDS[rng.chance(0.6) || value === '' ? 'si' : 'sd'](rng, state, here, []);
+  return null;
+}
+
+// An op aimed at target, a number or string inside region: it edits target (usually) and
+// maybe something else in region, then deletes or replaces target or a container above it
+// (between region and target mostly, above region sometimes, the root rarely), and
+// sometimes goes on with a random component. mode: 'edit' (no delete), 'delete' (no
+// edits) or 'both'. inexact: na amounts that round.
+function payloadOp(rng, doc, region, target, mode, inexact) {
+  let state = clone(doc);
+  const op = [];
+  const push = (c) => {
+    if (!c) return;
+    state = json0.apply(state, [c]);
+    op.push(c);
+  };
+  if (mode !== 'delete') {
+    push(rng.chance(0.8) ? targetEdit(rng, state, target, inexact) : regionEdit(rng, state, region, inexact));
+    if (rng.chance(0.4)) push(regionEdit(rng, state, region, inexact));
+  }
+  if (mode !== 'edit') {
+    let path = rng.weighted([
+      [6, () => target.slice(0, region.length + rng.int(target.length - region.length + 1))],
+      [2, () => region.slice(0, 1 + rng.int(region.length))],
+      [0.3, () => []],
+    ])();
+    if (valueAt(state, path) === undefined) path = region;
+    push(deleteAt(rng, state, path));
+  }
+  if (rng.chance(0.25)) {
+    const kind = rng.weighted(KIND_WEIGHTS);
+    push(COMPONENT_KINDS[kind](rng, state, locations(state), focusOf(op)));
+  }
+  return { op, doc: state };
+}
+
+// A case whose ops collide on payloads: a and b both aim at one number or string inside a
+// planted region of the document (each editing it, deleting or replacing something that
+// holds it, or both, at depths of their own), so that a delete payload of one describes
+// what the other changes. b adds inexact amounts; a (also used for compose and invert,
+// which stay exact) adds exact ones. c goes on from a's document the same way.
+function payloadCase(rng) {
+  const { doc, region } = plantRegion(rng, randomDoc(rng));
+  const leaves = locations(doc).filter((l) => within(l.path, region) && l.path.length > region.length &&
+    (typeof l.value === 'string' || (typeof l.value === 'number' && exactNumber(l.value))));
+  const numbers = leaves.filter((l) => typeof l.value === 'number');
+  const pool = numbers.length > 0 && rng.chance(0.6) ? numbers : leaves;
+  const target = pool.length > 0 ? rng.pick(pool).path : region;
+  const mode = () => rng.weighted([[6, 'both'], [2, 'edit'], [2, 'delete']]);
+  const aMode = mode();
+  const bMode = aMode === 'edit' ? rng.pick(['both', 'delete']) : mode();
+  const a = payloadOp(rng, doc, region, target, aMode, false);
+  const b = payloadOp(rng, doc, region, target, bMode, true);
+  const c = rng.chance(0.5) && valueAt(a.doc, region) !== undefined
+    ? payloadOp(rng, a.doc, region, target, mode(), false) : randomOp(rng, a.doc, focusOf(a.op));
+  return { doc, a: a.op, b: b.op, c: c.op };
+}
+
 // A fuzz case: doc, two concurrent ops a and b on doc (b usually aimed at what a touches),
 // and c, valid after a (usually aimed at what a touched, for compose).
 function randomCase(rng) {
+  if (rng.chance(0.2)) return payloadCase(rng);
   const doc = randomDoc(rng);
   const a = randomOp(rng, doc, []);
   const focus = focusOf(a.op);
@@ -451,7 +629,9 @@ function fail(message) {
 
 // Applies op to a copy of doc under the strict rules of the C engine and returns the result;
 // throws an Error naming the first rule broken. Written independently of ot-json0.
-function strictApply(doc, op) {
+// closeNumbers: ld/od payloads may differ from the document in numbers that only round
+// differently (see deepEqual).
+function strictApply(doc, op, closeNumbers = false) {
   if (!Array.isArray(op)) fail('op is not a list');
   const box = { root: clone(doc) };
   op.forEach((c, ci) => {
@@ -536,7 +716,7 @@ function strictApply(doc, op) {
       container.splice(c.lm, 0, item);
     } else if (c.li !== undefined || c.ld !== undefined) {
       if (!inList) fail(`${where}: li/ld outside a list`);
-      if (c.ld !== undefined && !deepEqual(c.ld, current)) fail(`${where}: ld does not match the document`);
+      if (c.ld !== undefined && !deepEqual(c.ld, current, closeNumbers)) fail(`${where}: ld does not match the document`);
       if (c.li !== undefined && c.ld !== undefined) container[key] = clone(c.li);
       else if (c.li !== undefined) container.splice(key, 0, clone(c.li));
       else container.splice(key, 1);
@@ -544,7 +724,7 @@ function strictApply(doc, op) {
       if (!inObject && !(container === box && c.oi !== undefined && c.od !== undefined)) {
         fail(`${where}: oi/od outside an object`);
       }
-      if (c.od !== undefined && !deepEqual(c.od, current)) fail(`${where}: od does not match the document`);
+      if (c.od !== undefined && !deepEqual(c.od, current, closeNumbers)) fail(`${where}: od does not match the document`);
       if (c.oi !== undefined) container[key] = clone(c.oi);
       else delete container[key];
     }
@@ -641,7 +821,7 @@ function caseSheetWorkload(seed, opCount, pairCount) {
 
 module.exports = {
   makeRng, caseSeed, clone, deepEqual, codePointBoundaries,
-  randomDoc, randomOp, randomCase, focusOf, componentKind, strictApply,
+  randomDoc, randomOp, randomCase, payloadCase, focusOf, componentKind, strictApply,
   caseSheetDoc, caseSheetOp, caseSheetWorkload,
 };
 
