@@ -11,10 +11,15 @@
  *   - a failed ot_apply changes the document;
  *   - an op that applied cannot be inverted, or its inverse does not restore the document;
  *   - two ops that applied one after the other compose into an op that does not give the
- *     same document.
+ *     same document;
+ *   - two ops that each apply to the same document cannot be transformed against each
+ *     other (delete payloads are checked when an op is applied, never by transform).
  * Inputs with duplicate object keys (which requests refuse, but cJSON parses) are run
- * for crashes and leaks only; the last two checks also skip ops with na, whose
- * floating-point sums are not exact.
+ * for crashes and leaks only; the inverse and compose checks also skip ops with na, whose
+ * floating-point sums are not exact. The transform check skips ops with a text0
+ * component (json0 does not transform si/sd against text0 on one string, and what it
+ * builds then may be refused) and inputs holding a number beyond 1e300 (the sum of two
+ * adds, which transform writes into a delete payload, may overflow).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -148,6 +153,53 @@ static void check_apply_properties(const cJSON *doc, const cJSON *a, const cJSON
     cJSON_Delete(after_a);
 }
 
+static int has_subtype(const cJSON *op)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, op) {
+        if (cJSON_IsObject(c) && cJSON_GetObjectItemCaseSensitive(c, "t"))
+            return 1;
+    }
+    return 0;
+}
+
+static int has_huge_number(const cJSON *v)
+{
+    if (cJSON_IsNumber(v))
+        return v->valuedouble > 1e300 || v->valuedouble < -1e300;
+    for (const cJSON *c = v ? v->child : NULL; c; c = c->next)
+        if (has_huge_number(c))
+            return 1;
+    return 0;
+}
+
+/* Two ops that each apply to doc are concurrent edits of it: transform must take them
+ * in all four combinations, whatever their delete payloads say about each other. */
+static void check_concurrent(const cJSON *doc, const cJSON *a, const cJSON *b, int exact)
+{
+    if (!exact || !doc || !a || !b || has_subtype(a) || has_subtype(b) ||
+        has_huge_number(doc) || has_huge_number(a) || has_huge_number(b))
+        return;
+    cJSON *after_a = apply_copy(doc, a), *after_b = apply_copy(doc, b);
+    if (after_a && after_b) {
+        const cJSON *pairs[2][2] = {{a, b}, {b, a}};
+        for (int i = 0; i < 2; i++) {
+            for (int side = 0; side < 2; side++) {
+                ot_error err = {{0}};
+                cJSON *t = ot_transform(pairs[i][0], pairs[i][1], side ? OT_RIGHT : OT_LEFT, &err);
+                if (!t) {
+                    fprintf(stderr, "transform (%s): %s\n", side ? "right" : "left", err.message);
+                    contract_broken("two ops valid on one document do not transform", pairs[i][0],
+                                    pairs[i][1]);
+                }
+                cJSON_Delete(t);
+            }
+        }
+    }
+    cJSON_Delete(after_a);
+    cJSON_Delete(after_b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     check_answer((const char *)data, size);
@@ -193,6 +245,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (doc && a)
         check_apply_properties(doc, a, b, exact);
+    check_concurrent(doc, a, b, exact);
 
     for (int i = 0; i < MAX_TEXTS; i++) {
         if (!texts[i])
