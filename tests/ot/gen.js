@@ -71,12 +71,13 @@ function clone(v) {
 }
 
 // Deep equality of JSON values; object key order does not matter, numbers compare by value.
-// closeNumbers: numbers also count as equal when they differ only by rounding (a relative
-// 1e-9), as sums of the same numbers added in another order do.
+// closeNumbers: numbers also count as equal when they differ only by rounding, as sums of
+// the same numbers added in another order do: by 1e-9 of the larger of the two, or of 1
+// (a sum that cancels to near zero keeps the rounding of its larger terms).
 function deepEqual(x, y, closeNumbers = false) {
   if (x === y) return true;
   if (closeNumbers && typeof x === 'number' && typeof y === 'number') {
-    return Math.abs(x - y) <= 1e-9 * Math.max(Math.abs(x), Math.abs(y));
+    return Math.abs(x - y) <= 1e-9 * Math.max(Math.abs(x), Math.abs(y), 1);
   }
   if (Array.isArray(x)) {
     if (!Array.isArray(y) || x.length !== y.length) return false;
