@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/csrf.h"
 #include "cli/cli.h"
 #include "hub/hub.h"
 
@@ -123,6 +124,10 @@ static void usage(FILE *out)
             "  --tls-key FILE       PEM private key for --tls-cert\n"
             "  --templates DIR      more case-sheet templates (*.json, protocol/access.md),\n"
             "                       each added as a version of its name when the server starts\n"
+            "  --public-origin URL  the origin browsers use, e.g. https://konsil.example, when a\n"
+            "                       proxy in front terminates TLS or changes the host; requests\n"
+            "                       carrying another Origin are refused (default: the Host\n"
+            "                       header with the scheme served)\n"
             "  --dev-principals     TESTS ONLY, loopback only: no login and no access rules;\n"
             "                       a konsil_dev_user cookie names the principal\n\n"
             "Limits (sizes in bytes, K/M/G suffixes allowed; see protocol/limits.md):\n",
@@ -238,6 +243,14 @@ int cli_serve(int argc, char **argv)
         if (strcmp(a, "--tls-cert") == 0) { c.tls_cert = v; continue; }
         if (strcmp(a, "--tls-key") == 0) { c.tls_key = v; continue; }
         if (strcmp(a, "--templates") == 0) { c.templates_dir = v; continue; }
+        if (strcmp(a, "--public-origin") == 0) {
+            if (auth_csrf_origin_normalise(v, c.public_origin, sizeof c.public_origin) != 0) {
+                fprintf(stderr, "konsil serve: --public-origin wants http(s)://HOST[:PORT] "
+                        "without a path, got '%s'\n", v);
+                return 2;
+            }
+            continue;
+        }
         for (k = 0; k < N_OPTIONS; k++)
             if (strcmp(a, options[k].name) == 0)
                 break;

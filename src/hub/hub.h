@@ -19,6 +19,8 @@ typedef struct hub_config {
     const char *db_path;
     const char *web_dir;            /* NULL: no static files */
     const char *tls_cert, *tls_key; /* both or neither */
+    char public_origin[320];        /* --public-origin, normalised (auth/csrf.h); "" when
+                                       the Host header and the scheme served name it */
     size_t max_message;             /* bytes of one incoming message (close 1009 above) */
     size_t max_outq;                /* bytes queued for one connection (close 1013 above) */
     double op_rate;                 /* ops per second per connection, sustained */

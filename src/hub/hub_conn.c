@@ -110,28 +110,21 @@ void hub_conn_note_read(hub_conn *c, const char *session)
     hub_audit(c->hub, c->principal.id, "session.read.open", session);
 }
 
-/* Refusals answer with an HTTP status; returning 1 after lws_return_http_status is
- * the way lws 4.1 documents for HTTP_CONFIRM_UPGRADE (rejecting in
- * FILTER_PROTOCOL_CONNECTION instead is what CVE-2025-11677 is about). */
-static int refuse_upgrade(struct lws *wsi, unsigned int status)
-{
-    if (lws_return_http_status(wsi, status, NULL))
-        return -1;
-    return 1;
-}
-
 static int confirm_upgrade(hub *h, struct lws *wsi)
 {
+    const char *code = NULL, *why = NULL;
     char uri[16];
+    int status;
 
     if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0)
         return -1;
     if (h->stopping || h->n_conns >= h->cfg.max_conns)
         return -1;
-    if (!hub_identity_origin_ok(wsi))
-        return refuse_upgrade(wsi, HTTP_STATUS_FORBIDDEN);
+    if ((status = hub_http_guard(h, wsi, "GET", 1, &code, &why)) != 0)
+        return hub_http_refuse_upgrade(wsi, (unsigned int)status, code, why);
     if (!hub_identity_from_upgrade(h, wsi))
-        return refuse_upgrade(wsi, HTTP_STATUS_UNAUTHORIZED);
+        return hub_http_refuse_upgrade(wsi, HTTP_STATUS_UNAUTHORIZED, "unauthorized",
+                                       "log in first");
     return 0;
 }
 

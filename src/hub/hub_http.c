@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/csrf.h"
+
 typedef struct call_ctx {
     hub_req *req;
     hub_call_done done;     /* NULL: answer req with the job, status `ok` on success */
@@ -139,6 +141,94 @@ static int query_of(struct lws *wsi, char *out, size_t n)
     return 0;
 }
 
+/* Copies header tok into buf: 1 when present and read, 0 when absent, -1 when present
+ * but longer than buf holds. */
+static int header(struct lws *wsi, enum lws_token_indexes tok, char *buf, size_t n)
+{
+    int len = lws_hdr_total_length(wsi, tok);
+
+    buf[0] = '\0';
+    if (len <= 0)
+        return 0;
+    if ((size_t)len >= n || lws_hdr_copy(wsi, buf, (int)n, tok) < 0)
+        return -1;
+    return 1;
+}
+
+static int custom_header(struct lws *wsi, const char *name, char *buf, size_t n)
+{
+    int len = lws_hdr_custom_length(wsi, name, (int)strlen(name));
+
+    buf[0] = '\0';
+    if (len <= 0)
+        return 0;
+    if ((size_t)len >= n || lws_hdr_custom_copy(wsi, buf, (int)n, name, (int)strlen(name)) < 0)
+        return -1;
+    return 1;
+}
+
+int hub_http_guard(hub *h, struct lws *wsi, const char *method, int websocket,
+                   const char **code, const char **why)
+{
+    char origin[1024], host[512], type[256], site[64];
+    auth_csrf_request r;
+    int o = header(wsi, WSI_TOKEN_ORIGIN, origin, sizeof origin);
+    int ho = header(wsi, WSI_TOKEN_HOST, host, sizeof host);
+    int t = header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, type, sizeof type);
+    int s = custom_header(wsi, "sec-fetch-site:", site, sizeof site);
+
+    memset(&r, 0, sizeof r);
+    r.method = method;
+    r.websocket = websocket != 0;
+    r.origin = o > 0 ? origin : NULL;
+    r.origin_unreadable = o < 0;
+    r.host = ho > 0 ? host : NULL;
+    r.content_type = t > 0 ? type : NULL;
+    r.content_type_unreadable = t < 0;
+    r.sec_fetch_site = s > 0 ? site : NULL;
+    r.sec_fetch_site_unreadable = s < 0;
+    r.tls = h->cfg.tls_cert != NULL;
+    r.public_origin = h->cfg.public_origin[0] ? h->cfg.public_origin : NULL;
+    switch (auth_csrf_check(&r, why)) {
+    case AUTH_CSRF_OK:
+        return 0;
+    case AUTH_CSRF_MEDIA_TYPE:
+        *code = "unsupported_media_type";
+        return 415;
+    case AUTH_CSRF_CROSS_ORIGIN:
+        break;
+    }
+    *code = "cross_origin";
+    return 403;
+}
+
+int hub_http_refuse_upgrade(struct lws *wsi, unsigned int status, const char *code,
+                            const char *message)
+{
+    unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start,
+                  *end = buf + sizeof buf;
+    char body[400], len[16];
+    int n = snprintf(body, sizeof body, "{\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
+                     code, message);
+
+    snprintf(len, sizeof len, "%d", n);
+    if (n < 0 || (size_t)n >= sizeof body ||
+        lws_add_http_header_status(wsi, status, &p, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE,
+                                     (const unsigned char *)"application/json", 16, &p, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH,
+                                     (const unsigned char *)len, (int)strlen(len), &p, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                    (const unsigned char *)"no-store", 8, &p, end) ||
+        lws_finalize_http_header(wsi, &p, end) || end - p < n)
+        return -1;
+    memcpy(p, body, (size_t)n);
+    p += n;
+    /* Returning 1 after writing the answer is how lws 4.1 lets HTTP_CONFIRM_UPGRADE
+     * refuse (refusing in FILTER_PROTOCOL_CONNECTION is what CVE-2025-11677 is about). */
+    return lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP) == (int)(p - start) ? 1 : -1;
+}
+
 static hub_req *req_new(hub *h, struct lws *wsi)
 {
     hub_req *req = calloc(1, sizeof *req);
@@ -153,6 +243,8 @@ static hub_req *req_new(hub *h, struct lws *wsi)
     if (method_of(wsi, req->method, sizeof req->method, req->path, sizeof req->path) != 0)
         req->path[0] = '\0';
     req->bad_query = query_of(wsi, req->query, sizeof req->query) != 0;
+    req->refused = hub_http_guard(h, wsi, req->method, 0, &req->refused_code,
+                                  &req->refused_why);
     lws_get_peer_simple(wsi, req->addr, sizeof req->addr);
     if (lws_hdr_copy(wsi, req->cookie, sizeof req->cookie, WSI_TOKEN_HTTP_COOKIE) < 0)
         req->cookie[0] = '\0';
@@ -167,6 +259,10 @@ static int route(hub *h, hub_req *req, struct lws *wsi)
 {
     int n;
 
+    if (req->refused) {
+        hub_req_error(req, req->refused, req->refused_code, req->refused_why);
+        return 0;
+    }
     if (req->too_large) {
         hub_req_error(req, 413, "payload_too_large", "the request body is too large");
         return 0;

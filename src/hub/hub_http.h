@@ -35,6 +35,9 @@ struct hub_req {
     char *body;                 /* NUL-terminated */
     size_t body_len;
     int too_large;
+    int refused;                /* nonzero: the cross-site rules refuse it with this
+                                   status (hub_http_guard) */
+    const char *refused_code, *refused_why;
     int has_login;
     hub_login login;            /* a copy, valid while the request runs */
     cJSON *ctx;                 /* the handler's own data between its steps, owned */
@@ -69,6 +72,16 @@ void hub_reply_job(hub_req *req, store_job *job, int ok);
 void hub_req_reply(hub_req *req, int status, cJSON *body);
 void hub_req_reply_text(hub_req *req, int status, char *text);
 void hub_req_error(hub_req *req, int status, const char *code, const char *message);
+
+/* The cross-site rules (auth/csrf.h) for the request on wsi, headers read from it:
+ * 0 when it may be served, else the HTTP status (403 or 415) with *code and *why. The
+ * one place the hub asks them, for REST requests and WebSocket upgrades alike. */
+int hub_http_guard(hub *h, struct lws *wsi, const char *method, int websocket,
+                   const char **code, const char **why);
+/* Answers a WebSocket upgrade with status and {"error":{code, message}} instead of
+ * upgrading; returns what LWS_CALLBACK_HTTP_CONFIRM_UPGRADE must return. */
+int hub_http_refuse_upgrade(struct lws *wsi, unsigned int status, const char *code,
+                            const char *message);
 
 /* The lws callbacks for HTTP on the hub's protocol. */
 int hub_http_callback(hub *h, struct lws *wsi, enum lws_callback_reasons reason,

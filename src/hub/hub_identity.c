@@ -41,17 +41,3 @@ hub_login *hub_identity_from_upgrade(hub *h, struct lws *wsi)
     l = hub_auth_find(h, cookie, 1);
     return l && !l->waiting && !l->ended ? l : NULL;
 }
-
-int hub_identity_origin_ok(struct lws *wsi)
-{
-    char origin[512], host[512];
-    const char *o;
-
-    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
-        return 1;
-    if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
-        return 0;
-    o = strstr(origin, "://");
-    o = o ? o + 3 : origin;
-    return strcmp(o, host) == 0;
-}

@@ -3,10 +3,6 @@
  * upgrade request: the login session its konsil_session cookie names (hub_auth.h).
  * Everything downstream (op authorship, duplicate detection, access, presence) uses
  * only that principal.
- *
- * The upgrade is also refused when its Origin header names another host than its Host
- * header: a page elsewhere must not open a socket with the user's cookie. Requests
- * without Origin (not from a browser) carry no ambient cookie risk and pass.
  */
 #ifndef KONSIL_HUB_IDENTITY_H
 #define KONSIL_HUB_IDENTITY_H
@@ -20,7 +16,5 @@ typedef struct hub hub;
 /* The login of the upgrade request, or NULL (no, unknown, expired cookie, or a client
  * still in the lobby). Call while the upgrade headers are attached. */
 hub_login *hub_identity_from_upgrade(hub *h, struct lws *wsi);
-/* Whether the upgrade's Origin is acceptable. */
-int hub_identity_origin_ok(struct lws *wsi);
 
 #endif

@@ -12,10 +12,10 @@ class ApiError extends Error {
 
 async function request(method, url, body) {
   const init = { method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
-  if (body !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
+  // The server refuses a request that changes something unless it says it is JSON
+  // (protocol/http-api.md, "Cross-site requests"), body or not.
+  if (method !== 'GET') init.headers['Content-Type'] = 'application/json';
+  if (body !== undefined) init.body = JSON.stringify(body);
   let response;
   try {
     response = await fetch(url, init);

@@ -16,7 +16,8 @@ async function api(srv, method, path, { cookie, body, raw, headers } = {}) {
   let data;
   if (raw !== undefined) data = raw;
   else if (body !== undefined) data = JSON.stringify(body);
-  if (data !== undefined) h['Content-Type'] = 'application/json';
+  // Konsil wants every state-changing request to say it is JSON (CSRF rule), body or not.
+  if ((data !== undefined || method !== 'GET') && !('Content-Type' in h)) h['Content-Type'] = 'application/json';
   const res = await fetch(srv.httpUrl + path, { method, headers: h, body: data });
   const text = await res.text();
   let json = null;

@@ -12,7 +12,7 @@ const COOKIE = 'konsil_session';
 async function call(server, cookie, method, path, body) {
   const headers = { Accept: 'application/json' };
   if (cookie) headers.Cookie = `${COOKIE}=${cookie}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (body !== undefined || method !== 'GET') headers['Content-Type'] = 'application/json';
   const response = await fetch(server.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await response.text();
   const setCookie = response.headers.get('set-cookie') || '';
