@@ -4,6 +4,9 @@
 // through the virtual module "konsil:catalogues", so a new language is a new file and no
 // code changes. The output needs no CDN and no inline script or style, so it runs under a
 // strict Content-Security-Policy (script-src 'self'; style-src 'self').
+// `node web-demo/build.js --sourcemap` also writes app.js.map for development; a plain
+// build writes none (and removes an old one), so a deployed --web folder does not hand
+// out the readable sources.
 const esbuild = require('esbuild');
 const fs = require('fs');
 const path = require('path');
@@ -11,6 +14,7 @@ const path = require('path');
 const here = __dirname;
 const dist = path.join(here, 'dist');
 const catalogueDir = path.join(here, 'src', 'i18n');
+const sourcemap = process.argv.includes('--sourcemap');
 
 const cataloguesPlugin = {
   name: 'konsil-catalogues',
@@ -30,6 +34,7 @@ const cataloguesPlugin = {
 };
 
 fs.mkdirSync(dist, { recursive: true });
+if (!sourcemap) fs.rmSync(path.join(dist, 'app.js.map'), { force: true });
 for (const file of fs.readdirSync(path.join(here, 'static'))) {
   fs.copyFileSync(path.join(here, 'static', file), path.join(dist, file));
 }
@@ -38,7 +43,7 @@ esbuild.build({
   entryPoints: [path.join(here, 'src', 'main.js')],
   bundle: true,
   minify: true,
-  sourcemap: true,
+  sourcemap,
   format: 'iife',
   platform: 'browser',
   target: ['es2019'],

@@ -13,8 +13,10 @@
  *     header present but too long to read is refused;
  *   - `Sec-Fetch-Site: cross-site` or `same-site` is refused whatever the Origin says;
  *   - a request without Origin and without Sec-Fetch-Site (scripts, API clients) passes.
- * The WebSocket upgrade follows the same Origin and Sec-Fetch-Site rules (it has no
- * body, so no content type). Safe methods (GET, HEAD, OPTIONS) are not checked here.
+ * The Origin and Sec-Fetch-Site rules hold for every method (a GET of history leaves
+ * an audit entry, and nothing on another site needs the API); the content type only for
+ * state-changing ones. The WebSocket upgrade follows the Origin and Sec-Fetch-Site
+ * rules (it has no body, so no content type).
  */
 #ifndef KONSIL_AUTH_CSRF_H
 #define KONSIL_AUTH_CSRF_H

@@ -254,6 +254,13 @@ static void security_headers(hub *h)
         h->headers[i].value = kv[i][1];
         h->headers[i].next = i + 1 < count ? &h->headers[i + 1] : NULL;
     }
+    /* Over https: browsers keep to https for a year (subdomains are not ours to bind). */
+    if (h->secure) {
+        h->headers[count - 1].next = &h->headers[count];
+        h->headers[count].name = "strict-transport-security:";
+        h->headers[count].value = "max-age=31536000";
+        h->headers[count].next = NULL;
+    }
 }
 
 /* /api and /j go to the callback; the rest to --web. */
@@ -333,6 +340,8 @@ int hub_run(const hub_config *cfg)
     if (!h)
         goto fail;
     h->cfg = *cfg;
+    h->secure = cfg->tls_cert || strncmp(cfg->public_origin, "https://", 8) == 0;
+    h->cookie = h->secure ? HUB_COOKIE_SECURE : HUB_COOKIE;
     h->limits.max_name = cfg->max_name;
     h->limits.max_bulk = cfg->max_bulk;
     lws_set_log_level(LLL_ERR, NULL);
@@ -375,6 +384,8 @@ int hub_run(const hub_config *cfg)
     h->ctx = create_context(h, &web, err, sizeof err);
     if (!h->ctx)
         goto fail;
+    if (cfg->web_dir)
+        http_static_attach(&web, h->ctx);
     h->vhost = lws_get_vhost_by_name(h->ctx, "default");
     if (!h->vhost || lws_get_vhost_listen_port(h->vhost) <= 0) {
         snprintf(err, sizeof err, "cannot listen on %s:%d", cfg->host, cfg->port);

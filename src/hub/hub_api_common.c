@@ -179,8 +179,8 @@ cJSON *hub_api_login_in(hub *h, hub_req *req, const char *id)
 void hub_api_set_cookie(hub *h, hub_req *req, const char *token, int64_t max_age_s)
 {
     snprintf(req->set_cookie, sizeof req->set_cookie,
-             "%s=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%lld%s", HUB_COOKIE, token,
-             (long long)max_age_s, h->cfg.tls_cert ? "; Secure" : "");
+             "%s=%s; HttpOnly; SameSite=Strict; Path=/; Max-Age=%lld%s", h->cookie, token,
+             (long long)max_age_s, h->secure ? "; Secure" : "");
 }
 
 void hub_api_audit(hub *h, const char *actor, const char *action, const char *session,

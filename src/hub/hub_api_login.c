@@ -99,8 +99,8 @@ void hub_api_logout(hub *h, hub_req *req)
     cJSON *in;
 
     snprintf(req->set_cookie, sizeof req->set_cookie,
-             "%s=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0%s", HUB_COOKIE,
-             h->cfg.tls_cert ? "; Secure" : "");
+             "%s=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0%s", h->cookie,
+             h->secure ? "; Secure" : "");
     if (!l) {
         hub_req_reply(req, 204, NULL);
         return;

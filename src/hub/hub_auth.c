@@ -67,12 +67,12 @@ int hub_cookie_value(const char *cookie, const char *name, const char **value, s
     return -1;
 }
 
-int hub_auth_cookie_token(const char *cookie, char *token, size_t n)
+int hub_auth_cookie_token(const char *cookie, const char *name, char *token, size_t n)
 {
     const char *value;
     size_t len;
 
-    if (hub_cookie_value(cookie, HUB_COOKIE, &value, &len) != 0 || len >= n)
+    if (hub_cookie_value(cookie, name, &value, &len) != 0 || len >= n)
         return -1;
     snprintf(token, n, "%.*s", (int)len, value);
     return 0;
@@ -100,7 +100,7 @@ hub_login *hub_auth_find(hub *h, const char *cookie, int touch)
     char token[AUTH_TOKEN_TEXT_LEN + 2], hash[AUTH_TOKEN_HASH_LEN + 1];
     hub_login *l;
 
-    if (!cookie || hub_auth_cookie_token(cookie, token, sizeof token) != 0 ||
+    if (!cookie || hub_auth_cookie_token(cookie, h->cookie, token, sizeof token) != 0 ||
         auth_token_hash(token, hash, NULL) != 0)
         return NULL;
     l = hub_auth_find_hash(h, hash);

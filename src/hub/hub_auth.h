@@ -26,7 +26,11 @@
 #include "auth/token.h"
 
 #define HUB_AUTH_REFRESH_MS 2000
+/* The login cookie. Over https it carries the __Host- prefix (Secure, Path=/, no
+ * Domain: no other host or path can set or shadow it); browsers refuse that prefix
+ * without Secure, so plain HTTP (loopback, development) uses the bare name. */
 #define HUB_COOKIE "konsil_session"
+#define HUB_COOKIE_SECURE "__Host-konsil_session"
 
 typedef struct hub hub;
 typedef struct hub_req hub_req;
@@ -63,9 +67,9 @@ void hub_auth_refreshed(hub *h, hub_req *req, struct store_job *job);
 int hub_auth_attempt(hub *h, const char *username, const char *addr);
 void hub_auth_attempt_done(hub *h, const char *username, const char *addr, int ok);
 
-/* Reads the konsil_session cookie from a Cookie header into token (43 + 1 bytes).
+/* Reads the login cookie `name` from a Cookie header into token (43 + 1 bytes).
  * 0 or -1 (none). */
-int hub_auth_cookie_token(const char *cookie_header, char *token, size_t n);
+int hub_auth_cookie_token(const char *cookie_header, const char *name, char *token, size_t n);
 
 /* Finds cookie `name` in a Cookie header: *value points into the header (not terminated),
  * *len is its length. Returns 0, or -1 when absent. */

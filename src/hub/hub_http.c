@@ -243,8 +243,11 @@ static hub_req *req_new(hub *h, struct lws *wsi)
     if (method_of(wsi, req->method, sizeof req->method, req->path, sizeof req->path) != 0)
         req->path[0] = '\0';
     req->bad_query = query_of(wsi, req->query, sizeof req->query) != 0;
-    req->refused = hub_http_guard(h, wsi, req->method, 0, &req->refused_code,
-                                  &req->refused_why);
+    /* The join page (/j/<token>) is a navigation that may come from anywhere (a link in
+     * a mail); everything under /api is guarded. */
+    if (strncmp(req->path, "/api", 4) == 0)
+        req->refused = hub_http_guard(h, wsi, req->method, 0, &req->refused_code,
+                                      &req->refused_why);
     lws_get_peer_simple(wsi, req->addr, sizeof req->addr);
     if (lws_hdr_copy(wsi, req->cookie, sizeof req->cookie, WSI_TOKEN_HTTP_COOKIE) < 0)
         req->cookie[0] = '\0';

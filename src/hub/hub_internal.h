@@ -92,6 +92,10 @@ struct hub {
     struct lws_http_mount mounts[3];    /* /api and /j (callback), then --web at / */
     struct lws_protocol_vhost_options headers[6];   /* security headers, every response */
     char web_origin[4001];              /* --web as an absolute path */
+    int secure;                         /* browsers reach it over https: --tls-cert, or an
+                                           https --public-origin (a proxy terminates TLS) */
+    const char *cookie;                 /* the login cookie's name: HUB_COOKIE_SECURE when
+                                           secure, else HUB_COOKIE */
     room_map logins;                    /* hub_login by token hash (hub_auth.c) */
     room_map rates;                     /* login attempts by user and address */
     int auth_refreshing;

@@ -25,10 +25,12 @@ async function api(srv, method, path, { cookie, body, raw, headers } = {}) {
   return { status: res.status, json, headers: res.headers };
 }
 
+// The login cookie as a Cookie header value: `konsil_session=…`, or over https
+// `__Host-konsil_session=…`.
 function cookieOf(res) {
   const sc = res.headers.get('set-cookie') || '';
-  const m = /konsil_session=([^;]*)/.exec(sc);
-  return m ? `konsil_session=${m[1]}` : null;
+  const m = /^((?:__Host-)?konsil_session)=([^;]*)/.exec(sc);
+  return m ? `${m[1]}=${m[2]}` : null;
 }
 
 async function login(srv, username, password) {

@@ -1,0 +1,120 @@
+'use strict';
+// Tools for the adversarial suite: HTTP requests with full control over headers and the
+// source address (any 127.x.y.z reaches a server on 127.0.0.1, and the server sees that
+// address), the server's resident memory, and an honest pair of participants whose
+// edits must keep flowing while an attack runs.
+const http = require('node:http');
+const https = require('node:https');
+const fs = require('node:fs');
+const assert = require('node:assert/strict');
+const c = require('./clients');
+const { addUser } = require('./auth');
+
+// One HTTP request. Resolves with {status, headers, text, json}; never rejects on a
+// network error (the result is {error}).
+function request(srv, { method = 'GET', path = '/', headers = {}, body, localAddress, tls } = {}) {
+  return new Promise((resolve) => {
+    const lib = tls ? https : http;
+    const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    const h = { ...headers };
+    if (data !== undefined) h['Content-Length'] = Buffer.byteLength(data);
+    const req = lib.request({ host: '127.0.0.1', port: srv.port, method, path, headers: h, localAddress,
+                              agent: false, rejectUnauthorized: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => {
+        let json = null;
+        try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
+        resolve({ status: res.statusCode, headers: res.headers, text, json });
+      });
+    });
+    req.on('error', (error) => resolve({ error }));
+    if (data !== undefined) req.write(data);
+    req.end();
+  });
+}
+
+// VmRSS of a process in KiB.
+function rssKiB(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+// Open descriptors of a process.
+function fdCount(pid) {
+  return fs.readdirSync(`/proc/${pid}/fd`).length;
+}
+
+// Logs in over HTTP(S) (`request`, so self-signed TLS works too); resolves with the
+// Cookie header value, e.g. `konsil_session=…` (`__Host-konsil_session=…` over https).
+async function loginAs(srv, username, password, extra = {}) {
+  const res = await request(srv, { method: 'POST', path: '/api/login', tls: isTls(srv),
+                                   headers: { 'Content-Type': 'application/json' },
+                                   body: { username, password }, ...extra });
+  if (res.status !== 200) throw new Error(`login ${username}: ${res.status} ${res.text || res.error}`);
+  const m = /^((?:__Host-)?konsil_session)=([^;]*)/.exec((res.headers['set-cookie'] || [])[0] || '');
+  return `${m[1]}=${m[2]}`;
+}
+
+function isTls(srv) {
+  return srv.httpUrl.startsWith('https:');
+}
+
+// A JSON call with a cookie (over https too).
+function call(srv, method, path, cookie, body, extra = {}) {
+  return request(srv, { method, path, tls: isTls(srv), body,
+                        headers: { 'Content-Type': 'application/json', ...(cookie ? { Cookie: cookie } : {}) },
+                        ...extra });
+}
+
+// An honest pair: `hana` leads a session, `hugo` takes part. check() logs both in anew,
+// connects both to /ws, has hana edit and waits until hugo sees the edit: the proof that
+// the service still works for people who are not attacking it.
+async function honestPair(srv, { password = 'honest-pw' } = {}) {
+  addUser(srv.db, 'hana', 'counsellor', password, 'debt');
+  addUser(srv.db, 'hugo', 'counsellor', password, 'housing');
+  const lead = await loginAs(srv, 'hana', password);
+  let res = await call(srv, 'POST', '/api/sessions', lead, { title: 'Ehrlicher Fall' });
+  assert.equal(res.status, 201, res.text);
+  const session = res.json.id;
+  res = await call(srv, 'POST', `/api/sessions/${session}/participants`, lead, { username: 'hugo' });
+  assert.equal(res.status, 201, res.text);
+  let round = 0;
+  return {
+    session,
+    password,
+    async check() {
+      round++;
+      const a = await loginAs(srv, 'hana', password);
+      const b = await loginAs(srv, 'hugo', password);
+      const ca = c.stockClient(srv.url, { cookie: a, tls: isTls(srv) });
+      const cb = c.stockClient(srv.url, { cookie: b, tls: isTls(srv) });
+      try {
+        const da = ca.connection.get('cases', session);
+        const db = cb.connection.get('cases', session);
+        await c.subscribe(da);
+        await c.subscribe(db);
+        const marker = `[honest ${round}]`;
+        const seen = new Promise((resolve) => {
+          const look = () => {
+            if (db.data.concern.own_words.includes(marker)) {
+              db.removeListener('op', look);
+              resolve();
+            }
+          };
+          db.on('op', look);
+        });
+        await c.submit(da, [{ p: ['concern', 'own_words', 0], si: marker }]);
+        await seen;
+        assert.ok(db.data.concern.own_words.startsWith(marker));
+        assert.equal(db.data.concern.own_words, da.data.concern.own_words);
+      } finally {
+        ca.close();
+        cb.close();
+      }
+    },
+  };
+}
+
+module.exports = { request, call, loginAs, rssKiB, fdCount, honestPair };
