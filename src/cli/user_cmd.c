@@ -73,10 +73,11 @@ static int hash_stdin(char *out, size_t n)
     return rc;
 }
 
-/* Runs sql with text arguments (NULL binds null) inside one transaction with an audit
- * entry; returns the rows changed, or -1. */
-static int change(sqlite3 *db, const char *sql, const char *const *args, int nargs,
-                  const char *action, const char *subject)
+/* Runs sql with text arguments (NULL binds null), then `also` (NULL for nothing) with the
+ * same arguments, inside one transaction with an audit entry; returns the rows sql
+ * changed, or -1. */
+static int change2(sqlite3 *db, const char *sql, const char *also, const char *const *args,
+                   int nargs, const char *action, const char *subject)
 {
     sqlite3_stmt *st = NULL;
     cJSON *details = cJSON_CreateObject();
@@ -86,13 +87,24 @@ static int change(sqlite3 *db, const char *sql, const char *const *args, int nar
     cJSON_AddStringToObject(details, "user", subject);
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         goto out;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        goto rollback;
-    for (int i = 0; i < nargs; i++)
-        sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        goto rollback;
-    changed = sqlite3_changes(db);
+    for (const char *const *s = (const char *const[]){sql, also, NULL}; *s; s++) {
+        int rc;
+        sqlite3_finalize(st);
+        st = NULL;
+        if (sqlite3_prepare_v2(db, *s, -1, &st, NULL) != SQLITE_OK) {
+            changed = -1;
+            goto rollback;
+        }
+        for (int i = 0; i < nargs; i++)
+            sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE) {
+            changed = -1;
+            goto rollback;
+        }
+        if (*s == sql)
+            changed = sqlite3_changes(db);
+    }
     if (changed > 0 && store_audit_append(db, now_ms(), "cli", action, NULL, details, err,
                                           sizeof err) != 0) {
         changed = -1;
@@ -109,6 +121,12 @@ out:
     sqlite3_finalize(st);
     cJSON_Delete(details);
     return changed;
+}
+
+static int change(sqlite3 *db, const char *sql, const char *const *args, int nargs,
+                  const char *action, const char *subject)
+{
+    return change2(db, sql, NULL, args, nargs, action, subject);
 }
 
 static void usage(FILE *out)
@@ -261,9 +279,15 @@ int cli_user(int argc, char **argv)
     } else {
         const char *args[1] = {name};
         int disable = strcmp(verb, "disable") == 0;
-        rc = change(db, disable ? "UPDATE users SET disabled = 1 WHERE username = ?1" :
-                    "UPDATE users SET disabled = 0 WHERE username = ?1", args, 1,
-                    disable ? "user.disable" : "user.enable", name) > 0 ? 0 : 1;
+        /* Disabling ends every login session of the account in the same transaction, so
+         * enabling it again brings none back; a running server drops them at its next
+         * refresh and closes their WebSockets with 1008. */
+        rc = disable ?
+             change2(db, "UPDATE users SET disabled = 1 WHERE username = ?1",
+                     "DELETE FROM logins WHERE principal = (SELECT id FROM users WHERE "
+                     "username = ?1)", args, 1, "user.disable", name) > 0 ? 0 : 1 :
+             change(db, "UPDATE users SET disabled = 0 WHERE username = ?1", args, 1,
+                    "user.enable", name) > 0 ? 0 : 1;
     }
     if (rc == 1 && strcmp(verb, "add") != 0 && strcmp(verb, "list") != 0)
         fprintf(stderr, "konsil user %s: no user '%s'\n", verb, name);

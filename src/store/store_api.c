@@ -43,12 +43,18 @@ int store_api_login_record(sqlite3 *db, store_job *job)
     cJSON *details;
     int rc;
 
+    /* An account disabled since its password was checked gets no login session (else
+     * enabling it again would bring one back). */
     if (store_run(store_q(db, "INSERT INTO logins (token_hash, principal, kind, session, "
-                          "created_at, last_used, expires_at) VALUES (?1, ?2, ?3, NULL, ?4, "
-                          "?4, ?5)", "sssii", store_s(in, "hash"), store_s(who, "id"),
+                          "created_at, last_used, expires_at) SELECT ?1, ?2, ?3, NULL, ?4, "
+                          "?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = ?2 AND "
+                          "disabled <> 0)", "sssii", store_s(in, "hash"), store_s(who, "id"),
                           store_s(in, "kind"), store_i(in, "now"),
                           store_i(in, "expires_at"))) != 0)
         return store_sql_fail(job);
+    if (sqlite3_changes(db) == 0)
+        return store_refuse(job, STORE_ERR_UNAUTHENTICATED, "invalid_credentials",
+                            "unknown username or wrong password");
     details = cJSON_CreateObject();
     cJSON_AddStringToObject(details, "addr", store_s(in, "addr") ? store_s(in, "addr") : "");
     rc = store_audit_call(db, job, store_s(who, "id"), "login.ok", NULL, details);

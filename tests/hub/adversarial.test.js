@@ -263,3 +263,37 @@ test('the web build writes no source map, so app.js.map is not served', async ()
     await srv.stop();
   }
 });
+
+test('disable ends every login session: enabling the account again brings none back', async () => {
+  const { binary, sql } = require('./lib/server');
+  const c = require('./lib/clients');
+  const srv = await startServer({ auth: true, asan: true });
+  try {
+    const honest = await honestPair(srv);
+    addUser(srv.db, 'dora', 'counsellor', 'pw-dora');
+    const cookie = await loginAs(srv, 'dora', 'pw-dora');
+    const second = await loginAs(srv, 'dora', 'pw-dora');
+    const raw = new c.RawClient(srv.url, { ws: { headers: { Cookie: cookie } } });
+    await raw.handshake();
+    execFileSync(binary(), ['user', 'disable', 'dora', '--db', srv.db]);
+    // In the same transaction as the flag: no login session of dora is left.
+    assert.equal(sql(srv.db, "SELECT count(*) FROM logins l JOIN users u ON u.id = l.principal WHERE u.username = 'dora'"), '0');
+    const closed = await raw.closed;
+    assert.equal(closed.code, 1008);
+    execFileSync(binary(), ['user', 'enable', 'dora', '--db', srv.db]);
+    // Before: after enable, both cookies worked again. Now they stay dead, on every channel.
+    for (const ck of [cookie, second]) {
+      assert.equal((await call(srv, 'GET', '/api/me', ck)).status, 401);
+      assert.equal((await upgrade(srv, { Cookie: ck })).status, 401);
+    }
+    // Past the server's next refresh of login sessions too.
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal((await call(srv, 'GET', '/api/me', cookie)).status, 401);
+    // A new login works.
+    const fresh = await loginAs(srv, 'dora', 'pw-dora');
+    assert.equal((await call(srv, 'GET', '/api/me', fresh)).status, 200);
+    await honest.check();
+  } finally {
+    await srv.stop();
+  }
+});
