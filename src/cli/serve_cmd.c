@@ -75,10 +75,16 @@ static const struct option {
      "a login session ends this long after the login, used or not"},
     {"--login-window-secs", SECS, offsetof(hub_config, login_window_secs),
      "window over which login attempts are counted"},
-    {"--login-max-user", COUNT, offsetof(hub_config, login_max_user),
-     "failed (or pending) logins per username in the window (429 beyond)"},
+    {"--login-max-pair", COUNT, offsetof(hub_config, login_max_pair),
+     "failed (or pending) logins per username and address in the window (429 beyond)"},
     {"--login-max-addr", COUNT, offsetof(hub_config, login_max_addr),
      "failed (or pending) logins per client address in the window (429 beyond)"},
+    {"--login-slow-after", COUNT, offsetof(hub_config, login_slow_after),
+     "failed logins per username (any address) before its attempts are slowed"},
+    {"--login-max-delay-secs", SECS, offsetof(hub_config, login_max_delay_secs),
+     "the longest a slowed login waits (never refused for the username alone)"},
+    {"--login-max-keys", COUNT, offsetof(hub_config, login_max_keys),
+     "keys the login throttle remembers at most (oldest window forgotten first)"},
 };
 
 #define N_OPTIONS (sizeof options / sizeof options[0])

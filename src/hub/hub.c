@@ -61,8 +61,11 @@ void hub_config_defaults(hub_config *c)
     c->session_idle_secs = 2 * 3600;
     c->session_max_secs = 12 * 3600;
     c->login_window_secs = 900;
-    c->login_max_user = 10;
+    c->login_max_pair = 10;
     c->login_max_addr = 50;
+    c->login_slow_after = 5;
+    c->login_max_delay_secs = 8;
+    c->login_max_keys = 10000;
 }
 
 static int read_file(const char *path, char **out, size_t *len)
@@ -153,6 +156,7 @@ static int install_templates(hub *h, char *err, size_t n)
 
 static void begin_stop(hub *h)
 {
+    hub_auth_flush(h);      /* the throttle's summaries reach the writer before it drains */
     h->stopping = 1;
     h->stop_deadline = hub_now_ms() + (int64_t)h->cfg.shutdown_grace_secs * 1000;
     for (hub_conn *c = h->conns; c; c = c->next)
@@ -349,7 +353,8 @@ int hub_run(const hub_config *cfg)
         goto fail;
     if (store_open(&scfg, &h->store, err, sizeof err) != 0)
         goto fail;
-    hub_auth_init(h);
+    if (hub_auth_init(h) != 0)
+        goto fail;
     if (install_templates(h, err, sizeof err) != 0 ||
         hub_auth_load_now(h, err, sizeof err) != 0)
         goto fail;

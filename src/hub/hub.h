@@ -49,8 +49,12 @@ typedef struct hub_config {
     int session_idle_secs;          /* a login session unused this long ends */
     int session_max_secs;           /* a login session ends this long after login */
     int login_window_secs;          /* login attempts are counted over this window */
-    size_t login_max_user;          /* failed or pending attempts per username */
-    size_t login_max_addr;          /* failed or pending attempts per client address */
+    size_t login_max_pair;          /* failed or pending attempts per (username, address):
+                                       429 beyond */
+    size_t login_max_addr;          /* failed or pending attempts per client address: 429 */
+    size_t login_slow_after;        /* failed attempts per username before slowing */
+    int login_max_delay_secs;       /* the longest a slowed attempt waits */
+    size_t login_max_keys;          /* keys the login throttle holds at most */
     int dev_principals;             /* loopback only, for the protocol tests: no login, no
                                        access rules; konsil_dev_user cookie names the
                                        principal (protocol/sharedb-wire.md) */

@@ -69,10 +69,23 @@ static void login_checked(hub *h, hub_req *req, store_job *job)
     hub_api_then(h, req, store_api_login_record, STORE_WRITER, in, login_recorded);
 }
 
+/* A slowed login's wait is over: check the password now. */
+static void login_resume(hub *h, hub_req *req)
+{
+    cJSON *in = cJSON_DetachItemFromObjectCaseSensitive(req->ctx, "check");
+
+    if (!in) {
+        hub_req_error(req, 500, "internal", "lost the login");
+        return;
+    }
+    hub_api_then(h, req, store_api_login_check, STORE_WORKER, in, login_checked);
+}
+
 void hub_api_login(hub *h, hub_req *req)
 {
     cJSON *body = hub_api_body(req), *in;
     const char *user, *pw;
+    auth_throttle_decision d;
 
     if (!body)
         return;
@@ -83,9 +96,15 @@ void hub_api_login(hub *h, hub_req *req)
         hub_req_error(req, 400, "bad_request", "username and password are required");
         return;
     }
-    if (hub_auth_attempt(h, user, req->addr) != 0) {
+    /* auth/throttle.h decides: refused per (username, address) or per address; for a
+     * username only slowed, so its owner is never locked out. */
+    d = hub_auth_attempt(h, user, req->addr);
+    if (d.refuse) {
         cJSON_Delete(body);
-        hub_req_error(req, 429, "rate_limited", "too many login attempts; try again later");
+        req->retry_after = (int)((d.retry_after_ms + 999) / 1000);
+        hub_req_error(req, 429, "rate_limited", d.by == AUTH_THROTTLE_PAIR ?
+                      "too many failed logins for this name from this address; try again later" :
+                      "too many failed logins from this address; try again later");
         return;
     }
     req->ctx = cJSON_CreateObject();
@@ -94,6 +113,12 @@ void hub_api_login(hub *h, hub_req *req)
     cJSON_AddStringToObject(in, "username", user);
     cJSON_AddStringToObject(in, "password", pw);
     cJSON_Delete(body);
+    if (d.delay_ms > 0 && req->wsi) {
+        cJSON_AddItemToObject(req->ctx, "check", in);
+        req->resume = login_resume;
+        lws_set_timer_usecs(req->wsi, (lws_usec_t)d.delay_ms * LWS_US_PER_MS);
+        return;
+    }
     hub_api_then(h, req, store_api_login_check, STORE_WORKER, in, login_checked);
 }
 

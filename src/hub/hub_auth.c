@@ -1,5 +1,5 @@
 /*
- * The login-session cache and the login rate limits (see hub_auth.h).
+ * The login-session cache and the login throttle's hub side (see hub_auth.h).
  */
 #include "hub/hub_internal.h"
 
@@ -7,19 +7,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/throttle.h"
+#include "hub/hub_api.h"
 #include "store/store_api.h"
 
-typedef struct rate {
-    char *key;
-    int count;
-    int64_t since;
-} rate;
+/* A throttled key's window, summarised in the audit trail (login.throttled). */
+static void throttle_report(void *arg, const auth_throttle_summary *s)
+{
+    static const char *const kinds[] = {"pair", "user", "address"};
+    hub *h = arg;
+    cJSON *d = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(d, "key", kinds[s->kind]);
+    if (s->username)
+        cJSON_AddStringToObject(d, "username", s->username);
+    if (s->addr)
+        cJSON_AddStringToObject(d, "addr", s->addr);
+    cJSON_AddNumberToObject(d, "failed", s->failures);
+    cJSON_AddNumberToObject(d, "refused", s->refused);
+    cJSON_AddNumberToObject(d, "slowed", s->slowed);
+    cJSON_AddNumberToObject(d, "from", (double)s->from);
+    cJSON_AddNumberToObject(d, "to", (double)s->to);
+    hub_api_audit(h, "", "login.throttled", NULL, d);
+}
 
 int hub_auth_init(hub *h)
 {
+    auth_throttle_config tc = {
+        .window_ms = (int64_t)h->cfg.login_window_secs * 1000,
+        .max_pair = (unsigned)h->cfg.login_max_pair,
+        .max_addr = (unsigned)h->cfg.login_max_addr,
+        .slow_after = (unsigned)h->cfg.login_slow_after,
+        .max_delay_ms = (int64_t)h->cfg.login_max_delay_secs * 1000,
+        .max_keys = h->cfg.login_max_keys,
+    };
+
     room_map_init(&h->logins);
-    room_map_init(&h->rates);
-    return 0;
+    h->throttle = auth_throttle_new(&tc, throttle_report, h);
+    return h->throttle ? 0 : -1;
 }
 
 static void logins_clear(room_map *m)
@@ -34,15 +59,15 @@ static void logins_clear(room_map *m)
 
 void hub_auth_free(hub *h)
 {
-    size_t pos = 0;
-    rate *r;
-
     logins_clear(&h->logins);
-    while ((r = room_map_next(&h->rates, &pos))) {
-        free(r->key);
-        free(r);
-    }
-    room_map_clear(&h->rates);
+    auth_throttle_free(h->throttle);
+    h->throttle = NULL;
+}
+
+void hub_auth_flush(hub *h)
+{
+    if (h->throttle)
+        auth_throttle_flush(h->throttle, hub_now_ms());
 }
 
 int hub_cookie_value(const char *cookie, const char *name, const char **value, size_t *len)
@@ -247,19 +272,12 @@ void hub_auth_tick(hub *h)
     int64_t now = hub_now_ms();
     cJSON *in;
     store_job *job;
-    size_t pos = 0;
-    rate *r;
 
     if (h->auth_refreshing || now - h->auth_refresh_at < HUB_AUTH_REFRESH_MS)
         return;
     write_back(h);
-    /* Forget rate windows that are over. */
-    while ((r = room_map_next(&h->rates, &pos)))
-        if (now - r->since > (int64_t)h->cfg.login_window_secs * 1000) {
-            room_map_del(&h->rates, r->key);
-            free(r->key);
-            free(r);
-        }
+    /* Summarise and forget throttle windows that are over. */
+    auth_throttle_sweep(h->throttle, now);
     in = cJSON_CreateObject();
     cJSON_AddNumberToObject(in, "now", (double)now);
     job = store_call_new(store_api_logins_load, STORE_READER, in);
@@ -306,54 +324,12 @@ void hub_auth_refreshed(hub *h, hub_req *req, store_job *job)
     }
 }
 
-static rate *rate_get(hub *h, const char *kind, const char *what)
+auth_throttle_decision hub_auth_attempt(hub *h, const char *username, const char *addr)
 {
-    char key[400];
-    rate *r;
-    int64_t now = hub_now_ms();
-
-    snprintf(key, sizeof key, "%s:%s", kind, what ? what : "");
-    r = room_map_get(&h->rates, key);
-    if (r && now - r->since > (int64_t)h->cfg.login_window_secs * 1000) {
-        r->count = 0;
-        r->since = now;
-    }
-    if (r)
-        return r;
-    r = calloc(1, sizeof *r);
-    if (!r || !(r->key = strdup(key)) || room_map_put(&h->rates, r->key, r) != 0) {
-        if (r)
-            free(r->key);
-        free(r);
-        return NULL;
-    }
-    r->since = now;
-    return r;
-}
-
-int hub_auth_attempt(hub *h, const char *username, const char *addr)
-{
-    rate *u = rate_get(h, "u", username), *a = rate_get(h, "a", addr);
-
-    /* No memory for the counters: refuse rather than go unlimited. */
-    if (!u || !a || u->count >= (int)h->cfg.login_max_user ||
-        a->count >= (int)h->cfg.login_max_addr)
-        return -1;
-    u->count++;
-    a->count++;
-    return 0;
+    return auth_throttle_begin(h->throttle, username, addr, hub_now_ms());
 }
 
 void hub_auth_attempt_done(hub *h, const char *username, const char *addr, int ok)
 {
-    rate *u, *a;
-
-    if (!ok)
-        return;
-    u = rate_get(h, "u", username);
-    a = rate_get(h, "a", addr);
-    if (u && u->count > 0)
-        u->count--;
-    if (a && a->count > 0)
-        a->count--;
+    auth_throttle_end(h->throttle, username, addr, ok != 0, hub_now_ms());
 }

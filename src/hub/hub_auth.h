@@ -11,9 +11,9 @@
  * (4001). Idle expiry is kept here (the
  * last use is written back every refresh); a connection that stays open counts as use.
  *
- * Rate limits: attempts per username and per client address within a window; an
- * attempt counts from when it starts, and a successful one is taken back, so only
- * failures (and attempts in flight) use up the budget.
+ * Login throttling is auth/throttle.h's policy (refused per username and address and
+ * per address, only slowed per username); the hub holds its table, sweeps it with the
+ * refresh, and writes its summaries to the audit trail as `login.throttled`.
  */
 #ifndef KONSIL_HUB_AUTH_H
 #define KONSIL_HUB_AUTH_H
@@ -23,6 +23,7 @@
 #include <cjson/cJSON.h>
 
 #include "auth/principal.h"
+#include "auth/throttle.h"
 #include "auth/token.h"
 
 #define HUB_AUTH_REFRESH_MS 2000
@@ -63,9 +64,12 @@ void hub_auth_tick(hub *h);
 /* A refresh finished. */
 void hub_auth_refreshed(hub *h, hub_req *req, struct store_job *job);
 
-/* 0 when an attempt for (username, addr) may start now, -1 when rate-limited. */
-int hub_auth_attempt(hub *h, const char *username, const char *addr);
+/* Whether an attempt for (username, addr) may start, and after what delay. */
+auth_throttle_decision hub_auth_attempt(hub *h, const char *username, const char *addr);
+/* The attempt's password check ended; ok takes it back (auth_throttle_end). */
 void hub_auth_attempt_done(hub *h, const char *username, const char *addr, int ok);
+/* Writes every pending throttle summary to the audit trail (at shutdown). */
+void hub_auth_flush(hub *h);
 
 /* Reads the login cookie `name` from a Cookie header into token (43 + 1 bytes).
  * 0 or -1 (none). */

@@ -472,6 +472,8 @@ int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     case LWS_CALLBACK_TIMER:
         if (pss && pss->c && pss->c->wsi && !pss->c->close_code)
             hub_conn_spend(pss->c, 0);
+        else if (pss && pss->req)
+            return hub_http_callback(h, wsi, reason, &pss->req, in, len);
         return 0;
     case LWS_CALLBACK_CLOSED:
         if (pss)

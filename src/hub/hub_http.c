@@ -262,12 +262,12 @@ static int route(hub *h, hub_req *req, struct lws *wsi)
 {
     int n;
 
-    if (req->refused) {
-        hub_req_error(req, req->refused, req->refused_code, req->refused_why);
-        return 0;
-    }
-    if (req->too_large) {
-        hub_req_error(req, 413, "payload_too_large", "the request body is too large");
+    req->routed = 1;
+    if (req->refused || req->too_large) {
+        if (req->refused)
+            hub_req_error(req, req->refused, req->refused_code, req->refused_why);
+        else
+            hub_req_error(req, 413, "payload_too_large", "the request body is too large");
         return 0;
     }
     hub_api_route(h, req);
@@ -296,6 +296,13 @@ static int write_response(hub_req *req, struct lws *wsi)
         lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
                                     (const unsigned char *)"no-store", 8, &p, end))
         goto out;
+    if (req->retry_after > 0) {
+        char secs[16];
+        int n = snprintf(secs, sizeof secs, "%d", req->retry_after);
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
+                                        (const unsigned char *)secs, n, &p, end))
+            goto out;
+    }
     if (req->set_cookie[0] &&
         lws_add_http_header_by_name(wsi, (const unsigned char *)"set-cookie:",
                                     (const unsigned char *)req->set_cookie,
@@ -323,6 +330,8 @@ int hub_http_callback(hub *h, struct lws *wsi, enum lws_callback_reasons reason,
 
     switch (reason) {
     case LWS_CALLBACK_HTTP:
+        if (req && !req->sent)
+            return -1;  /* pipelined (see below) */
         if (req) {      /* keep-alive: the previous transaction is over */
             req->wsi = NULL;
             req_unref(req);
@@ -333,9 +342,12 @@ int hub_http_callback(hub *h, struct lws *wsi, enum lws_callback_reasons reason,
         if (strcmp(req->method, "POST") == 0 || strcmp(req->method, "DELETE") == 0 ||
             strcmp(req->method, "PUT") == 0 || strcmp(req->method, "PATCH") == 0) {
             char cl[32];
+            /* The body follows, and BODY_COMPLETION routes: lws sends it for any body,
+             * and for a POST with an explicit Content-Length of 0 too. */
             if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-                strtoull(cl, NULL, 10) > 0 && !req->too_large)
-                return 0;   /* the body follows */
+                (strtoull(cl, NULL, 10) > 0 || strcmp(req->method, "POST") == 0) &&
+                !req->too_large)
+                return 0;
         }
         return route(h, req, wsi);
     case LWS_CALLBACK_HTTP_BODY:
@@ -356,11 +368,26 @@ int hub_http_callback(hub *h, struct lws *wsi, enum lws_callback_reasons reason,
         }
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        /* HTTP pipelining (the next request sent before this one's answer) is refused
+         * by hanging up: lws 4.1 reports BODY_COMPLETION again for every pass over the
+         * unread input while an answer waits for the store, and cannot pause reading
+         * an HTTP connection (a flow-controlled one never gets HTTP_WRITEABLE), so the
+         * request would run again and the service thread would spin. No browser
+         * pipelines. */
+        if (req && req->routed)
+            return req->sent ? 0 : -1;
         return req ? route(h, req, wsi) : 0;
     case LWS_CALLBACK_HTTP_WRITEABLE:
         if (!req || !req->ready || req->sent)
             return 0;
         return write_response(req, wsi);
+    case LWS_CALLBACK_TIMER:
+        if (req && req->resume) {
+            void (*resume)(hub *, hub_req *) = req->resume;
+            req->resume = NULL;
+            resume(h, req);
+        }
+        return 0;
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:   /* lws frees the slot after this */
         if (req) {

@@ -35,6 +35,7 @@ struct hub_req {
     char *body;                 /* NUL-terminated */
     size_t body_len;
     int too_large;
+    int routed;                 /* handed to a handler (once: see route()) */
     int refused;                /* nonzero: the cross-site rules refuse it with this
                                    status (hub_http_guard) */
     const char *refused_code, *refused_why;
@@ -47,6 +48,10 @@ struct hub_req {
     char *resp;                 /* body (JSON), owned */
     char *held;                 /* a body waiting for its audit entry to commit, owned */
     char set_cookie[256];
+    int retry_after;            /* seconds for a Retry-After header, 0 for none */
+    /* Called when a timer set on the request with lws_set_timer_usecs() fires (a slowed
+     * login); cleared before the call. */
+    void (*resume)(hub *h, struct hub_req *req);
     char file[4096];            /* a file to serve instead (the join page) */
 };
 

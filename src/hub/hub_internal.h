@@ -97,7 +97,7 @@ struct hub {
     const char *cookie;                 /* the login cookie's name: HUB_COOKIE_SECURE when
                                            secure, else HUB_COOKIE */
     room_map logins;                    /* hub_login by token hash (hub_auth.c) */
-    room_map rates;                     /* login attempts by user and address */
+    struct auth_throttle *throttle;     /* login attempts (auth/throttle.h), owned */
     int auth_refreshing;
     int64_t auth_refresh_at;
     hub_login dev_login;                /* --dev-principals: the last upgrade's */

@@ -92,8 +92,9 @@ test('konsil user disable closes live sockets with 1008 and refuses the next log
   }
 });
 
-test('login attempts are limited per user and per address (429)', async () => {
-  const srv = await startServer({ auth: true, args: ['--login-max-user', '3', '--login-max-addr', '6'] });
+test('login attempts are limited per user and address and per address (429)', async () => {
+  const srv = await startServer({ auth: true, args: ['--login-max-pair', '3', '--login-max-addr', '6',
+                                                     '--login-slow-after', '100'] });
   try {
     addUser(srv.db, 'dora', 'counsellor', 'pw-dora');
     addUser(srv.db, 'emil', 'counsellor', 'pw-emil');
@@ -102,8 +103,9 @@ test('login attempts are limited per user and per address (429)', async () => {
     for (let i = 0; i < 5; i++) assert.equal((await attempt('emil', 'pw-emil')).status, 200);
     for (let i = 0; i < 3; i++) assert.equal((await attempt('dora', 'wrong')).status, 401);
     let res = await attempt('dora', 'pw-dora');
-    assert.equal(res.status, 429, 'per user, even with the right password');
+    assert.equal(res.status, 429, 'per user and address, even with the right password');
     assert.equal(res.json.error.code, 'rate_limited');
+    assert.ok(Number(res.headers.get('retry-after')) > 0);
     assert.equal(res.headers.get('set-cookie'), null);
     assert.equal((await attempt('emil', 'pw-emil')).status, 200, 'another user still logs in');
     for (let i = 0; i < 3; i++) assert.equal((await attempt(`nobody${i}`, 'x')).status, 401);

@@ -11,7 +11,8 @@ const path = require('node:path');
 const WebSocket = require('ws');
 const { startServer, tempDir, root } = require('./lib/server');
 const { addUser } = require('./lib/auth');
-const { request, call, loginAs, honestPair } = require('./lib/adversary');
+const { request, call, loginAs, honestPair, loginFlood, rssKiB } = require('./lib/adversary');
+const { sql } = require('./lib/server');
 
 const EVIL = 'http://evil.example';
 
@@ -295,5 +296,111 @@ test('disable ends every login session: enabling the account again brings none b
     await honest.check();
   } finally {
     await srv.stop();
+  }
+});
+
+// The audit entries of one action, details parsed.
+function auditOf(db, action) {
+  const rows = sql(db, `SELECT details FROM audit WHERE action = '${action}' ORDER BY seq`);
+  return rows ? rows.split('\n').map((r) => JSON.parse(r)) : [];
+}
+
+test('lockout on demand: wrong passwords from another address cannot lock the owner out', async () => {
+  // Default limits, but a shorter longest wait for the owner (8 s by default).
+  const srv = await startServer({ auth: true, asan: true, args: ['--login-max-delay-secs', '2'] });
+  try {
+    const honest = await honestPair(srv);
+    const attempt = (password, localAddress) => request(srv, {
+      method: 'POST', path: '/api/login', localAddress, headers: { 'Content-Type': 'application/json' },
+      body: { username: 'hana', password } });
+    // The attack of the issue: ten wrong passwords for hana from 127.0.0.2, and more.
+    const seen = [];
+    for (let i = 0; i < 20; i++) seen.push((await attempt(`guess-${i}`, '127.0.0.2')).status);
+    assert.deepEqual(seen, [...Array(10).fill(401), ...Array(10).fill(429)]);
+    const refused = await attempt(honest.password, '127.0.0.2');
+    assert.equal(refused.status, 429, 'the attacker\'s address has lost hana, even with her password');
+    assert.equal(refused.json.error.code, 'rate_limited');
+    assert.ok(Number(refused.headers['retry-after']) > 800);
+    // Before: hana was locked out for 15 minutes. Now she logs in from her own address
+    // (slowed, never refused), and so does everyone else.
+    const own = await attempt(honest.password, '127.0.0.1');
+    assert.equal(own.status, 200, own.text);
+    await honest.check();
+  } finally {
+    assert.equal((await srv.stop()).code, 0, srv.output());
+  }
+  // One summary per key and window, not one entry per attempt (flushed at shutdown).
+  const throttled = auditOf(srv.db, 'login.throttled');
+  const pair = throttled.filter((d) => d.key === 'pair');
+  const user = throttled.filter((d) => d.key === 'user');
+  assert.equal(pair.length, 1, JSON.stringify(throttled));
+  assert.deepEqual({ username: pair[0].username, addr: pair[0].addr, refused: pair[0].refused, failed: pair[0].failed },
+                   { username: 'hana', addr: '127.0.0.2', refused: 11, failed: 10 });
+  assert.equal(user.length, 1);
+  assert.equal(user[0].username, 'hana');
+  assert.ok(user[0].slowed >= 1);
+  assert.equal(auditOf(srv.db, 'login.failed').length, 10);
+});
+
+test('a flood of distinct usernames: bounded memory, refused without a password check, summarised', async () => {
+  // Plain build: resident memory is what is measured (ASan keeps freed memory). Five
+  // failures per address instead of 50: each is a real password check (scrypt).
+  const srv = await startServer({ auth: true, args: ['--login-max-addr', '5'] });
+  let warm, after;
+  try {
+    const honest = await honestPair(srv);
+    // Warm up (the first 5 failures are real password checks, then the address is
+    // refused), then the measured flood: 200,000 more usernames, none seen before.
+    let st = await loginFlood(srv, { count: 2000, prefix: 'warm', localAddress: '127.0.0.3' });
+    assert.deepEqual(st, { 401: 5, 429: 1995 });
+    warm = rssKiB(srv.proc.pid);
+    st = await loginFlood(srv, { count: 200000, prefix: 'flood', localAddress: '127.0.0.3' });
+    assert.deepEqual(st, { 429: 200000 });
+    after = rssKiB(srv.proc.pid);
+    console.log(`login flood: 202,000 distinct usernames from one address; server RSS ${warm} KiB after 2,000, ` +
+                `${after} KiB after 202,000 (${after - warm} KiB for the last 200,000)`);
+    // Before: every username took ~210 bytes for 15 minutes (200,000: some 40 MiB).
+    assert.ok(after - warm < 1024, `grew ${after - warm} KiB`);
+    await honest.check();
+  } finally {
+    assert.equal((await srv.stop()).code, 0, srv.output());
+  }
+  const throttled = auditOf(srv.db, 'login.throttled');
+  assert.equal(throttled.length, 1, JSON.stringify(throttled));
+  assert.deepEqual({ key: throttled[0].key, addr: throttled[0].addr, failed: throttled[0].failed, refused: throttled[0].refused },
+                   { key: 'address', addr: '127.0.0.3', failed: 5, refused: 201995 });
+  assert.equal(auditOf(srv.db, 'login.failed').length, 5);
+});
+
+test('pipelined requests with a body close the connection instead of running again', async () => {
+  const net = require('node:net');
+  const srv = await startServer({ auth: true, asan: true });
+  try {
+    const honest = await honestPair(srv);
+    addUser(srv.db, 'pia', 'counsellor', 'pw-pia');
+    const cookie = await loginAs(srv, 'pia', 'pw-pia');
+    const body = JSON.stringify({ title: 'Pipelined' });
+    const one = `POST /api/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: ${cookie}\r\n` +
+                `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const cpuBefore = Number(fs.readFileSync(`/proc/${srv.proc.pid}/stat`, 'utf8').split(' ')[13]);
+    const closed = await new Promise((resolve) => {
+      const s = net.connect({ port: srv.port, host: '127.0.0.1' }, () => s.write(one.repeat(5)));
+      let got = '';
+      s.on('data', (d) => (got += d));
+      s.on('error', () => {});
+      s.on('close', () => resolve(got));
+    });
+    assert.ok(!/HTTP\/1\.1 201[^]*HTTP\/1\.1 201/.test(closed), 'at most the first is answered');
+    // Before: lws reported the body complete again on every pass over the waiting
+    // input, and each report ran the request: one POST made several sessions while the
+    // service thread spun. Now at most the first runs.
+    await new Promise((r) => setTimeout(r, 500));
+    const list = await call(srv, 'GET', '/api/sessions', cookie);
+    assert.ok(list.json.sessions.length <= 1, `${list.json.sessions.length} sessions`);
+    const cpuAfter = Number(fs.readFileSync(`/proc/${srv.proc.pid}/stat`, 'utf8').split(' ')[13]);
+    console.log(`pipelined POSTs: ${list.json.sessions.length} session(s) made, server user CPU ${cpuAfter - cpuBefore} ticks`);
+    await honest.check();
+  } finally {
+    assert.equal((await srv.stop()).code, 0, srv.output());
   }
 });

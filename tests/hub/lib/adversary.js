@@ -4,6 +4,7 @@
 // address), the server's resident memory, and an honest pair of participants whose
 // edits must keep flowing while an attack runs.
 const http = require('node:http');
+const net = require('node:net');
 const https = require('node:https');
 const fs = require('node:fs');
 const assert = require('node:assert/strict');
@@ -117,4 +118,48 @@ async function honestPair(srv, { password = 'honest-pw' } = {}) {
   };
 }
 
-module.exports = { request, call, loginAs, rssKiB, fdCount, honestPair };
+// `count` login attempts with distinct usernames (`${prefix}${i}`) and a wrong password,
+// from localAddress, over `sockets` keep-alive connections (one request in flight on
+// each). Resolves with the count of each status.
+function loginFlood(srv, { count, prefix = 'u', sockets = 8, localAddress }) {
+  let next = 0;
+  const statuses = {};
+  const one = () => new Promise((resolve) => {
+    const s = net.connect({ port: srv.port, host: '127.0.0.1', localAddress });
+    let buf = Buffer.alloc(0);
+    s.setNoDelay(true);
+    const send = () => {
+      if (next >= count) {
+        s.end();
+        return;
+      }
+      const body = `{"username":"${prefix}${next++}","password":"wrong"}`;
+      s.write(`POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+              `Content-Length: ${body.length}\r\n\r\n${body}`);
+    };
+    s.on('connect', send);
+    s.on('data', (d) => {
+      buf = buf.length ? Buffer.concat([buf, d]) : d;
+      for (;;) {
+        const he = buf.indexOf('\r\n\r\n');
+        if (he < 0) break;
+        const head = buf.toString('latin1', 0, he);
+        const m = /content-length: (\d+)/i.exec(head);
+        const end = he + 4 + (m ? Number(m[1]) : 0);
+        if (buf.length < end) break;
+        const status = head.slice(9, 12);
+        statuses[status] = (statuses[status] || 0) + 1;
+        buf = buf.subarray(end);
+        send();
+      }
+    });
+    s.on('error', () => {
+      statuses.error = (statuses.error || 0) + 1;
+      resolve();
+    });
+    s.on('close', resolve);
+  });
+  return Promise.all(Array.from({ length: sockets }, one)).then(() => statuses);
+}
+
+module.exports = { loginFlood, request, call, loginAs, rssKiB, fdCount, honestPair };
