@@ -120,8 +120,12 @@ max_rooms=$(( (fd_limit - 200) / 5 ))
 [ "$max_rooms" -gt 5120 ] && max_rooms=5120
 
 # Konsil's per-connection op-rate limit guards against abuse; saturation would measure it
-# instead of the server, so it is lifted. The connection and room caps are raised for the ramp.
-konsil_args=(--max-conns 100000 --max-rooms 100000 --op-rate 1000000 --op-burst 1000000)
+# instead of the server, so it is lifted. The connection and room caps are raised for the ramp:
+# every load connection comes from one address with one login, and connects at once. (The
+# server lowers --max-conns to fit its descriptors, and says so.)
+konsil_args=(--max-conns 100000 --max-conns-addr 100000 --max-conns-principal 100000
+             --max-pending 4096 --max-pending-addr 4096
+             --max-rooms 100000 --op-rate 1000000 --op-burst 1000000)
 
 # Syncing off for the durability figure: Konsil's own option when it has one, else eatmydata
 # (fsync becomes a no-op, which is what synchronous=OFF does to the disk).

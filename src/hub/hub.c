@@ -24,6 +24,7 @@
 
 #include "http/http_static.h"
 #include "hub/hub_access.h"
+#include "hub/hub_edge.h"
 #include "store/store_api.h"
 
 #define TICK_US (250 * LWS_US_PER_MS)
@@ -41,6 +42,11 @@ void hub_config_defaults(hub_config *c)
     c->ping_secs = 30;
     c->idle_secs = 60;
     c->max_conns = 10000;
+    c->max_conns_addr = 500;
+    c->max_conns_principal = 32;
+    c->max_pending = 1024;
+    c->max_pending_addr = 64;
+    c->handshake_secs = 10;
     c->max_rooms = 10000;
     c->room_idle_secs = 60;
     c->tail_ops = 1000;
@@ -189,6 +195,7 @@ static void tick(lws_sorted_usec_list_t *sul)
     hub *h = lws_container_of(sul, hub, tick);
 
     room_set_sweep(h->rooms, hub_now_ms(), (int64_t)h->cfg.room_idle_secs * 1000);
+    hub_edge_tick(h);
     if (!h->stopping)
         hub_auth_tick(h);
     check_stop(h);
@@ -316,7 +323,12 @@ static struct lws_context *create_context(hub *h, http_static *web, char *err, s
     info.user = h;
     info.retry_and_idle_policy = &h->retry;
     info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_DISABLE_IPV6;
-    info.fd_limit_per_thread = (unsigned int)(h->cfg.max_conns + 64);
+    /* Sockets only (files served come on top); the quotas refuse before lws would. */
+    info.fd_limit_per_thread = (unsigned int)(h->cfg.max_conns + h->cfg.max_pending + 16);
+    info.max_http_header_pool = (unsigned short)(h->cfg.max_pending < 65535 ?
+                                                 h->cfg.max_pending : 65535);
+    info.timeout_secs = (unsigned int)h->cfg.handshake_secs;
+    info.timeout_secs_ah_idle = h->cfg.handshake_secs;
     info.pt_serv_buf_size = 32 * 1024;
     if (h->cfg.tls_cert) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
@@ -344,6 +356,9 @@ int hub_run(const hub_config *cfg)
     if (!h)
         goto fail;
     h->cfg = *cfg;
+    if (hub_edge_fit_descriptors(&h->cfg, err, sizeof err) != 0)
+        goto fail;
+    cfg = &h->cfg;
     h->secure = cfg->tls_cert || strncmp(cfg->public_origin, "https://", 8) == 0;
     h->cookie = h->secure ? HUB_COOKIE_SECURE : HUB_COOKIE;
     h->limits.max_name = cfg->max_name;
@@ -353,7 +368,7 @@ int hub_run(const hub_config *cfg)
         goto fail;
     if (store_open(&scfg, &h->store, err, sizeof err) != 0)
         goto fail;
-    if (hub_auth_init(h) != 0)
+    if (hub_auth_init(h) != 0 || hub_edge_init(h) != 0)
         goto fail;
     if (install_templates(h, err, sizeof err) != 0 ||
         hub_auth_load_now(h, err, sizeof err) != 0)
@@ -426,6 +441,7 @@ fail:
         lws_context_destroy(h->ctx);
     }
     if (h) {
+        hub_edge_free(h);
         room_set_free(h->rooms);
         store_close(h->store);
         hub_auth_free(h);

@@ -27,7 +27,12 @@ typedef struct hub_config {
     double op_burst;                /* ops a connection may send at once */
     int ping_secs;                  /* idle seconds before the server pings */
     int idle_secs;                  /* idle seconds before the server hangs up */
-    size_t max_conns;
+    size_t max_conns;               /* WebSockets at once */
+    size_t max_conns_addr;          /* WebSockets per client address */
+    size_t max_conns_principal;     /* WebSockets per principal (one login) */
+    size_t max_pending;             /* connections not (yet) WebSockets, at once */
+    size_t max_pending_addr;        /* the same per client address */
+    int handshake_secs;             /* a request must arrive within this of the accept */
     size_t max_rooms;
     int room_idle_secs;             /* an unused room stays loaded this long */
     size_t tail_ops, tail_bytes;    /* recent ops kept in memory per room */

@@ -19,6 +19,7 @@
 #include "hub/hub_internal.h"
 
 #include "auth/access_pseudo.h"
+#include "hub/hub_edge.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -113,18 +114,21 @@ void hub_conn_note_read(hub_conn *c, const char *session)
 static int confirm_upgrade(hub *h, struct lws *wsi)
 {
     const char *code = NULL, *why = NULL;
+    hub_login *l;
     char uri[16];
     int status;
 
     if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0)
         return -1;
-    if (h->stopping || h->n_conns >= h->cfg.max_conns)
+    if (h->stopping)
         return -1;
     if ((status = hub_http_guard(h, wsi, "GET", 1, &code, &why)) != 0)
         return hub_http_refuse_upgrade(wsi, (unsigned int)status, code, why);
-    if (!hub_identity_from_upgrade(h, wsi))
+    if (!(l = hub_identity_from_upgrade(h, wsi)))
         return hub_http_refuse_upgrade(wsi, HTTP_STATUS_UNAUTHORIZED, "unauthorized",
                                        "log in first");
+    if ((status = hub_edge_upgrade(h, wsi, l->who.id, &code, &why)) != 0)
+        return hub_http_refuse_upgrade(wsi, (unsigned int)status, code, why);
     return 0;
 }
 
@@ -209,8 +213,6 @@ static int conn_open(hub *h, struct lws *wsi, struct pss *pss)
     room_peer_reply(h->rooms, &c->peer, &b);
     if (h->stopping)
         hub_conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
-    else if (h->n_conns > h->cfg.max_conns)
-        hub_conn_close(c, HUB_CLOSE_TRY_AGAIN_LATER, "too many connections");
     return 0;
 }
 
@@ -461,6 +463,17 @@ int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     if (!h)
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:    /* user: the accept's arguments */
+        return hub_edge_accept(h, user);
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        hub_edge_bind(h, wsi);
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        hub_edge_destroyed(h, wsi);
+        return 0;
+    case LWS_CALLBACK_FILTER_HTTP_CONNECTION:
+        hub_edge_request(h, wsi);
+        return 0;
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         return confirm_upgrade(h, wsi);
     case LWS_CALLBACK_ESTABLISHED:

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "auth/csrf.h"
+#include "hub/hub_edge.h"
 
 typedef struct call_ctx {
     hub_req *req;
@@ -263,6 +264,7 @@ static int route(hub *h, hub_req *req, struct lws *wsi)
     int n;
 
     req->routed = 1;
+    hub_edge_complete(h, wsi);      /* the request is in: no handshake deadline now */
     if (req->refused || req->too_large) {
         if (req->refused)
             hub_req_error(req, req->refused, req->refused_code, req->refused_why);

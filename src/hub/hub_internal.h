@@ -98,6 +98,8 @@ struct hub {
                                            secure, else HUB_COOKIE */
     room_map logins;                    /* hub_login by token hash (hub_auth.c) */
     struct auth_throttle *throttle;     /* login attempts (auth/throttle.h), owned */
+    struct auth_quota *quota;           /* connections (auth/quota.h, hub_edge.c), owned */
+    struct auth_quota_conn *admitting;  /* accepted, its lws connection not bound yet */
     int auth_refreshing;
     int64_t auth_refresh_at;
     hub_login dev_login;                /* --dev-principals: the last upgrade's */

@@ -404,3 +404,176 @@ test('pipelined requests with a body close the connection instead of running aga
     assert.equal((await srv.stop()).code, 0, srv.output());
   }
 });
+
+// Opens n WebSockets with a cookie from localAddress; resolves with the statuses (101 or
+// the refusal's) and the open sockets.
+async function openMany(srv, n, cookie, localAddress) {
+  const open = [];
+  const statuses = {};
+  for (let i = 0; i < n; i++) {
+    const r = await upgrade(srv, { Cookie: cookie }, { localAddress });
+    statuses[r.status] = (statuses[r.status] || 0) + 1;
+    if (r.status === 101) open.push(r.ws);
+    else if (r.json) statuses[r.json.error.code] = (statuses[r.json.error.code] || 0) + 1;
+  }
+  return { statuses, open };
+}
+
+async function joinCookie(srv, token, localAddress) {
+  const res = await request(srv, { method: 'POST', path: '/api/join', localAddress,
+                                   headers: { 'Content-Type': 'application/json' }, body: { token } });
+  assert.equal(res.status, 200, res.text);
+  return /^[^;]*/.exec(res.headers['set-cookie'][0])[0];
+}
+
+test('one client with a link cannot take every WebSocket slot: per principal and per address', async () => {
+  const srv = await startServer({ auth: true, asan: true,
+                                  args: ['--max-conns-principal', '32', '--max-conns-addr', '50'] });
+  const sockets = [];
+  try {
+    const honest = await honestPair(srv);
+    const lead = await loginAs(srv, 'hana', honest.password);
+    const link = await call(srv, 'POST', `/api/sessions/${honest.session}/links`, lead, { expires_in_s: 600 });
+    assert.equal(link.status, 201);
+    // The attack of the issue: a client joins by the link and opens sockets in a loop.
+    const first = await joinCookie(srv, link.json.token, '127.0.0.5');
+    let r = await openMany(srv, 40, first, '127.0.0.5');
+    sockets.push(...r.open);
+    assert.deepEqual(r.statuses, { 101: 32, 429: 8, too_many_connections: 8 });
+    // Joining again makes another principal, but the address has its own bound.
+    const second = await joinCookie(srv, link.json.token, '127.0.0.5');
+    r = await openMany(srv, 40, second, '127.0.0.5');
+    sockets.push(...r.open);
+    assert.deepEqual(r.statuses, { 101: 18, 429: 22, too_many_connections: 22 });
+    // Before: 10,000 sockets in 3 s, and a counsellor of another session could not
+    // connect. Now everyone else connects and edits.
+    await honest.check();
+    // A closed socket gives its place back.
+    sockets.pop().terminate();
+    await new Promise((res) => setTimeout(res, 300));
+    r = await openMany(srv, 1, second, '127.0.0.5');
+    sockets.push(...r.open);
+    assert.deepEqual(r.statuses, { 101: 1 });
+  } finally {
+    for (const s of sockets) s.terminate();
+    assert.equal((await srv.stop()).code, 0, srv.output());
+  }
+});
+
+function rawSocket(srv, localAddress) {
+  const net = require('node:net');
+  return new Promise((resolve) => {
+    const s = net.connect({ port: srv.port, host: '127.0.0.1', localAddress });
+    const info = { socket: s, data: '', closedBy: null };
+    info.closed = new Promise((done) => s.on('close', () => {
+      info.closedBy = info.closedBy || 'server';
+      done();
+    }));
+    s.on('data', (d) => (info.data += d));
+    s.on('error', () => {});
+    s.on('connect', () => resolve(info));
+    s.on('close', () => resolve(info));
+  });
+}
+
+test('a flood of unauthenticated sockets and slowloris requests: capped per address, closed at the deadline', async () => {
+  const { rssKiB, fdCount } = require('./lib/adversary');
+  // Plain build (its memory is measured); a short deadline so the test does not wait.
+  const srv = await startServer({ auth: true, args: ['--handshake-secs', '3', '--max-pending-addr', '64'] });
+  const held = [];
+  try {
+    const honest = await honestPair(srv);
+    const rssBefore = rssKiB(srv.proc.pid);
+    const fdsBefore = fdCount(srv.proc.pid);
+    // 2,000 sockets from one address that never send a request, and 200 more that send
+    // a request's headers one byte at a time (slowloris).
+    for (let i = 0; i < 2000; i++) held.push(await rawSocket(srv, '127.0.0.6'));
+    const slow = [];
+    for (let i = 0; i < 200; i++) slow.push(await rawSocket(srv, '127.0.0.7'));
+    const text = 'GET /api/me HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ' + 'a'.repeat(100);
+    let stop = false;
+    const trickle = (async () => {
+      for (let k = 0; !stop && k < text.length; k++) {
+        for (const s of slow) if (!s.socket.destroyed) s.socket.write(text[k]);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 500));
+    const rssFlood = rssKiB(srv.proc.pid);
+    const fdsFlood = fdCount(srv.proc.pid);
+    const refusedAtAccept = held.filter((s) => s.closedBy && s.data.startsWith('HTTP/1.1 503')).length;
+    const refusedSlow = slow.filter((s) => s.closedBy).length;
+    console.log(`socket flood: 2,000 idle sockets from 127.0.0.6 and 200 slowloris from 127.0.0.7; ` +
+                `server RSS ${rssBefore} -> ${rssFlood} KiB, descriptors ${fdsBefore} -> ${fdsFlood}; ` +
+                `${refusedAtAccept} and ${refusedSlow} refused at accept`);
+    // Everyone beyond 64 per address was refused at once, with a 503 to read.
+    assert.ok(refusedAtAccept >= 2000 - 64, `${refusedAtAccept} refused with 503`);
+    assert.ok(refusedSlow >= 200 - 64);
+    assert.ok(fdsFlood - fdsBefore <= 2 * 64 + 8, `${fdsFlood - fdsBefore} more descriptors`);
+    // Meanwhile the honest pair logs in, connects and edits.
+    await honest.check();
+    // The deadline closes what was held, trickling or not (lws alone let a trickle live).
+    await Promise.all(held.map((s) => s.closed));
+    await Promise.all(slow.map((s) => s.closed));
+    stop = true;
+    await trickle;
+    assert.ok(held.every((s) => s.closedBy === 'server'));
+    // And the address may come back.
+    const again = await rawSocket(srv, '127.0.0.6');
+    again.socket.write('GET /api/me HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.match(again.data, /^HTTP\/1.1 401/);
+    again.socket.destroy();
+    await honest.check();
+  } finally {
+    for (const s of held) s.socket.destroy();
+    assert.equal((await srv.stop()).code, 0, srv.output());
+  }
+});
+
+test('a request body sent one byte at a time is closed at the deadline', async () => {
+  const srv = await startServer({ auth: true, asan: true, args: ['--handshake-secs', '2'] });
+  try {
+    const honest = await honestPair(srv);
+    const s = await rawSocket(srv, '127.0.0.8');
+    s.socket.write('POST /api/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n');
+    let sent = 0;
+    while (!s.closedBy && sent < 200) {
+      s.socket.write('x');
+      sent++;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await s.closed;
+    assert.equal(s.closedBy, 'server');
+    assert.ok(sent < 200, `the server let ${sent} bytes trickle in`);
+    await honest.check();
+  } finally {
+    assert.equal((await srv.stop()).code, 0, srv.output());
+  }
+});
+
+test('at a low descriptor limit the limits fit inside it, and a socket flood leaves room for others', async () => {
+  const { binary } = require('./lib/server');
+  const { fdCount } = require('./lib/adversary');
+  const dir = tempDir();
+  // A hard limit of 400 descriptors, a soft one of 100: the defaults (10000 WebSockets
+  // + 2 x 1024 pending + 64) do not fit.
+  const wrapper = path.join(dir, 'konsil-400');
+  fs.writeFileSync(wrapper, `#!/bin/bash\nulimit -Sn 100 && ulimit -Hn 400 && exec "${binary()}" "$@"\n`, { mode: 0o755 });
+  const srv = await startServer({ auth: true, dir, bin: wrapper, args: ['--handshake-secs', '3'] });
+  const held = [];
+  try {
+    assert.match(srv.output(), /400 open files allowed: --max-conns 10000 -> 168, --max-pending 1024 -> 84/);
+    const limits = fs.readFileSync(`/proc/${srv.proc.pid}/limits`, 'utf8');
+    assert.match(limits, /Max open files\s+400\s+400/, 'the soft limit was raised to the hard one');
+    const honest = await honestPair(srv);
+    // Before: sockets were accepted until the descriptors ran out, and then normal
+    // requests failed. Now one address gets its 64 and the rest is refused at once.
+    for (let i = 0; i < 1000; i++) held.push(await rawSocket(srv, '127.0.0.9'));
+    assert.ok(fdCount(srv.proc.pid) < 400 - 64);
+    await honest.check();
+  } finally {
+    for (const s of held) s.socket.destroy();
+    assert.equal((await srv.stop()).code, 0, srv.output());
+  }
+});
