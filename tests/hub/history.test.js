@@ -3,10 +3,12 @@
 // once (raw resend and the stock client's own resend), late subscribers and
 // fetchSnapshot / fetchSnapshotByTimestamp see exactly what each version was (across
 // milestones and history reads beyond the in-memory tail), and presence appears and
-// is cleared when its connection goes.
+// is cleared when its connection goes. On real logins (tests/hub/lib/protocol.js):
+// documents are case sheets made by POST /api/sessions, at version 1 with their
+// template's data, and every client is an account.
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { startServer } = require('./lib/server');
+const { startProtocolServer } = require('./lib/protocol');
 const c = require('./lib/clients');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -14,8 +16,10 @@ let srv;
 
 test.before(async () => {
   // A small tail and milestone interval so history reads and milestones are exercised.
-  srv = await startServer({ asan: true, args: ['--tail-ops', '16', '--tail-bytes', '4K', '--milestone-every', '25',
-                                   '--read-chunk', '7'] });
+  srv = await startProtocolServer({ asan: true, args: ['--tail-ops', '16', '--tail-bytes', '4K', '--milestone-every', '25',
+                                                       '--read-chunk', '7'],
+                                    templates: { text: { t: '' }, items: { items: [] }, history: { log: [], text: '' },
+                                                 empty: {} } });
 });
 test.after(async () => {
   const { code } = await srv.stop();
@@ -23,40 +27,40 @@ test.after(async () => {
 });
 
 test('a raw op whose ack was lost is acked, not applied again, when resent', async () => {
-  const a = new c.RawClient(srv.url);
+  const dropRaw = await srv.newDoc('text', { members: ['mallory'] });
+  const a = await srv.raw();
   await a.handshake();
-  a.send({ a: 'op', c: 'cases', d: 'drop-raw', v: 0, seq: 1, create: { type: 'json0', data: { t: '' } } });
-  await a.next((m) => m.a === 'op' && m.seq === 1);
-  const other = new c.RawClient(srv.url);
+  const other = await srv.raw();
   await other.handshake();
-  other.send({ a: 's', c: 'cases', d: 'drop-raw' });
+  other.send({ a: 's', c: 'cases', d: dropRaw });
   await other.next((m) => m.a === 's');
   const id = a.id;
-  a.send({ a: 'op', c: 'cases', d: 'drop-raw', v: 1, seq: 2, op: [{ p: ['t', 0], si: 'once' }] });
+  a.send({ a: 'op', c: 'cases', d: dropRaw, v: 1, seq: 2, op: [{ p: ['t', 0], si: 'once' }] });
   // Committed (the other subscriber has it), but a never reads its ack.
   assert.equal((await other.next((m) => m.a === 'op')).v, 1);
   a.ws.terminate();
   await a.closed;
-  other.send({ a: 'op', c: 'cases', d: 'drop-raw', v: 2, seq: 1, op: [{ p: ['u'], oi: 1 }] });
+  other.send({ a: 'op', c: 'cases', d: dropRaw, v: 2, seq: 1, op: [{ p: ['u'], oi: 1 }] });
   await other.next((m) => m.a === 'op' && m.seq === 1);
 
   // The client reconnects with its old id and resends from its old version.
-  const b = new c.RawClient(srv.url);
+  const b = await srv.raw();
   await b.handshake(id);
-  b.send({ a: 'op', c: 'cases', d: 'drop-raw', v: 1, seq: 2, src: id, op: [{ p: ['t', 0], si: 'once' }] });
+  b.send({ a: 'op', c: 'cases', d: dropRaw, v: 1, seq: 2, src: id, op: [{ p: ['t', 0], si: 'once' }] });
   const ack = await b.next((x) => x.a === 'op');
-  assert.deepEqual(ack, { a: 'op', c: 'cases', d: 'drop-raw', src: id, seq: 2, v: 1 });
+  assert.deepEqual(ack, { a: 'op', c: 'cases', d: dropRaw, src: id, seq: 2, v: 1 });
   // A different principal reusing the id and seq is not taken for the same op.
-  const mallory = new c.RawClient(srv.url, { user: 'mallory' });
+  const mallory = await srv.raw('mallory');
   await mallory.handshake(id);
-  mallory.send({ a: 'op', c: 'cases', d: 'drop-raw', v: 1, seq: 2, src: id, op: [{ p: ['t', 0], si: 'M' }] });
+  mallory.send({ a: 'op', c: 'cases', d: dropRaw, v: 1, seq: 2, src: id, op: [{ p: ['t', 0], si: 'M' }] });
   const streamed = await mallory.next((x) => x.a === 'op');
   assert.equal(streamed.v, 1, 'the ops it missed come first');
-  assert.equal(streamed.src, `dev/${id}`, "another principal's op never carries a bare src it could match");
+  assert.equal(streamed.src, `${await srv.id('dev')}/${id}`,
+               "another principal's op never carries a bare src it could match");
   assert.equal((await mallory.next((x) => x.a === 'op')).v, 2);
   assert.deepEqual(await mallory.next((x) => x.a === 'op'),
-                   { a: 'op', c: 'cases', d: 'drop-raw', src: id, seq: 2, v: 3 });
-  b.send({ a: 'f', c: 'cases', d: 'drop-raw' });
+                   { a: 'op', c: 'cases', d: dropRaw, src: id, seq: 2, v: 3 });
+  b.send({ a: 'f', c: 'cases', d: dropRaw });
   const snap = await b.next((m) => m.a === 'f');
   assert.deepEqual(snap.data, { v: 4, data: { t: 'Monce', u: 1 } });
   await b.close();
@@ -65,14 +69,15 @@ test('a raw op whose ack was lost is acked, not applied again, when resent', asy
 });
 
 test('the stock client resends its inflight op after reconnecting; it applies once', async () => {
-  const observer = c.stockClient(srv.url);
-  const odoc = observer.connection.get('cases', 'drop-stock');
+  const dropStock = await srv.newDoc('items');
+  const observer = await srv.stock();
+  const odoc = observer.connection.get('cases', dropStock);
   await c.subscribe(odoc);
-  await c.create(odoc, { items: [] });
+  assert.deepEqual(odoc.data, { items: [] });
 
   for (let round = 0; round < 5; round++) {
-    const client = c.stockClient(srv.url);
-    const doc = client.connection.get('cases', 'drop-stock');
+    const client = await srv.stock();
+    const doc = client.connection.get('cases', dropStock);
     await c.subscribe(doc);
     let dropped = false;
     // Drop the socket right after the op leaves, before any ack can arrive.
@@ -97,10 +102,11 @@ test('the stock client resends its inflight op after reconnecting; it applies on
 });
 
 test('late subscribers and snapshots at past versions and times see exactly those versions', async () => {
-  const writer = c.stockClient(srv.url);
-  const doc = writer.connection.get('cases', 'history');
+  const history = await srv.newDoc('history');
+  const writer = await srv.stock();
+  const doc = writer.connection.get('cases', history);
   await c.subscribe(doc);
-  await c.create(doc, { log: [], text: '' });
+  assert.deepEqual(doc.data, { log: [], text: '' });
   const expected = [undefined, JSON.parse(JSON.stringify(doc.data))];
   const times = [];
   doc.preventCompose = true;
@@ -118,9 +124,9 @@ test('late subscribers and snapshots at past versions and times see exactly thos
   }
   assert.equal(doc.version, 121);
 
-  const reader = c.stockClient(srv.url);
+  const reader = await srv.stock();
   for (const v of [0, 1, 2, 24, 25, 26, 50, 51, 99, 100, 101, 110, 120, 121]) {
-    const snap = await c.fetchSnapshot(reader.connection, 'cases', 'history', v);
+    const snap = await c.fetchSnapshot(reader.connection, 'cases', history, v);
     assert.equal(snap.v, v);
     if (v === 0) {
       assert.equal(snap.type, null);
@@ -129,27 +135,27 @@ test('late subscribers and snapshots at past versions and times see exactly thos
       assert.deepEqual(snap.data, expected[v], `snapshot at version ${v}`);
     }
   }
-  const latest = await c.fetchSnapshot(reader.connection, 'cases', 'history', null);
+  const latest = await c.fetchSnapshot(reader.connection, 'cases', history, null);
   assert.equal(latest.v, 121);
-  await assert.rejects(c.fetchSnapshot(reader.connection, 'cases', 'history', 500),
+  await assert.rejects(c.fetchSnapshot(reader.connection, 'cases', history, 500),
                        (e) => e.code === 'ERR_OP_VERSION_NEWER_THAN_CURRENT_SNAPSHOT');
   for (const { t, v } of times) {
-    const snap = await c.fetchSnapshotByTimestamp(reader.connection, 'cases', 'history', t);
+    const snap = await c.fetchSnapshotByTimestamp(reader.connection, 'cases', history, t);
     assert.equal(snap.v, v, 'version at time');
     assert.deepEqual(snap.data, expected[v]);
   }
-  const before = await c.fetchSnapshotByTimestamp(reader.connection, 'cases', 'history', 1);
+  const before = await c.fetchSnapshotByTimestamp(reader.connection, 'cases', history, 1);
   assert.equal(before.v, 0);
 
   // A late subscriber gets the current document; one resuming from an old version gets
   // every op since (read back from the store, the tail holds only 16).
-  const late = reader.connection.get('cases', 'history');
+  const late = reader.connection.get('cases', history);
   await c.subscribe(late);
   assert.equal(late.version, 121);
   assert.deepEqual(late.data, expected[121]);
-  const raw = new c.RawClient(srv.url);
+  const raw = await srv.raw();
   await raw.handshake();
-  raw.send({ a: 's', c: 'cases', d: 'history', v: 3 });
+  raw.send({ a: 's', c: 'cases', d: history, v: 3 });
   const versions = [];
   for (;;) {
     const m = await raw.next((x) => x.a === 'op' || x.a === 's');
@@ -160,7 +166,7 @@ test('late subscribers and snapshots at past versions and times see exactly thos
   await c.submit(doc, [{ p: ['text', 0], si: '!' }]);
   assert.equal((await raw.next((x) => x.a === 'op')).v, 121, 'live after catching up');
   // An op based on version 5 is transformed across 116 ops, most read from the store.
-  raw.send({ a: 'op', c: 'cases', d: 'history', v: 5, seq: 1, op: [{ p: ['log', 0], li: 'first' }] });
+  raw.send({ a: 'op', c: 'cases', d: history, v: 5, seq: 1, op: [{ p: ['log', 0], li: 'first' }] });
   const ack = await raw.next((x) => x.a === 'op' && x.seq === 1 && x.src === raw.id);
   assert.equal(ack.v, 122);
   await c.fetch(late);
@@ -172,11 +178,13 @@ test('late subscribers and snapshots at past versions and times see exactly thos
 });
 
 test('presence appears for others and is cleared when its connection goes', async () => {
-  const a = c.stockClient(srv.url, { user: 'alice' });
-  const b = c.stockClient(srv.url, { user: 'bob' });
+  // The untyped presence channel of a session is its id.
+  const channel = await srv.newDoc('empty', { members: ['alice', 'bob', 'carol'] });
+  const a = await srv.stock('alice');
+  const b = await srv.stock('bob');
   await Promise.all([c.whenConnected(a.connection), c.whenConnected(b.connection)]);
-  const pa = a.connection.getPresence('presence-doc');
-  const pb = b.connection.getPresence('presence-doc');
+  const pa = a.connection.getPresence(channel);
+  const pb = b.connection.getPresence(channel);
   await c.promisify((cb) => pa.subscribe(cb));
   await c.promisify((cb) => pb.subscribe(cb));
   const received = [];
@@ -189,8 +197,8 @@ test('presence appears for others and is cleared when its connection goes', asyn
   assert.deepEqual({ ...pb.remotePresences }, { 'alice-cursor': { index: 3, length: 0 } });
 
   // A late subscriber asks (ps → pr) and alice re-sends.
-  const late = c.stockClient(srv.url, { user: 'carol' });
-  const pc = late.connection.getPresence('presence-doc');
+  const late = await srv.stock('carol');
+  const pc = late.connection.getPresence(channel);
   await c.promisify((cb) => pc.subscribe(cb));
   for (let i = 0; i < 100 && !pc.remotePresences['alice-cursor']; i++) await sleep(10);
   assert.deepEqual(pc.remotePresences['alice-cursor'], { index: 3, length: 0 });
@@ -205,23 +213,27 @@ test('presence appears for others and is cleared when its connection goes', asyn
 });
 
 test('relayed presence carries the sender principal, stamped by the server', async () => {
-  const a = new c.RawClient(srv.url, { user: 'alice' });
-  const b = new c.RawClient(srv.url, { user: 'bob' });
+  const stamp = await srv.newDoc('empty', { members: ['alice', 'bob'] });
+  const a = await srv.raw('alice');
+  const b = await srv.raw('bob');
   await a.handshake();
   await b.handshake();
-  b.send({ a: 'ps', ch: 'stamp', seq: 1 });
+  b.send({ a: 'ps', ch: stamp, seq: 1 });
   await b.next((m) => m.a === 'ps');
-  a.send({ a: 'p', ch: 'stamp', id: 'c1', p: { index: 1 }, pv: 0, u: { id: 'bob' }, src: 'forged' });
+  a.send({ a: 'p', ch: stamp, id: 'c1', p: { index: 1 }, pv: 0, u: { id: await srv.id('bob') }, src: 'forged' });
   const got = await b.next((m) => m.a === 'p');
-  assert.deepEqual(got, { a: 'p', ch: 'stamp', src: a.id, id: 'c1', p: { index: 1 }, pv: 0, u: { id: 'alice' } });
+  assert.deepEqual(got, { a: 'p', ch: stamp, src: a.id, id: 'c1', p: { index: 1 }, pv: 0,
+                          u: { id: await srv.id('alice'), name: 'alice', role: 'counsellor' } });
   await a.close();
   await b.close();
 });
 
 test('typed doc presence is refused (json0 cannot transform it)', async () => {
-  const raw = new c.RawClient(srv.url);
+  // On a session's channel (any other is refused first, with ERR_FORBIDDEN).
+  const x = await srv.newDoc('empty');
+  const raw = await srv.raw();
   await raw.handshake();
-  raw.send({ a: 'p', ch: 'cases.x', id: 'p1', p: { i: 1 }, pv: 0, c: 'cases', d: 'x', v: 0,
+  raw.send({ a: 'p', ch: x, id: 'p1', p: { i: 1 }, pv: 0, c: 'cases', d: x, v: 0,
              t: 'http://sharejs.org/types/JSONv0' });
   const reply = await raw.next((m) => m.a === 'p');
   assert.equal(reply.error.code, 'ERR_TYPE_DOES_NOT_SUPPORT_PRESENCE');

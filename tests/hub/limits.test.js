@@ -2,27 +2,30 @@
 // The configurable limits of protocol/limits.md, each against its own server: a slow
 // consumer is closed (never an op dropped) and catches up after reconnecting; the op
 // rate is enforced by pausing reads; connections and rooms are capped; silent peers
-// are hung up on; TLS serves wss.
+// are hung up on; TLS serves wss. On real logins (tests/hub/lib/protocol.js): documents
+// are case sheets made by POST /api/sessions, at version 1 with their template's data.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 const fs = require('node:fs');
-const { startServer, tempDir, binary, root } = require('./lib/server');
+const { tempDir, binary, root } = require('./lib/server');
+const { startProtocolServer } = require('./lib/protocol');
 const c = require('./lib/clients');
+
+const LIST = { list: { list: [] } };
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 test('a consumer that stops reading is closed with 1013 and catches up on reconnect', async () => {
-  const srv = await startServer({ args: ['--max-outq', '256K'] });
+  const srv = await startProtocolServer({ args: ['--max-outq', '256K'], templates: LIST });
   try {
-    const writer = new c.RawClient(srv.url);
+    const flood = await srv.newDoc('list');
+    const writer = await srv.raw();
     await writer.handshake();
-    writer.send({ a: 'op', c: 'cases', d: 'flood', seq: 1, create: { type: 'json0', data: { list: [] } } });
-    await writer.next((m) => m.a === 'op' && m.seq === 1);
-    const slow = new c.RawClient(srv.url);
+    const slow = await srv.raw();
     await slow.handshake();
-    slow.send({ a: 's', c: 'cases', d: 'flood' });
+    slow.send({ a: 's', c: 'cases', d: flood });
     const snap = await slow.next((m) => m.a === 's');
     let seen = snap.data.v;
     slow.ws.on('message', (data) => {
@@ -34,7 +37,7 @@ test('a consumer that stops reading is closed with 1013 and catches up on reconn
     const payload = 'x'.repeat(8000);
     let acked = 0;
     for (let seq = 2; seq < 1202; seq++) {
-      writer.send({ a: 'op', c: 'cases', d: 'flood', seq, op: [{ p: ['list', 0], li: payload }] });
+      writer.send({ a: 'op', c: 'cases', d: flood, seq, op: [{ p: ['list', 0], li: payload }] });
       if (seq % 100 === 0) {
         while (acked < seq - 101) {
           await writer.next((m) => m.a === 'op' && m.src === writer.id);
@@ -52,9 +55,9 @@ test('a consumer that stops reading is closed with 1013 and catches up on reconn
     assert.ok(seen < 1201, 'it had fallen behind');
 
     // Reconnecting from its last version it gets every op it missed, in order.
-    const again = new c.RawClient(srv.url);
+    const again = await srv.raw();
     await again.handshake();
-    again.send({ a: 's', c: 'cases', d: 'flood', v: seen });
+    again.send({ a: 's', c: 'cases', d: flood, v: seen });
     for (let v = seen; v < 1201; v++) assert.equal((await again.next((m) => m.a === 'op')).v, v);
     await again.next((m) => m.a === 's');
     await again.close();
@@ -65,14 +68,13 @@ test('a consumer that stops reading is closed with 1013 and catches up on reconn
 });
 
 test('the op rate of a connection is limited by pausing its reads', async () => {
-  const srv = await startServer({ args: ['--op-rate', '100', '--op-burst', '20'] });
+  const srv = await startProtocolServer({ args: ['--op-rate', '100', '--op-burst', '20'], templates: { counter: { n: 0 } } });
   try {
-    const raw = new c.RawClient(srv.url);
+    const rate = await srv.newDoc('counter');
+    const raw = await srv.raw();
     await raw.handshake();
-    raw.send({ a: 'op', c: 'cases', d: 'rate', seq: 1, create: { type: 'json0', data: { n: 0 } } });
-    await raw.next((m) => m.a === 'op' && m.seq === 1);
     const start = Date.now();
-    for (let seq = 2; seq <= 121; seq++) raw.send({ a: 'op', c: 'cases', d: 'rate', seq, op: [{ p: ['n'], na: 1 }] });
+    for (let seq = 2; seq <= 121; seq++) raw.send({ a: 'op', c: 'cases', d: rate, seq, op: [{ p: ['n'], na: 1 }] });
     for (let seq = 2; seq <= 121; seq++) await raw.next((m) => m.a === 'op' && m.seq === seq);
     const took = Date.now() - start;
     // 121 ops with a burst of 20 at 100/s need about one second; none is refused.
@@ -87,20 +89,20 @@ test('the op rate of a connection is limited by pausing its reads', async () => 
 });
 
 test('connections beyond --max-conns are refused', async () => {
-  const srv = await startServer({ args: ['--max-conns', '3'] });
+  const srv = await startProtocolServer({ args: ['--max-conns', '3'] });
   try {
     const open = [];
     for (let i = 0; i < 3; i++) {
-      const r = new c.RawClient(srv.url);
+      const r = await srv.raw();
       await r.handshake();
       open.push(r);
     }
-    const refused = new c.RawClient(srv.url);
+    const refused = await srv.raw();
     await assert.rejects(refused.open());
     await refused.closed;
     await open.pop().close();
     await sleep(50);
-    const later = new c.RawClient(srv.url);
+    const later = await srv.raw();
     await later.handshake();
     await later.close();
     for (const r of open) await r.close();
@@ -110,28 +112,30 @@ test('connections beyond --max-conns are refused', async () => {
 });
 
 test('documents beyond --max-rooms are refused until an idle one is evicted', async () => {
-  const srv = await startServer({ args: ['--max-rooms', '2', '--room-idle-secs', '1'] });
+  const srv = await startProtocolServer({ args: ['--max-rooms', '2', '--room-idle-secs', '1'], templates: { empty: {} } });
   try {
-    const raw = new c.RawClient(srv.url);
+    const room = [null];
+    for (let i = 1; i <= 4; i++) room.push(await srv.newDoc('empty'));
+    const raw = await srv.raw();
     await raw.handshake();
-    raw.send({ a: 's', c: 'cases', d: 'room-1' });
+    raw.send({ a: 's', c: 'cases', d: room[1] });
     await raw.next((m) => m.a === 's');
-    raw.send({ a: 'f', c: 'cases', d: 'room-2' });
+    raw.send({ a: 'f', c: 'cases', d: room[2] });
     await raw.next((m) => m.a === 'f');
-    raw.send({ a: 's', c: 'cases', d: 'room-1' });
+    raw.send({ a: 's', c: 'cases', d: room[1] });
     await raw.next((m) => m.a === 's');
-    // room-2 is idle (fetched, not subscribed), so it makes way for room-3.
-    raw.send({ a: 'f', c: 'cases', d: 'room-3' });
-    assert.equal((await raw.next((m) => m.a === 'f')).data.v, 0);
-    raw.send({ a: 's', c: 'cases', d: 'room-3' });
+    // room 2 is idle (fetched, not subscribed), so it makes way for room 3.
+    raw.send({ a: 'f', c: 'cases', d: room[3] });
+    assert.equal((await raw.next((m) => m.a === 'f')).data.v, 1);
+    raw.send({ a: 's', c: 'cases', d: room[3] });
     await raw.next((m) => m.a === 's');
-    raw.send({ a: 'f', c: 'cases', d: 'room-4' });
+    raw.send({ a: 'f', c: 'cases', d: room[4] });
     const refused = await raw.next((m) => m.a === 'f');
     assert.equal(refused.error.code, 'ERR_TOO_MANY_ROOMS');
-    raw.send({ a: 'u', c: 'cases', d: 'room-3' });
+    raw.send({ a: 'u', c: 'cases', d: room[3] });
     await raw.next((m) => m.a === 'u');
-    raw.send({ a: 'f', c: 'cases', d: 'room-4' });
-    assert.equal((await raw.next((m) => m.a === 'f')).data.v, 0);
+    raw.send({ a: 'f', c: 'cases', d: room[4] });
+    assert.equal((await raw.next((m) => m.a === 'f')).data.v, 1);
     await raw.close();
   } finally {
     await srv.stop();
@@ -139,10 +143,10 @@ test('documents beyond --max-rooms are refused until an idle one is evicted', as
 });
 
 test('a peer that answers no pings is hung up on; one that does stays', async () => {
-  const srv = await startServer({ args: ['--ping-secs', '1', '--idle-secs', '2'] });
+  const srv = await startProtocolServer({ args: ['--ping-secs', '1', '--idle-secs', '2'] });
   try {
-    const silent = new c.RawClient(srv.url, { ws: { autoPong: false } });
-    const lively = new c.RawClient(srv.url);
+    const silent = await srv.raw('dev', { autoPong: false });
+    const lively = await srv.raw();
     await silent.handshake();
     await lively.handshake();
     const start = Date.now();
@@ -160,24 +164,23 @@ test('a peer that answers no pings is hung up on; one that does stays', async ()
 });
 
 test('with the smallest --rx-buffer, messages up to --max-message, fragments, pings and closes get through', async () => {
-  const srv = await startServer({ asan: true, args: ['--rx-buffer', '128', '--max-message', '300K'] });
+  const srv = await startProtocolServer({ asan: true, args: ['--rx-buffer', '128', '--max-message', '300K'], templates: LIST });
   try {
-    const writer = new c.RawClient(srv.url);
+    const narrow = await srv.newDoc('list');
+    const writer = await srv.raw();
     await writer.handshake();
-    writer.send({ a: 'op', c: 'cases', d: 'narrow', seq: 1, create: { type: 'json0', data: { list: [] } } });
-    await writer.next((m) => m.a === 'op' && m.seq === 1);
-    const reader = new c.RawClient(srv.url);
+    const reader = await srv.raw();
     await reader.handshake();
-    reader.send({ a: 's', c: 'cases', d: 'narrow' });
+    reader.send({ a: 's', c: 'cases', d: narrow });
     await reader.next((m) => m.a === 's');
 
     // 200 KB arrive in some 1,600 callbacks of 128 bytes, emoji split across them.
     const big = '😀ab'.repeat(200000 / 4);
-    writer.send({ a: 'op', c: 'cases', d: 'narrow', v: 1, seq: 2, op: [{ p: ['list', 0], li: big }] });
+    writer.send({ a: 'op', c: 'cases', d: narrow, v: 1, seq: 2, op: [{ p: ['list', 0], li: big }] });
     assert.equal((await writer.next((m) => m.a === 'op' && m.seq === 2)).v, 1);
     assert.equal((await reader.next((m) => m.a === 'op')).op[0].li, big);
 
-    const text = JSON.stringify({ a: 'f', c: 'cases', d: 'narrow', pad: 'y'.repeat(1000) });
+    const text = JSON.stringify({ a: 'f', c: 'cases', d: narrow, pad: 'y'.repeat(1000) });
     reader.ws.send(text.slice(0, 1), { fin: false });
     reader.ws.send(text.slice(1, 201), { fin: false });
     reader.ws.send(text.slice(201), { fin: true });
@@ -207,14 +210,18 @@ test('with --tls-cert and --tls-key it serves wss', async () => {
   const key = path.join(dir, 'key.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
                            '-keyout', key, '-out', cert], { stdio: 'ignore' });
-  const srv = await startServer({ tls: true, args: ['--tls-cert', cert, '--tls-key', key] });
+  const srv = await startProtocolServer({ tls: true, dir, args: ['--tls-cert', cert, '--tls-key', key],
+                                         templates: { secure: { ok: true } } });
   try {
     assert.match(srv.output(), /listening on https:\/\/127\.0\.0\.1:\d+/);
-    const client = c.stockClient(srv.url, { tls: true });
-    const doc = client.connection.get('cases', 'secure');
+    const secure = await srv.newDoc('secure');
+    const client = await srv.stock();
+    const doc = client.connection.get('cases', secure);
     await c.subscribe(doc);
-    await c.create(doc, { ok: true });
+    assert.deepEqual(doc.data, { ok: true });
     assert.equal(doc.version, 1);
+    await c.submit(doc, [{ p: ['ok'], od: true, oi: false }]);
+    assert.equal(doc.version, 2);
     client.close();
   } finally {
     await srv.stop();
@@ -241,8 +248,8 @@ test('--help documents every option of protocol/limits.md, and bad values are re
 });
 
 test('SIGINT stops the server cleanly too', async () => {
-  const srv = await startServer({ asan: true });
-  const raw = new c.RawClient(srv.url);
+  const srv = await startProtocolServer({ asan: true });
+  const raw = await srv.raw();
   await raw.handshake();
   const exit = await srv.stop('SIGINT');
   assert.equal(exit.code, 0, srv.output());

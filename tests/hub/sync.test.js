@@ -1,13 +1,16 @@
 'use strict';
 // Live editing through the real sharedb client: handshake, concurrent editors
 // converging (text with emoji, list inserts and deletes), ack order and versions under
-// 500 fast ops, bulk requests and static files.
+// 500 fast ops, bulk requests and static files. Real logins: every client is an account
+// with a login cookie, and every document a case sheet made by POST /api/sessions
+// (tests/hub/lib/protocol.js), at version 1 with its template's document.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const http = require('node:http');
 const fs = require('node:fs');
 const path = require('node:path');
-const { startServer, tempDir } = require('./lib/server');
+const { tempDir } = require('./lib/server');
+const { startProtocolServer } = require('./lib/protocol');
 const c = require('./lib/clients');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -17,7 +20,9 @@ let webDir;
 test.before(async () => {
   webDir = tempDir();
   fs.writeFileSync(path.join(webDir, 'index.html'), '<!doctype html><title>konsil</title>');
-  srv = await startServer({ args: ['--web', webDir] });
+  srv = await startProtocolServer({ args: ['--web', webDir], templates: {
+    empty: {}, converge: { text: 'start 😀', list: [1, 2, 3] }, counter: { n: 0 }, list: { list: [] },
+    stale: { t: 'abc' }, 'bulk-a': { d: 'bulk-a' }, 'bulk-b': { d: 'bulk-b' } } });
 });
 test.after(async () => {
   const { code } = await srv.stop();
@@ -25,7 +30,7 @@ test.after(async () => {
 });
 
 test('the server greets with init and answers hs like ShareDB 1.2', async () => {
-  const raw = new c.RawClient(srv.url);
+  const raw = await srv.raw();
   const init = await raw.next((m) => m.a === 'init');
   assert.equal(init.protocol, 1);
   assert.equal(init.protocolMinor, 2);
@@ -39,12 +44,14 @@ test('the server greets with init and answers hs like ShareDB 1.2', async () => 
   await raw.close();
 });
 
-test('a document that does not exist has version 0 and type null', async () => {
-  const client = c.stockClient(srv.url);
+test('a document before its create has version 0 and type null; one of no session is forbidden', async () => {
+  const client = await srv.stock();
+  const id = await srv.newDoc('empty');
+  const snap = await c.fetchSnapshot(client.connection, 'cases', id, 0);
+  assert.equal(snap.v, 0);
+  assert.equal(snap.type, null);
   const doc = client.connection.get('cases', 'nothing-here');
-  await c.fetch(doc);
-  assert.equal(doc.version, 0);
-  assert.equal(doc.type, null);
+  await assert.rejects(c.fetch(doc), (e) => e.code === 'ERR_FORBIDDEN');
   client.close();
 });
 
@@ -79,10 +86,12 @@ function randomOp(data) {
 }
 
 test('six clients editing one document concurrently converge', async () => {
-  const clients = Array.from({ length: 6 }, (_, i) => c.stockClient(srv.url, { user: 'editor' + i }));
-  const docs = clients.map((cl) => cl.connection.get('cases', 'converge'));
+  const editors = Array.from({ length: 6 }, (_, i) => 'editor' + i);
+  const id = await srv.newDoc('converge', { lead: editors[0], members: editors.slice(1) });
+  const clients = await Promise.all(editors.map((e) => srv.stock(e)));
+  const docs = clients.map((cl) => cl.connection.get('cases', id));
   await c.subscribe(docs[0]);
-  await c.create(docs[0], { text: 'start 😀', list: [1, 2, 3] });
+  assert.deepEqual(docs[0].data, { text: 'start 😀', list: [1, 2, 3] });
   await Promise.all(docs.slice(1).map(c.subscribe));
   const errors = [];
   await Promise.all(docs.map(async (doc) => {
@@ -101,8 +110,8 @@ test('six clients editing one document concurrently converge', async () => {
   const versions = docs.map((d) => d.version);
   assert.ok(versions.every((v) => v === versions[0]), 'all at one version: ' + versions);
   for (const d of docs) assert.deepEqual(d.data, docs[0].data);
-  const late = c.stockClient(srv.url);
-  const fresh = late.connection.get('cases', 'converge');
+  const late = await srv.stock(editors[0]);
+  const fresh = late.connection.get('cases', id);
   await c.fetch(fresh);
   assert.equal(fresh.version, versions[0]);
   assert.deepEqual(fresh.data, docs[0].data);
@@ -111,14 +120,15 @@ test('six clients editing one document concurrently converge', async () => {
 });
 
 test('500 fast ops are acked in order, versions increasing by one, and relayed in order', async () => {
-  const watcher = new c.RawClient(srv.url);
+  const fast = await srv.newDoc('counter');
+  const watcher = await srv.raw();
   await watcher.handshake();
-  const writer = c.stockClient(srv.url);
-  const doc = writer.connection.get('cases', 'fast');
+  const writer = await srv.stock();
+  const doc = writer.connection.get('cases', fast);
   await c.subscribe(doc);
-  await c.create(doc, { n: 0 });
   const base = doc.version;
-  watcher.send({ a: 's', c: 'cases', d: 'fast' });
+  assert.equal(base, 1);
+  watcher.send({ a: 's', c: 'cases', d: fast });
   await watcher.next((m) => m.a === 's');
   const acks = [];
   writer.connection.on('receive', (req) => {
@@ -154,21 +164,20 @@ test('500 pipelined ops from one raw client commit in order', async () => {
   // Items of mixed sizes: the relays of one batch go out as several frames in one
   // write when small, alone when long (either side of 126 bytes, up to several KiB).
   const item = (i) => (i % 7 === 3 ? 'x'.repeat(2000 + 3 * i) : i % 7 === 5 ? 'y'.repeat(i % 40) : i);
-  const raw = new c.RawClient(srv.url);
+  const pipelined = await srv.newDoc('list');
+  const raw = await srv.raw();
   await raw.handshake();
-  const watcher = new c.RawClient(srv.url);
+  const watcher = await srv.raw();
   await watcher.handshake();
-  raw.send({ a: 'op', c: 'cases', d: 'pipelined', v: 0, seq: 1, create: { type: 'json0', data: { list: [] } } });
-  await raw.next((m) => m.a === 'op' && m.seq === 1);
-  watcher.send({ a: 's', c: 'cases', d: 'pipelined' });
+  watcher.send({ a: 's', c: 'cases', d: pipelined });
   const snap = await watcher.next((m) => m.a === 's');
   assert.deepEqual(snap.data, { v: 1, data: { list: [] } });
   for (let i = 0; i < 500; i++) {
-    raw.send({ a: 'op', c: 'cases', d: 'pipelined', v: 1 + i, seq: 2 + i, op: [{ p: ['list', i], li: item(i) }] });
+    raw.send({ a: 'op', c: 'cases', d: pipelined, v: 1 + i, seq: 2 + i, op: [{ p: ['list', i], li: item(i) }] });
   }
   for (let i = 0; i < 500; i++) {
     const ack = await raw.next((m) => m.a === 'op');
-    assert.deepEqual(ack, { a: 'op', c: 'cases', d: 'pipelined', src: raw.id, seq: 2 + i, v: 1 + i });
+    assert.deepEqual(ack, { a: 'op', c: 'cases', d: pipelined, src: raw.id, seq: 2 + i, v: 1 + i });
   }
   for (let i = 0; i < 500; i++) {
     const op = await watcher.next((m) => m.a === 'op');
@@ -176,7 +185,7 @@ test('500 pipelined ops from one raw client commit in order', async () => {
     assert.deepEqual(op.op, [{ p: ['list', i], li: item(i) }]);
     assert.equal(op.src, raw.id);
   }
-  raw.send({ a: 'f', c: 'cases', d: 'pipelined' });
+  raw.send({ a: 'f', c: 'cases', d: pipelined });
   const f = await raw.next((m) => m.a === 'f');
   assert.equal(f.data.v, 501);
   assert.deepEqual(f.data.data.list, [...Array(500).keys()].map(item));
@@ -185,26 +194,25 @@ test('500 pipelined ops from one raw client commit in order', async () => {
 });
 
 test('an op larger than one frame reaches every subscriber intact', async () => {
-  const writer = new c.RawClient(srv.url);
+  const big = await srv.newDoc('list');
+  const writer = await srv.raw();
   await writer.handshake();
-  writer.send({ a: 'op', c: 'cases', d: 'big', seq: 1, create: { type: 'json0', data: { list: [] } } });
-  await writer.next((m) => m.a === 'op' && m.seq === 1);
   const readers = [];
   for (let i = 0; i < 3; i++) {
-    const r = new c.RawClient(srv.url);
+    const r = await srv.raw();
     await r.handshake();
-    r.send({ a: 's', c: 'cases', d: 'big' });
+    r.send({ a: 's', c: 'cases', d: big });
     await r.next((m) => m.a === 's');
     readers.push(r);
   }
   // 300 KB of text with emoji spans several 64 KiB frames of one shared message.
-  const big = '😀ab'.repeat(300000 / 4);
-  writer.send({ a: 'op', c: 'cases', d: 'big', v: 1, seq: 2, op: [{ p: ['list', 0], li: big }] });
-  writer.send({ a: 'op', c: 'cases', d: 'big', v: 2, seq: 3, op: [{ p: ['list', 1], li: 'small' }] });
+  const text = '😀ab'.repeat(300000 / 4);
+  writer.send({ a: 'op', c: 'cases', d: big, v: 1, seq: 2, op: [{ p: ['list', 0], li: text }] });
+  writer.send({ a: 'op', c: 'cases', d: big, v: 2, seq: 3, op: [{ p: ['list', 1], li: 'small' }] });
   for (const r of readers) {
     const first = await r.next((m) => m.a === 'op');
     assert.equal(first.v, 1);
-    assert.equal(first.op[0].li, big);
+    assert.equal(first.op[0].li, text);
     assert.equal((await r.next((m) => m.a === 'op')).op[0].li, 'small');
     await r.close();
   }
@@ -212,54 +220,53 @@ test('an op larger than one frame reaches every subscriber intact', async () => 
 });
 
 test('an op at an old version is transformed against what was committed since', async () => {
-  const a = new c.RawClient(srv.url);
+  const stale = await srv.newDoc('stale');
+  const a = await srv.raw();
   await a.handshake();
-  a.send({ a: 'op', c: 'cases', d: 'stale', v: 0, seq: 1, create: { type: 'json0', data: { t: 'abc' } } });
-  await a.next((m) => m.a === 'op' && m.seq === 1);
-  a.send({ a: 'op', c: 'cases', d: 'stale', v: 1, seq: 2, op: [{ p: ['t', 0], si: 'X' }] });
+  a.send({ a: 'op', c: 'cases', d: stale, v: 1, seq: 2, op: [{ p: ['t', 0], si: 'X' }] });
   await a.next((m) => m.a === 'op' && m.seq === 2);
-  const b = new c.RawClient(srv.url);
+  const b = await srv.raw();
   await b.handshake();
   // b is not subscribed and still at version 1: it gets the op it missed, then its ack.
-  b.send({ a: 'op', c: 'cases', d: 'stale', v: 1, seq: 1, op: [{ p: ['t', 3], si: 'Y' }] });
+  b.send({ a: 'op', c: 'cases', d: stale, v: 1, seq: 1, op: [{ p: ['t', 3], si: 'Y' }] });
   const missed = await b.next((m) => m.a === 'op');
   assert.equal(missed.v, 1);
   assert.deepEqual(missed.op, [{ p: ['t', 0], si: 'X' }]);
   const ack = await b.next((m) => m.a === 'op');
-  assert.deepEqual(ack, { a: 'op', c: 'cases', d: 'stale', src: b.id, seq: 1, v: 2 });
-  b.send({ a: 'f', c: 'cases', d: 'stale' });
+  assert.deepEqual(ack, { a: 'op', c: 'cases', d: stale, src: b.id, seq: 1, v: 2 });
+  b.send({ a: 'f', c: 'cases', d: stale });
   assert.deepEqual((await b.next((m) => m.a === 'f')).data, { v: 3, data: { t: 'XabcY' } });
   await a.close();
   await b.close();
 });
 
 test('bulk fetch and subscribe answer in both forms, and bulk unsubscribe', async () => {
-  const w = new c.RawClient(srv.url);
+  const bulkA = await srv.newDoc('bulk-a');
+  const bulkB = await srv.newDoc('bulk-b');
+  const w = await srv.raw();
   await w.handshake();
-  for (const d of ['bulk-a', 'bulk-b']) {
-    w.send({ a: 'op', c: 'cases', d, v: 0, seq: d === 'bulk-a' ? 1 : 2, create: { type: 'json0', data: { d } } });
-  }
-  await w.next((m) => m.a === 'op' && m.seq === 2);
-  const r = new c.RawClient(srv.url);
+  const r = await srv.raw();
   await r.handshake();
-  r.send({ a: 'bs', c: 'cases', b: ['bulk-a', 'bulk-b', 'bulk-none'] });
+  r.send({ a: 'bs', c: 'cases', b: [bulkA, bulkB, 'bulk-none'] });
   const bs = await r.next((m) => m.a === 'bs');
+  // A document of no session answers its error in place of a snapshot.
+  assert.equal(bs.data['bulk-none'].error.code, 'ERR_FORBIDDEN');
+  delete bs.data['bulk-none'];
   assert.deepEqual(bs, { a: 'bs', c: 'cases', data: {
-    'bulk-a': { v: 1, data: { d: 'bulk-a' } },
-    'bulk-b': { v: 1, data: { d: 'bulk-b' } },
-    'bulk-none': { v: 0, type: null } } });
-  w.send({ a: 'op', c: 'cases', d: 'bulk-b', v: 1, seq: 3, op: [{ p: ['x'], oi: 1 }] });
+    [bulkA]: { v: 1, data: { d: 'bulk-a' } },
+    [bulkB]: { v: 1, data: { d: 'bulk-b' } } } });
+  w.send({ a: 'op', c: 'cases', d: bulkB, v: 1, seq: 3, op: [{ p: ['x'], oi: 1 }] });
   const live = await r.next((m) => m.a === 'op');
-  assert.equal(live.d, 'bulk-b');
+  assert.equal(live.d, bulkB);
   assert.equal(live.v, 1);
-  r.send({ a: 'bf', c: 'cases', b: { 'bulk-a': 0, 'bulk-b': 1 } });
-  const streamed = await r.next((m) => m.a === 'op' && m.d === 'bulk-a');
+  r.send({ a: 'bf', c: 'cases', b: { [bulkA]: 0, [bulkB]: 1 } });
+  const streamed = await r.next((m) => m.a === 'op' && m.d === bulkA);
   assert.equal(streamed.v, 0);
   assert.ok(streamed.create);
-  assert.deepEqual(await r.next((m) => m.a === 'bf'), { a: 'bf', c: 'cases', b: { 'bulk-a': 0, 'bulk-b': 1 } });
-  r.send({ a: 'bu', c: 'cases', b: ['bulk-a', 'bulk-b'] });
-  assert.deepEqual(await r.next((m) => m.a === 'bu'), { a: 'bu', c: 'cases', b: ['bulk-a', 'bulk-b'] });
-  w.send({ a: 'op', c: 'cases', d: 'bulk-b', v: 2, seq: 4, op: [{ p: ['x'], od: 1, oi: 2 }] });
+  assert.deepEqual(await r.next((m) => m.a === 'bf'), { a: 'bf', c: 'cases', b: { [bulkA]: 0, [bulkB]: 1 } });
+  r.send({ a: 'bu', c: 'cases', b: [bulkA, bulkB] });
+  assert.deepEqual(await r.next((m) => m.a === 'bu'), { a: 'bu', c: 'cases', b: [bulkA, bulkB] });
+  w.send({ a: 'op', c: 'cases', d: bulkB, v: 2, seq: 4, op: [{ p: ['x'], od: 1, oi: 2 }] });
   await w.next((m) => m.a === 'op' && m.seq === 4);
   r.send({ a: 'pp' });
   await r.next((m) => m.a === 'pp');
@@ -269,13 +276,13 @@ test('bulk fetch and subscribe answer in both forms, and bulk unsubscribe', asyn
 });
 
 test('by default a message of 1 MiB passes and a larger one closes with 1009', async () => {
-  const ok = new c.RawClient(srv.url);
+  const ok = await srv.raw();
   await ok.handshake();
   const pad = 'p'.repeat(1024 * 1024 - JSON.stringify({ a: 'pp', pad: '' }).length);
   ok.send(JSON.stringify({ a: 'pp', pad }));
   await ok.next((m) => m.a === 'pp');
   await ok.close();
-  const big = new c.RawClient(srv.url);
+  const big = await srv.raw();
   await big.handshake();
   big.send(JSON.stringify({ a: 'pp', pad: pad + 'x' }));
   assert.equal((await big.closed).code, 1009);

@@ -4,7 +4,8 @@
  * durable. Covers fan-out after commit only, no echo to the author, acks, deferred
  * snapshots, transform of stale ops, duplicate detection on (principal, src, seq),
  * catch-up and stale submits from the store, a room loaded with ops in its tail, slow
- * consumers, presence, and when the document is stored with an op (milestones).
+ * consumers, presence, when the document is stored with an op (milestones), and a
+ * document's creation and deletion.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -591,6 +592,54 @@ static void test_milestones(void)
     room_set_free(s);
 }
 
+/* Peer p's next message is an error with this code. */
+static void expect_error(room_peer *p, const char *code)
+{
+    cJSON *j = next_msg(p);
+
+    CHECK(j != NULL);
+    CHECK_STR(str(cJSON_GetObjectItem(j, "error"), "code"), code);
+    cJSON_Delete(j);
+}
+
+/* The document's life without the hub's access rules (which let only the server create
+ * a document and nobody delete one): a document that does not exist reads as
+ * {"v":0,"type":null} and takes no edit or delete; a create makes it once; a delete
+ * ends it, and an edit made before the delete is refused. */
+static void test_create_and_delete(void)
+{
+    room_set *s = make_set(100, 1 << 20);
+    room_peer a;
+
+    room_peer_init(&a, "alice", "sa");
+    request(s, &a, "{\"a\":\"s\",\"c\":\"cases\",\"d\":\"d\"}");
+    finish_load();
+    drain(&a);
+    check_fetch(s, &a, "{\"v\":0,\"type\":null}");
+    request(s, &a, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":0,\"seq\":1,"
+                   "\"op\":[{\"p\":[\"x\"],\"oi\":1}]}");
+    expect_error(&a, PROTO_ERR_DOES_NOT_EXIST);
+    request(s, &a, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":0,\"seq\":2,\"del\":true}");
+    expect_error(&a, PROTO_ERR_DOES_NOT_EXIST);
+    request(s, &a, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":0,\"seq\":3,"
+                   "\"create\":{\"type\":\"json0\",\"data\":{\"a\":1}}}");
+    flush();
+    drain(&a);
+    request(s, &a, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":1,\"seq\":4,"
+                   "\"create\":{\"type\":\"json0\",\"data\":{}}}");
+    expect_error(&a, PROTO_ERR_ALREADY_CREATED);
+    request(s, &a, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":1,\"seq\":5,\"del\":true}");
+    flush();
+    drain(&a);
+    request(s, &a, "{\"a\":\"op\",\"c\":\"cases\",\"d\":\"d\",\"v\":1,\"seq\":6,"
+                   "\"op\":[{\"p\":[\"a\"],\"na\":1}]}");
+    expect_error(&a, PROTO_ERR_WAS_DELETED);
+    check_fetch(s, &a, "{\"v\":2,\"type\":null}");
+    CHECK(fk.n_log == 2);       /* the refused ones wrote nothing */
+    room_peer_detach(s, &a);
+    room_set_free(s);
+}
+
 int main(void)
 {
     RUN(test_fanout_after_commit);
@@ -601,6 +650,7 @@ int main(void)
     RUN(test_slow_consumer);
     RUN(test_presence);
     RUN(test_milestones);
+    RUN(test_create_and_delete);
     for (int64_t i = 0; i < fk.n_log; i++)
         free(fk.log[i].text);
     return unit_finish("test_room");
