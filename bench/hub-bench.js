@@ -11,9 +11,15 @@
 //     Opens N WebSocket connections that complete the handshake and subscribe to one
 //     document each, then prints the server's RSS (VmRSS) before and after. Raise
 //     `ulimit -n` first (bench/idle-conns.sh does).
+//
+// Both log in as one account and work on case sheets made by POST /api/sessions
+// (tests/hub/lib/protocol.js); every connection carries that login's cookie.
 const fs = require('node:fs');
 const WebSocket = require('ws');
-const { startServer } = require('../tests/hub/lib/server');
+const { startProtocolServer } = require('../tests/hub/lib/protocol');
+
+// One login holds every connection of a run, from one address.
+const MANY = ['--max-conns-principal', '100000', '--max-conns-addr', '100000', '--max-pending-addr', '1024'];
 
 function arg(name, fallback) {
   const i = process.argv.indexOf('--' + name);
@@ -25,9 +31,9 @@ function rssKiB(pid) {
   return Number(m[1]);
 }
 
-function open(url) {
+function open(url, cookie) {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(url, { headers: { Cookie: cookie } });
     ws.on('error', reject);
     ws.on('open', () => resolve(ws));
   });
@@ -55,21 +61,19 @@ async function handshake(ws) {
 async function ops(bin) {
   const clients = Number(arg('clients', 4));
   const seconds = Number(arg('seconds', 5));
-  const srv = await startServer({ bin, args: ['--op-rate', '1000000', '--op-burst', '1000000'] });
-  const doc = 'bench';
+  const srv = await startProtocolServer({ bin, args: ['--op-rate', '1000000', '--op-burst', '1000000', ...MANY],
+                                         templates: { bench: { n: 0, log: [] } } });
+  const doc = await srv.newDoc('bench');
+  const cookie = await srv.cookie();
   const conns = [];
   for (let i = 0; i < clients; i++) {
-    const ws = await open(srv.url);
+    const ws = await open(srv.url, cookie);
     const id = await handshake(ws);
     const sub = waitFor(ws, (m) => m.a === 's');
     ws.send(JSON.stringify({ a: 's', c: 'cases', d: doc }));
     await sub;
     conns.push({ ws, id });
   }
-  const creator = conns[0];
-  const created = waitFor(creator.ws, (m) => m.a === 'op' && m.seq === 0 && m.src === creator.id);
-  creator.ws.send(JSON.stringify({ a: 'op', c: 'cases', d: doc, seq: 0, create: { type: 'json0', data: { n: 0, log: [] } } }));
-  await created;
 
   let acked = 0;
   const latencies = [];
@@ -110,16 +114,19 @@ async function ops(bin) {
 
 async function idle(bin) {
   const n = Number(arg('conns', 2000));
-  const srv = await startServer({ bin });
+  const srv = await startProtocolServer({ bin, args: MANY, templates: { idle: {} } });
+  const docs = [];
+  for (let i = 0; i < 50; i++) docs.push(await srv.newDoc('idle'));
+  const cookie = await srv.cookie();
   const before = rssKiB(srv.proc.pid);
   const socks = [];
   for (let i = 0; i < n; i += 100) {
     const batch = [];
     for (let j = i; j < Math.min(n, i + 100); j++) {
-      batch.push(open(srv.url).then(async (ws) => {
+      batch.push(open(srv.url, cookie).then(async (ws) => {
         await handshake(ws);
         const sub = waitFor(ws, (m) => m.a === 's');
-        ws.send(JSON.stringify({ a: 's', c: 'cases', d: `idle-${j % 50}` }));
+        ws.send(JSON.stringify({ a: 's', c: 'cases', d: docs[j % 50] }));
         await sub;
         return ws;
       }));
