@@ -3,21 +3,37 @@
 // several clients, restarted on the same database, and every op acked before the kill
 // is there, exactly once; the database passes PRAGMA integrity_check. Repeated.
 // A SIGTERM under load exits 0, closes clients with 1001 and loses nothing acked; the
-// server waits for a client's close frame before it closes the TCP connection.
+// server waits for a client's close frame before it closes the TCP connection. On real
+// logins (tests/hub/lib/protocol.js): the documents are case sheets made by POST
+// /api/sessions, written by four accounts taking part; accounts, login sessions and the
+// documents live in the database and survive every restart.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { startServer, sql, tempDir } = require('./lib/server');
+const { sql, tempDir } = require('./lib/server');
+const { startProtocolServer, newAccounts } = require('./lib/protocol');
 const c = require('./lib/clients');
 const wire = require('./lib/wire');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const DOCS = ['dur-a', 'dur-b', 'dur-shared'];
+const NAMES = ['dur-a', 'dur-b', 'dur-shared'];
+const WRITERS = ['wa', 'wb', 'ws1', 'ws2'];
+
+// A server on db whose documents `docs` (name → session id) exist: made on the first
+// start, found again on later ones.
+async function start(db, accounts, docs, opts = {}) {
+  const srv = await startProtocolServer({ db, accounts, templates: { list: { list: [] } }, ...opts });
+  for (const name of NAMES) {
+    if (!docs[name]) docs[name] = await srv.newDoc('list', { title: name, members: WRITERS });
+  }
+  return srv;
+}
 
 // One writer: keeps `window` ops in flight on its document (no version: applied at the
-// current one) and records the version of every ack.
-function writer(url, d, name, acked) {
-  const raw = new c.RawClient(url, { user: name });
+// current one) and records the version of every ack. `who` is its account, `name` marks
+// its ops.
+async function writer(srv, d, who, name, acked) {
+  const raw = await srv.raw(who);
   let seq = 0;
   let inFlight = 0;
   const pending = new Map();
@@ -44,17 +60,6 @@ function writer(url, d, name, acked) {
   });
 }
 
-async function createDocs(url) {
-  const raw = new c.RawClient(url);
-  await raw.handshake();
-  for (const [i, d] of DOCS.entries()) {
-    raw.send({ a: 'op', c: 'cases', d, seq: i + 1, create: { type: 'json0', data: { list: [] } } });
-    const reply = await raw.next((m) => m.a === 'op' && m.seq === i + 1);
-    assert.ok(!reply.error || reply.error.code === 'ERR_DOC_ALREADY_CREATED', JSON.stringify(reply));
-  }
-  await raw.close();
-}
-
 function storedOps(db) {
   const out = sql(db, "SELECT doc || '|' || v || '|' || json_extract(op, '$[0].li') FROM ops WHERE kind = 0");
   return out.split('\n').filter(Boolean).map((line) => {
@@ -63,7 +68,7 @@ function storedOps(db) {
   });
 }
 
-function verify(db, acked) {
+function verify(db, acked, docs) {
   assert.equal(sql(db, 'PRAGMA integrity_check'), 'ok');
   const stored = storedOps(db);
   const byMarker = new Map();
@@ -79,7 +84,7 @@ function verify(db, acked) {
     assert.equal(r.v, a.v, `acked op ${a.marker} at the version its ack said`);
   }
   // Versions are contiguous per document (invariant 1).
-  for (const d of DOCS) {
+  for (const d of Object.values(docs)) {
     const n = Number(sql(db, `SELECT COUNT(*) FROM ops WHERE doc = '${d}'`));
     const max = Number(sql(db, `SELECT COALESCE(MAX(v), -1) FROM ops WHERE doc = '${d}'`));
     assert.equal(n, max + 1, `${d}: versions 0..${max} without gaps`);
@@ -89,27 +94,28 @@ function verify(db, acked) {
 test('every acked op survives SIGKILL under load, five times over', async () => {
   const dir = tempDir();
   const db = path.join(dir, 'konsil.db');
+  const accounts = newAccounts();
+  const docs = {};
   const acked = [];
   for (let round = 0; round < 5; round++) {
-    const srv = await startServer({ db });
-    await createDocs(srv.url);
+    const srv = await start(db, accounts, docs);
     const before = acked.length;
     const writers = await Promise.all([
-      writer(srv.url, 'dur-a', `r${round}a`, acked),
-      writer(srv.url, 'dur-b', `r${round}b`, acked),
-      writer(srv.url, 'dur-shared', `r${round}s1`, acked),
-      writer(srv.url, 'dur-shared', `r${round}s2`, acked),
+      writer(srv, docs['dur-a'], 'wa', `r${round}a`, acked),
+      writer(srv, docs['dur-b'], 'wb', `r${round}b`, acked),
+      writer(srv, docs['dur-shared'], 'ws1', `r${round}s1`, acked),
+      writer(srv, docs['dur-shared'], 'ws2', `r${round}s2`, acked),
     ]);
     await sleep(150 + Math.random() * 350);
     await srv.kill();
     await Promise.all(writers.map((w) => w.closed));
     assert.ok(acked.length - before > 20, `round ${round}: load was running (${acked.length - before} acks)`);
-    verify(db, acked);
+    verify(db, acked, docs);
   }
   // After a restart every acked op is in the documents the clients see.
-  const srv = await startServer({ db });
-  const reader = c.stockClient(srv.url);
-  for (const d of DOCS) {
+  const srv = await start(db, accounts, docs);
+  const reader = await srv.stock();
+  for (const d of Object.values(docs)) {
     const doc = reader.connection.get('cases', d);
     await c.fetch(doc);
     const have = new Set(doc.data.list);
@@ -124,12 +130,12 @@ test('every acked op survives SIGKILL under load, five times over', async () => 
 test('SIGTERM under load closes clients with 1001, writes everything, exits 0', async () => {
   const dir = tempDir();
   const db = path.join(dir, 'konsil.db');
-  const srv = await startServer({ db, asan: true });
-  await createDocs(srv.url);
+  const docs = {};
+  const srv = await start(db, newAccounts(), docs, { asan: true });
   const acked = [];
   const writers = await Promise.all([
-    writer(srv.url, 'dur-a', 'ta', acked),
-    writer(srv.url, 'dur-shared', 'ts', acked),
+    writer(srv, docs['dur-a'], 'wa', 'ta', acked),
+    writer(srv, docs['dur-shared'], 'ws1', 'ts', acked),
   ]);
   await sleep(300);
   const exit = await srv.stop('SIGTERM');
@@ -137,7 +143,7 @@ test('SIGTERM under load closes clients with 1001, writes everything, exits 0', 
   assert.equal(exit.code, 0, srv.output());
   for (const cl of closes) assert.equal(cl.code, 1001);
   assert.ok(acked.length > 10);
-  verify(db, acked);
+  verify(db, acked, docs);
 });
 
 // RFC 6455 §7.1.1: the server closes the TCP connection after the client's close frame.
@@ -148,15 +154,15 @@ test('SIGTERM under load closes clients with 1001, writes everything, exits 0', 
 // so the server's close would arrive in between): the connection stays open until its
 // close frame, and then ends without an error.
 test('after its 1001 the server reads on until the client answers the close', async () => {
-  const srv = await startServer({ asan: true });
-  await createDocs(srv.url);
-  const conn = await wire.connect(srv.url);
+  const docs = {};
+  const srv = await start(undefined, newAccounts(), docs, { asan: true });
+  const conn = await wire.connect(srv.url, { Cookie: await srv.cookie('wa') });
   await conn.next(0x1);    // init
   const exit = srv.stop('SIGTERM');
   const close = await conn.next(0x8);
   assert.equal(close.payload.readUInt16BE(0), 1001);
   for (let seq = 1; seq <= 50; seq++) {
-    conn.socket.write(wire.text({ a: 'op', c: 'cases', d: 'dur-a', seq, op: [{ p: ['list', 0], li: `late#${seq}` }] }));
+    conn.socket.write(wire.text({ a: 'op', c: 'cases', d: docs['dur-a'], seq, op: [{ p: ['list', 0], li: `late#${seq}` }] }));
     await sleep(1);
   }
   assert.equal(conn.ended, false, 'the server kept the connection open until the client answered');

@@ -10,7 +10,9 @@
 //   const raw = await p.raw();                                     // as `dev`
 //
 // Accounts are counsellors, made on first use (`konsil user add`); `dev` is the default
-// principal and the creator (lead) of every document unless `lead` says otherwise.
+// principal and the creator (lead) of every document unless `lead` says otherwise. A
+// server started again on the same database gets the same `accounts` object: accounts
+// and login sessions live in the database and survive the restart.
 const fs = require('node:fs');
 const path = require('node:path');
 const { startServer, tempDir } = require('./server');
@@ -30,7 +32,12 @@ function openTemplate(name, document) {
   };
 }
 
-async function startProtocolServer({ templates = {}, args = [], ...opts } = {}) {
+// Accounts known to a database (pass one to every start on the same database).
+function newAccounts() {
+  return { cookies: new Map(), ids: new Map() };
+}
+
+async function startProtocolServer({ templates = {}, args = [], accounts = newAccounts(), ...opts } = {}) {
   const dir = opts.dir || tempDir();
   const tdir = path.join(dir, 'templates');
   fs.mkdirSync(tdir, { recursive: true });
@@ -39,8 +46,7 @@ async function startProtocolServer({ templates = {}, args = [], ...opts } = {}) 
   }
   const srv = await startServer({ ...opts, auth: true, dir, args: ['--templates', tdir, ...args] });
   const tls = srv.httpUrl.startsWith('https:');
-  const cookies = new Map();
-  const ids = new Map();
+  const { cookies, ids } = accounts;
 
   async function cookie(name = 'dev') {
     if (!cookies.has(name)) {
@@ -82,4 +88,4 @@ async function startProtocolServer({ templates = {}, args = [], ...opts } = {}) 
   });
 }
 
-module.exports = { startProtocolServer, openTemplate };
+module.exports = { startProtocolServer, openTemplate, newAccounts };
