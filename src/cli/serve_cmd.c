@@ -144,8 +144,7 @@ static void usage(FILE *out)
             "                       proxy in front terminates TLS or changes the host; requests\n"
             "                       carrying another Origin are refused (default: the Host\n"
             "                       header with the scheme served)\n"
-            "  --dev-principals     TESTS ONLY, loopback only: no login and no access rules;\n"
-            "                       a konsil_dev_user cookie names the principal\n\n"
+            "\n"
             "Limits (sizes in bytes, K/M/G suffixes allowed; see protocol/limits.md):\n",
             d.host, d.port, d.db_path);
     for (size_t i = 0; i < N_OPTIONS; i++) {
@@ -238,10 +237,6 @@ int cli_serve(int argc, char **argv)
             usage(stdout);
             return 0;
         }
-        if (strcmp(a, "--dev-principals") == 0) {
-            c.dev_principals = 1;
-            continue;
-        }
         if (!v) {
             fprintf(stderr, "konsil serve: %s needs a value (see --help)\n", a);
             return 2;
@@ -281,11 +276,6 @@ int cli_serve(int argc, char **argv)
     }
     if (!c.tls_cert != !c.tls_key) {
         fprintf(stderr, "konsil serve: --tls-cert and --tls-key go together\n");
-        return 2;
-    }
-    if (c.dev_principals && strcmp(c.host, "127.0.0.1") != 0 && strcmp(c.host, "localhost") != 0) {
-        fprintf(stderr, "konsil serve: --dev-principals only on 127.0.0.1 (it turns access "
-                "control off)\n");
         return 2;
     }
     if (c.rx_buffer < HUB_RX_BUFFER_MIN) {

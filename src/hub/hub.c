@@ -386,8 +386,7 @@ int hub_run(const hub_config *cfg)
     rcfg.max_presence_channels = cfg->max_presence_channels;
     rcfg.max_presences = cfg->max_presences;
     hub_store_env(h, &env);
-    if (!cfg->dev_principals)
-        hub_access_env(&env);
+    hub_access_env(&env);
     h->rooms = room_set_new(&rcfg, &env);
     if (!h->rooms)
         goto fail;

@@ -60,9 +60,6 @@ typedef struct hub_config {
     size_t login_slow_after;        /* failed attempts per username before slowing */
     int login_max_delay_secs;       /* the longest a slowed attempt waits */
     size_t login_max_keys;          /* keys the login throttle holds at most */
-    int dev_principals;             /* loopback only, for the protocol tests: no login, no
-                                       access rules; konsil_dev_user cookie names the
-                                       principal (protocol/sharedb-wire.md) */
 } hub_config;
 
 /* The smallest rx_buffer: a WebSocket control frame (ping, close) carries up to 125

@@ -315,8 +315,6 @@ void hub_auth_refreshed(hub *h, hub_req *req, store_job *job)
     room_map_clear(&fresh);
     for (hub_conn *c = h->conns; c; c = c->next) {
         hub_login *cl = room_map_get(&h->logins, c->login_hash);
-        if (!c->login_hash[0])
-            continue;   /* --dev-principals */
         if (!cl || cl->waiting)
             hub_conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "login session ended");
         else if (cl->ended)

@@ -198,9 +198,8 @@ static int conn_open(hub *h, struct lws *wsi, struct pss *pss)
     c->tokens = h->cfg.op_burst;
     c->tokens_at = hub_now_ms();
     room_peer_init(&c->peer, c->principal.id, c->src);
-    /* --dev-principals keeps the bare {"id"} stamp of the protocol tests. */
-    c->peer.identity = h->cfg.dev_principals ? NULL : c->identity;
-    c->peer.identity_pseudonymous = h->cfg.dev_principals ? NULL : c->identity_pseudonymous;
+    c->peer.identity = c->identity;
+    c->peer.identity_pseudonymous = c->identity_pseudonymous;
     c->next = h->conns;
     if (h->conns)
         h->conns->prev = c;

@@ -102,7 +102,6 @@ struct hub {
     struct auth_quota_conn *admitting;  /* accepted, its lws connection not bound yet */
     int auth_refreshing;
     int64_t auth_refresh_at;
-    hub_login dev_login;                /* --dev-principals: the last upgrade's */
 };
 
 /* A principal from {id, name, role, specialty?} (hub_auth.c). */

@@ -263,12 +263,7 @@ static void finish_snapshot(hub *h, store_job *job)
     char *text;
 
     if (c->wsi) {
-        if (c->hub->cfg.dev_principals) {
-            forbidden = 0;
-            text = job->text ? strdup(job->text) : NULL;
-        } else {
-            text = projected_snapshot(c, job, &forbidden);
-        }
+        text = projected_snapshot(c, job, &forbidden);
         proto_buf_init(&b, LWS_PRE);
         if (forbidden) {
             proto_error err = {PROTO_ERR_FORBIDDEN, "You do not take part in this session"};

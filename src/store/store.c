@@ -95,7 +95,6 @@ void store_job_free(store_job *job)
     free(job->ops);
     free(job->create_src);
     free(job->create_author);
-    free(job->text);
     cJSON_Delete(job->in);
     cJSON_Delete(job->out);
     cJSON_Delete(job->audit);

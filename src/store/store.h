@@ -111,12 +111,11 @@ typedef struct store_job {
     size_t max_ops;
 
     /* STORE_SNAPSHOT input: by_ts selects ts, otherwise has_v selects v, else latest.
-     * Result: state.v, state.exists and text (the data as JSON). */
+     * Result: state (v, exists, data). */
     int by_ts;
     int64_t ts;
     int has_v;
     int64_t v;
-    char *text;
 
     /* STORE_LOAD and STORE_SNAPSHOT also read the case the document belongs to
      * (store_case_meta) into `out`; NULL when it is no case's document. */

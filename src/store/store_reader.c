@@ -307,10 +307,7 @@ static int run_snapshot(sqlite3 *db, store_job *job)
                  "Requested version exceeds latest snapshot version");
         return -1;
     }
-    if (store_reader_rebuild(db, job->doc, target, &job->state, job) != 0)
-        return -1;
-    job->text = doc_text(&job->state);
-    return job->text ? 0 : fail(job, NULL, "out of memory");
+    return store_reader_rebuild(db, job->doc, target, &job->state, job);
 }
 
 void store_reader_run(store *s, store_job *job)

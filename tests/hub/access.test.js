@@ -36,7 +36,7 @@ async function leadDoc() {
 }
 
 test.before(async () => {
-  srv = await startServer({ auth: true, asan: true });
+  srv = await startServer({ asan: true });
   srv.stop0 = srv.stop;
   addUser(srv.db, 'lead', 'counsellor', 'pw-lead', 'debt');
   addUser(srv.db, 'other', 'counsellor', 'pw-other', 'housing');
@@ -85,7 +85,7 @@ test('missing, forged and expired cookies: 401 on the upgrade and on /api/me', a
   assert.equal(me.json.role, 'client');
   assert.equal(me.json.session_id, session);
   // Expired: a server with one-second idle expiry.
-  const short = await startServer({ auth: true, args: ['--session-idle-secs', '1'] });
+  const short = await startServer({ args: ['--session-idle-secs', '1'] });
   try {
     addUser(short.db, 'x', 'counsellor', 'pw');
     const ck = await login(short, 'x', 'pw');

@@ -42,12 +42,12 @@ async function newSession(srv, cookie) {
 
 test('login sessions survive a restart; the socket works with the old cookie', async () => {
   const dir = tempDir();
-  let srv = await startServer({ auth: true, dir });
+  let srv = await startServer({ dir });
   addUser(srv.db, 'anna', 'counsellor', 'pw-anna', 'debt');
   const cookie = await login(srv, 'anna', 'pw-anna');
   const { case_id: caseId } = await newSession(srv, cookie);
   assert.equal((await srv.stop()).code, 0, srv.output());
-  srv = await startServer({ auth: true, dir });
+  srv = await startServer({ dir });
   try {
     const me = await api(srv, 'GET', '/api/me', { cookie });
     assert.equal(me.status, 200);
@@ -64,7 +64,7 @@ test('login sessions survive a restart; the socket works with the old cookie', a
 });
 
 test('konsil user disable closes live sockets with 1008 and refuses the next login', async () => {
-  const srv = await startServer({ auth: true });
+  const srv = await startServer();
   try {
     addUser(srv.db, 'bert', 'counsellor', 'pw-bert');
     addUser(srv.db, 'carla', 'counsellor', 'pw-carla');
@@ -93,7 +93,7 @@ test('konsil user disable closes live sockets with 1008 and refuses the next log
 });
 
 test('login attempts are limited per user and address and per address (429)', async () => {
-  const srv = await startServer({ auth: true, args: ['--login-max-pair', '3', '--login-max-addr', '6',
+  const srv = await startServer({ args: ['--login-max-pair', '3', '--login-max-addr', '6',
                                                      '--login-slow-after', '100'] });
   try {
     addUser(srv.db, 'dora', 'counsellor', 'pw-dora');
@@ -120,7 +120,7 @@ test('login attempts are limited per user and address and per address (429)', as
 test('the join page: no referrer, and the token never reaches the log', async () => {
   const web = tempDir();
   fs.writeFileSync(path.join(web, 'index.html'), '<!doctype html><title>Konsil</title>');
-  const srv = await startServer({ auth: true, args: ['--web', web] });
+  const srv = await startServer({ args: ['--web', web] });
   let token;
   try {
     addUser(srv.db, 'fritz', 'counsellor', 'pw-fritz');
@@ -149,7 +149,7 @@ test('the join page: no referrer, and the token never reaches the log', async ()
 });
 
 test('the lobby: a client waits (202), is admitted or declined', async () => {
-  const srv = await startServer({ auth: true });
+  const srv = await startServer();
   try {
     addUser(srv.db, 'gina', 'counsellor', 'pw-gina');
     addUser(srv.db, 'sup', 'supervisor', 'pw-sup');
@@ -206,7 +206,7 @@ test('the lobby: a client waits (202), is admitted or declined', async () => {
 });
 
 test('konsil audit verify: an altered, an inserted and a removed entry', async () => {
-  const srv = await startServer({ auth: true });
+  const srv = await startServer();
   addUser(srv.db, 'hans', 'counsellor', 'pw-hans');
   const cookie = await login(srv, 'hans', 'pw-hans');
   await newSession(srv, cookie);

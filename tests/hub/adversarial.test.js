@@ -34,7 +34,7 @@ function upgrade(srv, headers, opts = {}) {
 }
 
 test('CSRF: a page elsewhere cannot create, add, link or close with the user\'s cookie', async () => {
-  const srv = await startServer({ auth: true, asan: true });
+  const srv = await startServer({ asan: true });
   try {
     const honest = await honestPair(srv);
     addUser(srv.db, 'victim', 'counsellor', 'pw-victim');
@@ -103,7 +103,7 @@ test('CSRF: a page elsewhere cannot create, add, link or close with the user\'s 
 });
 
 test('an Origin too long to read is refused on the REST API and on the /ws upgrade', async () => {
-  const srv = await startServer({ auth: true, asan: true });
+  const srv = await startServer({ asan: true });
   try {
     const honest = await honestPair(srv);
     const cookie = await loginAs(srv, 'hana', honest.password);
@@ -149,7 +149,7 @@ function selfSigned(dir) {
 test('over TLS: HSTS, and the login cookie is __Host-konsil_session (Secure, Path=/, no Domain)', async () => {
   const dir = tempDir();
   const { cert, key } = selfSigned(dir);
-  const srv = await startServer({ auth: true, tls: true, dir, args: ['--tls-cert', cert, '--tls-key', key] });
+  const srv = await startServer({ tls: true, dir, args: ['--tls-cert', cert, '--tls-key', key] });
   try {
     const honest = await honestPair(srv);
     const res = await request(srv, { method: 'POST', path: '/api/login', tls: true,
@@ -180,7 +180,7 @@ test('over TLS: HSTS, and the login cookie is __Host-konsil_session (Secure, Pat
   }
   // Plain HTTP (loopback): no HSTS, the bare name without Secure (browsers refuse
   // __Host- without Secure).
-  const plain = await startServer({ auth: true });
+  const plain = await startServer();
   try {
     addUser(plain.db, 'p', 'counsellor', 'pw');
     const res = await request(plain, { method: 'POST', path: '/api/login', headers: { 'Content-Type': 'application/json' },
@@ -193,7 +193,7 @@ test('over TLS: HSTS, and the login cookie is __Host-konsil_session (Secure, Pat
 });
 
 test('an https --public-origin (TLS at a proxy) gets the __Host- cookie and HSTS too', async () => {
-  const srv = await startServer({ auth: true, args: ['--public-origin', 'https://konsil.example'] });
+  const srv = await startServer({ args: ['--public-origin', 'https://konsil.example'] });
   try {
     addUser(srv.db, 'p', 'counsellor', 'pw');
     const res = await request(srv, { method: 'POST', path: '/api/login',
@@ -227,7 +227,7 @@ test('a symbolic link inside --web to a file outside it is not followed', async 
   fs.symlinkSync(path.join(outside, 'secret.txt'), path.join(web, 'secret.txt'));
   fs.symlinkSync(outside, path.join(web, 'sub', 'out'));
   fs.symlinkSync('index.html', path.join(web, 'same.html'));
-  const srv = await startServer({ auth: true, dir, args: ['--web', web] });
+  const srv = await startServer({ dir, args: ['--web', web] });
   try {
     const honest = await honestPair(srv);
     for (const p of ['/passwd', '/secret.txt', '/sub/out/secret.txt', '/sub/out/']) {
@@ -256,7 +256,7 @@ test('the web build writes no source map, so app.js.map is not served', async ()
   assert.ok(fs.existsSync(path.join(dist, 'app.js')));
   assert.ok(!fs.existsSync(path.join(dist, 'app.js.map')), 'a plain build leaves no app.js.map');
   assert.doesNotMatch(fs.readFileSync(path.join(dist, 'app.js'), 'utf8').slice(-300), /sourceMappingURL/);
-  const srv = await startServer({ auth: true, args: ['--web', dist] });
+  const srv = await startServer({ args: ['--web', dist] });
   try {
     assert.equal((await request(srv, { path: '/app.js' })).status, 200);
     assert.equal((await request(srv, { path: '/app.js.map' })).status, 404);
@@ -268,7 +268,7 @@ test('the web build writes no source map, so app.js.map is not served', async ()
 test('disable ends every login session: enabling the account again brings none back', async () => {
   const { binary, sql } = require('./lib/server');
   const c = require('./lib/clients');
-  const srv = await startServer({ auth: true, asan: true });
+  const srv = await startServer({ asan: true });
   try {
     const honest = await honestPair(srv);
     addUser(srv.db, 'dora', 'counsellor', 'pw-dora');
@@ -307,7 +307,7 @@ function auditOf(db, action) {
 
 test('lockout on demand: wrong passwords from another address cannot lock the owner out', async () => {
   // Default limits, but a shorter longest wait for the owner (8 s by default).
-  const srv = await startServer({ auth: true, asan: true, args: ['--login-max-delay-secs', '2'] });
+  const srv = await startServer({ asan: true, args: ['--login-max-delay-secs', '2'] });
   try {
     const honest = await honestPair(srv);
     const attempt = (password, localAddress) => request(srv, {
@@ -345,7 +345,7 @@ test('lockout on demand: wrong passwords from another address cannot lock the ow
 test('a flood of distinct usernames: bounded memory, refused without a password check, summarised', async () => {
   // Plain build: resident memory is what is measured (ASan keeps freed memory). Five
   // failures per address instead of 50: each is a real password check (scrypt).
-  const srv = await startServer({ auth: true, args: ['--login-max-addr', '5'] });
+  const srv = await startServer({ args: ['--login-max-addr', '5'] });
   let warm, after;
   try {
     const honest = await honestPair(srv);
@@ -374,7 +374,7 @@ test('a flood of distinct usernames: bounded memory, refused without a password 
 
 test('pipelined requests with a body close the connection instead of running again', async () => {
   const net = require('node:net');
-  const srv = await startServer({ auth: true, asan: true });
+  const srv = await startServer({ asan: true });
   try {
     const honest = await honestPair(srv);
     addUser(srv.db, 'pia', 'counsellor', 'pw-pia');
@@ -427,7 +427,7 @@ async function joinCookie(srv, token, localAddress) {
 }
 
 test('one client with a link cannot take every WebSocket slot: per principal and per address', async () => {
-  const srv = await startServer({ auth: true, asan: true,
+  const srv = await startServer({ asan: true,
                                   args: ['--max-conns-principal', '32', '--max-conns-addr', '50'] });
   const sockets = [];
   try {
@@ -479,7 +479,7 @@ function rawSocket(srv, localAddress) {
 test('a flood of unauthenticated sockets and slowloris requests: capped per address, closed at the deadline', async () => {
   const { rssKiB, fdCount } = require('./lib/adversary');
   // Plain build (its memory is measured); a short deadline so the test does not wait.
-  const srv = await startServer({ auth: true, args: ['--handshake-secs', '3', '--max-pending-addr', '64'] });
+  const srv = await startServer({ args: ['--handshake-secs', '3', '--max-pending-addr', '64'] });
   const held = [];
   try {
     const honest = await honestPair(srv);
@@ -532,7 +532,7 @@ test('a flood of unauthenticated sockets and slowloris requests: capped per addr
 });
 
 test('a request body sent one byte at a time is closed at the deadline', async () => {
-  const srv = await startServer({ auth: true, asan: true, args: ['--handshake-secs', '2'] });
+  const srv = await startServer({ asan: true, args: ['--handshake-secs', '2'] });
   try {
     const honest = await honestPair(srv);
     const s = await rawSocket(srv, '127.0.0.8');
@@ -560,7 +560,7 @@ test('at a low descriptor limit the limits fit inside it, and a socket flood lea
   // + 2 x 1024 pending + 64) do not fit.
   const wrapper = path.join(dir, 'konsil-400');
   fs.writeFileSync(wrapper, `#!/bin/bash\nulimit -Sn 100 && ulimit -Hn 400 && exec "${binary()}" "$@"\n`, { mode: 0o755 });
-  const srv = await startServer({ auth: true, dir, bin: wrapper, args: ['--handshake-secs', '3'] });
+  const srv = await startServer({ dir, bin: wrapper, args: ['--handshake-secs', '3'] });
   const held = [];
   try {
     assert.match(srv.output(), /400 open files allowed: --max-conns 10000 -> 168, --max-pending 1024 -> 84/);

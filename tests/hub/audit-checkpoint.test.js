@@ -85,7 +85,7 @@ const isRead = (row) => /\.read(\.|$)/.test(row.action) || row.action === 'expor
 // One trail for every case below: written by a real server, then copied per case.
 const trail = {};
 before(async () => {
-  const srv = await startServer({ auth: true });
+  const srv = await startServer();
   let session;
   try {
     addUser(srv.db, 'lena', 'counsellor', 'pw-lena', 'debt');

@@ -58,7 +58,7 @@ function rebuild(pages) {
 }
 
 test.before(async () => {
-  srv = await startServer({ auth: true, asan: true, args: ['--history-page', String(PAGE), '--milestone-every', '10'] });
+  srv = await startServer({ asan: true, args: ['--history-page', String(PAGE), '--milestone-every', '10'] });
   addUser(srv.db, 'lead', 'counsellor', 'pw-lead', 'debt');
   addUser(srv.db, 'other', 'counsellor', 'pw-other', 'housing');
   addUser(srv.db, 'sup', 'supervisor', 'pw-sup');

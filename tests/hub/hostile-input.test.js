@@ -30,7 +30,7 @@ async function hostile(method, path, opts = {}) {
 }
 
 test.before(async () => {
-  srv = await startServer({ auth: true, asan: true, args: ['--max-body', '2M'] });
+  srv = await startServer({ asan: true, args: ['--max-body', '2M'] });
   addUser(srv.db, 'lead', 'counsellor', 'pw-lead', 'debt');
   addUser(srv.db, 'sup', 'supervisor', 'pw-sup');
   lead = await login(srv, 'lead', 'pw-lead');
@@ -137,7 +137,7 @@ test('path segments, query arguments and the cookie', async () => {
 });
 
 test('the default body limit refuses 1 MB before reading it (413)', async () => {
-  const small = await startServer({ auth: true });
+  const small = await startServer();
   try {
     for (const path of ['/api/login', '/api/join', '/api/sessions']) {
       const res = await api(small, 'POST', path, { body: { title: 'x'.repeat(1 << 20), username: 'x', token: 'x' } });

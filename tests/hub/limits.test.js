@@ -236,7 +236,8 @@ test('--help documents every option of protocol/limits.md, and bad values are re
   for (const o of new Set(options)) assert.ok(help.includes(o), `--help lacks ${o}`);
   for (const o of ['--listen', '--db', '--web', '--tls-cert', '--tls-key']) assert.ok(help.includes(o));
   for (const bad of [['--max-outq', 'lots'], ['--listen', 'nohost'], ['--ping-secs', '0'], ['--bogus', '1'],
-                     ['--tls-cert', 'only.pem'], ['--rx-buffer', '127']]) {
+                     ['--tls-cert', 'only.pem'], ['--rx-buffer', '127'],
+                     ['--dev-principals', 'on'], ['--public-origin', 'https://konsil.example/path']]) {
     let status = 0;
     try {
       execFileSync(binary(), ['serve', ...bad], { stdio: 'ignore' });

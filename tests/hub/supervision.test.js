@@ -54,7 +54,7 @@ function exportSession(args) {
 }
 
 test.before(async () => {
-  srv = await startServer({ auth: true, asan: true, args: ['--milestone-every', '5', '--history-page', '4'] });
+  srv = await startServer({ asan: true, args: ['--milestone-every', '5', '--history-page', '4'] });
   addUser(srv.db, 'lead', 'counsellor', 'pw-lead', 'debt');
   addUser(srv.db, 'sup', 'supervisor', 'pw-sup');
   addUser(srv.db, 'sup2', 'supervisor', 'pw-sup2');

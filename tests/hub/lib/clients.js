@@ -5,16 +5,11 @@ const WebSocket = require('ws');
 const ShareDB = require('sharedb/lib/client');
 const json0 = require('ot-json0').type;
 
-// `user` names a --dev-principals principal; `cookie` is a whole Cookie header (a login).
-function cookie(user, full) {
-  if (full) return { headers: { Cookie: full } };
-  return user ? { headers: { Cookie: `konsil_dev_user=${user}` } } : {};
-}
-
-// A stock sharedb Connection. `reconnect()` binds a fresh socket, which is what
-// reconnecting-websocket does: the client resends its inflight op and resubscribes.
-function stockClient(url, { user, tls, cookie: full } = {}) {
-  const opts = { ...cookie(user, full), ...(tls ? { rejectUnauthorized: false } : {}) };
+// A stock sharedb Connection on a login's cookie (a whole Cookie header value).
+// `reconnect()` binds a fresh socket, which is what reconnecting-websocket does: the
+// client resends its inflight op and resubscribes.
+function stockClient(url, { tls, cookie } = {}) {
+  const opts = { ...(cookie ? { headers: { Cookie: cookie } } : {}), ...(tls ? { rejectUnauthorized: false } : {}) };
   const ws = new WebSocket(url, opts);
   const connection = new ShareDB.Connection(ws);
   const client = {
@@ -65,10 +60,11 @@ function fetchSnapshotByTimestamp(connection, c, d, ts) {
 }
 
 // A raw protocol client: every message received is kept in order; next() waits for
-// the first one not yet taken that matches.
+// the first one not yet taken that matches. `ws` are the options of the socket (its
+// headers carry the login cookie).
 class RawClient {
-  constructor(url, { user, ws } = {}) {
-    this.ws = new WebSocket(url, { ...cookie(user), ...(ws || {}) });
+  constructor(url, { ws } = {}) {
+    this.ws = new WebSocket(url, ws || {});
     this.messages = [];
     this.taken = new Set();
     this.waiters = [];

@@ -44,7 +44,7 @@ async function startProtocolServer({ templates = {}, args = [], accounts = newAc
   for (const [name, document] of Object.entries(templates)) {
     fs.writeFileSync(path.join(tdir, `${name}.json`), JSON.stringify(openTemplate(name, document)));
   }
-  const srv = await startServer({ ...opts, auth: true, dir, args: ['--templates', tdir, ...args] });
+  const srv = await startServer({ ...opts, dir, args: ['--templates', tdir, ...args] });
   const tls = srv.httpUrl.startsWith('https:');
   const { cookies, ids } = accounts;
 

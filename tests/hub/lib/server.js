@@ -26,9 +26,7 @@ async function startServer(opts = {}) {
   const dir = opts.dir || tempDir();
   const db = opts.db || path.join(dir, 'konsil.db');
   const bin = opts.bin || binary(opts.asan);
-  // Protocol tests run without accounts (--dev-principals); access tests pass auth: true.
-  const args = ['serve', '--listen', opts.listen || '127.0.0.1:0', '--db', db, ...(opts.auth ? [] : ['--dev-principals']),
-    ...(opts.args || [])];
+  const args = ['serve', '--listen', opts.listen || '127.0.0.1:0', '--db', db, ...(opts.args || [])];
   const env = { ...process.env };
   if (!env.ASAN_OPTIONS) env.ASAN_OPTIONS = 'detect_leaks=1:abort_on_error=1';
   const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], env });

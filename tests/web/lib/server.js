@@ -20,7 +20,7 @@ function buildWebDemo() {
 }
 
 function spawnServer(dir, listen) {
-  return hub.startServer({ auth: true, dir, listen, args: ['--web', webDir] });
+  return hub.startServer({ dir, listen, args: ['--web', webDir] });
 }
 
 // Resolves with {url, wsUrl, port, db, kill(), stop(), restart(), addUser()} once it listens.
