@@ -223,6 +223,7 @@ test('a symbolic link inside --web to a file outside it is not followed', async 
   fs.mkdirSync(outside);
   fs.writeFileSync(path.join(web, 'index.html'), '<!doctype html><title>konsil</title>');
   fs.writeFileSync(path.join(outside, 'secret.txt'), 'outside the web folder');
+  fs.symlinkSync('/etc/passwd', path.join(web, 'passwd.txt'));     // the issue's case
   fs.symlinkSync('/etc/passwd', path.join(web, 'passwd'));
   fs.symlinkSync(path.join(outside, 'secret.txt'), path.join(web, 'secret.txt'));
   fs.symlinkSync(outside, path.join(web, 'sub', 'out'));
@@ -230,7 +231,8 @@ test('a symbolic link inside --web to a file outside it is not followed', async 
   const srv = await startServer({ dir, args: ['--web', web] });
   try {
     const honest = await honestPair(srv);
-    for (const p of ['/passwd', '/secret.txt', '/sub/out/secret.txt', '/sub/out/']) {
+    // Before: /passwd.txt answered 200 with /etc/passwd.
+    for (const p of ['/passwd.txt', '/passwd', '/secret.txt', '/sub/out/secret.txt', '/sub/out/']) {
       const r = await request(srv, { path: p });
       assert.equal(r.status, 404, `${p}: ${r.status}`);
       assert.doesNotMatch(r.text, /root:|outside the web folder/);
