@@ -12,7 +12,7 @@
 //     document each, then prints the server's RSS (VmRSS) before and after. Raise
 //     `ulimit -n` first (bench/idle-conns.sh does).
 //
-// Both log in as one account and work on case sheets made by POST /api/sessions
+// Both log in as one account and work on case sheets made by POST /api/cases
 // (tests/hub/lib/protocol.js); every connection carries that login's cookie.
 const fs = require('node:fs');
 const WebSocket = require('ws');

@@ -83,7 +83,7 @@ async function joinClient(session, name) {
 }
 
 test.before(async () => {
-  srv = await startServer({ auth: true, asan: true, args: ['--milestone-every', '10'] });
+  srv = await startServer({ asan: true, args: ['--milestone-every', '10'] });
   const people = [['lead', 'counsellor', 'debt'], ['housing', 'counsellor', 'housing'], ['lotse', 'counsellor', 'social_law'],
     ['sup', 'supervisor'], ['outsider', 'counsellor', 'family']];
   for (const [name, role, specialty] of people) {
@@ -464,7 +464,7 @@ test('konsil serve --templates: each file a version of its name; an invalid one 
   text.name = 'hausbesuch';
   text.title = 'Hausbesuch';
   fs.writeFileSync(path.join(dir, 'hausbesuch.json'), JSON.stringify(text));
-  const other = await startServer({ auth: true, args: ['--templates', dir] });
+  const other = await startServer({ args: ['--templates', dir] });
   try {
     addUser(other.db, 'x', 'counsellor', 'pw-x');
     const cookie = await login(other, 'x', 'pw-x');
@@ -477,5 +477,5 @@ test('konsil serve --templates: each file a version of its name; an invalid one 
     assert.equal((await other.stop()).code, 0);
   }
   fs.writeFileSync(path.join(dir, 'kaputt.json'), '{"name": "kaputt"}');
-  await assert.rejects(startServer({ auth: true, args: ['--templates', dir] }), /kaputt\.json: template: /);
+  await assert.rejects(startServer({ args: ['--templates', dir] }), /kaputt\.json: template: /);
 });

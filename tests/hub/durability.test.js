@@ -5,7 +5,7 @@
 // A SIGTERM under load exits 0, closes clients with 1001 and loses nothing acked; the
 // server waits for a client's close frame before it closes the TCP connection. On real
 // logins (tests/hub/lib/protocol.js): the documents are case sheets made by POST
-// /api/sessions, written by four accounts taking part; accounts, login sessions and the
+// /api/cases, written by four accounts of their teams; accounts, login sessions and the
 // documents live in the database and survive every restart.
 const test = require('node:test');
 const assert = require('node:assert/strict');

@@ -4,7 +4,7 @@
 // fetchSnapshot / fetchSnapshotByTimestamp see exactly what each version was (across
 // milestones and history reads beyond the in-memory tail), and presence appears and
 // is cleared when its connection goes. On real logins (tests/hub/lib/protocol.js):
-// documents are case sheets made by POST /api/sessions, at version 1 with their
+// documents are case sheets made by POST /api/cases, at version 1 with their
 // template's data, and every client is an account.
 const test = require('node:test');
 const assert = require('node:assert/strict');

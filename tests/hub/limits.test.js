@@ -3,7 +3,7 @@
 // consumer is closed (never an op dropped) and catches up after reconnecting; the op
 // rate is enforced by pausing reads; connections and rooms are capped; silent peers
 // are hung up on; TLS serves wss. On real logins (tests/hub/lib/protocol.js): documents
-// are case sheets made by POST /api/sessions, at version 1 with their template's data.
+// are case sheets made by POST /api/cases, at version 1 with their template's data.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');

@@ -90,13 +90,13 @@ test('malformed messages get ShareDB errors and change nothing', async () => {
   await expectError(raw, op({ op: [{ p: ['n'], na: 'one' }] }), 'ERR_OP_SUBMIT_REJECTED');
   await expectError(raw, op({ src: 17, op: [] }), 'ERR_OT_OP_BADLY_FORMED');
   await expectError(raw, op({ v: v + 5, op: [{ p: ['n'], na: 1 }] }), 'ERR_OP_VERSION_NEWER_THAN_CURRENT_SNAPSHOT');
-  // Documents are made by the server (POST /api/sessions): a create is refused (what the
+  // Documents are made by the server (POST /api/cases): a create is refused (what the
   // room itself answers without access rules, ERR_DOC_ALREADY_CREATED here, is in
   // tests/unit/test_room.c).
   await expectError(raw, op({ create: { type: 'json0', data: {} } }), 'ERR_OP_SUBMIT_REJECTED');
   await expectError(raw, op({ create: { type: 'rich-text', data: {} } }), 'ERR_DOC_TYPE_NOT_RECOGNIZED');
   await expectError(raw, op({ del: 1 }), 'ERR_OT_OP_BADLY_FORMED');
-  // A document of no session is nobody's (the room's ERR_DOC_DOES_NOT_EXIST: test_room.c).
+  // A document of no case is nobody's (the room's ERR_DOC_DOES_NOT_EXIST: test_room.c).
   await expectError(raw, { a: 'op', c: 'cases', d: 'never-created', v: 0, seq: 1, op: [{ p: ['x'], oi: 1 }] },
                     'ERR_FORBIDDEN');
   await expectError(raw, { a: 'op', c: 'cases', d: 'never-created', v: 0, seq: 2, del: true },

@@ -2,7 +2,7 @@
 // Live editing through the real sharedb client: handshake, concurrent editors
 // converging (text with emoji, list inserts and deletes), ack order and versions under
 // 500 fast ops, bulk requests and static files. Real logins: every client is an account
-// with a login cookie, and every document a case sheet made by POST /api/sessions
+// with a login cookie, and every document a case sheet made by POST /api/cases
 // (tests/hub/lib/protocol.js), at version 1 with its template's document.
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -44,7 +44,7 @@ test('the server greets with init and answers hs like ShareDB 1.2', async () => 
   await raw.close();
 });
 
-test('a document before its create has version 0 and type null; one of no session is forbidden', async () => {
+test('a document before its create has version 0 and type null; one of no case is forbidden', async () => {
   const client = await srv.stock();
   const id = await srv.newDoc('empty');
   const snap = await c.fetchSnapshot(client.connection, 'cases', id, 0);
@@ -249,7 +249,7 @@ test('bulk fetch and subscribe answer in both forms, and bulk unsubscribe', asyn
   await r.handshake();
   r.send({ a: 'bs', c: 'cases', b: [bulkA, bulkB, 'bulk-none'] });
   const bs = await r.next((m) => m.a === 'bs');
-  // A document of no session answers its error in place of a snapshot.
+  // A document of no case answers its error in place of a snapshot.
   assert.equal(bs.data['bulk-none'].error.code, 'ERR_FORBIDDEN');
   delete bs.data['bulk-none'];
   assert.deepEqual(bs, { a: 'bs', c: 'cases', data: {

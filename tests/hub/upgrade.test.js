@@ -69,7 +69,7 @@ test.before(async () => {
   tokens.link = token();
   sql(db, `UPDATE links SET token_hash = '${tokens.link.hash}', expires_at = ${FAR} WHERE session = '${busyId}'`);
   sql(db, `UPDATE grants SET expires_at = ${FAR}`);
-  srv = await startServer({ auth: true, asan: true, dir, db });
+  srv = await startServer({ asan: true, dir, db });
   lead = await login(srv, 'lead', 'pw-lead');
   sup = await login(srv, 'sup', 'pw-sup');
 });

@@ -69,7 +69,8 @@ function call(srv, method, path, cookie, body, extra = {}) {
                         ...extra });
 }
 
-// An honest pair: `hana` leads a session, `hugo` takes part. check() logs both in anew,
+// An honest pair: `hana` leads a case with a running session, `hugo` is in its team.
+// check() logs both in anew,
 // connects both to /ws, has hana edit and waits until hugo sees the edit: the proof that
 // the service still works for people who are not attacking it.
 async function honestPair(srv, { password = 'honest-pw' } = {}) {
@@ -79,11 +80,13 @@ async function honestPair(srv, { password = 'honest-pw' } = {}) {
   let res = await call(srv, 'POST', '/api/sessions', lead, { title: 'Ehrlicher Fall' });
   assert.equal(res.status, 201, res.text);
   const session = res.json.id;
+  const doc = res.json.case_id;
   res = await call(srv, 'POST', `/api/sessions/${session}/participants`, lead, { username: 'hugo' });
   assert.equal(res.status, 201, res.text);
   let round = 0;
   return {
     session,
+    doc,
     password,
     async check() {
       round++;
@@ -92,8 +95,8 @@ async function honestPair(srv, { password = 'honest-pw' } = {}) {
       const ca = c.stockClient(srv.url, { cookie: a, tls: isTls(srv) });
       const cb = c.stockClient(srv.url, { cookie: b, tls: isTls(srv) });
       try {
-        const da = ca.connection.get('cases', session);
-        const db = cb.connection.get('cases', session);
+        const da = ca.connection.get('cases', doc);
+        const db = cb.connection.get('cases', doc);
         await c.subscribe(da);
         await c.subscribe(db);
         const marker = `[honest ${round}]`;

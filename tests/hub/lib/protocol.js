@@ -1,6 +1,6 @@
 'use strict';
 // The protocol suites on real logins: a `konsil serve` with accounts, case sheets made
-// through POST /api/sessions from test templates (a root rule that lets counsellors and
+// through POST /api/cases from test templates (a root rule that lets counsellors and
 // clients read and write everything, so the protocol is what is tested), and the stock
 // sharedb client or a raw client on each account's login cookie.
 //
@@ -65,15 +65,16 @@ async function startProtocolServer({ templates = {}, args = [], accounts = newAc
       await cookie(name);
       return ids.get(name);
     },
-    // A new case sheet from template `name` (at version 1, holding the template's
-    // document); `members` take part besides the lead. Resolves with its id.
+    // A new case from template `name`: its case sheet (document id = case id) is at
+    // version 1, holding the template's document; `members` join its team besides the
+    // lead. Resolves with its id.
     async newDoc(name, { lead = 'dev', members = [], title = name } = {}) {
       const lc = await cookie(lead);
-      const res = await call(srv, 'POST', '/api/sessions', lc, { title, template: name });
+      const res = await call(srv, 'POST', '/api/cases', lc, { title, template: name });
       if (res.status !== 201) throw new Error(`create ${name}: ${res.status} ${res.text}`);
       for (const m of members) {
         await cookie(m);
-        const add = await call(srv, 'POST', `/api/sessions/${res.json.id}/participants`, lc, { username: m });
+        const add = await call(srv, 'POST', `/api/cases/${res.json.id}/team`, lc, { username: m });
         if (add.status !== 201) throw new Error(`add ${m}: ${add.status} ${add.text}`);
       }
       return res.json.id;
