@@ -33,6 +33,8 @@ static const struct option {
      "idle seconds before the server pings a connection"},
     {"--idle-secs", SECS, offsetof(hub_config, idle_secs),
      "idle seconds (no pong, no message) before the server hangs up"},
+    {"--heartbeat-secs", SECS, offsetof(hub_config, heartbeat_secs),
+     "silent seconds after which a connection that sends pp is hung up on"},
     {"--max-conns", COUNT, offsetof(hub_config, max_conns),
      "most WebSocket connections at once (503 server_full beyond)"},
     {"--max-conns-addr", COUNT, offsetof(hub_config, max_conns_addr),

@@ -26,6 +26,7 @@
 #include "hub/hub_access.h"
 #include "hub/hub_edge.h"
 #include "store/store_api.h"
+#include "hub/hub_heartbeat.h"
 
 #define TICK_US (250 * LWS_US_PER_MS)
 
@@ -41,6 +42,7 @@ void hub_config_defaults(hub_config *c)
     c->op_burst = 1000;
     c->ping_secs = 30;
     c->idle_secs = 60;
+    c->heartbeat_secs = 15;
     c->max_conns = 10000;
     c->max_conns_addr = 500;
     c->max_conns_principal = 32;
@@ -196,6 +198,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 
     room_set_sweep(h->rooms, hub_now_ms(), (int64_t)h->cfg.room_idle_secs * 1000);
     hub_edge_tick(h);
+    hub_heartbeat_sweep(h, hub_now_ms());
     if (!h->stopping)
         hub_auth_tick(h);
     check_stop(h);
@@ -286,10 +289,9 @@ static void mounts(hub *h, http_static *web)
         m->origin = "sharedb";
         m->protocol = "sharedb";
         m->origin_protocol = LWSMPRO_CALLBACK;
-        m->mount_next = &h->mounts[i + 1];
+        m->mount_next = i + 1 < 2 ? &h->mounts[i + 1] : NULL;
     }
-    h->mounts[2] = web->mount;
-    h->mounts[2].mount_next = NULL;
+    h->mounts[1].mount_next = &web->assets;     /* then / (http_static.h) */
     snprintf(h->web_origin, sizeof h->web_origin, "%.4000s", web->origin);
 }
 
@@ -364,7 +366,7 @@ int hub_run(const hub_config *cfg)
     h->limits.max_name = cfg->max_name;
     h->limits.max_bulk = cfg->max_bulk;
     lws_set_log_level(LLL_ERR, NULL);
-    if (cfg->web_dir && http_static_init(&web, cfg->web_dir, err, sizeof err) != 0)
+    if (cfg->web_dir && http_static_init(&web, cfg->web_dir, "sharedb", err, sizeof err) != 0)
         goto fail;
     if (store_open(&scfg, &h->store, err, sizeof err) != 0)
         goto fail;

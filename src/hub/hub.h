@@ -27,6 +27,7 @@ typedef struct hub_config {
     double op_burst;                /* ops a connection may send at once */
     int ping_secs;                  /* idle seconds before the server pings */
     int idle_secs;                  /* idle seconds before the server hangs up */
+    int heartbeat_secs;             /* silence after which a pinging connection is dropped */
     size_t max_conns;               /* WebSockets at once */
     size_t max_conns_addr;          /* WebSockets per client address */
     size_t max_conns_principal;     /* WebSockets per principal (one login) */

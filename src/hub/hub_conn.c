@@ -19,6 +19,7 @@
 #include "hub/hub_internal.h"
 
 #include "auth/access_pseudo.h"
+#include "http/http_static.h"
 #include "hub/hub_edge.h"
 
 #include <stdlib.h>
@@ -494,6 +495,8 @@ int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         hub_on_wake(h);
         return 0;
+    case LWS_CALLBACK_ADD_HEADERS:      /* a file of --web (http_static.h) */
+        return http_static_add_headers(wsi, in);
     case LWS_CALLBACK_HTTP:
     case LWS_CALLBACK_HTTP_BODY:
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hub/hub_heartbeat.h"
 #include "room/room_presence.h"
 
 typedef struct bulk {
@@ -196,6 +197,7 @@ void hub_dispatch(hub *h, hub_conn *c, const char *text, size_t len)
     proto_error err;
     proto_buf b;
 
+    hub_heartbeat_heard(c, 0, hub_now_ms());
     if (proto_parse(text, len, &h->limits, &msg, &err) != 0) {
         reply_error(h, c, msg.root, &err);
         proto_msg_free(&msg);
@@ -228,6 +230,7 @@ void hub_dispatch(hub *h, hub_conn *c, const char *text, size_t len)
         hub_store_snapshot(h, c, &msg);
         return;
     case PROTO_PP:
+        hub_heartbeat_heard(c, 1, hub_now_ms());
         proto_buf_init(&b, LWS_PRE);
         proto_emit_pong(&b);
         room_peer_reply(h->rooms, &c->peer, &b);

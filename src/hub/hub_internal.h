@@ -54,6 +54,8 @@ typedef struct hub_conn {
     int close_sent;             /* the close is handed to lws, which sends the frame and
                                    waits for the client's; later writeables are spurious */
     int rx_paused;              /* RX_ flags */
+    int64_t heard_ms;           /* when its last whole message arrived (hub_heartbeat.h) */
+    int heartbeat;              /* it has pinged: silence hangs up on it */
     double tokens;              /* op-rate bucket */
     int64_t tokens_at;          /* ms */
     struct hub_conn *prev, *next;
@@ -89,7 +91,7 @@ struct hub {
     int done;                   /* leave the service loop */
     lws_retry_bo_t retry;
     struct lws_protocols protocols[2];  /* lws keeps pointers to these and to retry */
-    struct lws_http_mount mounts[3];    /* /api and /j (callback), then --web at / */
+    struct lws_http_mount mounts[2];    /* /api and /j (callback), then --web's */
     struct lws_protocol_vhost_options headers[6];   /* security headers, every response */
     char web_origin[4001];              /* --web as an absolute path */
     int secure;                         /* browsers reach it over https: --tls-cert, or an

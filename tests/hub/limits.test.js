@@ -163,6 +163,36 @@ test('a peer that answers no pings is hung up on; one that does stays', async ()
   }
 });
 
+test('a peer that has sent pp and then falls silent is hung up on; one that never pings or keeps pinging stays', async () => {
+  const srv = await startServer({ args: ['--heartbeat-secs', '1'] });
+  try {
+    const silent = new c.RawClient(srv.url);
+    const quiet = new c.RawClient(srv.url);
+    const beating = new c.RawClient(srv.url);
+    for (const peer of [silent, quiet, beating]) await peer.handshake();
+    silent.send({ a: 'pp' });
+    await silent.next((m) => m.a === 'pp');
+    const start = Date.now();
+    const beat = setInterval(() => beating.send({ a: 'pp' }), 300);
+    try {
+      await silent.closed;
+      const took = Date.now() - start;
+      assert.ok(took >= 900 && took < 6000, `hung up after ${took} ms`);
+      await sleep(1500);
+    } finally {
+      clearInterval(beat);
+    }
+    assert.equal(quiet.closeInfo, null, 'a connection that never pinged is not held to the heartbeat');
+    assert.equal(beating.closeInfo, null, 'one that keeps pinging stays');
+    quiet.send({ a: 'pp' });
+    await quiet.next((m) => m.a === 'pp');
+    await quiet.close();
+    await beating.close();
+  } finally {
+    await srv.stop();
+  }
+});
+
 test('with the smallest --rx-buffer, messages up to --max-message, fragments, pings and closes get through', async () => {
   const srv = await startProtocolServer({ asan: true, args: ['--rx-buffer', '128', '--max-message', '300K'], templates: LIST });
   try {
