@@ -2,10 +2,13 @@
 // for — login, dashboard (cases, tasks), a case, one of its sessions, the case's room, its
 // replay, or the client's join page — inside the common frame. A change of language
 // relabels the current view.
-const { chooseLanguage, setLanguage, t } = require('./i18n');
+// A service worker (sw.js) keeps the page itself, so it opens without network too.
+const { chooseLanguage, setLanguage, chooseLanguageExplicitly, t, tn } = require('./i18n');
 const { h } = require('./dom');
 const { api } = require('./api');
-const { resolvePrincipal } = require('./principal');
+const { resolvePrincipal, forgetPrincipal } = require('./principal');
+const { wipeAccount } = require('./live/keeper');
+const { errorText } = require('./format');
 const { currentRoute, go, openRoomPage } = require('./router');
 const { renderShell } = require('./views/shell');
 const { loginView } = require('./views/login');
@@ -46,7 +49,7 @@ function show() {
 }
 
 function changeLanguage(code) {
-  setLanguage(code);
+  chooseLanguageExplicitly(code);
   if (app.view && app.view.relabel) {
     renderFrame();
     app.shell.setContent(app.view.element);
@@ -69,10 +72,19 @@ async function refreshPrincipal() {
   else go('/');
 }
 
+// Logging out deletes what this browser kept for the account (after asking, when edits
+// have not reached the hub yet).
 async function logout() {
+  const unsent = app.view && app.view.unsent ? app.view.unsent() : 0;
+  if (unsent > 0 && !window.confirm(tn('logout.unsent_confirm', unsent))) return;
+  const me = app.me;
   try {
     await api.logout();
   } finally {
+    if (app.view && app.view.destroy) app.view.destroy();
+    app.view = null;
+    if (me) await wipeAccount(me.id);
+    forgetPrincipal();
     app.me = null;
     if (location.hash === '#/login') show();
     else go('/login');
@@ -84,11 +96,21 @@ async function start() {
   try {
     app.me = await resolvePrincipal();
   } catch (e) {
-    document.body.replaceChildren(h('main', { class: 'frame' }, h('p', { role: 'alert' }, t('error.generic', { message: e.message }))));
+    document.body.replaceChildren(h('main', { class: 'frame' }, h('p', { role: 'alert' }, e.status === 0 ? t('error.offline_start') : errorText(e))));
     return;
   }
   window.addEventListener('hashchange', show);
   show();
 }
 
-document.addEventListener('DOMContentLoaded', start);
+function registerServiceWorker() {
+  if (!('serviceWorker' in navigator)) return;
+  navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(() => {
+    // Not over https (or refused): the page then needs the network to open.
+  });
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  registerServiceWorker();
+  start();
+});

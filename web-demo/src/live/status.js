@@ -1,49 +1,58 @@
-// The connection indicator: connecting, connected, reconnecting or offline, and how many
-// of the user's edits the hub has not yet confirmed (the op in flight plus those
-// waiting). Edits made while offline stay in the sharedb document and are sent on
-// reconnect.
+// The connection indicator, which must never claim more than is true: "connected" only
+// while the heartbeat (heartbeat.js) hears the hub; otherwise offline (or connecting, at
+// first). With it, how many of the person's edits the hub has not confirmed yet (the op
+// in flight plus those waiting), and where they are kept meanwhile (keeper.js): on this
+// device, in this tab, or only on this page.
 const { h } = require('../dom');
-const { t } = require('../i18n');
+const { t, tn } = require('../i18n');
 
-// Failed attempts in a row after which "reconnecting" becomes "offline".
-const OFFLINE_AFTER_RETRIES = 3;
-
-function pendingEdits(doc) {
-  return (doc.inflightOp ? 1 : 0) + doc.pendingOps.length;
-}
-
-function connectionState(live) {
-  if (live.connection.state === 'connected') return 'connected';
-  if (live.connection.state === 'connecting' && live.socket.retryCount === 0) return 'connecting';
-  if (!navigator.onLine || live.connection.state === 'closed' || live.connection.state === 'stopped') return 'offline';
-  return live.socket.retryCount >= OFFLINE_AFTER_RETRIES ? 'offline' : 'reconnecting';
-}
-
-function createStatusIndicator(live, doc) {
+function createStatusIndicator({ live, heartbeat, keeper }) {
+  // Screen readers hear the state and where edits are kept, not every count.
   const stateText = h('span', { class: 'status-state', role: 'status', 'aria-live': 'polite' });
   const pendingText = h('span', { class: 'status-pending' });
-  const element = h('div', { class: 'status', 'data-state': 'connecting' }, h('span', { class: 'status-dot', 'aria-hidden': 'true' }), stateText, pendingText);
+  const keptText = h('span', { class: 'status-kept', role: 'status', 'aria-live': 'polite' });
+  const element = h(
+    'div',
+    { class: 'status', 'data-state': 'connecting' },
+    h('span', { class: 'status-dot', 'aria-hidden': 'true' }),
+    stateText,
+    pendingText,
+    keptText,
+  );
+  let everConnected = false;
+
+  function state() {
+    if (heartbeat.alive()) {
+      everConnected = true;
+      return 'connected';
+    }
+    return everConnected || live.socket.retryCount > 0 || !navigator.onLine ? 'offline' : 'connecting';
+  }
 
   function update() {
-    const state = connectionState(live);
-    const pending = pendingEdits(doc);
-    element.dataset.state = state;
+    const now = state();
+    const pending = keeper ? keeper.unsent() : 0;
+    element.dataset.state = now;
     element.dataset.pending = String(pending);
-    const label = t(`status.${state}`);
-    if (stateText.textContent !== label) stateText.textContent = label;
-    pendingText.textContent = pending === 0 ? (state === 'connected' ? t('status.saved') : '') : t(pending === 1 ? 'status.pending.one' : 'status.pending.other', { count: pending });
+    const set = (node, text) => {
+      if (node.textContent !== text) node.textContent = text;
+    };
+    set(stateText, t(`status.${now}`));
+    if (pending === 0) set(pendingText, now === 'connected' ? t('status.saved') : now === 'offline' ? t('status.nothing_pending') : '');
+    else set(pendingText, tn(now === 'connected' ? 'status.sending' : 'status.pending', pending));
+    const kept = pending > 0 && now !== 'connected' && keeper ? t(`status.kept.${keeper.durability()}`) : '';
+    set(keptText, kept);
   }
   const later = () => setTimeout(update, 0);
   live.connection.on('state', update);
   live.connection.on('receive', later);
-  doc.on('op', later);
-  doc.on('nothing pending', update);
   window.addEventListener('online', update);
   window.addEventListener('offline', update);
   const timer = setInterval(update, 1000);
   update();
   return {
     element,
+    update: later,
     stop() {
       clearInterval(timer);
       live.connection.removeListener('state', update);

@@ -9,6 +9,7 @@ const { textEditOp } = require('./text-diff');
 const { shiftSelection } = require('./caret');
 const layout = require('./layout');
 const { fieldLabel, choiceLabel } = require('./labels');
+const { formatDate, formatDateTime, personName } = require('../format');
 
 const textSource = (path) => `text ${pathKey(path)}`;
 const valueSource = (path) => `value ${pathKey(path)}`;
@@ -23,6 +24,8 @@ function textControl(ctx, path, id, readOnly) {
     ? h('textarea', { id, rows: ctx.audience === 'client' ? 4 : 3, readonly: readOnly })
     : h('input', { id, type: 'text', readonly: readOnly, autocomplete: 'off' });
   control.value = valueAt(ctx.doc.data, path);
+  // The wrap holds the layer other people's carets are drawn on (carets.js).
+  const element = h('div', { class: 'control-wrap' }, control);
   control.addEventListener('input', () => {
     const before = valueAt(ctx.doc.data, path);
     if (typeof before !== 'string') return;
@@ -40,6 +43,21 @@ function textControl(ctx, path, id, readOnly) {
     } else {
       control.value = value;
     }
+    return true;
+  };
+  return { control, update, element };
+}
+
+// A calendar day, day and time, or month (layout.dateKind), replaced whole on change.
+function dateControl(ctx, path, id, readOnly, kind) {
+  const control = h('input', { id, type: kind, readonly: readOnly, value: valueAt(ctx.doc.data, path) });
+  control.addEventListener('change', () => {
+    const before = valueAt(ctx.doc.data, path);
+    if (typeof before === 'string' && before !== control.value) ctx.submit(replaceOp(path, before, control.value), valueSource(path));
+  });
+  const update = (component) => {
+    if (!('si' in component || 'sd' in component)) return false;
+    control.value = valueAt(ctx.doc.data, path);
     return true;
   };
   return { control, update };
@@ -123,7 +141,12 @@ function readonlyText(path, value) {
   if (value === null || value === '' || value === undefined) return t('field.empty');
   if (value === true) return t('field.yes');
   if (value === false) return t('field.no');
-  return layout.choicesFor(keyPath(path)) ? choiceLabel(path, value) : String(value);
+  const kp = keyPath(path);
+  if (/(^|\.)(author|from|given_by|recorded_by)$/.test(kp)) return personName(String(value));
+  if (layout.isMoment(kp) || (layout.dateKind(kp) && layout.fitsDate(layout.dateKind(kp), value))) {
+    return layout.dateKind(kp) === 'month' ? String(value) : layout.dateKind(kp) === 'date' ? formatDate(value) : formatDateTime(value);
+  }
+  return layout.choicesFor(kp) ? choiceLabel(path, value) : String(value);
 }
 
 // Read-only values that no control shows well: automatic ones, choices, owners, yes/no,
@@ -142,6 +165,8 @@ function makeControl(ctx, path, id, readOnly) {
   const choices = layout.choicesFor(kp);
   if (kind === 'string' && layout.isOwner(kp)) return ownerControl(ctx, path, id);
   if (kind === 'string' && choices) return choiceControl(ctx, path, id, choices);
+  const dateKind = kind === 'string' ? layout.dateKind(kp) : null;
+  if (dateKind && layout.fitsDate(dateKind, value)) return dateControl(ctx, path, id, readOnly, dateKind);
   if (kind === 'string') return textControl(ctx, path, id, readOnly);
   if (kind === 'boolean' && value === null) return tristateControl(ctx, path, id);
   if (kind === 'boolean') return checkboxControl(ctx, path, id);
@@ -169,6 +194,7 @@ function renderField(ctx, path, label) {
     return { element };
   }
   const { control, update } = made;
+  const shown = made.element || control;
   control.dataset.path = pathKey(path);
   const checkbox = control.type === 'checkbox';
   const labelElement = h('label', { for: id, class: 'field-label' }, text);
@@ -176,7 +202,7 @@ function renderField(ctx, path, label) {
   const element = h(
     'div',
     { class: ['field', checkbox && 'field-check', readOnly && 'is-readonly'], dataset: { node: pathKey(path) } },
-    checkbox ? [control, labelElement, slot] : [h('div', { class: 'field-head' }, labelElement, tag, slot), control],
+    checkbox ? [control, labelElement, slot] : [h('div', { class: 'field-head' }, labelElement, tag, slot), shown],
   );
   return { element, update };
 }

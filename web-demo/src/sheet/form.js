@@ -18,7 +18,7 @@ const APPEND_ATTEMPTS = 5;
 const APPEND_WAIT_MS = 1000;
 
 // owners: the people a task may be assigned to, [{id, name}] (the team's counsellors).
-function createSheetForm({ doc, access, audience, me, onRejected, owners }) {
+function createSheetForm({ doc, access, audience, me, onRejected, onRemoved, owners }) {
   const nodes = new Map();
   const renderedListeners = new Set();
   let sections = [];
@@ -86,6 +86,7 @@ function createSheetForm({ doc, access, audience, me, onRejected, owners }) {
     append,
     node,
     mayWrite: (path) => access.canWrite(path) && !insideAppendOnly(path),
+    onRemoved,
     itemContext: () => ({ name: me.name, role: me.role, now: new Date().toISOString() }),
     owners: owners || [],
     renderObjectBody,

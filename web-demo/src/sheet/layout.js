@@ -37,6 +37,25 @@ const NULLABLE = {
   'agreement.client_agrees': 'boolean',
 };
 
+// Values that hold a calendar day ("YYYY-MM-DD"), a day and time ("YYYY-MM-DDTHH:MM", local)
+// or a month ("YYYY-MM"): edited with the browser's date controls.
+const DATES = {
+  date: [
+    'person.date_of_birth', 'concern.deadlines.date', 'help_plan.tasks.due', 'help_plan.next_review',
+    'meta.closure.closed_at', 'meta.retention.delete_after', 'sections.debt.certificates.issued',
+    'sections.social_law.applications.applied_on', 'sections.social_law.notices.date',
+    'sections.social_law.notices.received', 'sections.social_law.notices.objection_deadline',
+    'sections.migration.residence.expires', 'sections.housing.eviction.notice_date',
+    'sections.housing.eviction.eviction_date', 'internal.case_conference.date',
+  ],
+  'datetime-local': ['appointments.start'],
+  month: ['sections.housing.rent_arrears.month'],
+};
+const DATE_PATTERNS = { date: /^\d{4}-\d{2}-\d{2}$/, 'datetime-local': /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/, month: /^\d{4}-\d{2}$/ };
+
+// Moments the sheet records (times of notes, messages, creation): shown in local time.
+const MOMENTS = ['*.at', 'meta.created_at'];
+
 // Filled in when an item is created; shown, not edited.
 const AUTOMATIC = ['*.author', '*.at', '*.from', '*.given_by', '*.from_role'];
 
@@ -106,6 +125,10 @@ const nullableKind = (keyPath) => NULLABLE[find(NULLABLE, keyPath)] || null;
 const isAutomatic = (keyPath) => listed(AUTOMATIC, keyPath);
 const isOwner = (keyPath) => listed(OWNERS, keyPath);
 const clientOmits = (keyPath) => listed(CLIENT_OMITS, keyPath);
+const dateKind = (keyPath) => Object.keys(DATES).find((kind) => listed(DATES[kind], keyPath)) || null;
+// Whether value can be shown in a date control of that kind ('' is an empty one).
+const fitsDate = (kind, value) => value === '' || DATE_PATTERNS[kind].test(value);
+const isMoment = (keyPath) => listed(MOMENTS, keyPath);
 
 // A new item for a list: its own shape when known, else one like the items it already
 // has with every value emptied, else a text.
@@ -126,4 +149,4 @@ function emptyLike(value) {
   return value === null ? null : {};
 }
 
-module.exports = { GROUPS, isLongText, choicesFor, nullableKind, isAutomatic, isOwner, clientOmits, newItem };
+module.exports = { GROUPS, isLongText, choicesFor, nullableKind, isAutomatic, isOwner, clientOmits, dateKind, fitsDate, isMoment, newItem };

@@ -3,20 +3,59 @@
 // removed with ld (the exact item). Append-only lists (consents, chat) take new items
 // from a small form and never change an item; when someone else appended first, the hub
 // refuses the late item and it is sent again at the new end.
+// Removing an item asks first when it holds anything, keeps the focus on its neighbour
+// (the item now in its place, else the one before, else the list's add button), and
+// offers to undo (ctx.onRemoved: the item is inserted again through a normal op).
 const { h, uniqueId } = require('../dom');
 const { t } = require('../i18n');
 const { valueAt, pathKey, keyPath } = require('./paths');
 const layout = require('./layout');
 const { fieldLabel, itemLabel, choiceLabel } = require('./labels');
 const { renderField } = require('./controls');
+const { formatDateTime, personName, toDate } = require('../format');
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 const CHAT = 'chat';
 
-function formatTime(iso) {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return '';
-  return date.toLocaleString(document.documentElement.lang, { dateStyle: 'short', timeStyle: 'short' });
+// Whether an item holds anything someone wrote or chose.
+function holdsSomething(value) {
+  if (value === null || value === undefined || value === '' || value === false) return false;
+  if (Array.isArray(value)) return value.some(holdsSomething);
+  if (typeof value === 'object') return Object.values(value).some(holdsSomething);
+  return true;
+}
+
+// The element to focus after the item at index of listPath went.
+function neighbour(listPath, index) {
+  const list = document.querySelector(`.list[data-node='${CSS.escape(pathKey(listPath))}']`);
+  if (!list) return null;
+  const items = list.querySelectorAll(':scope > .items > li');
+  const item = items[index] || items[index - 1];
+  if (item) return item.querySelector('input:not([readonly]), textarea:not([readonly]), select, button') || null;
+  return list.querySelector(':scope > .add');
+}
+
+function removeItem(ctx, listPath, index, label) {
+  const path = [...listPath, index];
+  const item = valueAt(ctx.doc.data, path);
+  if (holdsSomething(item) && !window.confirm(t('list.remove_confirm', { what: label }))) return;
+  ctx.submit([{ p: path, ld: item }], `remove ${pathKey(listPath)}`);
+  const next = neighbour(listPath, index);
+  if (next) next.focus();
+  if (ctx.onRemoved) {
+    ctx.onRemoved({
+      label,
+      undo() {
+        const items = valueAt(ctx.doc.data, listPath);
+        if (!Array.isArray(items)) return;
+        const at = Math.min(index, items.length);
+        ctx.submit([{ p: [...listPath, at], li: item }], `add ${pathKey(listPath)}`);
+        const back = document.querySelector(`[data-node='${CSS.escape(pathKey([...listPath, at]))}']`);
+        const first = back && back.querySelector('input:not([readonly]), textarea:not([readonly]), select, button');
+        if (first) first.focus();
+      },
+    });
+  }
 }
 
 function chatMessage(ctx, path) {
@@ -31,9 +70,9 @@ function chatMessage(ctx, path) {
       h(
         'p',
         { class: 'chat-meta' },
-        h('span', { class: 'chat-from' }, message.from || t('presence.unknown')),
+        h('span', { class: 'chat-from' }, personName(message.from) || t('presence.unknown')),
         role ? h('span', { class: 'chat-role' }, ` · ${role}`) : null,
-        message.at ? h('time', { datetime: message.at, class: 'chat-time' }, ` · ${formatTime(message.at)}`) : null,
+        toDate(message.at) ? h('time', { datetime: toDate(message.at).toISOString(), class: 'chat-time' }, ` · ${formatDateTime(message.at)}`) : null,
       ),
       h('p', { class: 'chat-text' }, message.text || ''),
     ),
@@ -52,7 +91,7 @@ function renderItem(ctx, listPath, index, writable) {
           type: 'button',
           class: 'link-button remove',
           dataset: { action: 'remove', path: pathKey(path) },
-          onclick: () => ctx.submit([{ p: path, ld: valueAt(ctx.doc.data, path) }], `remove ${pathKey(listPath)}`),
+          onclick: () => removeItem(ctx, listPath, index, label),
         },
         t('list.remove'),
         h('span', { class: 'visually-hidden' }, `: ${label}`),

@@ -7,13 +7,15 @@
 const { h, uniqueId } = require('../dom');
 const { t } = require('../i18n');
 const { api } = require('../api');
+const { errorText } = require('../format');
+const { keepsOnDevice, setKeepOnDevice } = require('../live/seal');
 
 const POLL_MS = 2500;
 
 function refusal(e) {
   if (e.code === 'session_closed') return t('join.session_closed');
   if (e.status === 404 || e.status === 410) return t('join.invalid');
-  return t('error.generic', { message: e.message });
+  return errorText(e);
 }
 
 function joinView({ token, waiting, ended, onJoined }) {
@@ -31,7 +33,8 @@ function joinView({ token, waiting, ended, onJoined }) {
         else if (state.status === 'ended') closed(t('join.session_ended'));
         else poll();
       } catch (e) {
-        closed(e.status === 401 ? t('join.declined') : t('error.generic', { message: e.message }));
+        if (e.status === 0) return poll();   // no network for a moment: ask again
+        closed(e.status === 401 ? t('join.declined') : errorText(e));
       }
     }, POLL_MS);
   }
@@ -54,6 +57,8 @@ function joinView({ token, waiting, ended, onJoined }) {
 
   const nameId = uniqueId('name');
   const name = h('input', { id: nameId, autocomplete: 'nickname', maxlength: 127, 'aria-describedby': `${nameId}-hint` });
+  const keepId = uniqueId('keep');
+  const keep = h('input', { id: keepId, type: 'checkbox', checked: keepsOnDevice(), 'aria-describedby': `${keepId}-hint` });
   const message = h('p', { class: 'form-error', role: 'alert' });
   const submit = h('button', { type: 'submit', class: 'primary big' }, t('join.submit'));
   const form = h(
@@ -62,6 +67,12 @@ function joinView({ token, waiting, ended, onJoined }) {
     h('h1', {}, t('join.title')),
     h('p', { class: 'lead-text' }, t('join.intro')),
     h('div', { class: 'field' }, h('label', { for: nameId, class: 'field-label' }, t('join.name')), h('p', { class: 'hint', id: `${nameId}-hint` }, t('join.name_hint')), name),
+    h(
+      'div',
+      { class: 'field' },
+      h('div', { class: 'field-check' }, keep, h('label', { for: keepId, class: 'field-label' }, t('join.keep'))),
+      h('p', { class: 'hint', id: `${keepId}-hint` }, t('join.keep_hint')),
+    ),
     message,
     submit,
     h('p', { class: 'muted small' }, t('join.privacy')),
@@ -70,6 +81,7 @@ function joinView({ token, waiting, ended, onJoined }) {
     event.preventDefault();
     message.textContent = '';
     submit.disabled = true;
+    setKeepOnDevice(keep.checked);
     try {
       const reply = await api.join(token, name.value.trim());
       if (reply.status === 202) showWaiting();

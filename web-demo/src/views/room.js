@@ -1,10 +1,15 @@
 // The room: a case's sheet (ShareDB document "cases"/<case id>) as a live form, who is in
-// the room and where, the chat, and the state of the connection. Counsellors get the
+// the room and where, the chat, and the truth about the connection. Counsellors get the
 // whole sheet they may read with a section menu (and, while a session of the case runs,
 // its lobby); the client gets its own sections in one plain column. When the hub closes
 // the connection because the case is no longer this person's (4001: removed from the
 // team, the session ended) the page says so and stops; when its rights changed (4002:
 // the lead handed over, the case closed) the room opens anew with the new rights.
+//
+// What is typed is kept on the device until the hub has it (live/keeper.js): the room
+// opens from the kept copy at once, with or without network, and the edits waiting in it
+// are sent when the hub answers. Leaving the page with edits not yet sent asks first;
+// edits the hub refuses are listed, never dropped silently (room-refused.js).
 const defaultTemplate = require('../../../protocol/templates/default.json');
 const { h, clear } = require('../dom');
 const { t } = require('../i18n');
@@ -12,41 +17,48 @@ const { api } = require('../api');
 const { leads } = require('../principal');
 const { openConnection } = require('../live/connection');
 const { createStatusIndicator } = require('../live/status');
+const { startHeartbeat } = require('../live/heartbeat');
 const { joinPresence } = require('../live/presence');
+const { createPeople } = require('../live/people');
+const { openKeeper } = require('../live/keeper');
 const { createAccess } = require('../sheet/access');
 const { createSheetForm } = require('../sheet/form');
 const { valueAt } = require('../sheet/paths');
+const { errorText, personName } = require('../format');
 const { renderPeople, markFields } = require('./room-people');
 const { lobbyPanel } = require('./room-lobby');
+const { refusedPanel } = require('./room-refused');
 
 const SIDE_SECTIONS = ['chat'];
+const UNDO_MS = 8000;
+const COLLECTION = 'cases';
 
-function rejectionText(err) {
-  if (err.code === 'ERR_OP_SUBMIT_REJECTED') return t('room.rejected', { message: err.message });
-  return t('error.generic', { message: err.message || err.code });
-}
+const rejectionText = (err) => errorText(err);
 
 function openingErrorText(err) {
   if (err.code === 'ERR_FORBIDDEN') return t('room.forbidden');
-  return t('error.generic', { message: err.message || err.code });
+  return errorText(err);
 }
 
-// The principal as the access rules see it in this case (lead or not), the case's rules
-// (its template version's: from the case, or for a client from its session; the default
-// template's when neither answers — the hub's refusal is the last word), the title, the
-// running session (its lobby) and whether the case is read-only.
+// What the page needs to know of the case beside its sheet: whether the person leads it,
+// the case's rules (its template version's: from the case, or for a client from its
+// session; the default template's when neither answers — the hub's refusal is the last
+// word), who tasks may go to, the title, the running session (its lobby) and whether the
+// case is read-only. Null when the hub cannot be asked (offline): the page then uses what
+// it kept with the sheet (keeper.meta()).
 async function caseContext(caseId, me) {
   let kase = null;
   try {
     kase = me.role === 'client' ? await api.session(me.session_id) : await api.case(caseId);
   } catch (e) {
+    if (e.status === 0) return null;
     kase = null;
   }
   const team = (kase && (kase.team || kase.participants)) || [];
   return {
-    principal: me.role === 'client' ? me : { ...me, lead: leads(kase, me) },
+    lead: me.role !== 'client' && leads(kase, me),
     owners: team.filter((m) => m.role === 'counsellor').map((m) => ({ id: m.id, name: m.name })),
-    rules: (kase && kase.rules) || defaultTemplate.rules,
+    rules: (kase && kase.rules) || null,
     title: kase && kase.title,
     running: me.role === 'client' ? null : kase && kase.running_session,
     closed: Boolean(kase && (kase.status === 'closed' || kase.case_status === 'closed')),
@@ -60,9 +72,32 @@ function roomView({ caseId, me, reopen }) {
   // Ops of one field (or one list action) are composed while waiting, never ops of
   // different ones: a refused op then takes back nothing but itself.
   doc.submitSource = true;
-  const status = createStatusIndicator(live, doc);
+  let keeper = null;
+  let form = null;
+  let context = { lead: false, title: null, owners: [], rules: null, running: null, closed: false };
+  let lobby = null;
+  let toastTimer = null;
+  let undoTimer = null;
+  let destroyed = false;
+
+  const edits = {
+    unsent: () => (keeper ? keeper.unsent() : (doc.inflightOp ? 1 : 0) + doc.pendingOps.length),
+    durability: () => (keeper ? keeper.durability() : 'memory'),
+  };
+  const heartbeat = startHeartbeat(live, () => {
+    status.update();
+    refreshPeople();
+  });
+  const status = createStatusIndicator({ live, heartbeat, keeper: edits });
   const presence = joinPresence(live.connection, caseId);
+  const people = createPeople(me, presence.since);
+  const refused = refusedPanel(audience);
   const toast = h('div', { class: 'toast', role: 'alert' });
+  const undoText = h('span', {});
+  const undoButton = h('button', { type: 'button', class: 'link-button' }, t('list.undo'));
+  const undoBar = h('div', { class: 'undo-bar', role: 'status', hidden: true }, undoText, undoButton);
+  const chatNotice = h('button', { type: 'button', class: 'chat-notice', hidden: true });
+  const chatNoticeLive = h('span', { class: 'visually-hidden', 'aria-live': 'polite' });
   const banner = h('p', { class: 'room-banner', role: 'status', hidden: true });
   const heading = h('h1', {}, audience === 'client' ? t('room.client_title') : t('room.title'));
   const body = h('div', { class: 'room-body' }, h('p', { class: 'muted' }, t('app.loading')));
@@ -71,12 +106,13 @@ function roomView({ caseId, me, reopen }) {
     { class: ['room', `room-${audience}`] },
     h('div', { class: 'room-bar' }, heading, status.element),
     banner,
+    refused.element,
     toast,
     body,
+    undoBar,
+    chatNotice,
+    chatNoticeLive,
   );
-  let form = null;
-  let context = null;
-  let toastTimer = null;
 
   const showToast = (text) => {
     toast.textContent = text;
@@ -85,13 +121,32 @@ function roomView({ caseId, me, reopen }) {
     toastTimer = setTimeout(() => toast.classList.remove('is-visible'), 6000);
   };
 
-  let lobby = null;
+  function showUndo({ label, undo }) {
+    undoText.textContent = t('list.removed', { what: label });
+    undoBar.hidden = false;
+    undoButton.onclick = () => {
+      undoBar.hidden = true;
+      clearTimeout(undoTimer);
+      undo();
+    };
+    clearTimeout(undoTimer);
+    undoTimer = setTimeout(() => {
+      undoBar.hidden = true;
+    }, UNDO_MS);
+  }
+
   const lobbyHolder = h('div', { class: 'lobby-holder' });
   const peopleHolder = h('div', { class: 'people-holder' });
+  let peopleFrame = 0;
   const refreshPeople = () => {
-    if (!form) return;
-    clear(peopleHolder).append(renderPeople({ me, others: presence.others(), audience, shows: form.shows }));
-    markFields(element, form, presence.others());
+    if (!form || peopleFrame) return;
+    peopleFrame = requestAnimationFrame(() => {
+      peopleFrame = 0;
+      if (!form || destroyed) return;
+      const now = people.compute(presence.others(), heartbeat.alive());
+      clear(peopleHolder).append(renderPeople({ me, people: now, audience, shows: form.shows }));
+      markFields(element, form, now);
+    });
   };
   presence.onChange(refreshPeople);
 
@@ -144,81 +199,198 @@ function roomView({ caseId, me, reopen }) {
   }
 
   function build() {
-    form = createSheetForm({ doc, access: createAccess(context.rules, context.principal), audience, me: context.principal, owners: context.owners, onRejected: (err) => showToast(rejectionText(err)) });
+    const principal = { ...me, lead: context.lead };
+    form = createSheetForm({
+      doc,
+      access: createAccess(context.rules || defaultTemplate.rules, principal),
+      audience,
+      me: principal,
+      owners: context.owners,
+      onRejected: (err) => showToast(rejectionText(err)),
+      onRemoved: showUndo,
+    });
     form.onRendered(({ structure }) => (structure ? layout() : refreshPeople()));
     layout();
   }
 
-  element.addEventListener('focusin', (event) => {
-    const field = event.target.closest && event.target.closest('[data-path]');
-    if (field) presence.focus(JSON.parse(field.dataset.path));
+  // The caret and selection in the focused text field go out as presence.
+  let placeFrame = 0;
+  function sendPlace() {
+    if (placeFrame) return;
+    placeFrame = requestAnimationFrame(() => {
+      placeFrame = 0;
+      const active = document.activeElement;
+      const field = active && element.contains(active) && active.closest('[data-path]');
+      if (!field) return presence.set({ path: null });
+      const place = { path: JSON.parse(field.dataset.path) };
+      if (typeof active.selectionStart === 'number' && typeof active.value === 'string' && active.type !== 'date') {
+        place.index = active.selectionStart;
+        place.length = active.selectionEnd - active.selectionStart;
+      }
+      presence.set(place);
+    });
+  }
+  element.addEventListener('focusin', sendPlace);
+  element.addEventListener('focusout', sendPlace);
+  element.addEventListener('input', sendPlace);
+  element.addEventListener('keyup', sendPlace);
+  element.addEventListener('pointerup', sendPlace);
+  document.addEventListener('selectionchange', sendPlace);
+  element.addEventListener('scroll', refreshPeople, true);
+  window.addEventListener('resize', refreshPeople);
+
+  // A new chat message from someone else while the chat is out of sight: a notice.
+  function chatVisible() {
+    const log = element.querySelector('.chat-log li:last-child, .chat .empty');
+    if (!log) return true;
+    const box = log.getBoundingClientRect();
+    return box.top < window.innerHeight && box.bottom > 0;
+  }
+  function noticeChat(item) {
+    if (chatVisible()) return;
+    const from = item && typeof item === 'object' ? personName(item.from) : '';
+    chatNotice.textContent = from ? t('chat.new_from', { name: from }) : t('chat.new');
+    chatNoticeLive.textContent = chatNotice.textContent;
+    chatNotice.hidden = false;
+  }
+  chatNotice.addEventListener('click', () => {
+    chatNotice.hidden = true;
+    const last = element.querySelector('.chat-log li:last-child');
+    if (last) last.scrollIntoView({ block: 'end' });
+    const input = element.querySelector('.chat-form textarea, .chat-form input');
+    if (input) input.focus({ preventScroll: true });
   });
-  element.addEventListener('focusout', (event) => {
-    const next = event.relatedTarget;
-    if (!next || !next.closest || !next.closest('[data-path]')) presence.blur();
-  });
+  const onScroll = () => {
+    if (!chatNotice.hidden && chatVisible()) chatNotice.hidden = true;
+  };
+  window.addEventListener('scroll', onScroll, { passive: true });
 
   doc.on('op', (op, source) => {
+    op.forEach((component) => presence.shift(component));
     if (!form) return;
     op.forEach((component) => form.applyComponent(component, source));
     if (op.some((component) => component.p[0] === 'meta')) showTitle();
+    if (!source && op.some((c) => c.p[0] === 'chat' && c.p.length === 2 && 'li' in c)) {
+      noticeChat(op.find((c) => c.p[0] === 'chat' && 'li' in c).li);
+    }
+    refreshPeople();
   });
-  doc.on('load', () => form && form.renderAll());
+  doc.on('load', () => {
+    if (form) form.renderAll();
+    else if (doc.type && context) build();
+  });
   doc.on('error', (err) => showToast(rejectionText(err)));
   // A refused op comes back rolled back without an error to its callback; the refusal
-  // itself is in the hub's reply.
+  // itself is in the hub's reply. Its words go to the refused list (a late chat message,
+  // which the form sends again at the new end, excepted).
   live.connection.on('receive', (request) => {
     const message = request.data;
     if (message && message.a === 'op' && message.d === caseId && message.error && !(form && form.isAppend(message.op))) {
       showToast(rejectionText(message.error));
+      if (message.op) refused.add([{ op: message.op }]);
     }
   });
-  live.connection.on('error', (err) => showToast(t('error.generic', { message: err.message || err.code })));
+  live.connection.on('error', (err) => showToast(errorText(err)));
   doc.on('del', () => clear(body).append(h('p', { role: 'alert' }, t('room.deleted'))));
 
+  // The case as the hub last described it: read-only banner, the running session's lobby.
+  function applyContext() {
+    banner.hidden = !context.closed;
+    banner.textContent = context.closed ? t('room.case_closed') : '';
+    if (!lobby && me.role === 'counsellor' && context.running && !context.closed) {
+      lobby = lobbyPanel(context.running, (err) => showToast(errorText(err)));
+      lobbyHolder.append(lobby.element);
+    }
+  }
+
   // The hub's own close codes (protocol/sharedb-wire.md): the case is gone for this
-  // person, or its rights changed and the room opens anew.
+  // person (what the page kept of it goes too; edits not sent are listed), or its rights
+  // changed and the room opens anew (from what the page kept).
   let ended = false;
   live.socket.addEventListener('close', (event) => {
     if (ended || (event.code !== 4001 && event.code !== 4002)) return;
     ended = true;
-    live.close();
     if (event.code === 4002 && reopen) {
       reopen();
       return;
     }
+    if (keeper && keeper.unsent()) refused.add([doc.inflightOp, ...doc.pendingOps].filter(Boolean));
+    if (keeper) keeper.discard();
+    live.close();
+    form = null;
     clear(body).append(h('p', { class: 'room-gone', role: 'alert' }, t(audience === 'client' ? 'room.session_ended' : 'room.access_ended')));
   });
 
-  caseContext(caseId, me).then((ctx) => {
-    context = ctx;
-    if (ctx.closed) {
-      banner.hidden = false;
-      banner.textContent = t('room.case_closed');
+  const onBeforeUnload = (event) => {
+    if (edits.unsent() > 0) {
+      event.preventDefault();
+      event.returnValue = '';
     }
-    if (me.role === 'counsellor' && ctx.running && !ctx.closed) {
-      lobby = lobbyPanel(ctx.running, (err) => showToast(t('error.generic', { message: err.message })));
-      lobbyHolder.append(lobby.element);
-    }
-    doc.subscribe((err) => {
-      if (err) return clear(body).append(h('p', { class: 'form-error', role: 'alert' }, openingErrorText(err)));
-      if (!doc.type) return clear(body).append(h('p', { role: 'alert' }, t('room.not_found')));
-      build();
+  };
+  window.addEventListener('beforeunload', onBeforeUnload);
+
+  (async () => {
+    keeper = await openKeeper({
+      principal: me,
+      collection: COLLECTION,
+      docId: caseId,
+      connect: openConnection,
+      onRefused: (ops) => refused.add(ops),
+      onChange: () => status.update(),
     });
-  });
+    if (destroyed) return keeper.close();
+    const restored = keeper.attach(doc, live.connection);
+    if (keeper.meta()) context = { ...context, ...keeper.meta() };
+    applyContext();
+    if (restored) build();
+    caseContext(caseId, me).then((fresh) => {
+      if (!fresh || destroyed) return;
+      const changed = fresh.lead !== context.lead || JSON.stringify(fresh.rules) !== JSON.stringify(context.rules);
+      context = fresh;
+      keeper.setMeta(fresh);
+      applyContext();
+      if (form && changed) build();
+      else if (form) showTitle();
+    });
+    doc.subscribe((err) => {
+      if (destroyed) return;
+      if (err) {
+        const unsent = keeper.unsent();
+        if (err.code === 'ERR_FORBIDDEN' && unsent) refused.add([doc.inflightOp, ...doc.pendingOps].filter(Boolean));
+        if (err.code === 'ERR_FORBIDDEN') keeper.discard();
+        form = null;
+        return clear(body).append(h('p', { class: 'form-error', role: 'alert' }, openingErrorText(err)));
+      }
+      if (!doc.type) return clear(body).append(h('p', { role: 'alert' }, t('room.not_found')));
+      if (!form) build();
+    });
+    status.update();
+  })();
 
   return {
     element,
     relabel() {
       if (lobby) lobby.relabel();
       if (form) build();
+      undoButton.textContent = t('list.undo');
+      status.update();
     },
+    // Edits not yet confirmed by the hub (logging out asks before they go).
+    unsent: () => edits.unsent(),
     destroy() {
+      destroyed = true;
       status.stop();
+      heartbeat.stop();
       if (lobby) lobby.stop();
       presence.leave();
       clearTimeout(toastTimer);
-      live.close();
+      clearTimeout(undoTimer);
+      document.removeEventListener('selectionchange', sendPlace);
+      window.removeEventListener('resize', refreshPeople);
+      window.removeEventListener('scroll', onScroll);
+      window.removeEventListener('beforeunload', onBeforeUnload);
+      const closing = keeper ? keeper.close() : Promise.resolve();
+      closing.then(() => live.close());
     },
   };
 }
