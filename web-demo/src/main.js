@@ -7,7 +7,7 @@ const { chooseLanguage, setLanguage, chooseLanguageExplicitly, t, tn } = require
 const { h } = require('./dom');
 const { api } = require('./api');
 const { resolvePrincipal, forgetPrincipal } = require('./principal');
-const { wipeAccount } = require('./live/keeper');
+const { wipeAccount, sweep } = require('./live/keeper');
 const { errorText } = require('./format');
 const { currentRoute, go, openRoomPage } = require('./router');
 const { renderShell } = require('./views/shell');
@@ -93,6 +93,7 @@ async function logout() {
 
 async function start() {
   setLanguage(chooseLanguage());
+  sweep();
   try {
     app.me = await resolvePrincipal();
   } catch (e) {

@@ -24,8 +24,8 @@ function launchBrowser() {
 
 // A page in its own browser context (own cookies): {context, page, problems}; cookie,
 // when given, is a konsil_session login or client cookie.
-async function openPage(browser, server, { cookie, viewport = DESKTOP } = {}) {
-  const context = await browser.newContext({ viewport, baseURL: server.url, locale: 'de-DE' });
+async function openPage(browser, server, { cookie, viewport = DESKTOP, locale = 'de-DE', context: shared } = {}) {
+  const context = shared || (await browser.newContext({ viewport, baseURL: server.url, locale }));
   if (cookie) await context.addCookies([{ name: COOKIE, value: cookie, url: server.url, httpOnly: true, sameSite: 'Strict' }]);
   const page = await context.newPage();
   const problems = [];
@@ -77,7 +77,30 @@ function fieldValues(page) {
   });
 }
 
-module.exports = { launchBrowser, openPage, screenshot, placeCaret, typeAt, whenSettled, fieldValues, selectorFor, PHONE, DESKTOP };
+// Waits until the service worker controls the page (it then opens without network).
+async function whenOfflineReady(page) {
+  await page.waitForFunction(() => navigator.serviceWorker && navigator.serviceWorker.controller, null, { timeout: 20000 });
+}
+
+// Answers the "leave the page?" question (asked while edits are unsent) with yes, and
+// counts how often it was asked.
+function acceptLeaving(page) {
+  const asked = { count: 0 };
+  page.on('dialog', (dialog) => {
+    if (dialog.type() === 'beforeunload') {
+      asked.count += 1;
+      dialog.accept();
+    }
+  });
+  return asked;
+}
+
+// The status pill: {state, pending, text}.
+function status(page) {
+  return page.$eval('.status', (el) => ({ state: el.dataset.state, pending: Number(el.dataset.pending), text: el.textContent }));
+}
+
+module.exports = { launchBrowser, openPage, screenshot, placeCaret, typeAt, whenSettled, whenOfflineReady, acceptLeaving, status, fieldValues, selectorFor, PHONE, DESKTOP };
 
 // Form controls without an accessible name from a label (label[for], a wrapping label,
 // aria-label or aria-labelledby): there must be none.

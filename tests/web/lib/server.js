@@ -19,15 +19,16 @@ function buildWebDemo() {
   built = true;
 }
 
-function spawnServer(dir, listen) {
-  return hub.startServer({ dir, listen, args: ['--web', webDir] });
+function spawnServer(dir, listen, args = []) {
+  return hub.startServer({ dir, listen, args: ['--web', webDir, ...args] });
 }
 
-// Resolves with {url, wsUrl, port, db, kill(), stop(), restart(), addUser()} once it listens.
-async function startServer() {
+// Resolves with {url, wsUrl, port, db, kill(), stop(), restart(), signal(), addUser()}
+// once it listens; args are further `konsil serve` options.
+async function startServer({ args = [] } = {}) {
   buildWebDemo();
   const dir = hub.tempDir();
-  let current = await spawnServer(dir);
+  let current = await spawnServer(dir, undefined, args);
   const { port, db } = current;
   const bin = hub.binary(false);
   return {
@@ -47,13 +48,17 @@ async function startServer() {
     async restart() {
       for (let attempt = 0; ; attempt++) {
         try {
-          current = await spawnServer(dir, `127.0.0.1:${port}`);
+          current = await spawnServer(dir, `127.0.0.1:${port}`, args);
           return;
         } catch (e) {
           if (attempt >= 20) throw e;
           await new Promise((r) => setTimeout(r, 250));
         }
       }
+    },
+    // Sends a signal to the running server (SIGSTOP freezes it, SIGCONT thaws it).
+    signal(sig) {
+      current.proc.kill(sig);
     },
     // `konsil user add` (password on stdin) for the tests that log in.
     addUser({ name, password, role, specialty, displayName }) {

@@ -118,6 +118,16 @@ async function wipeAccount(account) {
   seal.forget();
 }
 
+// Deletes what nobody can read any more (the records of closed client tabs) and old
+// snapshots without edits; run when the page starts, whoever uses it.
+async function sweep() {
+  try {
+    await orphans(null, null, null);
+  } catch (e) {
+    // No storage: nothing kept.
+  }
+}
+
 // Records of this account and document whose views are closed, newest first, readable
 // ones with their state; records nobody can read any more (a closed client tab's) and
 // old snapshots without edits are deleted on the way.
@@ -388,4 +398,4 @@ async function openKeeper({ principal, collection, docId, connect, onRefused, on
   };
 }
 
-module.exports = { openKeeper, wipeAccount };
+module.exports = { openKeeper, wipeAccount, sweep };

@@ -15,7 +15,9 @@ function describe(op, audience) {
     const path = Array.isArray(c.p) ? c.p : [];
     const at = typeof path[path.length - 1] === 'number' && ('si' in c || 'sd' in c) ? path.slice(0, -1) : path;
     const field = fieldLabel(at.filter((step) => typeof step === 'string').length ? at : ['?'], audience);
-    if (typeof c.si === 'string' && c.si.trim()) lines.push({ field, text: c.si });
+    const last = lines[lines.length - 1];
+    if (typeof c.si === 'string' && last && last.field === field && last.insert) last.text += c.si;
+    else if (typeof c.si === 'string' && c.si.trim()) lines.push({ field, text: c.si, insert: true });
     else if ('oi' in c && c.oi !== null && c.oi !== '') lines.push({ field, text: show(c.oi) });
     else if ('li' in c) lines.push({ field, text: show(c.li) });
     else if (typeof c.sd === 'string') lines.push({ field, text: t('refused.removed', { text: c.sd }) });
@@ -60,8 +62,13 @@ function refusedPanel(audience) {
     add(ops) {
       const fresh = ops.flatMap((o) => describe(o.op, audience));
       if (!fresh.length) return;
-      lines.push(...fresh);
-      list.append(...fresh.map((l) => h('li', {}, h('span', { class: 'refused-field' }, l.field), ' ', h('q', { class: 'refused-text' }, l.text))));
+      // Typing refused op by op continues one line per field.
+      for (const line of fresh) {
+        const last = lines[lines.length - 1];
+        if (last && last.insert && line.insert && last.field === line.field) last.text += line.text;
+        else lines.push(line);
+      }
+      list.replaceChildren(...lines.map((l) => h('li', {}, h('span', { class: 'refused-field' }, l.field), ' ', h('q', { class: 'refused-text' }, l.text))));
       element.hidden = false;
     },
     count: () => lines.length,
