@@ -33,9 +33,13 @@ function joinPresence(connection, channel) {
   });
   presence.on('error', () => {});
   // Whoever left while this page was disconnected never sends its goodbye: start afresh;
-  // the others answer the resubscription with their current presence.
+  // the others answer the resubscription with their current presence. The hub ended this
+  // page's presence with its old connection: it is announced again (the stock client only
+  // sends what it had not sent yet).
+  let send = () => {};
   const onState = (state) => {
-    if (state !== 'connected' && entries.size) {
+    if (state === 'connected') send();
+    else if (entries.size) {
       entries.clear();
       notify();
     }
@@ -44,7 +48,7 @@ function joinPresence(connection, channel) {
 
   presence.subscribe(() => {});
   const local = presence.create();
-  const send = () => local.submit({ ...current, since }, () => {});
+  send = () => local.submit({ ...current, since }, () => {});
   send();
 
   return {
