@@ -137,7 +137,14 @@ function renderListNode(ctx, path, headingLevel) {
       : h('p', { class: 'empty' }, t(chat ? 'chat.empty' : 'list.empty')),
     add,
   );
-  if (chat) requestAnimationFrame(() => entries.length && entries[entries.length - 1].scrollIntoView({ block: 'nearest' }));
+  // A chat log that scrolls on its own shows its newest message; the page itself is never
+  // moved (a client far from the chat is told of new messages instead: room.js).
+  if (chat) {
+    requestAnimationFrame(() => {
+      const log = element.querySelector('.chat-log');
+      if (log && log.scrollHeight > log.clientHeight) log.scrollTop = log.scrollHeight;
+    });
+  }
   return { element };
 }
 
