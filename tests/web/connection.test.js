@@ -31,11 +31,11 @@ async function room(title) {
   await rest.addParticipant(server, cookies.anna, session.id, 'ben');
   const open = async (cookie) => {
     const opened = await b.openPage(browser, server, { cookie });
-    await opened.page.goto(`/#/room/${encodeURIComponent(session.id)}`);
+    await opened.page.goto(`/#/room/${encodeURIComponent(session.case_id)}`);
     await b.whenSettled(opened.page);
     return opened;
   };
-  return { id: session.id, lead: await open(cookies.anna), other: await open(cookies.ben) };
+  return { id: session.case_id, lead: await open(cookies.anna), other: await open(cookies.ben) };
 }
 
 // Milliseconds until the page's status says offline (fails after 10 s).

@@ -42,7 +42,8 @@ const focused = (page) => page.evaluate(() => {
 });
 
 test('removing an item keeps the focus on its neighbour, asks when it holds something, and can be undone', async () => {
-  const session = await rest.createSession(server, cookies.anna, 'Aufgaben');
+  const created = await rest.createSession(server, cookies.anna, 'Aufgaben');
+  const session = { id: created.case_id };
   const tasks = ['help_plan', 'tasks'];
   for (const [i, what] of ['', 'Miete überweisen', ''].entries()) {
     await rest.submitOp(server, cookies.anna, session.id, [{ p: [...tasks, i], li: { what, who: '', due: '', done: false } }]);
@@ -89,8 +90,9 @@ test('removing an item keeps the focus on its neighbour, asks when it holds some
 });
 
 test('a client at the top of a long page is told of a new chat message', async () => {
-  const session = await rest.createSession(server, cookies.anna, 'Chat');
-  const link = await rest.createLink(server, cookies.anna, session.id);
+  const created = await rest.createSession(server, cookies.anna, 'Chat');
+  const session = { id: created.case_id };
+  const link = await rest.createLink(server, cookies.anna, created.id);
   const kim = await rest.join(server, link.token, 'Kim');
   const client = await openRoom(session.id, kim, b.PHONE);
   await client.page.evaluate(() => window.scrollTo(0, 0));
@@ -111,9 +113,10 @@ test('a client at the top of a long page is told of a new chat message', async (
 });
 
 test('one entry and one colour per person, carets inside the text that move with it', async () => {
-  const session = await rest.createSession(server, cookies.anna, 'Leute');
-  await rest.addParticipant(server, cookies.anna, session.id, 'ben');
-  const link = await rest.createLink(server, cookies.anna, session.id);
+  const created = await rest.createSession(server, cookies.anna, 'Leute');
+  await rest.addParticipant(server, cookies.anna, created.id, 'ben');
+  const session = { id: created.case_id };
+  const link = await rest.createLink(server, cookies.anna, created.id);
   const kim = await rest.join(server, link.token, 'Kim');
   const field = ['concern', 'own_words'];
   await rest.submitOp(server, cookies.anna, session.id, [{ p: [...field, 0], si: 'Hallo Welt' }]);

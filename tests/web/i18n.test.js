@@ -141,7 +141,7 @@ async function check(page, code, what) {
 
 test('the client view in each language: join page, waiting room and room, on a 360 px phone', async () => {
   const session = await rest.createSession(server, cookies.anna, 'Sprachen');
-  await rest.submitOp(server, cookies.anna, session.id, [{ p: ['help_plan', 'tasks', 0], li: { what: 'Bescheid mitbringen', who: 'Kim', due: '2026-03-01', done: false } }]);
+  await rest.submitOp(server, cookies.anna, session.case_id, [{ p: ['help_plan', 'tasks', 0], li: { what: 'Bescheid mitbringen', who: 'Kim', due: '2026-03-01', done: false } }]);
   for (const code of LANGUAGES) {
     const link = await rest.createLink(server, cookies.anna, session.id, { lobby: true });
     const opened = await b.openPage(browser, server, { viewport: PHONE_360, locale: 'de-DE' });
@@ -170,13 +170,13 @@ test("the browser's language decides unless the person or the link chose; times 
   const link = await rest.createLink(server, cookies.anna, session.id);
   const client = await rest.join(server, link.token);
   const at = Date.UTC(2026, 0, 15, 23, 30);
-  await rest.submitOp(server, client, session.id, [{ p: ['chat', 0], li: { from: 'Klient:in', from_role: 'client', text: 'Hallo', at: new Date(at).toISOString() } }]);
+  await rest.submitOp(server, client, session.case_id, [{ p: ['chat', 0], li: { from: 'Klient:in', from_role: 'client', text: 'Hallo', at: new Date(at).toISOString() } }]);
 
   // An English browser in New York: English, and the message's time in New York's zone.
   const context = await browser.newContext({ viewport: b.DESKTOP, baseURL: server.url, locale: 'en-US', timezoneId: 'America/New_York' });
   await context.addCookies([{ name: rest.COOKIE, value: cookies.anna, url: server.url, httpOnly: true, sameSite: 'Strict' }]);
   const page = await context.newPage();
-  await page.goto(`/#/room/${encodeURIComponent(session.id)}`);
+  await page.goto(`/#/room/${encodeURIComponent(session.case_id)}`);
   await page.waitForSelector('.chat-message');
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
   const shown = await page.textContent('.chat-time');
@@ -192,7 +192,7 @@ test("the browser's language decides unless the person or the link chose; times 
   assert.equal(await page.getAttribute('html', 'lang'), 'tr');
   assert.equal(await page.textContent('.chat-from'), 'Danışan');
   // The link's language beats both, until the person chooses again.
-  await page.goto(`/?lang=ar#/room/${encodeURIComponent(session.id)}`);
+  await page.goto(`/?lang=ar#/room/${encodeURIComponent(session.case_id)}`);
   await page.waitForSelector('.chat-message');
   assert.equal(await page.getAttribute('html', 'dir'), 'rtl');
   await context.close();

@@ -35,11 +35,12 @@ test.after(async () => {
   if (server) await server.stop();
 });
 
+// A session (its case's sheet is the document: id) with a client joined by link.
 async function sessionWithClient(title) {
   const session = await rest.createSession(server, cookies.anna, title);
   const link = await rest.createLink(server, cookies.anna, session.id);
   const client = await rest.join(server, link.token, 'Kim');
-  return { id: session.id, client };
+  return { id: session.case_id, session: session.id, client };
 }
 
 async function openRoom(sessionId, cookie, viewport) {
@@ -165,7 +166,7 @@ function rawClient(cookie) {
 test('raw protocol: an op resent on a new connection with its src and seq is acknowledged once', async () => {
   const session = await rest.createSession(server, cookies.anna, 'Raw resend');
   await rest.addParticipant(server, cookies.anna, session.id, 'ben');
-  const d = session.id;
+  const d = session.case_id;
   const watcher = rawClient(cookies.ben);
   await watcher.opened;
   watcher.send({ a: 'hs', id: null, protocol: 1, protocolMinor: 2 });
@@ -209,7 +210,7 @@ test('raw protocol: an op resent on a new connection with its src and seq is ack
 
 test('edits refused after the reconnect are listed, not dropped', async () => {
   const session = await rest.createSession(server, cookies.anna, 'Closed meanwhile');
-  const lead = await openRoom(session.id, cookies.anna);
+  const lead = await openRoom(session.case_id, cookies.anna);
   await b.whenOfflineReady(lead.page);
   await goOffline(lead);
   await b.typeAt(lead.page, ['situation', 'summary'], 0, 'Wichtige Notiz', 15);
@@ -218,7 +219,7 @@ test('edits refused after the reconnect are listed, not dropped', async () => {
   await lead.context.setOffline(false);
   await lead.page.waitForSelector('.refused:not([hidden]) .refused-text:has-text("Wichtige Notiz")', { timeout: 30000 });
   await b.whenSettled(lead.page, 30000);
-  assert.equal((await rest.fetchCaseSheet(server, cookies.anna, session.id)).situation.summary, '');
+  assert.equal((await rest.fetchCaseSheet(server, cookies.anna, session.case_id)).situation.summary, '');
   await b.screenshot(lead.page, 'room-refused-after-reconnect', { clip: { x: 0, y: 0, width: 1440, height: 500 } });
   await lead.context.close();
 });
@@ -241,8 +242,9 @@ function keptRecords(page) {
 }
 
 test('what is kept belongs to its account: another never sees it, logout deletes it', async () => {
-  const session = await rest.createSession(server, cookies.anna, 'Shared computer');
-  await rest.addParticipant(server, cookies.anna, session.id, 'ben');
+  const created = await rest.createSession(server, cookies.anna, 'Shared computer');
+  await rest.addParticipant(server, cookies.anna, created.id, 'ben');
+  const session = { id: created.case_id };
   const context = await browser.newContext({ viewport: b.DESKTOP, baseURL: server.url, locale: 'de-DE' });
   const anna = await rest.login(server, 'anna', PEOPLE.anna.password);
   await context.addCookies([{ name: rest.COOKIE, value: anna, url: server.url, httpOnly: true, sameSite: 'Strict' }]);
@@ -286,9 +288,10 @@ test('what is kept belongs to its account: another never sees it, logout deletes
 });
 
 test("a client's kept edits live as long as its tab, unless it chose to keep them", async () => {
-  const session = await rest.createSession(server, cookies.anna, 'Borrowed phone');
+  const created = await rest.createSession(server, cookies.anna, 'Borrowed phone');
+  const session = { id: created.case_id };
   for (const keep of [false, true]) {
-    const link = await rest.createLink(server, cookies.anna, session.id);
+    const link = await rest.createLink(server, cookies.anna, created.id);
     const context = await browser.newContext({ viewport: b.PHONE, baseURL: server.url, locale: 'de-DE' });
     const first = await b.openPage(browser, server, { context });
     await first.page.goto(link.url);

@@ -37,6 +37,11 @@ const SEP = '\u0000';
 // until they are sent (or the account logs out).
 const SNAPSHOT_DAYS = 30;
 
+// Views of this page still writing their last record (their close() promises): a view
+// opened right after another closed (the room opened anew) waits for them, so it adopts
+// what they kept.
+const closing = new Set();
+
 let store = null;
 function db() {
   if (!store && typeof indexedDB !== 'undefined') store = createStore('konsil', 'sheets');
@@ -196,6 +201,7 @@ async function durabilityFor(principal) {
 // records' edits); onRefused(ops) is told of edits the hub refused or that could not be
 // restored (each {op, source}); onChange() of every change of what is stored.
 async function openKeeper({ principal, collection, docId, connect, onRefused, onChange }) {
+  await Promise.all([...closing]);
   const account = principal.id;
   const view = randomId();
   const key = recordKey(account, collection, docId, view);
@@ -393,6 +399,8 @@ async function openKeeper({ principal, collection, docId, connect, onRefused, on
         closed = true;
         release();
       })();
+      closing.add(finished);
+      finished.then(() => closing.delete(finished));
       return finished;
     },
   };
