@@ -164,11 +164,11 @@ test('a peer that answers no pings is hung up on; one that does stays', async ()
 });
 
 test('a peer that has sent pp and then falls silent is hung up on; one that never pings or keeps pinging stays', async () => {
-  const srv = await startServer({ args: ['--heartbeat-secs', '1'] });
+  const srv = await startProtocolServer({ args: ['--heartbeat-secs', '1'] });
   try {
-    const silent = new c.RawClient(srv.url);
-    const quiet = new c.RawClient(srv.url);
-    const beating = new c.RawClient(srv.url);
+    const silent = await srv.raw();
+    const quiet = await srv.raw();
+    const beating = await srv.raw();
     for (const peer of [silent, quiet, beating]) await peer.handshake();
     silent.send({ a: 'pp' });
     await silent.next((m) => m.a === 'pp');
