@@ -47,6 +47,8 @@ const DATES = {
     'sections.social_law.notices.received', 'sections.social_law.notices.objection_deadline',
     'sections.migration.residence.expires', 'sections.housing.eviction.notice_date',
     'sections.housing.eviction.eviction_date', 'internal.case_conference.date',
+    'meta.first_contact', 'meta.period.begin', 'meta.period.end', 'account.p_konto_certificate',
+    'goals.by', 'help_plan.measures.until',
   ],
   'datetime-local': ['appointments.start'],
   month: ['sections.housing.rent_arrears.month'],
