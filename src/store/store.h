@@ -186,7 +186,9 @@ void store_close(store *s);
 int store_schema_migrate(sqlite3 *db, char *err, size_t errlen);
 int store_schema_migrate_to(sqlite3 *db, int version, char *err, size_t errlen);
 int store_schema_latest(void);
-/* journal_mode=WAL, synchronous=FULL, busy timeout, foreign keys. */
+/* journal_mode=WAL, synchronous=FULL, secure_delete=ON (what is deleted is overwritten
+ * with zeros, so an erased case leaves no text in free pages), busy timeout, foreign
+ * keys. */
 int store_schema_configure(sqlite3 *db, int busy_timeout_ms, char *err, size_t errlen);
 
 #endif

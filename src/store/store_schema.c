@@ -34,6 +34,15 @@
  *   grants     identified-reading grants: the lead lets a supervisor read a case's
  *              history unpseudonymised until expires_at (ms since the epoch)
  *
+ *   holds      legal holds on a case (who, why, until): a held case is not erased
+ *   erasure_requests  erasures asked for by the lead or an admin, waiting for a second
+ *              staff member's confirmation
+ *   erasures   the tombstones of erased cases: id, when, how (due, request,
+ *              key_destroyed) and the audit entry that records it; nothing else of the
+ *              case remains
+ *   settings   key/value: the key store this database's case data is encrypted under
+ *              (keystore_id) and the newest key-store generation it has seen
+ *
  * Migration 5 turned the sessions of schema 4 (each owning its document) into cases
  * with the same id, each with that one session (same id, versions [0, end)), its
  * participants into the team and its templates into the templates table; nothing of
@@ -245,6 +254,55 @@ static const char *const migrations[] = {
     "CREATE INDEX grants_case_user ON grants (case_id, user_id, expires_at);"
     "CREATE INDEX links_session ON links (session);"
     "CREATE INDEX clients_session ON clients (session);",
+    /* 6: retention, erasure, restriction; the audit chain's second format (entries
+     * hashed over a hash of their content, so an erased case's entries can lose their
+     * content and still verify); settings (the key store this database belongs to) */
+    "ALTER TABLE audit ADD COLUMN format INTEGER NOT NULL DEFAULT 1;"
+    "ALTER TABLE audit ADD COLUMN content_hash TEXT;"
+    "ALTER TABLE audit ADD COLUMN nonce TEXT;"
+    "ALTER TABLE audit ADD COLUMN emptied_by INTEGER;"
+    "CREATE INDEX audit_actor ON audit (actor);"
+    "ALTER TABLE cases ADD COLUMN retention_class TEXT;"
+    "ALTER TABLE cases ADD COLUMN delete_at INTEGER;"
+    "ALTER TABLE cases ADD COLUMN kept_at INTEGER;"
+    "ALTER TABLE cases ADD COLUMN restricted_at INTEGER;"
+    "ALTER TABLE cases ADD COLUMN restricted_by TEXT;"
+    "ALTER TABLE cases ADD COLUMN restricted_reason TEXT;"
+    "ALTER TABLE cases ADD COLUMN restricted_from TEXT;"
+    "CREATE INDEX cases_delete_at ON cases (delete_at) WHERE delete_at IS NOT NULL;"
+    "CREATE TABLE holds ("
+    "  id TEXT PRIMARY KEY,"
+    "  case_id TEXT NOT NULL REFERENCES cases (id),"
+    "  reason TEXT NOT NULL,"
+    "  set_by TEXT NOT NULL,"
+    "  set_at INTEGER NOT NULL,"
+    "  until INTEGER,"                  /* NULL: until lifted */
+    "  lifted_at INTEGER,"
+    "  lifted_by TEXT,"
+    "  lift_reason TEXT"
+    ");"
+    "CREATE INDEX holds_case ON holds (case_id);"
+    "CREATE TABLE erasure_requests ("
+    "  id TEXT PRIMARY KEY,"
+    "  case_id TEXT NOT NULL REFERENCES cases (id),"
+    "  reason TEXT NOT NULL,"
+    "  requested_by TEXT NOT NULL,"
+    "  requested_at INTEGER NOT NULL,"
+    "  status TEXT NOT NULL,"           /* pending, cancelled (done ones go with the case) */
+    "  decided_by TEXT,"
+    "  decided_at INTEGER"
+    ");"
+    "CREATE INDEX erasure_requests_case ON erasure_requests (case_id);"
+    "CREATE TABLE erasures ("
+    "  case_id TEXT PRIMARY KEY,"
+    "  erased_at INTEGER NOT NULL,"
+    "  how TEXT NOT NULL,"              /* due, request, key_destroyed */
+    "  audit_seq INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE settings ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL"
+    ");",
 };
 
 static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
@@ -264,6 +322,7 @@ int store_schema_configure(sqlite3 *db, int busy_timeout_ms, char *err, size_t e
     sqlite3_busy_timeout(db, busy_timeout_ms);
     if (exec(db, "PRAGMA journal_mode=WAL", err, errlen) != 0 ||
         exec(db, "PRAGMA synchronous=FULL", err, errlen) != 0 ||
+        exec(db, "PRAGMA secure_delete=ON", err, errlen) != 0 ||
         exec(db, "PRAGMA foreign_keys=ON", err, errlen) != 0)
         return -1;
     return 0;

@@ -27,7 +27,7 @@ const verify = (db, checkpoint) =>
 // The rows in seq order, as stored.
 function rows(db) {
   const out = execFileSync('sqlite3', ['-json', db,
-    'SELECT seq, ts, actor, action, session, details, prev_hash, hash FROM audit ORDER BY seq'],
+    'SELECT seq, ts, actor, action, session, details, prev_hash, hash, format, content_hash, nonce FROM audit ORDER BY seq'],
   { encoding: 'utf8' }).trim();
   return out ? JSON.parse(out) : [];
 }
@@ -57,7 +57,17 @@ function canonValue(v) {
   if (Number.isSafeInteger(v)) return String(v);
   throw new Error(`the test's canonical form knows integers only, not ${v}`);
 }
+// Format 2 (every entry from schema 6 on): the chain runs over a hash of the content.
 function entryHash(prevHash, row) {
+  if (row.format === 2) {
+    const content = `{"action":${canonString(row.action)},"actor":${canonString(row.actor)},` +
+      `"details":${row.details === null ? 'null' : canonValue(JSON.parse(row.details))},` +
+      `"nonce":${canonString(row.nonce)},"session":${row.session === null ? 'null' : canonString(row.session)}}`;
+    const contentHash = crypto.createHash('sha256').update(content).digest('hex');
+    assert.equal(contentHash, row.content_hash, `content hash of seq ${row.seq}`);
+    const link = `{"content":"${contentHash}","seq":${row.seq},"ts":${row.ts},"v":2}`;
+    return crypto.createHash('sha256').update(prevHash + link).digest('hex');
+  }
   const canonical = `{"action":${canonString(row.action)},"actor":${canonString(row.actor)},` +
     `"details":${row.details === null ? 'null' : canonValue(JSON.parse(row.details))},` +
     `"seq":${row.seq},"session":${row.session === null ? 'null' : canonString(row.session)},` +
@@ -70,7 +80,7 @@ function recompute(db, kept) {
   let prev = '0'.repeat(64);
   const script = ['BEGIN;', 'DELETE FROM audit;'];
   kept.forEach((row, i) => {
-    const r = { ...row, seq: i + 1 };
+    const r = { ...row, seq: i + 1, format: 1 };
     const hash = entryHash(prev, r);
     const q = (v) => (v === null ? 'NULL' : `'${String(v).replace(/'/g, "''")}'`);
     script.push(`INSERT INTO audit (seq, ts, actor, action, session, details, prev_hash, hash) VALUES (${r.seq}, ${r.ts}, ${q(r.actor)}, ${q(r.action)}, ${q(r.session)}, ${q(r.details)}, '${prev}', '${hash}');`);

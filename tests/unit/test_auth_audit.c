@@ -4,6 +4,10 @@
  * verification that finds an altered, an inserted and a removed entry, in each of the
  * ways someone with write access to the table could try it; the head line kept as a
  * checkpoint, and what verification against it finds that the chain alone cannot.
+ * Format 2 (from schema 6 on) pinned likewise; a chain that changes format on the way
+ * verifies, heads kept before the change hold; an erasure empties entries of both formats
+ * and the chain and every head still verify, while an emptying no erasure accounts for
+ * is found.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +17,10 @@
 #include "unit.h"
 
 #define CHAIN_LENGTH 6
+/* Format 2's pinned values (format2_is_pinned), computed independently. */
+#define PINNED_CONTENT "15d0dbc509bb8214bc1873805e667bc54e7a55e183cc2db6f3bee040fb3308ec"
+#define PINNED_HASH "91a7364aa4f56ce0e3c53d1158ba0f08ff2f0b2115dabaf593153208262c116f"
+#define PINNED_DIGEST "230db92717b407af4a3e34878c5a0e8d03d0018637796e626d1582ac57f7fa1f"
 
 typedef struct chain {
     audit_entry e[CHAIN_LENGTH + 2];
@@ -437,6 +445,279 @@ static void checkpoint_holds_the_chain_to_its_head(void)
     verify(&c, &empty, -1);
 }
 
+/* ---- format 2 and erasures ----------------------------------------------------------- */
+
+#define LONG_CHAIN 16
+
+typedef struct long_chain {
+    audit_entry e[LONG_CHAIN];
+    char details[LONG_CHAIN][200];
+    size_t n;
+} long_chain;
+
+static const char *const nonces[] = {
+    "00112233445566778899aabbccddeeff", "0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "0123456789abcdef0123456789abcdef",
+    "fedcba9876543210fedcba9876543210", "1111111111111111111111111111111b",
+    "2222222222222222222222222222222c", "3333333333333333333333333333333d",
+};
+
+/* Appends an entry to c (format fmt, about session `about` or none), sealed. */
+static audit_entry *append(long_chain *c, int fmt, const char *actor, const char *action,
+                           const char *about)
+{
+    audit_entry *e = &c->e[c->n];
+    auth_error err = {{0}};
+    memset(e, 0, sizeof *e);
+    e->seq = (int64_t)c->n + 1;
+    e->ts_ms = 1700000000000 + (int64_t)c->n * 1000;
+    e->actor_id = actor;
+    e->action = action;
+    e->session_id = about;
+    e->format = fmt;
+    e->nonce = fmt == AUDIT_FORMAT_V2 ? nonces[c->n % 8] : NULL;
+    CHECK(audit_seal(e, c->n ? c->e[c->n - 1].hash : AUDIT_GENESIS_HASH, &err) == 0);
+    c->n++;
+    return e;
+}
+
+/* Empties every entry about `about` or by `actor`, as the store does, and appends the
+ * erasure's entry that names them. */
+static void erase(long_chain *c, const char *about, const char *actor)
+{
+    int64_t seqs[LONG_CHAIN], by = (int64_t)c->n + 1, n = 0;
+    char hashes[LONG_CHAIN][AUDIT_HASH_LEN + 1], digest[AUDIT_HASH_LEN + 1];
+    for (size_t i = 0; i < c->n; i++) {
+        audit_entry *e = &c->e[i];
+        if (e->emptied_by || !((e->session_id && strcmp(e->session_id, about) == 0) ||
+                               (actor && strcmp(e->actor_id, actor) == 0)))
+            continue;
+        e->actor_id = "";
+        e->action = "";
+        e->session_id = NULL;
+        e->details = NULL;
+        e->nonce = NULL;
+        e->emptied_by = by;
+        seqs[n] = e->seq;
+        memcpy(hashes[n++], e->hash, sizeof hashes[0]);
+    }
+    CHECK(audit_emptied_digest(seqs, (const char (*)[AUDIT_HASH_LEN + 1])hashes, (size_t)n,
+                               digest) == 0);
+    snprintf(c->details[c->n], sizeof c->details[0],
+             "{\"how\":\"request\",\"emptied\":%lld,\"emptied_digest\":\"%s\"}",
+             (long long)n, digest);
+    audit_entry *e = &c->e[c->n];
+    auth_error err = {{0}};
+    memset(e, 0, sizeof *e);
+    e->seq = by;
+    e->ts_ms = 1700000000000 + (int64_t)c->n * 1000;
+    e->actor_id = "u-officer";
+    e->action = AUDIT_ERASE_ACTION;
+    e->session_id = about;
+    e->details = c->details[c->n];
+    e->format = AUDIT_FORMAT_V2;
+    e->nonce = nonces[7];
+    CHECK(audit_seal(e, c->e[c->n - 1].hash, &err) == 0);
+    c->n++;
+}
+
+static audit_report verify_long(const long_chain *c, const audit_anchor *anchor, int expected)
+{
+    audit_report r;
+    memset(&r, 0, sizeof r);
+    int rc = audit_verify(c->e, c->n, anchor, &r);
+    if (rc != expected)
+        fprintf(stderr, "  verify returned %d (%s), expected %d\n", rc, r.message, expected);
+    CHECK(rc == expected);
+    return r;
+}
+
+static audit_anchor head_at(const long_chain *c, size_t n)
+{
+    audit_anchor a = {.seq = (int64_t)n};
+    memcpy(a.hash, n ? c->e[n - 1].hash : AUDIT_GENESIS_HASH, sizeof a.hash);
+    return a;
+}
+
+static void format2_is_pinned(void)
+{
+    audit_entry e = {.seq = 3, .ts_ms = 1700000000000, .actor_id = "u-1",
+                     .action = "case.create", .session_id = "c-1",
+                     .details = "{\"version\":2, \"template\":\"default\"}",
+                     .format = AUDIT_FORMAT_V2, .nonce = "00112233445566778899aabbccddeeff"};
+    auth_error err = {{0}};
+    char *canonical = audit_canonical(&e, &err);
+    CHECK_STR(canonical, "{\"action\":\"case.create\",\"actor\":\"u-1\",\"details\":"
+                         "{\"template\":\"default\",\"version\":2},\"nonce\":"
+                         "\"00112233445566778899aabbccddeeff\",\"session\":\"c-1\"}");
+    free(canonical);
+    CHECK(audit_seal(&e, AUDIT_GENESIS_HASH, &err) == 0);
+    CHECK_STR(e.content_hash, PINNED_CONTENT);
+    CHECK_STR(e.hash, PINNED_HASH);
+    /* A nonce is required, and only 32 lowercase hex digits. */
+    e.nonce = "00112233445566778899AABBCCDDEEFF";
+    CHECK(audit_seal(&e, AUDIT_GENESIS_HASH, &err) == -1);
+    e.nonce = NULL;
+    CHECK(audit_seal(&e, AUDIT_GENESIS_HASH, &err) == -1);
+    /* An emptied entry has no content and is never sealed. */
+    e.nonce = "00112233445566778899aabbccddeeff";
+    e.emptied_by = 9;
+    CHECK(audit_canonical(&e, &err) == NULL);
+    CHECK(audit_seal(&e, AUDIT_GENESIS_HASH, &err) == -1);
+    /* The digest of what an erasure emptied. */
+    int64_t seqs[] = {1, 4};
+    char hashes[2][AUDIT_HASH_LEN + 1] = {AUDIT_GENESIS_HASH, AUDIT_GENESIS_HASH};
+    char digest[AUDIT_HASH_LEN + 1];
+    CHECK(audit_emptied_digest(seqs, (const char (*)[AUDIT_HASH_LEN + 1])hashes, 2,
+                               digest) == 0);
+    CHECK_STR(digest, PINNED_DIGEST);
+    CHECK(audit_emptied_digest(NULL, NULL, 0, digest) == 0);
+    /* SHA-256 of the empty string */
+    CHECK_STR(digest, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+/* Entries of format 1, then of format 2 (the upgrade to schema 6): one chain; a head
+ * kept before the change holds after it; each format's alterations are found. */
+static void formats_chain_together(void)
+{
+    long_chain c;
+    memset(&c, 0, sizeof c);
+    append(&c, AUDIT_FORMAT_V1, "u-a", "login.ok", NULL);
+    append(&c, 0, "u-a", "case.create", "c-1");
+    append(&c, AUDIT_FORMAT_V1, "u-b", "join", "c-1");
+    audit_anchor old_head = head_at(&c, c.n);
+    append(&c, AUDIT_FORMAT_V2, "u-a", "session.read.open", "c-1");
+    append(&c, AUDIT_FORMAT_V2, "u-b", "logout", NULL);
+    append(&c, AUDIT_FORMAT_V2, "u-a", "logout", NULL);
+    verify_long(&c, NULL, 0);
+    verify_long(&c, &old_head, 0);
+    audit_anchor new_head = head_at(&c, c.n);
+    verify_long(&c, &new_head, 0);
+
+    /* A format-2 entry's content changed: its content hash no longer matches. */
+    long_chain d = c;
+    d.e[4].actor_id = "u-c";
+    audit_report r = verify_long(&d, NULL, 1);
+    CHECK(r.problem == AUDIT_ALTERED && r.seq == 5);
+    /* ... or its kept content hash (or time) changed: the link no longer matches. */
+    d = c;
+    d.e[4].content_hash[0] = d.e[4].content_hash[0] == 'a' ? 'b' : 'a';
+    r = verify_long(&d, NULL, 1);
+    CHECK(r.problem == AUDIT_ALTERED && r.seq == 5);
+    d = c;
+    d.e[3].ts_ms++;
+    r = verify_long(&d, NULL, 1);
+    CHECK(r.problem == AUDIT_ALTERED && r.seq == 4);
+    /* An entry passed off as the other format. */
+    d = c;
+    d.e[1].format = AUDIT_FORMAT_V2;
+    d.e[1].nonce = nonces[0];
+    r = verify_long(&d, NULL, 1);
+    CHECK(r.problem == AUDIT_ALTERED && r.seq == 2);
+    /* A format-2 entry removed from the middle, the rest renumbered. */
+    d = c;
+    memmove(&d.e[3], &d.e[4], 2 * sizeof d.e[0]);
+    d.n--;
+    d.e[3].seq--;
+    d.e[4].seq--;
+    r = verify_long(&d, NULL, 1);
+    CHECK(r.problem == AUDIT_REMOVED && r.index == 3);
+}
+
+/* An erasure empties the entries about a case (and by its client) of both formats: the
+ * chain verifies, and so do the heads kept before the erasure and before the format
+ * change; nothing of the emptied content is left in them. */
+static void erasure_keeps_the_chain(void)
+{
+    long_chain c;
+    memset(&c, 0, sizeof c);
+    append(&c, AUDIT_FORMAT_V1, "u-a", "case.create", "c-gone");
+    append(&c, AUDIT_FORMAT_V1, "client-1", "logout", NULL);
+    append(&c, AUDIT_FORMAT_V1, "u-a", "case.create", "c-kept");
+    audit_anchor before_format = head_at(&c, c.n);
+    append(&c, AUDIT_FORMAT_V2, "u-a", "session.read.open", "c-gone");
+    append(&c, AUDIT_FORMAT_V2, "client-1", "join", "c-gone");
+    append(&c, AUDIT_FORMAT_V2, "u-a", "session.read.open", "c-kept");
+    audit_anchor before_erasure = head_at(&c, c.n);
+    erase(&c, "c-gone", "client-1");
+    CHECK(c.n == 7 && c.e[0].emptied_by == 7 && c.e[1].emptied_by == 7 &&
+          c.e[3].emptied_by == 7 && c.e[4].emptied_by == 7 && !c.e[2].emptied_by &&
+          !c.e[5].emptied_by);
+    CHECK(strstr(c.details[6], "\"emptied\":4") != NULL);
+    verify_long(&c, NULL, 0);
+    verify_long(&c, &before_format, 0);
+    verify_long(&c, &before_erasure, 0);
+    audit_anchor after = head_at(&c, c.n);
+    append(&c, AUDIT_FORMAT_V2, "u-a", "logout", NULL);
+    verify_long(&c, &after, 0);
+    for (size_t i = 0; i < c.n; i++)
+        CHECK(!c.e[i].emptied_by || (!c.e[i].session_id && !c.e[i].details &&
+                                     !c.e[i].nonce && !c.e[i].actor_id[0]));
+
+    /* A second erasure later in the chain. */
+    erase(&c, "c-kept", NULL);
+    verify_long(&c, NULL, 0);
+    verify_long(&c, &after, 0);
+}
+
+/* Emptying that no erasure accounts for, and an erasure's record changed, are found. */
+static void emptying_needs_its_erasure(void)
+{
+    long_chain c;
+    memset(&c, 0, sizeof c);
+    append(&c, AUDIT_FORMAT_V1, "u-a", "case.create", "c-gone");
+    append(&c, AUDIT_FORMAT_V1, "u-a", "login.ok", NULL);
+    append(&c, AUDIT_FORMAT_V2, "u-a", "session.read.open", "c-gone");
+    append(&c, AUDIT_FORMAT_V2, "u-b", "session.read.open", "c-other");
+    erase(&c, "c-gone", NULL);
+    verify_long(&c, NULL, 0);
+
+    /* Another entry emptied in the erasure's name, of either format. */
+    for (size_t victim = 1; victim <= 3; victim += 2) {
+        long_chain d = c;
+        d.e[victim].emptied_by = 5;
+        d.e[victim].nonce = NULL;
+        audit_report r = verify_long(&d, NULL, 1);
+        CHECK(r.problem == AUDIT_EMPTIED && r.seq == 5);
+    }
+    /* Emptied in the name of nothing, of an entry that is no erasure, or of an earlier
+     * one. */
+    int64_t bogus[] = {9, 4, 1};
+    for (size_t k = 0; k < 3; k++) {
+        long_chain d = c;
+        d.e[1].emptied_by = bogus[k];
+        audit_report r = verify_long(&d, NULL, 1);
+        CHECK(r.problem == AUDIT_EMPTIED && r.seq == 2);
+    }
+    /* An emptied format-1 entry whose hash was changed breaks its link. */
+    long_chain d = c;
+    d.e[0].hash[5] = d.e[0].hash[5] == 'a' ? 'b' : 'a';
+    audit_report r = verify_long(&d, NULL, 1);
+    CHECK(r.problem != AUDIT_INTACT);
+    /* The erasure's own record changed (fewer entries): its hash no longer matches. */
+    d = c;
+    d.e[4].details = d.details[4];
+    char *at = strstr(d.details[4], "\"emptied\":2");
+    CHECK(at != NULL);
+    if (at)
+        at[10] = '1';
+    r = verify_long(&d, NULL, 1);
+    CHECK(r.problem == AUDIT_ALTERED && r.seq == 5);
+    /* ... and recomputed after that: the count no longer fits. */
+    auth_error err = {{0}};
+    CHECK(audit_seal(&d.e[4], d.e[3].hash, &err) == 0);
+    r = verify_long(&d, NULL, 1);
+    CHECK(r.problem == AUDIT_EMPTIED && r.seq == 5);
+    /* An emptied format-2 entry "restored" with other content. */
+    d = c;
+    d.e[2].emptied_by = 0;
+    d.e[2].actor_id = "u-z";
+    d.e[2].action = "session.read.open";
+    d.e[2].nonce = nonces[2];
+    r = verify_long(&d, NULL, 1);
+    CHECK(r.problem == AUDIT_ALTERED && r.seq == 3);
+}
+
 int main(void)
 {
     RUN(canonical_form_is_pinned);
@@ -450,5 +731,9 @@ int main(void)
     RUN(head_line_round_trips);
     RUN(head_line_refuses_anything_else);
     RUN(checkpoint_holds_the_chain_to_its_head);
+    RUN(format2_is_pinned);
+    RUN(formats_chain_together);
+    RUN(erasure_keeps_the_chain);
+    RUN(emptying_needs_its_erasure);
     return unit_finish("test_auth_audit");
 }
