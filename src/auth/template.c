@@ -29,6 +29,12 @@ void template_free(template_spec *t)
     template_free_fields(t);
     cJSON_Delete(t->tasks);
     cJSON_Delete(t->appointments);
+    cJSON_Delete(t->purposes);
+    for (size_t i = 0; i < t->n_retention; i++) {
+        free((char *)t->retention[i].name);
+        free((char *)t->retention[i].basis);
+    }
+    free(t->retention);
     access_rules_free(t->rules);
     free(t);
 }
@@ -43,6 +49,35 @@ unsigned template_consent_kinds(const template_spec *t) { return t->consent_kind
 const cJSON *template_structured(const template_spec *t) { return t->structured; }
 const cJSON *template_tasks(const template_spec *t) { return t->tasks; }
 const cJSON *template_appointments(const template_spec *t) { return t->appointments; }
+
+const cJSON *template_purposes(const template_spec *t) { return t->purposes; }
+
+static const template_retention_class fallback_class = {
+    TEMPLATE_RETENTION_FALLBACK_NAME, TEMPLATE_RETENTION_FALLBACK_DAYS,
+    TEMPLATE_RETENTION_FALLBACK_BASIS};
+
+const template_retention_class *template_retention_classes(const template_spec *t, size_t *n)
+{
+    *n = t->n_retention ? t->n_retention : 1;
+    return t->n_retention ? t->retention : &fallback_class;
+}
+
+const template_retention_class *template_retention_default(const template_spec *t)
+{
+    return t->n_retention ? &t->retention[t->retention_default] : &fallback_class;
+}
+
+const template_retention_class *template_retention_class_named(const template_spec *t,
+                                                               const char *name)
+{
+    size_t n;
+    const template_retention_class *classes = template_retention_classes(t, &n);
+
+    for (size_t i = 0; name && i < n; i++)
+        if (strcmp(classes[i].name, name) == 0)
+            return &classes[i];
+    return NULL;
+}
 
 const template_stamp *template_stamps(const template_spec *t, size_t *n)
 {
@@ -248,11 +283,116 @@ static char *copy_text(const cJSON *v, size_t max, const char *field, auth_error
     return copy;
 }
 
+static bool class_name(const char *s)
+{
+    size_t len = strlen(s);
+    if (len == 0 || len > 32)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+              s[i] == '-'))
+            return false;
+    return true;
+}
+
+/* A text of 1..max bytes of UTF-8 without control characters. */
+static bool plain_text(const cJSON *v, size_t max)
+{
+    if (!cJSON_IsString(v))
+        return false;
+    size_t len = strlen(v->valuestring);
+    if (len == 0 || len > max || !utf16_valid_utf8(v->valuestring, len))
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)v->valuestring[i] < 0x20)
+            return false;
+    return true;
+}
+
+/* "retention" (optional) into t->retention. */
+static int add_retention(template_spec *t, const cJSON *r, auth_error *err)
+{
+    static const char *const fields[] = {"default", "classes", NULL};
+    static const char *const class_fields[] = {"after_closure_days", "basis", NULL};
+    const cJSON *classes = cJSON_GetObjectItemCaseSensitive(r, "classes"), *c;
+    const cJSON *dflt = cJSON_GetObjectItemCaseSensitive(r, "default");
+    int n;
+
+    if (!r)
+        return 0;
+    if (!cJSON_IsObject(r))
+        return auth_fail(err, "template: \"retention\" must be an object {\"default\", "
+                              "\"classes\"}");
+    if (template_only_fields(r, fields, "retention", err) != 0)
+        return -1;
+    n = cJSON_IsObject(classes) ? cJSON_GetArraySize(classes) : 0;
+    if (n < 1 || n > TEMPLATE_RETENTION_CLASSES_MAX)
+        return auth_fail(err, "retention: \"classes\" must be an object of 1 to %d classes",
+                         TEMPLATE_RETENTION_CLASSES_MAX);
+    t->retention = calloc((size_t)n, sizeof *t->retention);
+    if (!t->retention)
+        return auth_fail(err, "out of memory");
+    cJSON_ArrayForEach(c, classes) {
+        const cJSON *days = cJSON_GetObjectItemCaseSensitive(c, "after_closure_days");
+        const cJSON *basis = cJSON_GetObjectItemCaseSensitive(c, "basis");
+        char where[64];
+        snprintf(where, sizeof where, "retention class \"%.32s\"", c->string);
+        if (!class_name(c->string))
+            return auth_fail(err, "retention: a class name is 1 to 32 of [a-z0-9_-], not "
+                                  "\"%.40s\"", c->string);
+        if (!cJSON_IsObject(c))
+            return auth_fail(err, "%s: must be an object {\"after_closure_days\", \"basis\"}",
+                             where);
+        if (template_only_fields(c, class_fields, where, err) != 0)
+            return -1;
+        if (!cJSON_IsNumber(days) || days->valuedouble != (double)(int64_t)days->valuedouble ||
+            days->valuedouble < 0 || days->valuedouble > TEMPLATE_RETENTION_DAYS_MAX)
+            return auth_fail(err, "%s: \"after_closure_days\" must be an integer 0 to %d "
+                                  "(0: deleted when the case closes)", where,
+                             TEMPLATE_RETENTION_DAYS_MAX);
+        if (!plain_text(basis, TEMPLATE_RETENTION_BASIS_MAX))
+            return auth_fail(err, "%s: \"basis\", the documented legal basis, must be 1 to %d "
+                                  "bytes of text", where, TEMPLATE_RETENTION_BASIS_MAX);
+        template_retention_class *k = &t->retention[t->n_retention++];
+        k->after_closure_days = (int64_t)days->valuedouble;
+        k->name = strdup(c->string);
+        k->basis = strdup(basis->valuestring);
+        if (!k->name || !k->basis)
+            return auth_fail(err, "out of memory");
+    }
+    for (size_t i = 0; cJSON_IsString(dflt) && i < t->n_retention; i++)
+        if (strcmp(t->retention[i].name, dflt->valuestring) == 0) {
+            t->retention_default = i;
+            return 0;
+        }
+    return auth_fail(err, "retention: \"default\" must name one of its classes");
+}
+
+/* "purposes" (optional) into t->purposes. */
+static int add_purposes(template_spec *t, const cJSON *p, auth_error *err)
+{
+    const cJSON *e;
+    int n = cJSON_IsArray(p) ? cJSON_GetArraySize(p) : 0;
+
+    if (!p)
+        return 0;
+    if (n < 1 || n > TEMPLATE_PURPOSES_MAX)
+        return auth_fail(err, "template: \"purposes\" must be an array of 1 to %d texts",
+                         TEMPLATE_PURPOSES_MAX);
+    cJSON_ArrayForEach(e, p)
+        if (!plain_text(e, TEMPLATE_PURPOSE_TEXT_MAX))
+            return auth_fail(err, "template: each purpose must be 1 to %d bytes of text",
+                             TEMPLATE_PURPOSE_TEXT_MAX);
+    t->purposes = cJSON_Duplicate(p, 1);
+    return t->purposes ? 0 : auth_fail(err, "out of memory");
+}
+
 template_spec *template_from_json(const cJSON *json, auth_error *err)
 {
     static const char *const fields[] = {"name", "title", "description", "document", "rules",
                                          "identity", "consents", "stamps", "structured",
-                                         "tasks", "appointments", NULL};
+                                         "tasks", "appointments", "purposes", "retention",
+                                         NULL};
     if (!cJSON_IsObject(json)) {
         auth_fail(err, "template: must be a JSON object");
         return NULL;
@@ -325,7 +465,9 @@ template_spec *template_from_json(const cJSON *json, auth_error *err)
         template_parse_structured(t, cJSON_GetObjectItemCaseSensitive(json, "structured"),
                                   err) != 0 ||
         add_list_path(json, "tasks", t->document, &t->tasks, err) != 0 ||
-        add_list_path(json, "appointments", t->document, &t->appointments, err) != 0)
+        add_list_path(json, "appointments", t->document, &t->appointments, err) != 0 ||
+        add_retention(t, cJSON_GetObjectItemCaseSensitive(json, "retention"), err) != 0 ||
+        add_purposes(t, cJSON_GetObjectItemCaseSensitive(json, "purposes"), err) != 0)
         goto fail;
     return t;
 fail:

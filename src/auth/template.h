@@ -22,8 +22,14 @@
  *     "structured": [["meta", "status"], …]   optional: strings shown to supervisors as
  *                                          they are; every other string is free text
  *     "tasks": ["help_plan", "tasks"],     optional: the list of the help plan's tasks
- *     "appointments": ["appointments"]     optional: the list of appointments (both read
+ *     "appointments": ["appointments"],    optional: the list of appointments (both read
  *                                          and checked by src/case/case_sheet.h)
+ *     "purposes": ["…", …],                optional: the purposes of the processing, for
+ *                                          people (the client's copy tells them)
+ *     "retention": {"default": "standard", optional: the retention classes a case may
+ *       "classes": {"standard":            have, each with its period after the case's
+ *         {"after_closure_days": 1095,     closure and its documented legal basis, and
+ *          "basis": "…"}, …}}              the class a new case takes
  *   }
  *
  * A read list may hold conditioned selectors besides role names:
@@ -40,7 +46,11 @@
  * the document with an append-only rule of its own; kinds are known ones, each once;
  * conditions name a kept kind; a stamp path names lists of the document (through object
  * keys only), no two stamps name one list, the consent list has its own fixed stamps;
- * sources are known; a structured pattern names something in the document.
+ * sources are known; a structured pattern names something in the document. Retention:
+ * 1 to TEMPLATE_RETENTION_CLASSES_MAX classes, each named [a-z0-9_-] (1..32), with
+ * after_closure_days an integer 0..TEMPLATE_RETENTION_DAYS_MAX (0: deleted when closed)
+ * and a basis of 1..TEMPLATE_RETENTION_BASIS_MAX bytes of text; the default names one of
+ * them. Purposes: 1..TEMPLATE_PURPOSES_MAX texts of 1..TEMPLATE_PURPOSE_TEXT_MAX bytes.
  *
  * Ownership: template_parse / template_from_json / template_default return a new
  * template_spec the caller frees with template_free; the document and rules it hands
@@ -50,6 +60,7 @@
 #define KONSIL_AUTH_TEMPLATE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
@@ -117,5 +128,37 @@ const cJSON *template_structured(const template_spec *t);
  * NULL when the template names none: each names a list in the document. */
 const cJSON *template_tasks(const template_spec *t);
 const cJSON *template_appointments(const template_spec *t);
+
+#define TEMPLATE_RETENTION_CLASSES_MAX 16
+#define TEMPLATE_RETENTION_DAYS_MAX 36500
+#define TEMPLATE_RETENTION_BASIS_MAX 1000
+#define TEMPLATE_PURPOSES_MAX 16
+#define TEMPLATE_PURPOSE_TEXT_MAX 1000
+
+/* A retention class: how long a case of it is kept after its closure, and why. */
+typedef struct template_retention_class {
+    const char *name;
+    int64_t after_closure_days;
+    const char *basis;
+} template_retention_class;
+
+/* The fallback for templates that name no retention (versions stored before retention
+ * existed): one class "standard", three years after closure (§§ 195, 199 BGB). */
+#define TEMPLATE_RETENTION_FALLBACK_NAME "standard"
+#define TEMPLATE_RETENTION_FALLBACK_DAYS 1095
+#define TEMPLATE_RETENTION_FALLBACK_BASIS \
+    "Regelmäßige Verjährungsfrist von drei Jahren (§§ 195, 199 BGB); die Vorlage nennt " \
+    "keine Aufbewahrungsklassen, Konsil nimmt diese an."
+
+/* The template's retention classes (*n of them, at least one: the fallback when the
+ * template names none), in the template's order. */
+const template_retention_class *template_retention_classes(const template_spec *t, size_t *n);
+/* The class a new case takes. */
+const template_retention_class *template_retention_default(const template_spec *t);
+/* The class of that name, or NULL. */
+const template_retention_class *template_retention_class_named(const template_spec *t,
+                                                               const char *name);
+/* The purposes (an array of strings), NULL when the template names none. */
+const cJSON *template_purposes(const template_spec *t);
 
 #endif

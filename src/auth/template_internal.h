@@ -21,6 +21,10 @@ struct template_spec {
     cJSON *structured;      /* array of patterns, owned; never NULL once parsed */
     cJSON *tasks;           /* path of the task list, or NULL */
     cJSON *appointments;    /* path of the appointment list, or NULL */
+    cJSON *purposes;        /* array of strings, or NULL */
+    template_retention_class *retention;   /* n_retention, owned (names and bases too) */
+    size_t n_retention;
+    size_t retention_default;
 };
 
 /* Refuses members of obj not in allowed (a NULL-terminated list), naming `where`. */

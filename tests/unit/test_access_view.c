@@ -46,7 +46,6 @@ static const struct row {
     {"[\"meta\",\"title\"]", S_SHARE,                "T T T T T T T T T M M - T M", "ZEBRA-TITLE"},
     {"[\"meta\",\"title\"]", S_SUPV,                 "T T T T T T T T T R T - T R", "ZEBRA-TITLE"},
     {"[\"meta\",\"title\"]", S_ALL,                  "T T T T T T T T T R T - T R", "ZEBRA-TITLE"},
-    {"[\"meta\",\"retention\",\"delete_after\"]", S_ANY, "- T T T T T T T T R T - T R", "2031-01-01"},
     {"[\"person\",\"legal_name\"]", S_ANY,           "T T T T T T T T T P T - T P", "Sommerfeld"},
     {"[\"person\",\"phone\"]", S_ANY,                "T T T T T T T T T P T - T P", "5550123"},
     {"[\"person\",\"postcode\"]", S_ANY,             "T T T T T T T T T R T - T R", NULL},
@@ -134,7 +133,6 @@ static void build_case(fix_case *fc, int state)
     fix_submit(fc, &client, "[{\"p\":[\"person\",\"postcode\",0],\"si\":\"12345\"}]");
     fix_submit(fc, &lead, "[{\"p\":[\"meta\",\"title\",0],\"si\":\"Fall ZEBRA-TITLE\"}]");
     fix_submit(fc, &lead, "[{\"p\":[\"meta\",\"status\"],\"od\":\"erstkontakt\",\"oi\":\"aktiv\"}]");
-    fix_submit(fc, &lead, "[{\"p\":[\"meta\",\"retention\",\"delete_after\",0],\"si\":\"2031-01-01\"}]");
     if (state == S_NONE || state == S_SHARE || state == S_ALL)
         fix_submit(fc, &client, "[{\"p\":[\"consents\",1],\"li\":{\"kind\":\"share\",\"with\":\"housing\",\"status\":\"given\"}}]");
     if (state == S_ALL)

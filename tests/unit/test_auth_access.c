@@ -97,7 +97,6 @@ static cJSON *populated_doc(void)
     ACCEPTS(client, &doc, "[{\"p\":[\"person\",\"legal_name\",0],\"si\":\"PERSON-NAME\"}]");
     ACCEPTS(client, &doc, "[{\"p\":[\"concern\",\"own_words\",0],\"si\":\"CONCERN-TEXT\"}]");
     ACCEPTS(client, &doc, "[{\"p\":[\"chat\",0],\"li\":{\"text\":\"hello\"}}]");
-    ACCEPTS(lead, &doc, "[{\"p\":[\"meta\",\"retention\",\"delete_after\"],\"od\":\"\",\"oi\":\"RETENTION-DATE\"}]");
     ACCEPTS(client, &doc, "[{\"p\":[\"help_plan\",\"tasks\",0],\"li\":{\"what\":\"bring letters\",\"done\":false}}]");
     return doc;
 }
@@ -160,10 +159,8 @@ static void client_snapshot_hides_internal_and_sections(void)
     cJSON *s = snapshot_for(&client, doc);
     CHECK(s != NULL);
     CHECK(!text_contains(s, "SECRET"));
-    CHECK(!text_contains(s, "RETENTION-DATE"));
     CHECK(!path_in(s, "[\"internal\"]"));
     CHECK(!path_in(s, "[\"situation\",\"assessment\"]"));
-    CHECK(!path_in(s, "[\"meta\",\"retention\"]"));
     CHECK(!path_in(s, "[\"sections\",\"debt\",\"notes\"]"));
     CHECK(path_in(s, "[\"sections\",\"debt\",\"client_summary\"]"));
     CHECK(path_in(s, "[\"sections\",\"addiction\",\"client_summary\"]"));

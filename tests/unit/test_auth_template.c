@@ -47,7 +47,15 @@ static void default_template_parses(void)
     CHECK_STR(template_name(t), "default");
     CHECK_STR(template_title(t), "Integrierte Sozialberatung");
     CHECK(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(template_document(t), "chat")));
-    CHECK(access_rules_count(template_rules(t)) == 28);
+    CHECK(access_rules_count(template_rules(t)) == 27);
+    size_t n = 0;
+    const template_retention_class *classes = template_retention_classes(t, &n);
+    CHECK(n == 3 && strcmp(classes[0].name, "standard") == 0 &&
+          classes[0].after_closure_days == 1095 && strstr(classes[0].basis, "§§ 195, 199 BGB"));
+    CHECK_STR(template_retention_default(t)->name, "standard");
+    CHECK(template_retention_class_named(t, "funded")->after_closure_days == 1825);
+    CHECK(template_retention_class_named(t, "nope") == NULL);
+    CHECK(cJSON_GetArraySize(template_purposes(t)) == 4);
     template_free(t);
 }
 
@@ -181,6 +189,68 @@ static const char *try_fields(const char *extra_rule, const char *fields)
 }
 
 #define COND(role, cond) ",{\"path\":[\"a\"],\"read\":[\"counsellor:debt\",{\"role\":\"" role "\",\"if\":" cond "}],\"write\":[]}"
+
+#define RET(body) "{\"name\":\"t\",\"title\":\"T\",\"document\":{},\"rules\":[" ROOT "]," body "}"
+
+/* Retention classes and purposes: what is accepted, and each refusal. */
+static void retention_fields(void)
+{
+    CHECK_STR(try_text(RET("\"retention\":{\"default\":\"b\",\"classes\":{\"a\":{"
+                           "\"after_closure_days\":0,\"basis\":\"at closure\"},\"b\":{"
+                           "\"after_closure_days\":36500,\"basis\":\"§ 195 BGB\"}}},"
+                           "\"purposes\":[\"Beratung\"]")), "");
+    EXPECT_ERROR(try_text(RET("\"retention\":[]")), "\"retention\" must be an object");
+    EXPECT_ERROR(try_text(RET("\"retention\":{\"default\":\"a\",\"classes\":{},\"x\":1}")),
+                 "retention: unknown field \"x\"");
+    EXPECT_ERROR(try_text(RET("\"retention\":{\"default\":\"a\",\"classes\":{}}")),
+                 "\"classes\" must be an object of 1 to 16 classes");
+    EXPECT_ERROR(try_text(RET("\"retention\":{\"default\":\"A\",\"classes\":{\"A\":{"
+                              "\"after_closure_days\":1,\"basis\":\"b\"}}}")),
+                 "a class name is 1 to 32 of [a-z0-9_-]");
+    EXPECT_ERROR(try_text(RET("\"retention\":{\"default\":\"a\",\"classes\":{\"a\":{"
+                              "\"after_closure_days\":1.5,\"basis\":\"b\"}}}")),
+                 "\"after_closure_days\" must be an integer 0 to 36500");
+    EXPECT_ERROR(try_text(RET("\"retention\":{\"default\":\"a\",\"classes\":{\"a\":{"
+                              "\"after_closure_days\":-1,\"basis\":\"b\"}}}")),
+                 "\"after_closure_days\" must be an integer 0 to 36500");
+    EXPECT_ERROR(try_text(RET("\"retention\":{\"default\":\"a\",\"classes\":{\"a\":{"
+                              "\"after_closure_days\":36501,\"basis\":\"b\"}}}")),
+                 "\"after_closure_days\" must be an integer 0 to 36500");
+    EXPECT_ERROR(try_text(RET("\"retention\":{\"default\":\"a\",\"classes\":{\"a\":{"
+                              "\"after_closure_days\":1}}}")),
+                 "retention class \"a\": \"basis\", the documented legal basis");
+    EXPECT_ERROR(try_text(RET("\"retention\":{\"default\":\"a\",\"classes\":{\"a\":{"
+                              "\"after_closure_days\":1,\"basis\":\"\"}}}")),
+                 "\"basis\", the documented legal basis");
+    EXPECT_ERROR(try_text(RET("\"retention\":{\"default\":\"a\",\"classes\":{\"a\":{"
+                              "\"after_closure_days\":1,\"basis\":\"b\",\"until\":2}}}")),
+                 "retention class \"a\": unknown field \"until\"");
+    EXPECT_ERROR(try_text(RET("\"retention\":{\"default\":\"c\",\"classes\":{\"a\":{"
+                              "\"after_closure_days\":1,\"basis\":\"b\"}}}")),
+                 "\"default\" must name one of its classes");
+    EXPECT_ERROR(try_text(RET("\"retention\":{\"classes\":{\"a\":{"
+                              "\"after_closure_days\":1,\"basis\":\"b\"}}}")),
+                 "\"default\" must name one of its classes");
+    EXPECT_ERROR(try_text(RET("\"purposes\":[]")), "\"purposes\" must be an array of 1 to 16");
+    EXPECT_ERROR(try_text(RET("\"purposes\":\"x\"")), "\"purposes\" must be an array");
+    EXPECT_ERROR(try_text(RET("\"purposes\":[\"\"]")), "each purpose must be 1 to 1000 bytes");
+    EXPECT_ERROR(try_text(RET("\"purposes\":[\"a\\nb\"]")), "each purpose must be 1 to 1000");
+
+    /* A template without retention (a version stored before it existed): the fallback. */
+    auth_error err = {{0}};
+    const char *text = RET("\"description\":\"old\"");
+    template_spec *t = template_parse(text, strlen(text), &err);
+    CHECK(t != NULL);
+    if (!t)
+        return;
+    size_t n = 0;
+    const template_retention_class *c = template_retention_classes(t, &n);
+    CHECK(n == 1 && strcmp(c->name, "standard") == 0 && c->after_closure_days == 1095);
+    CHECK(template_retention_default(t) == c);
+    CHECK(template_retention_class_named(t, "standard") == c);
+    CHECK(template_purposes(t) == NULL);
+    template_free(t);
+}
 
 static void template_field_errors(void)
 {
@@ -411,6 +481,7 @@ int main(void)
     RUN(template_validation_errors);
     RUN(rule_validation_errors);
     RUN(template_field_errors);
+    RUN(retention_fields);
     RUN(default_template_fields);
     RUN(template_size_and_depth_limits);
     RUN(rule_semantics);
