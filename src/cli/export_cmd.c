@@ -23,6 +23,7 @@
 
 #include "auth/access_pseudo.h"
 #include "cli/cli.h"
+#include "cli/cli_db.h"
 #include "store/store.h"
 #include "store/store_api.h"
 #include "store/store_audit.h"
@@ -35,6 +36,7 @@ typedef struct export_opts {
     const char *id;             /* as given: a case's id, or a session's */
     char case_id[64];           /* the case it names */
     const char *db_path;
+    const char *master_key_file, *keys_path;
     int markdown;
     int pseudonymise;
 } export_opts;
@@ -43,6 +45,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: konsil export ID [--format jsonl|md] [--pseudonymise] [--db FILE]\n"
+            "                        [--master-key-file FILE] [--keys FILE]\n"
             "\n"
             "Writes a case's history to stdout (ID: the case's id, or one of its sessions'):\n"
             "every op with its version, time, author and session, and the case events\n"
@@ -52,6 +55,9 @@ static void usage(FILE *out)
             "  --format md      a Markdown report: sessions, team, final case sheet, timeline\n"
             "  --pseudonymise   the client's identity fields and names as \"%s\"\n"
             "  --db FILE        the database (default konsil.db); the server may be running\n"
+            "  --master-key-file FILE, --keys FILE\n"
+            "                   the master key and key store of a database whose case data\n"
+            "                   is encrypted (as for konsil serve; protocol/keystore.md)\n"
             "The export is recorded in the audit trail (actor \"cli\"). Exit status 0, 1 on\n"
             "an unknown id or a database error, 2 on a usage error.\n",
             ACCESS_PSEUDONYM);
@@ -73,6 +79,10 @@ static int parse(int argc, char **argv, export_opts *o)
             o->markdown = strcmp(argv[++i], "md") == 0;
         } else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
             o->db_path = argv[++i];
+        } else if (strcmp(argv[i], "--master-key-file") == 0 && i + 1 < argc) {
+            o->master_key_file = argv[++i];
+        } else if (strcmp(argv[i], "--keys") == 0 && i + 1 < argc) {
+            o->keys_path = argv[++i];
         } else if (argv[i][0] != '-' && !o->id) {
             o->id = argv[i];
         } else {
@@ -94,23 +104,6 @@ static int64_t now_ms(void)
 
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* An existing database only: an export never creates one. NULL with a message. */
-static sqlite3 *open_db(const char *path)
-{
-    sqlite3 *db = NULL;
-    char err[256] = "";
-
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-        store_schema_configure(db, 10000, err, sizeof err) != 0 ||
-        store_schema_migrate(db, err, sizeof err) != 0) {
-        fprintf(stderr, "konsil export: %s: %s\n", path,
-                err[0] ? err : db ? sqlite3_errmsg(db) : "out of memory");
-        sqlite3_close(db);
-        return NULL;
-    }
-    return db;
 }
 
 /* Records the export of the case o->id names (its id into o->case_id), committed. 0, 1
@@ -408,6 +401,7 @@ static void put_report(FILE *out, const export_opts *o, const cJSON *meta,
 int cli_export(int argc, char **argv)
 {
     export_opts o;
+    cli_db d;
     sqlite3 *db;
     cJSON *entries = NULL, *final = NULL, *meta = NULL;
     char err[200] = "";
@@ -415,13 +409,20 @@ int cli_export(int argc, char **argv)
 
     if (rc != 0)
         return rc == 1 ? 0 : 2;
-    if (!(db = open_db(o.db_path)))
+    if (cli_db_open(&d, "export", o.db_path, o.master_key_file, o.keys_path) != 0)
         return 1;
+    if (d.keys && !store_keys_unlocked(d.keys)) {
+        fprintf(stderr, "konsil export: %s: the case data is encrypted: give its master key "
+                "(--master-key-file)\n", o.db_path);
+        cli_db_close(&d);
+        return 1;
+    }
+    db = d.db;
     rc = audit_export(db, &o);
     if (rc != 0) {
         if (rc > 0)
             fprintf(stderr, "konsil export: no case or session %s\n", o.id);
-        sqlite3_close(db);
+        cli_db_close(&d);
         return 1;
     }
     rc = 1;
@@ -446,6 +447,6 @@ done:
     cJSON_Delete(meta);
     cJSON_Delete(final);
     cJSON_Delete(entries);
-    sqlite3_close(db);
+    cli_db_close(&d);
     return rc;
 }

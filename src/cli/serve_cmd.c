@@ -131,7 +131,8 @@ static void usage(FILE *out)
     hub_config_defaults(&d);
     fprintf(out,
             "usage: konsil serve [--listen HOST:PORT] [--db FILE] [--web DIR]\n"
-            "                    [--tls-cert FILE --tls-key FILE] [LIMITS]\n\n"
+            "                    [--tls-cert FILE --tls-key FILE] [--master-key-file FILE]\n"
+            "                    [--keys FILE] [LIMITS]\n\n"
             "Serves the ShareDB WebSocket at /ws and static files from --web on one port.\n"
             "Prints \"listening on http://HOST:PORT\" when ready (port 0 picks a free one);\n"
             "SIGINT/SIGTERM close clients with 1001, write every queued op, exit 0.\n\n"
@@ -146,6 +147,13 @@ static void usage(FILE *out)
             "                       proxy in front terminates TLS or changes the host; requests\n"
             "                       carrying another Origin are refused (default: the Host\n"
             "                       header with the scheme served)\n"
+            "  --master-key-file FILE  the master key (64 hex digits, e.g. `openssl rand -hex\n"
+            "                       32`, mode 600): case data is encrypted at rest under a key\n"
+            "                       per case, kept in the key store; without it nothing is\n"
+            "                       encrypted, and a database whose data is, is refused\n"
+            "                       (protocol/keystore.md)\n"
+            "  --keys FILE          the key store (default: the database's path + .keys); keep\n"
+            "                       it apart from the database's backups\n"
             "\n"
             "Limits (sizes in bytes, K/M/G suffixes allowed; see protocol/limits.md):\n",
             d.host, d.port, d.db_path);
@@ -264,6 +272,8 @@ int cli_serve(int argc, char **argv)
             }
             continue;
         }
+        if (strcmp(a, "--master-key-file") == 0) { c.master_key_file = v; continue; }
+        if (strcmp(a, "--keys") == 0) { c.keys_path = v; continue; }
         for (k = 0; k < N_OPTIONS; k++)
             if (strcmp(a, options[k].name) == 0)
                 break;

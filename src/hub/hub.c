@@ -22,11 +22,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "http/http_static.h"
 #include "hub/hub_access.h"
 #include "hub/hub_edge.h"
 #include "store/store_api.h"
 #include "hub/hub_heartbeat.h"
+#include "store/store_keys.h"
 
 #define TICK_US (250 * LWS_US_PER_MS)
 
@@ -347,12 +350,13 @@ static struct lws_context *create_context(hub *h, http_static *web, char *err, s
 int hub_run(const hub_config *cfg)
 {
     hub *h = calloc(1, sizeof *h);
-    store_config scfg = {cfg->db_path, 5000, cfg->max_batch};
+    store_config scfg = {cfg->db_path, 5000, cfg->max_batch, cfg->keys_path, NULL};
+    unsigned char master[SEALED_KEY_LEN];
     room_config rcfg;
     room_env env;
     http_static web;
     signal_waiter sw;
-    int signals = 0, status = 1;
+    int signals = 0, status = 1, rc;
     char err[512] = "out of memory";
 
     if (!h)
@@ -368,8 +372,21 @@ int hub_run(const hub_config *cfg)
     lws_set_log_level(LLL_ERR, NULL);
     if (cfg->web_dir && http_static_init(&web, cfg->web_dir, "sharedb", err, sizeof err) != 0)
         goto fail;
-    if (store_open(&scfg, &h->store, err, sizeof err) != 0)
+    if (cfg->master_key_file) {
+        if (store_keys_read_master(cfg->master_key_file, master, err, sizeof err) != 0)
+            goto fail;
+        scfg.master_key = master;
+    }
+    rc = store_open(&scfg, &h->store, err, sizeof err);
+    OPENSSL_cleanse(master, sizeof master);
+    if (rc != 0)
         goto fail;
+    if (!store_encrypted(h->store))
+        fprintf(stderr, "konsil serve: case data is stored unencrypted (no --master-key-file;"
+                " protocol/keystore.md)\n");
+    else if (store_sealed_at_open(h->store) > 0)
+        fprintf(stderr, "konsil serve: sealed %ld plaintext records of the case data under "
+                "per-case keys (a one-time step)\n", store_sealed_at_open(h->store));
     if (hub_auth_init(h) != 0 || hub_edge_init(h) != 0)
         goto fail;
     if (install_templates(h, err, sizeof err) != 0 ||

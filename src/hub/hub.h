@@ -51,6 +51,9 @@ typedef struct hub_config {
                                        per connection; >= HUB_RX_BUFFER_MIN) */
     int shutdown_grace_secs;        /* wait this long for clients to close */
     const char *templates_dir;      /* more case-sheet templates (*.json), or NULL */
+    const char *master_key_file;    /* the master key: case data encrypted at rest; NULL:
+                                       not encrypted (protocol/keystore.md) */
+    const char *keys_path;          /* the key store; NULL: the database's path + ".keys" */
     size_t max_body;                /* bytes of one REST request body (413 above) */
     int session_idle_secs;          /* a login session unused this long ends */
     int session_max_secs;           /* a login session ends this long after login */

@@ -16,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "store/store_crypt.h"
 
 static void queue_push(store_queue *q, store_job *job)
 {
@@ -134,7 +137,46 @@ static int open_db(store *s, sqlite3 **db, int flags, char *err, size_t errlen)
         *db = NULL;
         return -1;
     }
-    return store_schema_configure(*db, s->cfg.busy_timeout_ms, err, errlen);
+    if (store_schema_configure(*db, s->cfg.busy_timeout_ms, err, errlen) != 0)
+        return -1;
+    /* The writer's connection registers after the key store is open (open_keys). */
+    return flags & SQLITE_OPEN_READONLY ? store_crypt_register(*db, s->keys, err, errlen) : 0;
+}
+
+/* The key store: with a master key, opened (made when missing), checked against the
+ * database and bound to it, and what is still plaintext sealed once; without one, a
+ * database whose case data is encrypted is refused. */
+static int open_keys(store *s, char *err, size_t errlen)
+{
+    char bound[33], path[4200];
+
+    snprintf(path, sizeof path, "%.4000s%s", s->cfg.keys_path ? s->cfg.keys_path : s->path,
+             s->cfg.keys_path ? "" : ".keys");
+    if (store_crypt_bound(s->wdb, bound, err, errlen) != 0)
+        return -1;
+    if (!s->cfg.master_key) {
+        if (bound[0] || access(path, F_OK) == 0) {
+            snprintf(err, errlen, "this database's case data is encrypted (key store %s): "
+                     "give its master key (--master-key-file)", bound[0] ? bound : path);
+            return -1;
+        }
+        return store_crypt_register(s->wdb, NULL, err, errlen);
+    }
+    if (store_keys_open(path, s->cfg.master_key, 1, &s->keys, err, errlen) != 0 ||
+        store_crypt_register(s->wdb, s->keys, err, errlen) != 0 ||
+        store_crypt_attach(s->wdb, s->keys, 1, err, errlen) != 0)
+        return -1;
+    return store_crypt_upgrade(s->wdb, s->keys, &s->sealed_at_open, err, errlen);
+}
+
+int store_encrypted(const store *s)
+{
+    return s->keys != NULL;
+}
+
+long store_sealed_at_open(const store *s)
+{
+    return s->sealed_at_open;
 }
 
 int store_open(const store_config *cfg, store **out, char *err, size_t errlen)
@@ -157,6 +199,7 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen)
     if (!s->path ||
         open_db(s, &s->wdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen) != 0 ||
         store_schema_migrate(s->wdb, err, errlen) != 0 ||
+        open_keys(s, err, errlen) != 0 ||
         store_writer_prepare(s, err, errlen) != 0 ||
         open_db(s, &s->rdb, SQLITE_OPEN_READONLY, err, errlen) != 0 ||
         open_db(s, &s->kdb, SQLITE_OPEN_READONLY, err, errlen) != 0) {
@@ -353,6 +396,7 @@ void store_close(store *s)
     sqlite3_close(s->kdb);
     sqlite3_close(s->rdb);
     sqlite3_close(s->wdb);
+    store_keys_free(s->keys);
     pthread_cond_destroy(&s->writes_cond);
     pthread_cond_destroy(&s->reads_cond);
     pthread_cond_destroy(&s->work_cond);

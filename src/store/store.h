@@ -141,6 +141,10 @@ typedef struct store_config {
     const char *path;
     int busy_timeout_ms;
     size_t max_batch;       /* most commits in one transaction */
+    const char *keys_path;  /* the key store (store_keys.h); NULL: path + ".keys" */
+    const unsigned char *master_key;    /* 32 bytes: case data is encrypted at rest under
+                                           per-case keys in the key store; NULL: not (a
+                                           database whose data is encrypted is refused) */
 } store_config;
 
 /* Allocates a job for doc (copied). NULL when memory runs out. */
@@ -148,8 +152,15 @@ store_job *store_job_new(store_job_kind kind, const char *doc);
 void store_job_free(store_job *job);
 void store_op_clear(store_op *op);
 
-/* Opens (creating if needed) and migrates the database. No threads run yet. */
+/* Opens (creating if needed) and migrates the database, and opens its key store (with a
+ * master key: creating it if needed, binding the database to it, and sealing what is
+ * still plaintext once, store_crypt.h). No threads run yet. */
 int store_open(const store_config *cfg, store **out, char *err, size_t errlen);
+/* Whether case data is encrypted at rest (a master key was given). */
+int store_encrypted(const store *s);
+/* Records sealed by the one-time step when the database was opened (0 after the first
+ * time). */
+long store_sealed_at_open(const store *s);
 /* Starts the writer and reader threads; wake(arg) is called from them after a job
  * finished. */
 int store_start(store *s, void (*wake)(void *), void *arg, char *err, size_t errlen);

@@ -78,7 +78,8 @@ int store_api_logins_load(sqlite3 *db, store_job *job)
         " ON u.id = l.principal WHERE l.kind = 'user' AND u.disabled = 0 AND l.expires_at > ?1"
         " UNION ALL "
         "SELECT l.token_hash, l.kind, l.session, l.created_at, l.last_used, l.expires_at,"
-        " c.id, c.display_name, 'client', NULL,"
+        " c.id, konsil_open(c.display_name, s.case_id, 'clients.display_name', c.id), 'client',"
+        " NULL,"
         " CASE WHEN s.ended_at IS NOT NULL THEN 'ended' ELSE c.status END, s.case_id"
         " FROM logins l JOIN clients c ON c.id = l.principal JOIN sessions s ON s.id = c.session"
         " WHERE l.kind = 'client' AND c.status IN ('waiting', 'admitted') AND l.expires_at > ?1",

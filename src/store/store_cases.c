@@ -14,6 +14,7 @@
 #include "auth/template.h"
 #include "case/case_sheet.h"
 #include "doc/doc.h"
+#include "store/store_crypt.h"
 #include "store/store_sql.h"
 
 
@@ -83,8 +84,9 @@ static cJSON *sessions_json(sqlite3 *db, const char *case_id, cJSON *running)
  * views redact them (access_pseudo.h); never part of a public view. */
 static cJSON *client_names(sqlite3 *db, const char *case_id)
 {
-    sqlite3_stmt *st = store_q(db, "SELECT c.display_name FROM clients c JOIN sessions s ON"
-                               " s.id = c.session WHERE s.case_id = ?1", "s", case_id);
+    sqlite3_stmt *st = store_q(db, "SELECT konsil_open(c.display_name, s.case_id,"
+                               " 'clients.display_name', c.id) FROM clients c JOIN sessions s"
+                               " ON s.id = c.session WHERE s.case_id = ?1", "s", case_id);
     cJSON *list = st ? cJSON_CreateArray() : NULL;
     int rc = SQLITE_ERROR;
 
@@ -100,7 +102,8 @@ static cJSON *client_names(sqlite3 *db, const char *case_id)
 
 int store_case_meta(sqlite3 *db, const char *id, cJSON **out)
 {
-    sqlite3_stmt *st = store_q(db, "SELECT c.id, c.title, c.status, c.template_name,"
+    sqlite3_stmt *st = store_q(db, "SELECT c.id, konsil_open(c.title, c.id, 'cases.title', c.id),"
+                               " c.status, c.template_name,"
                                " c.template_version, t.text, c.created_at, c.closed_at FROM"
                                " cases c JOIN templates t ON t.name = c.template_name AND"
                                " t.version = c.template_version WHERE c.id = ?1", "s", id);
@@ -242,10 +245,13 @@ int store_api_case_create(sqlite3 *db, store_job *job)
         return store_refuse(job, STORE_ERR_INTERNAL, NULL,
                             aerr.message[0] ? "a stored template does not parse" :
                             "out of memory");
-    rc = store_run(store_q(db, "INSERT INTO cases (id, title, template_name, template_version,"
-                           " status, created_at, created_by) VALUES (?1, ?2, ?3, ?4, 'open',"
-                           " ?5, ?6)", "sssiis", id, store_s(in, "title"), tname, version, now,
-                           lead));
+    /* The case's key exists, durably, before anything of it is sealed (store_crypt.h). */
+    rc = store_crypt_key_create(db, id);
+    if (rc == 0)
+        rc = store_run(store_q(db, "INSERT INTO cases (id, title, template_name,"
+                               " template_version, status, created_at, created_by) VALUES (?1,"
+                               " konsil_seal(?2, ?1, 'cases.title', ?1), ?3, ?4, 'open', ?5, ?6)",
+                               "sssiis", id, store_s(in, "title"), tname, version, now, lead));
     if (rc == 0)
         rc = store_run(store_q(db, "INSERT INTO team (case_id, user_id, role, added_at,"
                                " added_by) VALUES (?1, ?2, 'lead', ?3, ?2)", "ssi", id, lead,
@@ -254,8 +260,8 @@ int store_api_case_create(sqlite3 *db, store_job *job)
      * lead (invariant 1). */
     if (rc == 0)
         rc = store_run(store_q(db, "INSERT INTO ops (doc, v, kind, src, seq, ts, author, op)"
-                               " VALUES (?1, 0, 1, 'konsil', 1, ?2, ?3, ?4)", "siss", id, now,
-                               lead, create_text));
+                               " VALUES (?1, 0, 1, 'konsil', 1, ?2, ?3, konsil_seal(?4, ?1,"
+                               " 'ops', 0))", "siss", id, now, lead, create_text));
     if (rc == 0 && session)
         rc = store_run(store_q(db, "INSERT INTO sessions (id, case_id, started_at, started_by,"
                                " start_v) VALUES (?1, ?2, ?3, ?4, 0)", "ssis", session, id,

@@ -29,7 +29,9 @@ static int internal(store_job *job)
 
 /* The stored ops of doc ?1 with ?2 <= v < ?3, each with its author's identity. */
 #define OPS_SQL \
-    "SELECT o.v, o.kind, o.ts, o.op, o.author, COALESCE(u.display_name, c.display_name)," \
+    "SELECT o.v, o.kind, o.ts, konsil_open(o.op, o.doc, 'ops', o.v), o.author," \
+    " COALESCE(u.display_name, konsil_open(c.display_name, o.doc, 'clients.display_name'," \
+    " c.id))," \
     " CASE WHEN u.id IS NOT NULL THEN u.role WHEN c.id IS NOT NULL THEN 'client' END," \
     " u.specialty FROM ops o LEFT JOIN users u ON u.id = o.author" \
     " LEFT JOIN clients c ON c.id = o.author" \
@@ -110,7 +112,8 @@ static int read_ops(sqlite3 *db, store_job *job, const store_view *view, int64_t
  * started and ended, who came and went, links used, the case closed. ?1 the case, after
  * ?2 and up to ?3 (ms). (Before cases, `session.close` closed a session.) */
 #define EVENTS_SQL \
-    "SELECT a.ts, a.action, a.actor, COALESCE(u.display_name, c.display_name)," \
+    "SELECT a.ts, a.action, a.actor, COALESCE(u.display_name, konsil_open(c.display_name," \
+    " a.session, 'clients.display_name', c.id))," \
     " CASE WHEN u.id IS NOT NULL THEN u.role WHEN c.id IS NOT NULL THEN 'client' END," \
     " u.specialty, a.details FROM audit a LEFT JOIN users u ON u.id = a.actor" \
     " LEFT JOIN clients c ON c.id = a.actor WHERE a.session = ?1 AND a.ts > ?2 AND" \

@@ -101,7 +101,8 @@ int store_view_pseudonymise(sqlite3 *db, const char *id, store_view *view)
 
     view->pseudo = access_pseudo_new(template_identity(view->tpl), template_rules(view->tpl));
     if (!view->pseudo ||
-        sqlite3_prepare_v2(db, "SELECT c.display_name FROM clients c JOIN sessions s ON"
+        sqlite3_prepare_v2(db, "SELECT konsil_open(c.display_name, s.case_id,"
+                           " 'clients.display_name', c.id) FROM clients c JOIN sessions s ON"
                            " s.id = c.session WHERE s.case_id = ?1", -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);

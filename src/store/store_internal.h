@@ -34,6 +34,8 @@ struct store {
     void *wake_arg;
     /* writer statements */
     sqlite3_stmt *ins_op, *ins_milestone, *begin, *commit, *rollback;
+    struct store_keys *keys;      /* the key store, or NULL (no master key) */
+    long sealed_at_open;
 };
 
 /* store_writer.c: prepares statements; writes a batch in one transaction and sets

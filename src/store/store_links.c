@@ -136,8 +136,9 @@ int store_api_join(sqlite3 *db, store_job *job)
     status = lobby ? "waiting" : "admitted";
     if (store_run(store_q(db, "UPDATE links SET uses = uses + 1 WHERE id = ?1", "s", link)) != 0 ||
         store_run(store_q(db, "INSERT INTO clients (id, session, link_id, display_name, status,"
-                          " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", "sssssi", client,
-                          session, link, name, status, now)) != 0 ||
+                          " created_at) VALUES (?1, ?2, ?3, konsil_seal(?4, ?7,"
+                          " 'clients.display_name', ?1), ?5, ?6)", "sssssis", client, session,
+                          link, name, status, now, case_id)) != 0 ||
         store_run(store_q(db, "INSERT INTO logins (token_hash, principal, kind, session,"
                           " created_at, last_used, expires_at) VALUES (?1, ?2, 'client', ?3,"
                           " ?4, ?4, ?5)", "sssii", store_s(in, "login_hash"), client, session,
@@ -176,8 +177,9 @@ int store_api_lobby_list(sqlite3 *db, store_job *job)
 
     if (team_of(db, job, session, case_id, NULL, NULL) != 0)
         return -1;
-    st = store_q(db, "SELECT id, display_name, created_at FROM clients WHERE session = ?1 AND"
-                 " status = 'waiting' ORDER BY created_at, id", "s", session);
+    st = store_q(db, "SELECT id, konsil_open(display_name, ?2, 'clients.display_name', id),"
+                 " created_at FROM clients WHERE session = ?1 AND status = 'waiting' ORDER BY"
+                 " created_at, id", "ss", session, case_id);
     if (!st)
         return store_sql_fail(job);
     body = cJSON_CreateObject();

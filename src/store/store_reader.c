@@ -13,7 +13,8 @@
 
 #include "store/store_api.h"
 
-#define OP_COLUMNS "v, kind, src, seq, ts, author, op"
+/* The op text opened where it is sealed (store_crypt.h). */
+#define OP_COLUMNS "v, kind, src, seq, ts, author, konsil_open(op, doc, 'ops', v)"
 
 static int fail(store_job *job, sqlite3 *db, const char *what)
 {
@@ -65,8 +66,10 @@ static int load_milestone(sqlite3 *db, const char *id, int64_t max_v, doc_state 
 
     doc_clear(doc);
     if (prepare(db, max_v < 0 ?
-                "SELECT v, type, data FROM milestones WHERE doc=?1 ORDER BY v DESC LIMIT 1" :
-                "SELECT v, type, data FROM milestones WHERE doc=?1 AND v<=?2 "
+                "SELECT v, type, konsil_open(data, doc, 'milestones', v) FROM milestones"
+                " WHERE doc=?1 ORDER BY v DESC LIMIT 1" :
+                "SELECT v, type, konsil_open(data, doc, 'milestones', v) FROM milestones"
+                " WHERE doc=?1 AND v<=?2 "
                 "ORDER BY v DESC LIMIT 1", &st) != 0)
         return fail(job, db, "milestone");
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);

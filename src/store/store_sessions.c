@@ -42,10 +42,11 @@ static cJSON *participants_json(sqlite3 *db, const char *case_id)
 int store_session_view(sqlite3 *db, const char *id, cJSON **out)
 {
     sqlite3_stmt *st = store_q(db, "SELECT s.id, s.case_id, s.started_at, s.ended_at, s.start_v,"
-                               " s.end_v, c.title, c.template_name, c.status, (SELECT user_id"
-                               " FROM team WHERE case_id = c.id AND role = 'lead' AND removed_at"
-                               " IS NULL) FROM sessions s JOIN cases c ON c.id = s.case_id"
-                               " WHERE s.id = ?1", "s", id);
+                               " s.end_v, konsil_open(c.title, c.id, 'cases.title', c.id),"
+                               " c.template_name, c.status, (SELECT user_id FROM team WHERE"
+                               " case_id = c.id AND role = 'lead' AND removed_at IS NULL) FROM"
+                               " sessions s JOIN cases c ON c.id = s.case_id WHERE s.id = ?1",
+                               "s", id);
     cJSON *v, *parts;
     int rc;
 

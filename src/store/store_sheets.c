@@ -124,7 +124,8 @@ int store_api_my_tasks(sqlite3 *db, store_job *job)
 
     if (store_s(store_actor(job), "session"))
         return store_refuse(job, STORE_ERR_FORBIDDEN, NULL, "clients have no task list here");
-    st = store_q(db, "SELECT c.id, c.title, tm.role, tp.text FROM cases c JOIN team tm ON"
+    st = store_q(db, "SELECT c.id, konsil_open(c.title, c.id, 'cases.title', c.id), tm.role,"
+                 " tp.text FROM cases c JOIN team tm ON"
                  " tm.case_id = c.id AND tm.user_id = ?1 AND tm.removed_at IS NULL JOIN"
                  " templates tp ON tp.name = c.template_name AND tp.version = c.template_version"
                  " WHERE c.status = 'open' AND tm.role IN ('lead', 'counsellor') ORDER BY"

@@ -3,6 +3,8 @@
  * included) prepared once.
  * A batch either commits whole or fails whole; after a failure every later commit is
  * refused too, so the op log cannot get a gap (the hub stops on the first failure).
+ * Op texts and milestones are sealed under their case's key by the statements themselves
+ * (konsil_seal, store_crypt.h).
  * Writer calls (STORE_CALL) share the batch's transaction, each under its own
  * savepoint, so a refused call (a username taken, a used-up link) undoes only its own
  * writes, and audit entries commit together with what they record.
@@ -14,9 +16,11 @@
 int store_writer_prepare(store *s, char *err, size_t errlen)
 {
     static const char ins_op[] =
-        "INSERT INTO ops (doc, v, kind, src, seq, ts, author, op) VALUES (?,?,?,?,?,?,?,?)";
+        "INSERT INTO ops (doc, v, kind, src, seq, ts, author, op) VALUES"
+        " (?1,?2,?3,?4,?5,?6,?7,konsil_seal(?8,?1,'ops',?2))";
     static const char ins_ms[] =
-        "INSERT OR REPLACE INTO milestones (doc, v, ts, type, data) VALUES (?,?,?,?,?)";
+        "INSERT OR REPLACE INTO milestones (doc, v, ts, type, data) VALUES"
+        " (?1,?2,?3,?4,konsil_seal(?5,?1,'milestones',?2))";
     const struct { const char *sql; sqlite3_stmt **st; } stmts[] = {
         {ins_op, &s->ins_op},
         {ins_ms, &s->ins_milestone},

@@ -1,0 +1,135 @@
+'use strict';
+// Case data encrypted at rest under per-case keys, against a real `konsil serve`: with a
+// master key the op log, the stored snapshots, the case title and the client's name are
+// sealed (no marker in the database file or its WAL, every op a BLOB) while every
+// answer reads them; the key store is its own file of the documented format; a server
+// without the master key, with another one, with a master key others may read, or with
+// a key store of another database refuses to start; the export needs the master key;
+// and a database written without encryption is sealed once when a master key is first
+// given (the one-time step), its plaintext gone from the files.
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { startServer, sql, tempDir } = require('./lib/server');
+const { api } = require('./lib/auth');
+const k = require('./lib/cases');
+
+const MARK = 'ZEBRA-SEALED-4711';
+
+async function refusesToStart(opts, why) {
+  await assert.rejects(startServer({ auth: true, ...opts }), why);
+}
+
+test('with a master key the case data is sealed on disk and read in every answer', async () => {
+  const dir = tempDir();
+  const master = k.masterKey(dir);
+  const db = path.join(dir, 'konsil.db');
+  let srv = await startServer({ auth: true, dir, db, args: ['--master-key-file', master] });
+  let caseId;
+  try {
+    assert.doesNotMatch(srv.output(), /unencrypted/);
+    const cookies = await k.people(srv);
+    const made = await k.caseWithText(srv, cookies, { title: `Titel ${MARK}`, marker: `Text ${MARK}` });
+    caseId = made.caseId;
+    const client = await k.joinClient(srv, cookies, made.session, `Name ${MARK}`);
+    const lobby = await api(srv, 'GET', `/api/cases/${caseId}`, { cookie: cookies.lead });
+    assert.equal(lobby.json.title, `Titel ${MARK}`);
+    const snap = await api(srv, 'GET', `/api/cases/${caseId}/snapshot`, { cookie: cookies.lead });
+    assert.equal(snap.status, 200);
+    assert.match(snap.json.data.concern.own_words, new RegExp(MARK));
+    const me = await api(srv, 'GET', '/api/me', { cookie: client.cookie });
+    assert.equal(me.json.name, `Name ${MARK}`);
+    const hist = await api(srv, 'GET', `/api/cases/${caseId}/history?from=0`, { cookie: cookies.lead });
+    assert.equal(hist.status, 200);
+    assert.ok(JSON.stringify(hist.json).includes(MARK));
+    // Every op and snapshot, the title and the name are BLOBs; the marker is in no file.
+    assert.equal(sql(db, "SELECT count(*) FROM ops WHERE typeof(op) <> 'blob'"), '0');
+    assert.equal(sql(db, "SELECT count(*) FROM cases WHERE typeof(title) <> 'blob'"), '0');
+    assert.equal(sql(db, "SELECT count(*) FROM clients WHERE typeof(display_name) <> 'blob'"), '0');
+    assert.deepEqual(k.inFiles(k.dbFiles(db), MARK), []);
+    assert.equal(sql(db, "SELECT count(*) FROM settings WHERE key = 'keystore_id'"), '1');
+  } finally {
+    assert.equal((await srv.stop()).code, 0, srv.output());
+  }
+  // The key store: its own file, mode 0600, the documented format, a line per case.
+  const keys = `${db}.keys`;
+  assert.equal(fs.statSync(keys).mode & 0o777, 0o600);
+  const lines = fs.readFileSync(keys, 'utf8').trim().split('\n');
+  assert.equal(lines[0], 'konsil-keys v1');
+  assert.match(lines[1], /^id [0-9a-f]{32}$/);
+  assert.match(lines[2], /^generation [1-9]\d*$/);
+  assert.match(lines[3], /^check [A-Za-z0-9_-]+$/);
+  assert.ok(lines.some((l) => l.startsWith(`key ${caseId} `)));
+  assert.equal(lines[lines.length - 1], 'end');
+  assert.equal(sql(db, "SELECT value FROM settings WHERE key = 'keystore_id'"), lines[1].slice(3));
+  assert.deepEqual(k.inFiles([keys], MARK), []);
+
+  // Without the master key, with another one, or with one others may read: no start.
+  await refusesToStart({ dir, db }, /encrypted .*--master-key-file/);
+  await refusesToStart({ dir, db, args: ['--master-key-file', k.masterKey(dir, 'other.key')] },
+    /master key does not open this key store/);
+  fs.chmodSync(master, 0o644);
+  await refusesToStart({ dir, db, args: ['--master-key-file', master] }, /chmod 600/);
+  fs.chmodSync(master, 0o600);
+  // Another database's key store.
+  const elsewhere = tempDir();
+  const other = await startServer({ auth: true, dir: elsewhere, args: ['--master-key-file', master] });
+  await other.stop();
+  await refusesToStart({ dir, db, args: ['--master-key-file', master, '--keys', `${other.db}.keys`] },
+    /encrypted under key store [0-9a-f]{32}, not/);
+
+  // The export reads sealed data only with the master key.
+  let r = k.konsil(['export', caseId, '--db', db]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /master key/);
+  r = k.konsil(['export', caseId, '--db', db, '--master-key-file', master]);
+  assert.equal(r.code, 0, r.err);
+  assert.ok(r.out.includes(MARK));
+
+  // And the server comes back with it, reading everything.
+  srv = await startServer({ auth: true, dir, db, args: ['--master-key-file', master] });
+  try {
+    const cookies = { lead: await require('./lib/auth').login(srv, 'lead', 'pw-lead') };
+    const snap = await api(srv, 'GET', `/api/cases/${caseId}/snapshot`, { cookie: cookies.lead });
+    assert.match(snap.json.data.concern.own_words, new RegExp(MARK));
+  } finally {
+    assert.equal((await srv.stop()).code, 0, srv.output());
+  }
+});
+
+test('a database written without encryption is sealed once when a master key is first given', async () => {
+  const dir = tempDir();
+  const db = path.join(dir, 'konsil.db');
+  let srv = await startServer({ auth: true, dir, db });
+  let caseId;
+  try {
+    assert.match(srv.output(), /case data is stored unencrypted/);
+    const cookies = await k.people(srv);
+    const made = await k.caseWithText(srv, cookies, { title: `Titel ${MARK}`, marker: `Text ${MARK}` });
+    caseId = made.caseId;
+    await k.joinClient(srv, cookies, made.session, `Name ${MARK}`);
+  } finally {
+    assert.equal((await srv.stop()).code, 0, srv.output());
+  }
+  assert.notDeepEqual(k.inFiles(k.dbFiles(db), MARK), [], 'plaintext before the step');
+  const master = k.masterKey(dir);
+  srv = await startServer({ auth: true, dir, db, args: ['--master-key-file', master] });
+  try {
+    assert.match(srv.output(), /sealed \d+ plaintext records .* one-time step/);
+    assert.deepEqual(k.inFiles(k.dbFiles(db), MARK), [], 'no plaintext left in the database or its WAL');
+    assert.equal(sql(db, "SELECT count(*) FROM ops WHERE typeof(op) <> 'blob'"), '0');
+    assert.equal(sql(db, "SELECT value FROM settings WHERE key = 'encryption'"), 'on');
+    const lead = await require('./lib/auth').login(srv, 'lead', 'pw-lead');
+    const kase = await api(srv, 'GET', `/api/cases/${caseId}`, { cookie: lead });
+    assert.equal(kase.json.title, `Titel ${MARK}`);
+    const snap = await api(srv, 'GET', `/api/cases/${caseId}/snapshot`, { cookie: lead });
+    assert.match(snap.json.data.concern.own_words, new RegExp(MARK));
+  } finally {
+    assert.equal((await srv.stop()).code, 0, srv.output());
+  }
+  // The second start has nothing left to seal.
+  srv = await startServer({ auth: true, dir, db, args: ['--master-key-file', master] });
+  assert.doesNotMatch(srv.output(), /sealed/);
+  assert.equal((await srv.stop()).code, 0, srv.output());
+});
