@@ -18,13 +18,16 @@ static const struct {
     {"audit", cli_audit, "the audit trail's hash chain: head (a checkpoint), verify"},
     {"template", cli_template, "case-sheet templates: list, show, add (versioned)"},
     {"export", cli_export, "a case's history as JSON lines or a Markdown report"},
+    {"case", cli_case, "a case: erase (on request, confirmed by a second staff member)"},
+    {"retention", cli_retention, "retention: run (erase what is due, for cron), list"},
+    {"keys", cli_keys, "the key store of encryption at rest: rotate the master key"},
 };
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: konsil COMMAND [OPTIONS]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n`konsil COMMAND --help` describes each command's options.\n");
 }
 

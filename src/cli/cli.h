@@ -11,5 +11,8 @@ int cli_user(int argc, char **argv);
 int cli_audit(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_template(int argc, char **argv);
+int cli_case(int argc, char **argv);
+int cli_retention(int argc, char **argv);
+int cli_keys(int argc, char **argv);
 
 #endif

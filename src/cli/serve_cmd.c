@@ -97,6 +97,12 @@ static const struct option {
      "the longest a slowed login waits (never refused for the username alone)"},
     {"--login-max-keys", COUNT, offsetof(hub_config, login_max_keys),
      "keys the login throttle remembers at most (oldest window forgotten first)"},
+    {"--retention-interval-secs", SECS, offsetof(hub_config, retention_interval_secs),
+     "seconds between runs of the retention job (due cases erased; protocol/retention.md)"},
+    {"--inactive-days", COUNT, offsetof(hub_config, inactive_days),
+     "an open case without activity this long is listed for its lead to close or keep"},
+    {"--deletion-notice-days", COUNT, offsetof(hub_config, deletion_notice_days),
+     "deletions this many days ahead are shown to the case's lead"},
 };
 
 #define N_OPTIONS (sizeof options / sizeof options[0])

@@ -77,6 +77,9 @@ void hub_config_defaults(hub_config *c)
     c->login_slow_after = 5;
     c->login_max_delay_secs = 8;
     c->login_max_keys = 10000;
+    c->retention_interval_secs = 3600;
+    c->inactive_days = 365;
+    c->deletion_notice_days = 28;
 }
 
 static int read_file(const char *path, char **out, size_t *len)
@@ -202,8 +205,10 @@ static void tick(lws_sorted_usec_list_t *sul)
     room_set_sweep(h->rooms, hub_now_ms(), (int64_t)h->cfg.room_idle_secs * 1000);
     hub_edge_tick(h);
     hub_heartbeat_sweep(h, hub_now_ms());
-    if (!h->stopping)
+    if (!h->stopping) {
         hub_auth_tick(h);
+        hub_retention_tick(h);
+    }
     check_stop(h);
     lws_sul_schedule(h->ctx, 0, &h->tick, tick, TICK_US);
 }
@@ -390,9 +395,11 @@ int hub_run(const hub_config *cfg)
     if (hub_auth_init(h) != 0 || hub_edge_init(h) != 0)
         goto fail;
     if (install_templates(h, err, sizeof err) != 0 ||
+        hub_retention_start(h, err, sizeof err) != 0 ||
         hub_auth_load_now(h, err, sizeof err) != 0)
         goto fail;
     h->auth_refresh_at = hub_now_ms();
+    h->erasures_since = h->erasures_refresh_at = hub_now_ms();
     memset(&rcfg, 0, sizeof rcfg);
     rcfg.collection = "cases";
     rcfg.tail_ops = cfg->tail_ops;

@@ -54,6 +54,10 @@ typedef struct hub_config {
     const char *master_key_file;    /* the master key: case data encrypted at rest; NULL:
                                        not encrypted (protocol/keystore.md) */
     const char *keys_path;          /* the key store; NULL: the database's path + ".keys" */
+    int retention_interval_secs;    /* between runs of the retention job */
+    size_t inactive_days;           /* an open case without activity this long is listed
+                                       for its lead */
+    size_t deletion_notice_days;    /* deletions this close are shown to the lead */
     size_t max_body;                /* bytes of one REST request body (413 above) */
     int session_idle_secs;          /* a login session unused this long ends */
     int session_max_secs;           /* a login session ends this long after login */

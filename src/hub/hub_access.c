@@ -14,7 +14,7 @@
 #include "case/case_sheet.h"
 #include "hub/hub_internal.h"
 
-enum { CASE_OPEN, CASE_CLOSED, CASE_RESTRICTED };
+enum { CASE_OPEN, CASE_CLOSED, CASE_RESTRICTED, CASE_ERASED };
 
 /* A member of the case's team. */
 typedef struct policy_member {
@@ -42,7 +42,8 @@ struct hub_policy {
 static int status_of(const char *s)
 {
     return s && strcmp(s, "open") == 0 ? CASE_OPEN :
-           s && strcmp(s, "restricted") == 0 ? CASE_RESTRICTED : CASE_CLOSED;
+           s && strcmp(s, "restricted") == 0 ? CASE_RESTRICTED :
+           s && strcmp(s, "erased") == 0 ? CASE_ERASED : CASE_CLOSED;
 }
 
 hub_policy *hub_policy_new(const cJSON *meta)
@@ -179,7 +180,7 @@ int hub_policy_view(const hub_policy *p, const char *doc, const auth_principal *
     auth_principal me = *who;
     int reaches = 0;
 
-    if (!p || strcmp(p->id, doc) != 0)
+    if (!p || strcmp(p->id, doc) != 0 || p->status == CASE_ERASED)
         return -1;
     if (who->role == AUTH_ROLE_CLIENT) {
         for (size_t i = 0; bound_session && i < p->n_running && !reaches; i++)
@@ -189,6 +190,14 @@ int hub_policy_view(const hub_policy *p, const char *doc, const auth_principal *
         reaches = member(p, who->id) != NULL;
     }
     me.is_lead = who->role == AUTH_ROLE_COUNSELLOR && strcmp(p->lead, who->id) == 0;
+    if (who->role == AUTH_ROLE_ADMIN && p->status == CASE_RESTRICTED) {
+        /* A restricted case is read by its lead and by admins, who read what the lead
+         * reads (and never write: the case is read-only, and admins never write). */
+        reaches = 1;
+        me.role = AUTH_ROLE_COUNSELLOR;
+        me.specialty = AUTH_SPECIALTY_NONE;
+        me.is_lead = true;
+    }
     if (!reaches || (p->status == CASE_RESTRICTED && !me.is_lead))
         return -1;
     *view = access_principal_set(&me);

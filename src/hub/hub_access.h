@@ -7,7 +7,8 @@
  *
  * Who reaches the document: the current members of the case's team, and a client
  * while the session it joined runs. An open case is written as the rules say; a closed
- * one is read-only for everyone; a restricted one is read by its lead alone. Besides
+ * one is read-only for everyone; a restricted one is read-only and read by its lead and
+ * by admins (who read what the lead reads); an erased one by nobody. Besides
  * the access rules, an op that sets a task's owner to anyone but a counsellor of the
  * team (or the client) is refused (case_sheet.h).
  *
@@ -41,7 +42,7 @@ void hub_policy_unref(void *policy);
 void hub_policy_add_member(hub_policy *p, const char *user_id, const char *team_role);
 void hub_policy_remove_member(hub_policy *p, const char *user_id);
 void hub_policy_set_lead(hub_policy *p, const char *user_id);
-/* The case's status: "open", "closed" or "restricted". */
+/* The case's status: "open", "closed", "restricted" or "erased" (nobody reaches it). */
 void hub_policy_set_status(hub_policy *p, const char *status);
 /* A session of the case started (running) or ended. */
 void hub_policy_session(hub_policy *p, const char *session, int running);

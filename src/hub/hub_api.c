@@ -78,6 +78,8 @@ void hub_api_route(hub *h, hub_req *req)
         return hub_api_my_tasks(h, req);
     if (n == 2 && is(seg[1], "templates") && is(m, "GET"))
         return hub_api_templates(h, req);
+    if (n == 3 && is(seg[1], "admin") && is(seg[2], "retention") && is(m, "GET"))
+        return hub_api_officer(h, req);
     if (n >= 2 && is(seg[1], "cases")) {
         if (n == 2 && is(m, "POST"))
             return hub_api_case_create(h, req);
@@ -102,6 +104,25 @@ void hub_api_route(hub *h, hub_req *req)
             return hub_api_history(h, req, seg[2], 0);
         if (n == 4 && is(seg[3], "snapshot") && is(m, "GET"))
             return hub_api_snapshot(h, req, seg[2], 0);
+        if (n == 4 && is(seg[3], "holds") && is(m, "POST"))
+            return hub_api_hold_set(h, req, seg[2]);
+        if (n == 6 && is(seg[3], "holds") && hub_api_id(seg[4], strlen(seg[4])) &&
+            is(m, "POST") && is(seg[5], "lift"))
+            return hub_api_hold_lift(h, req, seg[2], seg[4]);
+        if (n == 4 && is(m, "POST") && (is(seg[3], "restrict") || is(seg[3], "unrestrict")))
+            return hub_api_case_restrict(h, req, seg[2], is(seg[3], "restrict"));
+        if (n == 4 && is(seg[3], "retention") && is(m, "POST"))
+            return hub_api_retention_class(h, req, seg[2]);
+        if (n == 4 && is(seg[3], "keep") && is(m, "POST"))
+            return hub_api_case_keep(h, req, seg[2]);
+        if (n == 4 && is(seg[3], "erasure") && is(m, "POST"))
+            return hub_api_erasure_request(h, req, seg[2]);
+        if (n == 6 && is(seg[3], "erasure") && hub_api_id(seg[4], strlen(seg[4])) &&
+            is(m, "POST") && is(seg[5], "confirm"))
+            return hub_api_erasure_confirm(h, req, seg[2], seg[4]);
+        if (n == 6 && is(seg[3], "erasure") && hub_api_id(seg[4], strlen(seg[4])) &&
+            is(m, "POST") && is(seg[5], "cancel"))
+            return hub_api_erasure_cancel(h, req, seg[2], seg[4]);
     }
     if (n >= 2 && is(seg[1], "sessions")) {
         if (n == 2 && is(m, "POST"))

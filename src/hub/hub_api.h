@@ -3,7 +3,8 @@
  * one handler per endpoint, and the handlers share the helpers of hub_api_common.c.
  * The handlers live by concept: logins (hub_api_login.c), cases, their team, templates
  * and tasks (hub_api_cases.c), sessions (hub_api_sessions.c), links, joining and the
- * lobby (hub_api_links.c), history reads (hub_api_history.c).
+ * lobby (hub_api_links.c), history reads (hub_api_history.c), retention, erasure,
+ * restriction and the client's own copy (hub_api_retention.c).
  *
  * Each handler checks what it can on the service thread (login, role, the shape of the
  * body), then hands the rest to a store call, which checks again against the database
@@ -29,8 +30,9 @@ cJSON *hub_api_body(hub_req *req);
 const char *hub_api_str(const cJSON *o, const char *k);
 /* {id, name, role, specialty?} of a principal. */
 cJSON *hub_api_principal(const auth_principal *who);
-/* The input every store call gets: {actor: {id, role, session?}, now}, and the id
- * (of the session or case the path names) when there is one. */
+/* The input every store call gets: {actor: {id, role, session?}, now, inactive_ms,
+ * notice_ms (--inactive-days, --deletion-notice-days)}, and the id (of the session or
+ * case the path names) when there is one. */
 cJSON *hub_api_in(const hub_req *req, const char *id);
 /* Runs fn on thread t with input in (taken); req is answered when it finishes: status
  * ok and the call's data on success, its refusal otherwise (hub_reply_job). */
@@ -85,6 +87,18 @@ void hub_api_lobby(hub *h, hub_req *req, const char *id);
 void hub_api_lobby_decide(hub *h, hub_req *req, const char *id, const char *client,
                           int admit);
 void hub_api_client_remove(hub *h, hub_req *req, const char *id, const char *client);
+
+/* retention and data-subject rights (hub_api_retention.c) */
+void hub_api_erasure_request(hub *h, hub_req *req, const char *id);
+void hub_api_erasure_confirm(hub *h, hub_req *req, const char *id, const char *request);
+void hub_api_erasure_cancel(hub *h, hub_req *req, const char *id, const char *request);
+void hub_api_hold_set(hub *h, hub_req *req, const char *id);
+void hub_api_hold_lift(hub *h, hub_req *req, const char *id, const char *hold);
+/* restricting: 1 restricts, 0 lifts the restriction */
+void hub_api_case_restrict(hub *h, hub_req *req, const char *id, int restricting);
+void hub_api_retention_class(hub *h, hub_req *req, const char *id);
+void hub_api_case_keep(hub *h, hub_req *req, const char *id);
+void hub_api_officer(hub *h, hub_req *req);
 
 /* of_session: id is a session (its part of the case's history), else a case */
 void hub_api_history(hub *h, hub_req *req, const char *id, int of_session);

@@ -109,6 +109,10 @@ cJSON *hub_api_in(const hub_req *req, const char *id)
 
     cJSON_AddItemToObject(in, "actor", hub_api_actor(req));
     cJSON_AddNumberToObject(in, "now", (double)hub_now_ms());
+    /* What the case resources say about retention is measured against these. */
+    cJSON_AddNumberToObject(in, "inactive_ms", (double)req->h->cfg.inactive_days * 86400000.0);
+    cJSON_AddNumberToObject(in, "notice_ms",
+                            (double)req->h->cfg.deletion_notice_days * 86400000.0);
     if (id)
         cJSON_AddStringToObject(in, "id", id);
     return in;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "hub/hub_access.h"
+#include "store/store_erase.h"
 
 /* Closes the connections of user_id (every principal when NULL) that have case_id open. */
 static void close_open(hub *h, const char *case_id, const char *user_id, int code,
@@ -92,6 +93,58 @@ void hub_case_closed(hub *h, const char *case_id, const cJSON *sessions)
         hub_case_session_ended(h, case_id, cJSON_GetStringValue(
             cJSON_GetObjectItemCaseSensitive(s, "id")));
     close_open(h, case_id, NULL, HUB_CLOSE_ACCESS_CHANGED, "the case was closed: read-only");
+}
+
+void hub_case_restricted(hub *h, const char *case_id, const char *lead, const cJSON *ended)
+{
+    hub_policy *p = room_policy(h->rooms, case_id);
+    const cJSON *s;
+
+    if (p)
+        hub_policy_set_status(p, "restricted");
+    cJSON_ArrayForEach(s, ended)
+        hub_case_session_ended(h, case_id, cJSON_GetStringValue(s));
+    for (hub_conn *c = h->conns; c; c = c->next)
+        if (room_peer_in(&c->peer, case_id)) {
+            int lead_or_admin = (lead && strcmp(c->principal.id, lead) == 0) ||
+                                c->principal.role == AUTH_ROLE_ADMIN;
+            hub_conn_close(c, lead_or_admin ? HUB_CLOSE_ACCESS_CHANGED : HUB_CLOSE_ACCESS_ENDED,
+                           "the case was restricted");
+        }
+}
+
+void hub_case_unrestricted(hub *h, const char *case_id, const char *status)
+{
+    hub_policy *p = room_policy(h->rooms, case_id);
+
+    if (p)
+        hub_policy_set_status(p, status);
+    close_open(h, case_id, NULL, HUB_CLOSE_ACCESS_CHANGED, "the case's restriction was lifted");
+}
+
+void hub_case_erased(hub *h, const cJSON *erasure)
+{
+    const char *case_id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(erasure,
+                                                                                "case_id"));
+    hub_policy *p;
+    const cJSON *e;
+    store_job *job;
+
+    if (!case_id)
+        return;
+    if ((p = room_policy(h->rooms, case_id)))
+        hub_policy_set_status(p, "erased");
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(erasure, "clients"))
+        hub_case_client_removed(h, cJSON_GetStringValue(e));
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(erasure, "sessions"))
+        for (hub_conn *c = h->conns; c; c = c->next)
+            if (cJSON_GetStringValue(e) && strcmp(c->bound_session, e->valuestring) == 0)
+                hub_conn_close(c, HUB_CLOSE_ACCESS_ENDED, "the case was erased");
+    close_open(h, case_id, NULL, HUB_CLOSE_ACCESS_ENDED, "the case was erased");
+    room_set_drop(h->rooms, case_id);
+    job = store_call_new(store_api_checkpoint, STORE_WORKER, cJSON_CreateObject());
+    if (job)
+        hub_call(h, NULL, job, NULL);
 }
 
 void hub_case_client_removed(hub *h, const char *client_id)

@@ -24,6 +24,9 @@
 
 typedef struct hub hub;
 
+/* Erasures of the same millisecond told apart (hub_retention.c). */
+#define HUB_ERASURES_SEEN 64
+
 /* One WebSocket connection. Refcounted: the lws session holds one reference until
  * LWS_CALLBACK_CLOSED, and each store job or bulk request waiting to answer it holds
  * one; `wsi` is NULL once the socket is gone. */
@@ -104,6 +107,14 @@ struct hub {
     struct auth_quota_conn *admitting;  /* accepted, its lws connection not bound yet */
     int auth_refreshing;
     int64_t auth_refresh_at;
+    /* retention (hub_retention.c) */
+    int retention_running;              /* the retention job's calls are out */
+    int64_t retention_next_at;          /* ms: when the job runs next */
+    int erasures_refreshing;
+    int64_t erasures_refresh_at;
+    int64_t erasures_since;             /* erasures up to here (ms) have reached the rooms */
+    char erasures_seen[HUB_ERASURES_SEEN][AUTH_ID_MAX];   /* those of erasures_since */
+    int n_erasures_seen;
 };
 
 /* A principal from {id, name, role, specialty?} (hub_auth.c). */
@@ -150,6 +161,24 @@ void hub_case_client_removed(hub *h, const char *client_id);
 /* The case closed (its sessions, listed in case view `view`, ended): read-only from now
  * on; every connection that had it open closes (4002), clients' for good (4001). */
 void hub_case_closed(hub *h, const char *case_id, const cJSON *sessions);
+/* The case was restricted (lead: its lead; ended: the sessions that ended with it): its
+ * clients lose it (4001), so does everyone but its lead and admins (4001); the lead's
+ * connections close with 4002 (read-only from now on). */
+void hub_case_restricted(hub *h, const char *case_id, const char *lead, const cJSON *ended);
+/* The restriction was lifted; the case is `status` again: every connection that had it
+ * open closes (4002) to open it with the rights it has now. */
+void hub_case_unrestricted(hub *h, const char *case_id, const char *status);
+/* The case was erased (erasure: store_erase_case's out, {case_id, sessions, clients}):
+ * nobody reaches it any more; every connection that had it open and every connection of
+ * its clients closes (4001), its clients' login sessions end, its room goes; the WAL is
+ * checkpointed and truncated (on the worker) so no copy of its pages stays there. */
+void hub_case_erased(hub *h, const cJSON *erasure);
+
+/* hub_retention.c: the retention job and erasures made elsewhere, from the tick; and,
+ * before the server listens, the erasure of cases whose key is gone (a database restored
+ * from a backup taken before their erasure). 0 or -1 with err. */
+int hub_retention_start(hub *h, char *err, size_t n);
+void hub_retention_tick(hub *h);
 
 /* hub_store.c: the room environment on top of the store, and job completions. */
 void hub_store_env(hub *h, room_env *env);

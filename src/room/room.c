@@ -279,13 +279,25 @@ void room_set_free(room_set *s)
     free(s);
 }
 
+void room_set_drop(room_set *s, const char *id)
+{
+    room *r = room_map_get(&s->rooms, id);
+
+    if (!r)
+        return;
+    r->dropped = 1;
+    if (r->depth == 0 && room_is_idle(r) && r->state != ROOM_LOADING)
+        evict(s, r);
+}
+
 void room_set_sweep(room_set *s, int64_t now, int64_t idle_ms)
 {
     size_t pos = 0;
     room *r;
 
     while ((r = room_map_next(&s->rooms, &pos))) {
-        int stale = idle_ms < 0 || (r->idle_since >= 0 && now - r->idle_since >= idle_ms);
+        int stale = idle_ms < 0 || r->dropped ||
+                    (r->idle_since >= 0 && now - r->idle_since >= idle_ms);
         if (r->depth == 0 && room_is_idle(r) && r->state != ROOM_LOADING && stale)
             evict(s, r);
     }

@@ -192,6 +192,9 @@ room_set *room_set_new(const room_config *cfg, const room_env *env);
 void room_set_free(room_set *s);
 /* Rooms with nothing to do for idle_ms are evicted. */
 void room_set_sweep(room_set *s, int64_t now, int64_t idle_ms);
+/* Document id is gone (its case was erased): its room, if loaded, is evicted now when it
+ * is idle, else at the first sweep that finds it idle. The hub refuses its members first. */
+void room_set_drop(room_set *s, const char *id);
 /* Ops applied and not yet committed, over all rooms. */
 size_t room_set_uncommitted(const room_set *s);
 

@@ -136,6 +136,8 @@ struct room {
     size_t reads;
     int depth;
     int64_t idle_since;     /* -1 while busy */
+    int dropped;            /* its document is gone (the case erased): evicted as soon as
+                               it is idle, whatever --room-idle-secs says */
 };
 
 struct room_set {

@@ -82,7 +82,9 @@ int store_api_logins_load(sqlite3 *db, store_job *job)
         " NULL,"
         " CASE WHEN s.ended_at IS NOT NULL THEN 'ended' ELSE c.status END, s.case_id"
         " FROM logins l JOIN clients c ON c.id = l.principal JOIN sessions s ON s.id = c.session"
-        " WHERE l.kind = 'client' AND c.status IN ('waiting', 'admitted') AND l.expires_at > ?1",
+        " WHERE l.kind = 'client' AND c.status IN ('waiting', 'admitted') AND l.expires_at > ?1"
+        /* a client of a case whose key is gone (erased) logs in no more */
+        " AND (typeof(c.display_name) <> 'blob' OR konsil_has_key(s.case_id) IS NOT 0)",
         "i", store_i(job->in, "now"));
     cJSON *list = cJSON_CreateArray();
     int rc;
@@ -128,7 +130,20 @@ int store_api_audit(sqlite3 *db, store_job *job)
 {
     const cJSON *in = job->in;
     char err[200];
+    sqlite3_stmt *st;
+    int erased;
 
+    /* Nothing is recorded about an erased case after its erasure (a connection closed by
+     * it reports its read's end afterwards). */
+    if (store_s(in, "session")) {
+        st = store_q(db, "SELECT 1 FROM erasures WHERE case_id = ?1", "s", store_s(in, "session"));
+        erased = st ? sqlite3_step(st) : SQLITE_ERROR;
+        sqlite3_finalize(st);
+        if (erased == SQLITE_ROW)
+            return 0;
+        if (erased != SQLITE_DONE)
+            return store_sql_fail(job);
+    }
     if (store_audit_append(db, store_i(in, "ts"), store_s(in, "actor"), store_s(in, "action"),
                            store_s(in, "session"), cJSON_GetObjectItemCaseSensitive(in, "details"),
                            err, sizeof err) != 0) {

@@ -15,6 +15,7 @@
 #include "case/case_sheet.h"
 #include "doc/doc.h"
 #include "store/store_crypt.h"
+#include "store/store_retention.h"
 #include "store/store_sql.h"
 
 
@@ -195,12 +196,31 @@ int store_case_view(sqlite3 *db, const char *id, int with_rules, cJSON **out)
     return 0;
 }
 
+/* Whether the actor leads case id or is an admin: who reads the reasons of its holds,
+ * restriction and erasure request. */
+static int privileged(sqlite3 *db, const store_job *job, const char *id)
+{
+    const char *role = store_s(store_actor(job), "role");
+    char team_role[16];
+
+    if (store_s(store_actor(job), "session"))
+        return 0;
+    if (role && strcmp(role, "admin") == 0)
+        return 1;
+    return store_team_role(db, id, store_actor_id(job), team_role) == 1 &&
+           strcmp(team_role, "lead") == 0;
+}
+
 static int answer_case(sqlite3 *db, store_job *job, const char *id, int with_rules)
 {
     cJSON *view;
 
     if (store_case_view(db, id, with_rules, &view) != 0 || !view)
         return store_sql_fail(job);
+    if (store_retention_add(db, job->in, privileged(db, job, id), view) != 0) {
+        cJSON_Delete(view);
+        return store_sql_fail(job);
+    }
     store_answer(job, view);
     return 0;
 }
@@ -307,6 +327,12 @@ int store_api_cases_list(sqlite3 *db, store_job *job)
         next = store_sheet_next_meeting(db, job, meta, store_actor_id(job),
                                         store_s(job->in, "now_minute"));
         meta = case_view(meta, 0);
+        if (store_retention_add(db, job->in, strcmp(store_col(st, 1), "lead") == 0, meta) != 0) {
+            cJSON_Delete(meta);
+            cJSON_Delete(next);
+            rc = SQLITE_ERROR;
+            break;
+        }
         cJSON_AddStringToObject(meta, "my_role", store_col(st, 1));
         cJSON_AddItemToObject(meta, "next_meeting", next ? next : cJSON_CreateNull());
         cJSON_AddItemToArray(list, meta);
@@ -337,8 +363,23 @@ static int require_member(sqlite3 *db, store_job *job, const char *id, char role
 int store_api_case_get(sqlite3 *db, store_job *job)
 {
     const char *id = store_s(job->in, "id");
+    const char *role_name = store_s(store_actor(job), "role");
     char role[16];
 
+    sqlite3_stmt *st;
+    int exists;
+
+    /* Admins read every case's record (not its sheet): the officer's view acts on it. */
+    if (role_name && strcmp(role_name, "admin") == 0 && !store_s(store_actor(job), "session")) {
+        st = store_q(db, "SELECT 1 FROM cases WHERE id = ?1", "s", id);
+        exists = st ? sqlite3_step(st) : SQLITE_ERROR;
+        sqlite3_finalize(st);
+        if (exists == SQLITE_DONE)
+            return store_refuse(job, STORE_ERR_NOT_FOUND, NULL, "no such case");
+        if (exists != SQLITE_ROW)
+            return store_sql_fail(job);
+        return answer_case(db, job, id, 1);
+    }
     if (require_member(db, job, id, role) != 0)
         return -1;
     return answer_case(db, job, id, 1);
@@ -396,7 +437,9 @@ int store_case_finish(sqlite3 *db, store_job *job, const char *case_id)
                           " id = ?1 AND status = 'open'", "si", case_id,
                           store_i(job->in, "now"))) != 0)
         return store_sql_fail(job);
-    return store_audit_call(db, job, store_actor_id(job), "case.close", case_id, NULL);
+    if (store_audit_call(db, job, store_actor_id(job), "case.close", case_id, NULL) != 0)
+        return -1;
+    return store_retention_schedule(db, job, case_id, store_i(job->in, "now"));
 }
 
 int store_api_case_close(sqlite3 *db, store_job *job)

@@ -146,6 +146,31 @@ static void fn_has_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_int(ctx, store_keys_has(keys, case_id));
 }
 
+static void fn_keys_reload(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    store_keys *keys = sqlite3_user_data(ctx);
+    char err[200];
+
+    (void)argc;
+    (void)argv;
+    if (keys && store_keys_reload(keys, err, sizeof err) != 0)
+        sqlite3_result_error(ctx, err, -1);
+    else
+        sqlite3_result_int(ctx, keys != NULL);
+}
+
+int store_crypt_keys_reload(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, "SELECT konsil_keys_reload()", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
 int store_crypt_register(sqlite3 *db, store_keys *keys, char *err, size_t errlen)
 {
     static const struct {
@@ -159,6 +184,7 @@ int store_crypt_register(sqlite3 *db, store_keys *keys, char *err, size_t errlen
         {"konsil_key_create", 1, fn_key_create, 0},
         {"konsil_key_destroy", 1, fn_key_destroy, 0},
         {"konsil_has_key", 1, fn_has_key, 0},
+        {"konsil_keys_reload", 0, fn_keys_reload, 0},
     };
 
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)

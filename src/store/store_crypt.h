@@ -13,6 +13,8 @@
  *                                               store's generation afterwards
  *   konsil_key_destroy(case_id)                 destroys it durably: the generation
  *   konsil_has_key(case_id)                     1 or 0
+ *   konsil_keys_reload()                        reads the key store again if another
+ *                                               process changed it
  *
  * Sealed: the op log's op texts (table "ops", record: the version), the stored snapshots
  * ("milestones", the version), the case's title ("cases.title", the case id) and its
@@ -59,6 +61,8 @@ int store_crypt_upgrade(sqlite3 *db, store_keys *keys, long *sealed, char *err,
 /* Inside the caller's write transaction: makes case_id's key (when there is a key store)
  * and records the generation. 0 or -1 (sqlite3_errmsg says why). */
 int store_crypt_key_create(sqlite3 *db, const char *case_id);
+/* The key store read again if another process changed it (store_keys_reload). 0 or -1. */
+int store_crypt_keys_reload(sqlite3 *db);
 /* Inside the caller's write transaction: destroys case_id's key (when there is a key
  * store) and records the generation. 0 or -1. */
 int store_crypt_key_destroy(sqlite3 *db, const char *case_id);

@@ -165,23 +165,36 @@ int store_view_sessions(sqlite3 *db, const char *case_id, store_view *view)
 static int view_member(sqlite3 *db, const cJSON *actor, const char *case_id,
                        const store_view_session *only, int *lead)
 {
-    const char *bound = s_in(actor, "session");
+    const char *bound = s_in(actor, "session"), *role = s_in(actor, "role");
     sqlite3_stmt *st = NULL;
-    int rc;
+    int rc, restricted = 0, member = 0;
 
     *lead = 0;
-    if (bound)
-        return only && strcmp(bound, only->id) == 0 && only->to < 0;
-    if (sqlite3_prepare_v2(db, "SELECT role FROM team WHERE case_id = ?1 AND user_id = ?2"
-                           " AND removed_at IS NULL", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT c.status = 'restricted', t.role FROM cases c LEFT JOIN"
+                           " team t ON t.case_id = c.id AND t.user_id = ?2 AND t.removed_at IS"
+                           " NULL WHERE c.id = ?1", -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, case_id, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, s_in(actor, "id") ? s_in(actor, "id") : "", -1, SQLITE_TRANSIENT);
     rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *lead = strcmp((const char *)sqlite3_column_text(st, 0), "lead") == 0;
+    if (rc == SQLITE_ROW) {
+        restricted = sqlite3_column_int(st, 0);
+        member = sqlite3_column_type(st, 1) != SQLITE_NULL;
+        *lead = member && strcmp((const char *)sqlite3_column_text(st, 1), "lead") == 0;
+    }
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? 0 : -1;
+    if (bound)
+        return !restricted && only && strcmp(bound, only->id) == 0 && only->to < 0;
+    /* A restricted case: its lead, and admins reading what the lead reads; nobody else. */
+    if (restricted && !member && role && strcmp(role, "admin") == 0) {
+        *lead = 1;
+        return 2;
+    }
+    if (restricted && member && !*lead)
+        return -2;
+    return member;
 }
 
 /* The case a read is about: in.id names the case, or (in.of_session) the session
@@ -243,7 +256,14 @@ int store_view_open(sqlite3 *db, store_job *job, store_view *view)
     if (m <= 0 || view_principal(db, job, lead, &view->who) != 0) {
         free(text);
         store_view_close(view);
-        return m < 0 ? internal(job) : not_found(job);
+        return m == -2 ? store_refuse(job, STORE_ERR_FORBIDDEN, "case_restricted", "the case is "
+                                      "restricted: only its lead and admins read it") :
+               m < 0 ? internal(job) : not_found(job);
+    }
+    if (m == 2) {   /* an admin reading a restricted case, as its lead would */
+        view->who.role = AUTH_ROLE_COUNSELLOR;
+        view->who.specialty = AUTH_SPECIALTY_NONE;
+        view->who.is_lead = true;
     }
     view->tpl = template_parse(text, strlen(text), &err);
     free(text);
