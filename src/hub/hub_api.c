@@ -76,6 +76,8 @@ void hub_api_route(hub *h, hub_req *req)
         return hub_api_join_status(h, req);
     if (n == 3 && is(seg[1], "me") && is(seg[2], "tasks") && is(m, "GET"))
         return hub_api_my_tasks(h, req);
+    if (n == 3 && is(seg[1], "me") && is(seg[2], "copy") && is(m, "GET"))
+        return hub_api_client_copy(h, req, NULL, NULL);
     if (n == 2 && is(seg[1], "templates") && is(m, "GET"))
         return hub_api_templates(h, req);
     if (n == 3 && is(seg[1], "admin") && is(seg[2], "retention") && is(m, "GET"))
@@ -115,6 +117,11 @@ void hub_api_route(hub *h, hub_req *req)
             return hub_api_retention_class(h, req, seg[2]);
         if (n == 4 && is(seg[3], "keep") && is(m, "POST"))
             return hub_api_case_keep(h, req, seg[2]);
+        if (n == 4 && is(seg[3], "client-view") && is(m, "GET"))
+            return hub_api_client_view(h, req, seg[2]);
+        if (n == 6 && is(seg[3], "clients") && hub_api_id(seg[4], strlen(seg[4])) &&
+            is(seg[5], "copy") && is(m, "GET"))
+            return hub_api_client_copy(h, req, seg[2], seg[4]);
         if (n == 4 && is(seg[3], "erasure") && is(m, "POST"))
             return hub_api_erasure_request(h, req, seg[2]);
         if (n == 6 && is(seg[3], "erasure") && hub_api_id(seg[4], strlen(seg[4])) &&

@@ -49,6 +49,9 @@ int hub_api_need_login(hub *h, hub_req *req, int waiting_ok);
  * when req was answered. */
 cJSON *hub_api_login_in(hub *h, hub_req *req, const char *id);
 void hub_api_set_cookie(hub *h, hub_req *req, const char *token, int64_t max_age_s);
+/* The completion of a read that is audited before it is answered (hub_api_history.c):
+ * req->ctx's "action" names the entry, job->doc the case, job->audit its details. */
+void hub_api_read_done(hub *h, hub_req *req, store_job *job);
 /* Appends an audit entry with details (taken; may be NULL), fire and forget. */
 void hub_api_audit(hub *h, const char *actor, const char *action, const char *session,
                    cJSON *details);
@@ -99,6 +102,9 @@ void hub_api_case_restrict(hub *h, hub_req *req, const char *id, int restricting
 void hub_api_retention_class(hub *h, hub_req *req, const char *id);
 void hub_api_case_keep(hub *h, hub_req *req, const char *id);
 void hub_api_officer(hub *h, hub_req *req);
+/* client_id NULL: the client's own copy (GET /api/me/copy) */
+void hub_api_client_copy(hub *h, hub_req *req, const char *id, const char *client_id);
+void hub_api_client_view(hub *h, hub_req *req, const char *id);
 
 /* of_session: id is a session (its part of the case's history), else a case */
 void hub_api_history(hub *h, hub_req *req, const char *id, int of_session);

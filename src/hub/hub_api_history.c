@@ -68,9 +68,10 @@ static void read_audited(hub *h, hub_req *req, store_job *job)
     req->held = NULL;
 }
 
-/* A history or snapshot read came back: audit it (history.read / snapshot.read), and
- * answer once the entry is written, so no read leaves without its trace. */
-static void read_done(hub *h, hub_req *req, store_job *job)
+/* A read came back: audit it (req->ctx's action: history.read, snapshot.read, copy.read,
+ * client_view.read), and answer once the entry is written, so no read leaves without its
+ * trace. */
+void hub_api_read_done(hub *h, hub_req *req, store_job *job)
 {
     const char *action = hub_api_str(req->ctx, "action");
     cJSON *in;
@@ -126,7 +127,7 @@ void hub_api_history(hub *h, hub_req *req, const char *id, int of_session)
     cJSON_AddBoolToObject(in, "identified", query_identified(req->query));
     cJSON_AddNumberToObject(in, "page", (double)h->cfg.history_page);
     cJSON_AddNumberToObject(in, "page_bytes", (double)h->cfg.history_page_bytes);
-    hub_api_then(h, req, store_history_read, STORE_READER, in, read_done);
+    hub_api_then(h, req, store_history_read, STORE_READER, in, hub_api_read_done);
 }
 
 void hub_api_snapshot(hub *h, hub_req *req, const char *id, int of_session)
@@ -149,5 +150,5 @@ void hub_api_snapshot(hub *h, hub_req *req, const char *id, int of_session)
     if (has_v)
         cJSON_AddNumberToObject(in, "v", (double)v);
     cJSON_AddBoolToObject(in, "identified", query_identified(req->query));
-    hub_api_then(h, req, store_history_snapshot, STORE_READER, in, read_done);
+    hub_api_then(h, req, store_history_snapshot, STORE_READER, in, hub_api_read_done);
 }

@@ -12,6 +12,7 @@
 
 #include "store/store_api.h"
 #include "store/store_erase.h"
+#include "store/store_copy.h"
 #include "store/store_retention.h"
 
 /* Limits of the reasons people give (protocol/limits.md). */
@@ -197,4 +198,41 @@ void hub_api_officer(hub *h, hub_req *req)
 
     if (in)
         hub_api_answer(h, req, store_api_officer, STORE_READER, in, 200);
+}
+
+/* ---- the client's own copy and the print view ----------------------------------------- */
+
+void hub_api_client_copy(hub *h, hub_req *req, const char *id, const char *client_id)
+{
+    cJSON *in;
+
+    /* The client itself also once its session ended (its link session still stands). */
+    if (hub_api_need_login(h, req, client_id == NULL) != 0)
+        return;
+    if (!client_id && req->login.who.role != AUTH_ROLE_CLIENT) {
+        hub_req_error(req, 404, "not_found", "the copy of a client is asked for on its case "
+                      "(GET /api/cases/{id}/clients/{client_id}/copy)");
+        return;
+    }
+    if (client_id && req->login.who.role == AUTH_ROLE_CLIENT) {
+        hub_req_error(req, 404, "not_found", "no such case");
+        return;
+    }
+    in = hub_api_in(req, id);
+    if (client_id)
+        cJSON_AddStringToObject(in, "client_id", client_id);
+    req->ctx = cJSON_CreateObject();
+    cJSON_AddStringToObject(req->ctx, "action", "copy.read");
+    hub_api_then(h, req, store_api_client_copy, STORE_READER, in, hub_api_read_done);
+}
+
+void hub_api_client_view(hub *h, hub_req *req, const char *id)
+{
+    cJSON *in = hub_api_login_in(h, req, id);
+
+    if (!in)
+        return;
+    req->ctx = cJSON_CreateObject();
+    cJSON_AddStringToObject(req->ctx, "action", "client_view.read");
+    hub_api_then(h, req, store_api_client_view, STORE_READER, in, hub_api_read_done);
 }

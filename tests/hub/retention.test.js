@@ -385,3 +385,66 @@ test('the lead is told of inactive cases (close or keep) and of deletions ahead;
   assert.equal(closed.status, 200);
   assert.equal((await api(srv, 'POST', `/api/cases/${caseId}/retention`, { cookie: cookies.lead, body: { class: 'standard' } })).json.error.code, 'case_closed');
 });
+
+test('the client\'s own copy: exactly what the client may read, who received it, why and how long', async () => {
+  const { caseId, session } = await k.caseWithText(srv, cookies, {
+    title: 'Kopie', marker: 'Mietschulden seit März', note: 'ZEBRA-INTERNAL-NOTE', team: ['other', 'sup'],
+  });
+  const client = await k.joinClient(srv, cookies, session, 'Frau K.');
+  let ack = await k.submit(srv, client.cookie, caseId, [{ p: ['person', 'display_name', 0], si: 'Frau K.' }]);
+  assert.equal(ack.error, undefined, JSON.stringify(ack));
+  ack = await k.submit(srv, cookies.lead, caseId, [{ p: ['sections', 'debt', 'notes', 0], li: { text: 'ZEBRA-DEBT-NOTE' } }]);
+  assert.equal(ack.error, undefined, JSON.stringify(ack));
+  // Team members read it (recipients), over /ws and the history.
+  const seen = await k.subscribed(srv, cookies.other, caseId);
+  await seen.r.close();
+  assert.equal((await api(srv, 'GET', `/api/cases/${caseId}/history?from=0`, { cookie: cookies.sup })).status, 200);
+  // What the client itself receives over /ws.
+  const own = await k.subscribed(srv, client.cookie, caseId);
+  await own.r.close();
+
+  const r = await api(srv, 'GET', '/api/me/copy', { cookie: client.cookie });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  const copy = r.json;
+  assert.equal(copy.format, 'konsil-client-copy');
+  assert.equal(copy.about.id, client.id);
+  assert.equal(copy.about.name, 'Frau K.');
+  assert.equal(copy.case.id, caseId);
+  assert.deepEqual(copy.sheet.data, own.data, 'exactly the sheet as the client reads it');
+  assert.equal(copy.sheet.v, own.v);
+  const text = JSON.stringify(copy);
+  assert.ok(text.includes('Mietschulden seit März'));
+  assert.ok(!text.includes('ZEBRA-INTERNAL-NOTE') && !text.includes('ZEBRA-DEBT-NOTE'), 'nothing the client may not read');
+  assert.deepEqual(copy.consents, copy.sheet.data.consents);
+  assert.ok(copy.purposes.length >= 1 && copy.purposes[0].includes('Art. 6'));
+  assert.equal(copy.retention.class, 'standard');
+  assert.match(copy.retention.basis, /§§ 195, 199 BGB/);
+  assert.equal(copy.retention.delete_at, null);
+  assert.ok(copy.sessions.some((s) => s.id === session && s.attended));
+  const names = copy.recipients.map((x) => `${x.name}/${x.role}`).sort();
+  assert.deepEqual(names, ['lead/counsellor', 'other/counsellor', 'sup/supervisor'].sort());
+  assert.ok(copy.recipients.every((x) => x.id !== client.id && x.reads >= 1 && x.first <= x.last));
+
+  // On the client's behalf: a counsellor of the team; not a supervisor, not a stranger.
+  const behalf = await api(srv, 'GET', `/api/cases/${caseId}/clients/${client.id}/copy`, { cookie: cookies.other });
+  assert.equal(behalf.status, 200, JSON.stringify(behalf.json));
+  assert.deepEqual(behalf.json.sheet, copy.sheet);
+  assert.equal((await api(srv, 'GET', `/api/cases/${caseId}/clients/${client.id}/copy`, { cookie: cookies.sup })).status, 403);
+  assert.equal((await api(srv, 'GET', `/api/cases/${caseId}/clients/${client.id}/copy`, { cookie: cookies.admin })).status, 404);
+  assert.equal((await api(srv, 'GET', `/api/cases/${caseId}/clients/nobody/copy`, { cookie: cookies.lead })).status, 404);
+  assert.equal((await api(srv, 'GET', '/api/me/copy', { cookie: cookies.lead })).status, 404);
+  // The print view of the sheet as the client sees it.
+  const view = await api(srv, 'GET', `/api/cases/${caseId}/client-view`, { cookie: cookies.lead });
+  assert.equal(view.status, 200);
+  assert.deepEqual(view.json.data, copy.sheet.data);
+  assert.equal(view.json.case.title, 'Kopie');
+  assert.equal((await api(srv, 'GET', `/api/cases/${caseId}/client-view`, { cookie: cookies.sup })).status, 403);
+  // Each copy is a disclosure of its own: audited.
+  const actions = sql(srv.db, `SELECT action || ' ' || actor FROM audit WHERE session = '${caseId}' AND action IN ('copy.read', 'client_view.read') ORDER BY seq`).split('\n');
+  assert.deepEqual(actions, [`copy.read ${client.id}`, `copy.read ${cookies.ids.other}`, `client_view.read ${cookies.ids.lead}`]);
+  // After the session ends the client may still take its copy while its link session lasts.
+  assert.equal((await api(srv, 'POST', `/api/sessions/${session}/end`, { cookie: cookies.lead })).status, 200);
+  const after = await api(srv, 'GET', '/api/me/copy', { cookie: client.cookie });
+  assert.equal(after.status, 200);
+  assert.equal((await api(srv, 'GET', `/api/sessions/${session}/snapshot`, { cookie: client.cookie })).status, 403);
+});

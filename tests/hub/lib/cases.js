@@ -31,7 +31,11 @@ async function people(srv) {
   addUser(srv.db, 'sup', 'supervisor', 'pw-sup');
   addUser(srv.db, 'admin', 'admin', 'pw-admin');
   const cookies = {};
-  for (const name of ['lead', 'other', 'sup', 'admin']) cookies[name] = await login(srv, name, `pw-${name}`);
+  Object.defineProperty(cookies, 'ids', { value: {}, enumerable: false });
+  for (const name of ['lead', 'other', 'sup', 'admin']) {
+    cookies[name] = await login(srv, name, `pw-${name}`);
+    cookies.ids[name] = (await api(srv, 'GET', '/api/me', { cookie: cookies[name] })).json.id;
+  }
   return cookies;
 }
 
