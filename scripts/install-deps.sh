@@ -13,6 +13,7 @@ debian_packages=(
   chromium
   libwebsockets-evlib-uv   # the load generator runs on libuv's epoll loop
   eatmydata                # benchmarks: the cost of fsync, measured by switching it off
+  poppler-utils            # pdftotext: the browser test reads the client's copy printed as PDF
 )
 
 missing=()

@@ -14,6 +14,7 @@
 #include "auth/template.h"
 #include "case/case_sheet.h"
 #include "doc/doc.h"
+#include "store/store_copy.h"
 #include "store/store_crypt.h"
 #include "store/store_retention.h"
 #include "store/store_sql.h"
@@ -213,13 +214,25 @@ static int privileged(sqlite3 *db, const store_job *job, const char *id)
 
 static int answer_case(sqlite3 *db, store_job *job, const char *id, int with_rules)
 {
-    cJSON *view;
+    cJSON *view, *clients;
+    char role[16];
 
     if (store_case_view(db, id, with_rules, &view) != 0 || !view)
         return store_sql_fail(job);
     if (store_retention_add(db, job->in, privileged(db, job, id), view) != 0) {
         cJSON_Delete(view);
         return store_sql_fail(job);
+    }
+    /* The team's counsellors take a client's copy on its behalf: they see who the clients
+     * are (the names they chose), supervisors do not. */
+    if (!store_s(store_actor(job), "session") &&
+        store_team_role(db, id, store_actor_id(job), role) == 1 &&
+        strcmp(role, "supervisor") != 0) {
+        if (store_copy_clients(db, id, &clients) != 0) {
+            cJSON_Delete(view);
+            return store_sql_fail(job);
+        }
+        cJSON_AddItemToObject(view, "clients", clients);
     }
     store_answer(job, view);
     return 0;

@@ -294,6 +294,33 @@ int store_api_client_copy(sqlite3 *db, store_job *job)
     return 0;
 }
 
+int store_copy_clients(sqlite3 *db, const char *case_id, cJSON **out)
+{
+    sqlite3_stmt *st = store_q(db, "SELECT c.id, konsil_open(c.display_name, s.case_id,"
+                               " 'clients.display_name', c.id), c.session, c.created_at FROM"
+                               " clients c JOIN sessions s ON s.id = c.session WHERE s.case_id ="
+                               " ?1 AND c.status IN ('admitted', 'waiting') ORDER BY"
+                               " c.created_at, c.id", "s", case_id);
+    cJSON *list = st ? cJSON_CreateArray() : NULL;
+    int rc = SQLITE_ERROR;
+
+    while (list && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddStringToObject(c, "id", store_col(st, 0));
+        cJSON_AddStringToObject(c, "name", store_col(st, 1) ? store_col(st, 1) : "");
+        cJSON_AddStringToObject(c, "session", store_col(st, 2));
+        cJSON_AddNumberToObject(c, "joined_at", (double)sqlite3_column_int64(st, 3));
+        cJSON_AddItemToArray(list, c);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        cJSON_Delete(list);
+        return -1;
+    }
+    *out = list;
+    return 0;
+}
+
 int store_api_client_view(sqlite3 *db, store_job *job)
 {
     const char *id = store_s(job->in, "id");

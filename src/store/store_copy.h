@@ -23,6 +23,10 @@
  * client, through its link session, admitted or its session ended) -> out the copy
  * (protocol/http-api.md, "The client's copy"). */
 int store_api_client_copy(sqlite3 *db, store_job *job);
+/* The clients of case_id, for its counsellors: *out = [{id, name, session, joined_at}]
+ * (name: the one each chose), those admitted or still waiting. 0 or -1. */
+int store_copy_clients(sqlite3 *db, const char *case_id, cJSON **out);
+
 /* reader: in {id, actor, now}: the case sheet as a client of the case reads it, for a
  * counsellor of its team to print -> out {case: {id, title, status}, v, data}. */
 int store_api_client_view(sqlite3 *db, store_job *job);

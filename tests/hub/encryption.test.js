@@ -11,9 +11,11 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { startServer, sql, tempDir } = require('./lib/server');
+const { startServer, tempDir } = require('./lib/server');
 const { api } = require('./lib/auth');
 const k = require('./lib/cases');
+
+const { sql } = k;
 
 const MARK = 'ZEBRA-SEALED-4711';
 

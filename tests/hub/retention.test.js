@@ -19,9 +19,11 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
-const { startServer, sql, tempDir } = require('./lib/server');
+const { startServer, tempDir } = require('./lib/server');
 const { api, login } = require('./lib/auth');
 const k = require('./lib/cases');
+
+const { sql } = k;
 
 const root = path.join(__dirname, '..', '..');
 let srv, dir, master, cookies;
@@ -102,7 +104,7 @@ test('erasure on request: asked by the lead, confirmed by a second staff member;
   assert.equal(head.code, 0, head.err);
   // A backup while the server runs, before the erasure.
   const backup = path.join(dir, 'backup-before.db');
-  execFileSync('sqlite3', [srv.db, `.backup '${backup}'`]);
+  execFileSync('sqlite3', ['-cmd', '.timeout 10000', srv.db, `.backup '${backup}'`]);
 
   // Asked for, with a reason: only the lead or an admin.
   let r = await api(srv, 'POST', `/api/cases/${caseId}/erasure`, { cookie: cookies.other, body: { reason: 'Art. 17' } });

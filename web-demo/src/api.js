@@ -53,6 +53,24 @@ const api = {
   addMember: (caseId, username) => data(request('POST', `/api/cases/${path(caseId)}/team`, { username })),
   removeMember: (caseId, userId) => data(request('DELETE', `/api/cases/${path(caseId)}/team/${path(userId)}`)),
   handOverLead: (caseId, userId) => data(request('POST', `/api/cases/${path(caseId)}/lead`, { user_id: userId })),
+  // Retention (protocol/retention.md): the class while open, "still active", legal holds,
+  // restriction (Art. 18), erasure on request (asked, confirmed by a second person).
+  setRetentionClass: (caseId, name) => data(request('POST', `/api/cases/${path(caseId)}/retention`, { class: name })),
+  keepCase: (caseId) => data(request('POST', `/api/cases/${path(caseId)}/keep`)),
+  setHold: (caseId, reason, until) => data(request('POST', `/api/cases/${path(caseId)}/holds`, { reason, until: until || undefined })),
+  liftHold: (caseId, holdId, reason) => data(request('POST', `/api/cases/${path(caseId)}/holds/${path(holdId)}/lift`, { reason })),
+  restrict: (caseId, reason) => data(request('POST', `/api/cases/${path(caseId)}/restrict`, { reason })),
+  unrestrict: (caseId, reason) => data(request('POST', `/api/cases/${path(caseId)}/unrestrict`, { reason })),
+  requestErasure: (caseId, reason) => data(request('POST', `/api/cases/${path(caseId)}/erasure`, { reason })),
+  confirmErasure: (caseId, requestId) => data(request('POST', `/api/cases/${path(caseId)}/erasure/${path(requestId)}/confirm`)),
+  cancelErasure: (caseId, requestId) => data(request('POST', `/api/cases/${path(caseId)}/erasure/${path(requestId)}/cancel`)),
+  // The officer's view (admins): cases by deletion date, holds, restrictions, erasures.
+  officer: () => data(request('GET', '/api/admin/retention')),
+  // The client's own copy (Art. 15): its own, or one a counsellor takes on its behalf.
+  myCopy: () => data(request('GET', '/api/me/copy')),
+  clientCopy: (caseId, clientId) => data(request('GET', `/api/cases/${path(caseId)}/clients/${path(clientId)}/copy`)),
+  // The case sheet as a client of the case reads it, for printing.
+  clientView: (caseId) => data(request('GET', `/api/cases/${path(caseId)}/client-view`)),
   // {templates: [{name, version, title, description}]}
   templates: () => data(request('GET', '/api/templates')),
   // {tasks: [{case_id, case_title, index, what, due, done, overdue}]}

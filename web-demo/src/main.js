@@ -18,17 +18,25 @@ const { sessionAdminView } = require('./views/session-admin');
 const { roomView } = require('./views/room');
 const { joinView } = require('./views/join');
 const { replayView } = require('./views/replay');
+const { officerView } = require('./views/officer');
+const { copyView, printView } = require('./views/copy');
 
 const app = { me: null, view: null, shell: null };
 
 function viewFor(route) {
   const { me } = app;
   const client = me && me.role === 'client';
+  // A client's own copy: also once its session ended, while its link session lasts.
+  if (client && route.name === 'copy' && me.status !== 'waiting') return copyView({ me });
   if (route.name === 'join' || (client && me.status !== 'admitted')) {
     return joinView({ token: route.token, waiting: client && me.status === 'waiting', ended: route.name !== 'join' && client && me.status === 'ended', onJoined: enterRoom });
   }
   if (!me) return loginView({ onLoggedIn: refreshPrincipal });
   if (client) return roomView({ caseId: me.case_id, me, reopen: show });
+  if (route.name === 'copy' && route.caseId && route.clientId) return copyView({ me, caseId: route.caseId, clientId: route.clientId });
+  if (route.name === 'print') return printView({ caseId: route.caseId });
+  // Admins work on no case: their start page is the data-protection overview.
+  if (me.role === 'admin' && (route.name === 'officer' || route.name === 'home')) return officerView({ me });
   if (route.name === 'replay') return replayView({ caseId: route.caseId, me });
   if (route.name === 'room') return roomView({ caseId: route.caseId, me, reopen: show });
   if (route.name === 'case') return caseView({ caseId: route.caseId, me });

@@ -6,7 +6,7 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
+const { spawnSync, execFileSync } = require('node:child_process');
 const c = require('./clients');
 const { binary } = require('./server');
 const { addUser, api, login, cookieOf } = require('./auth');
@@ -98,6 +98,12 @@ async function joinClient(srv, cookies, session, displayName) {
   return { cookie, id: me.json.id };
 }
 
+// The sqlite3 tool on a database the server may be writing: it waits for the lock (the
+// server's retention job writes every second) instead of failing at once.
+function sql(db, query) {
+  return execFileSync('sqlite3', ['-cmd', '.timeout 10000', db, query], { encoding: 'utf8', maxBuffer: 1 << 28 }).trim();
+}
+
 // The files SQLite keeps a database in: the file itself and its WAL.
 function dbFiles(db) {
   return [db, `${db}-wal`].filter((f) => fs.existsSync(f));
@@ -109,4 +115,4 @@ function inFiles(files, text) {
   return files.filter((f) => fs.readFileSync(f).includes(needle));
 }
 
-module.exports = { masterKey, konsil, people, raw, subscribed, submit, caseWithText, joinClient, dbFiles, inFiles };
+module.exports = { sql, masterKey, konsil, people, raw, subscribed, submit, caseWithText, joinClient, dbFiles, inFiles };

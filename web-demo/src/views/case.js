@@ -7,6 +7,7 @@ const { t, language } = require('../i18n');
 const { api } = require('../api');
 const { go } = require('../router');
 const { roleText } = require('./shell');
+const { retentionCard } = require('./retention');
 
 function timeText(ms) {
   if (ms === null || ms === undefined) return '';
@@ -188,6 +189,11 @@ function caseView({ caseId, me }) {
       h('span', { class: 'muted' }, t('case.line', { template: kase.template.title || kase.template.name, version: kase.template.version, lead: kase.lead_name || '' })),
     );
     const replays = me.role === 'supervisor' || kase.lead === me.id;
+    if (me.role === 'admin') {
+      actions.replaceChildren(h('a', { class: 'button secondary', href: '#/officer' }, t('officer.title')));
+      body.replaceChildren(retentionCard(kase, me, act));
+      return;
+    }
     actions.replaceChildren(
       h('a', { class: 'button primary open-sheet', href: `#/room/${encodeURIComponent(kase.id)}` }, t('cases.open_sheet')),
       replays ? h('a', { class: 'button secondary replay-link', href: `#/replay/${encodeURIComponent(kase.id)}` }, t('dashboard.replay')) : null,
@@ -201,7 +207,7 @@ function caseView({ caseId, me }) {
           })
         : null,
     );
-    body.replaceChildren(sessionsCard(kase, me, act), teamCard(kase, me, act));
+    body.replaceChildren(sessionsCard(kase, me, act), teamCard(kase, me, act), retentionCard(kase, me, act));
   }
 
   async function load() {

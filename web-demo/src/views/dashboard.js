@@ -8,6 +8,7 @@ const { h, uniqueId } = require('../dom');
 const { t, language } = require('../i18n');
 const { api } = require('../api');
 const { go } = require('../router');
+const { attentionCard } = require('./retention');
 
 function dateText(value, withTime) {
   const date = new Date(value);
@@ -121,7 +122,12 @@ function dashboardView({ me }) {
       counsellor ? createForm() : null,
     ),
   );
-  listInto(cases, api.cases(), (d) => d && d.cases, (c) => caseRow(c, me), t('cases.none'));
+  const loaded = api.cases();
+  listInto(cases, loaded, (d) => d && d.cases, (c) => caseRow(c, me), t('cases.none'));
+  loaded.then((d) => {
+    const card = attentionCard((d && d.cases) || [], me);
+    if (card) element.querySelector('.dashboard-grid').prepend(card);
+  }, () => {});
   if (counsellor) listInto(tasks, api.myTasks(), (d) => d && d.tasks, taskRow, t('tasks.none'));
   return { element };
 }

@@ -26,7 +26,9 @@ function renderShell({ me, onLanguage, onLogout }) {
           h('span', { class: 'user-role' }, roleText(me)),
           h('button', { type: 'button', class: 'link-button', onclick: onLogout }, t('login.logout')),
         )
-      : null;
+      : me && me.role === 'client'
+        ? h('div', { class: 'user' }, h('a', { href: '#/copy', class: 'my-copy-link' }, t('copy.mine')))
+        : null;
   const main = h('main', { id: 'main', tabindex: '-1' });
   const frame = h(
     'div',
