@@ -6,7 +6,7 @@
 #
 #   bench/run-bench.sh [--quick] [--no-write] [--results DIR] [--only LOADS]
 #                      [--server konsil|sharedb] [--seconds S] [--perf] [--record]
-#                      [--callgrind]
+#                      [--callgrind] [--encrypted]
 #
 # --only runs some loads (comma-separated names from the list below) and --server one
 # server; such partial runs print each load's line but no table and write nothing.
@@ -24,7 +24,9 @@
 # under valgrind's callgrind (its threads then take turns, and it runs some 50 times
 # slower, so only its instruction counts mean anything) and prints the instructions it
 # executed per op applied while the load generator ran; the profile is left in
-# $results/konsil-LOAD.callgrind for callgrind_annotate.
+# $results/konsil-LOAD.callgrind for callgrind_annotate. --encrypted runs Konsil with a
+# master key (case data sealed with AES-256-GCM under a key per case, protocol/keystore.md),
+# to measure what encryption at rest costs per op beside a run without it.
 #
 # Loads (see BENCHMARKS.md for what each figure means):
 #   typing      rooms of 5 (4 editors at 5 ops/s, 1 observer); the number of rooms doubles
@@ -49,6 +51,7 @@ seconds=""
 perf=0
 record=0
 callgrind=0
+encrypted=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -60,6 +63,7 @@ while [ $# -gt 0 ]; do
     --perf) perf=1 ;;
     --record) record=1 ;;
     --callgrind) callgrind=1 ;;
+    --encrypted) encrypted=1 ;;
     -h|--help) sed -n '2,/^set /{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-bench: unknown option $1" >&2; exit 2 ;;
   esac
@@ -144,6 +148,10 @@ fi
 mkdir -p "$results"
 work=$(mktemp -d "${TMPDIR:-/tmp}/konsil-bench.XXXXXX")
 bench_password=bench-password-$RANDOM$RANDOM
+if [ "$encrypted" = 1 ]; then
+  (umask 077; openssl rand -hex 32 > "$work/master.key")
+  konsil_args+=(--master-key-file "$work/master.key")
+fi
 
 mkdir -p "$work/templates"
 cat >"$work/templates/bench.json" <<'EOF'

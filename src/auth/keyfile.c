@@ -42,7 +42,7 @@ static int wrap(const keyfile *kf, const unsigned char master[SEALED_KEY_LEN], c
     unsigned char *rec = NULL;
     size_t reclen;
 
-    if (!adlen || sealed_seal(master, ad, adlen, data, len, &rec, &reclen) != 0)
+    if (!adlen || sealed_seal(NULL, master, ad, adlen, data, len, &rec, &reclen) != 0)
         return -1;
     auth_b64url_encode(rec, reclen, out);
     free(rec);
@@ -60,7 +60,7 @@ static int unwrap(const keyfile *kf, const unsigned char master[SEALED_KEY_LEN],
     long n = auth_b64url_decode(text, strlen(text), rec, sizeof rec);
     int rc = -1;
 
-    if (adlen && n > 0 && sealed_open(master, ad, adlen, rec, (size_t)n, &pt, &ptlen) == 0 &&
+    if (adlen && n > 0 && sealed_open(NULL, master, ad, adlen, rec, (size_t)n, &pt, &ptlen) == 0 &&
         ptlen == len) {
         memcpy(out, pt, len);
         rc = 0;

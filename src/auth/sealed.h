@@ -11,10 +11,16 @@
  *
  * (table: "ops", "milestones", "cases.title", "clients.display_name"; record: the
  * version, or the row's id). The same sealing wraps data keys in the key store
- * (keyfile.h) under the operator's master key. Pure: no I/O, no state; the nonce comes
- * from OpenSSL's CSPRNG.
+ * (keyfile.h) under the operator's master key. Pure: no I/O; the nonce comes from
+ * OpenSSL's CSPRNG.
  *
- * Ownership: outputs are malloc'ed for the caller (free()).
+ * A sealed_box makes sealing and opening cheap enough for every op: it keeps the cipher
+ * (fetched once), a context keyed with the last key used (a record of the same case
+ * costs no key schedule), and a pool of CSPRNG bytes the nonces are taken from (each byte
+ * once). A box belongs to one thread; the functions take NULL for a one-off.
+ *
+ * Ownership: outputs are malloc'ed for the caller (free()); a box is the caller's
+ * (sealed_box_free wipes it).
  */
 #ifndef KONSIL_AUTH_SEALED_H
 #define KONSIL_AUTH_SEALED_H
@@ -30,16 +36,26 @@
 /* Longest associated data sealed_ad() writes. */
 #define SEALED_AD_MAX 256
 
+typedef struct sealed_box sealed_box;
+
+/* A new box, or NULL (no memory, no AES-256-GCM). */
+sealed_box *sealed_box_new(void);
+void sealed_box_free(sealed_box *b);
+
 /* Seals pt[0..ptlen) under key with ad[0..adlen): *out (malloc'ed) holds the record,
- * *outlen its length (ptlen + SEALED_OVERHEAD). 0, or -1 (no randomness, no memory). */
-int sealed_seal(const unsigned char key[SEALED_KEY_LEN], const void *ad, size_t adlen,
-                const void *pt, size_t ptlen, unsigned char **out, size_t *outlen);
+ * *outlen its length (ptlen + SEALED_OVERHEAD). box may be NULL. 0, or -1 (no
+ * randomness, no memory). */
+int sealed_seal(sealed_box *box, const unsigned char key[SEALED_KEY_LEN], const void *ad,
+                size_t adlen, const void *pt, size_t ptlen, unsigned char **out,
+                size_t *outlen);
 
 /* Opens a record sealed with key and ad: *out (malloc'ed, NUL-terminated) holds the
- * plaintext, *outlen its length. 0, or -1 when it does not open (another key, another
- * ad, a damaged or forged record, an unknown format) or memory runs out. */
-int sealed_open(const unsigned char key[SEALED_KEY_LEN], const void *ad, size_t adlen,
-                const unsigned char *rec, size_t reclen, char **out, size_t *outlen);
+ * plaintext, *outlen its length. box may be NULL. 0, or -1 when it does not open
+ * (another key, another ad, a damaged or forged record, an unknown format) or memory
+ * runs out. */
+int sealed_open(sealed_box *box, const unsigned char key[SEALED_KEY_LEN], const void *ad,
+                size_t adlen, const unsigned char *rec, size_t reclen, char **out,
+                size_t *outlen);
 
 /* The associated data of a case record into buf (SEALED_AD_MAX bytes): its length, or 0
  * when the names do not fit (they never do for valid ids). */

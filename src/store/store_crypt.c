@@ -13,6 +13,22 @@
 
 #include "auth/sealed.h"
 
+/* What the functions of one connection share: the key store, and a box (sealed.h) for
+ * that connection's thread (a connection is used by one thread at a time). */
+typedef struct crypt_conn {
+    store_keys *keys;
+    sealed_box *box;
+} crypt_conn;
+
+static void crypt_conn_free(void *p)
+{
+    crypt_conn *c = p;
+
+    if (c)
+        sealed_box_free(c->box);
+    free(c);
+}
+
 /* The associated data of a call's (case_id, table, record) arguments; 0 when unusable. */
 static size_t ad_of(sqlite3_value **argv, char ad[SEALED_AD_MAX])
 {
@@ -27,7 +43,8 @@ static size_t ad_of(sqlite3_value **argv, char ad[SEALED_AD_MAX])
 
 static void fn_seal(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    store_keys *keys = sqlite3_user_data(ctx);
+    crypt_conn *conn = sqlite3_user_data(ctx);
+    store_keys *keys = conn->keys;
     const char *case_id = (const char *)sqlite3_value_text(argv[1]);
     unsigned char key[SEALED_KEY_LEN], *rec = NULL;
     char ad[SEALED_AD_MAX], err[200] = "";
@@ -54,7 +71,7 @@ static void fn_seal(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_error(ctx, err[0] ? err : "konsil_seal: no key for the case", -1);
         return;
     }
-    if (sealed_seal(key, ad, adlen, pt, (size_t)ptlen, &rec, &reclen) != 0) {
+    if (sealed_seal(conn->box, key, ad, adlen, pt, (size_t)ptlen, &rec, &reclen) != 0) {
         OPENSSL_cleanse(key, sizeof key);
         sqlite3_result_error_nomem(ctx);
         return;
@@ -65,7 +82,8 @@ static void fn_seal(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 static void fn_open(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    store_keys *keys = sqlite3_user_data(ctx);
+    crypt_conn *conn = sqlite3_user_data(ctx);
+    store_keys *keys = conn->keys;
     const char *case_id = (const char *)sqlite3_value_text(argv[1]);
     unsigned char key[SEALED_KEY_LEN];
     char ad[SEALED_AD_MAX], *pt = NULL, msg[200];
@@ -88,7 +106,7 @@ static void fn_open(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         sqlite3_result_error(ctx, msg, -1);
         return;
     }
-    if (sealed_open(key, ad, adlen, sqlite3_value_blob(argv[0]),
+    if (sealed_open(conn->box, key, ad, adlen, sqlite3_value_blob(argv[0]),
                     (size_t)sqlite3_value_bytes(argv[0]), &pt, &ptlen) != 0) {
         OPENSSL_cleanse(key, sizeof key);
         snprintf(msg, sizeof msg, "case %.64s: a sealed record does not open (damaged, or "
@@ -102,7 +120,7 @@ static void fn_open(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 static void fn_key(sqlite3_context *ctx, int argc, sqlite3_value **argv, int create)
 {
-    store_keys *keys = sqlite3_user_data(ctx);
+    store_keys *keys = ((crypt_conn *)sqlite3_user_data(ctx))->keys;
     const char *case_id = (const char *)sqlite3_value_text(argv[0]);
     char err[200] = "";
     int64_t g;
@@ -136,7 +154,7 @@ static void fn_key_destroy(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 static void fn_has_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    store_keys *keys = sqlite3_user_data(ctx);
+    store_keys *keys = ((crypt_conn *)sqlite3_user_data(ctx))->keys;
     const char *case_id = (const char *)sqlite3_value_text(argv[0]);
 
     (void)argc;
@@ -148,7 +166,7 @@ static void fn_has_key(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 static void fn_keys_reload(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-    store_keys *keys = sqlite3_user_data(ctx);
+    store_keys *keys = ((crypt_conn *)sqlite3_user_data(ctx))->keys;
     char err[200];
 
     (void)argc;
@@ -187,12 +205,25 @@ int store_crypt_register(sqlite3 *db, store_keys *keys, char *err, size_t errlen
         {"konsil_keys_reload", 0, fn_keys_reload, 0},
     };
 
+    crypt_conn *conn = calloc(1, sizeof *conn);
+
+    if (!conn || (keys && !(conn->box = sealed_box_new()))) {
+        crypt_conn_free(conn);
+        snprintf(err, errlen, "out of memory (or no AES-256-GCM in OpenSSL)");
+        return -1;
+    }
+    conn->keys = keys;
+    /* The first function owns conn: SQLite frees it with the connection (or when the
+     * function is registered anew), after which none of them is called any more. */
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
-        if (sqlite3_create_function(db, fns[i].name, fns[i].args,
-                                    SQLITE_UTF8 | (fns[i].deterministic ? SQLITE_DETERMINISTIC
-                                                                        : 0),
-                                    keys, fns[i].fn, NULL, NULL) != SQLITE_OK) {
+        if (sqlite3_create_function_v2(db, fns[i].name, fns[i].args,
+                                       SQLITE_UTF8 | (fns[i].deterministic ?
+                                                      SQLITE_DETERMINISTIC : 0),
+                                       conn, fns[i].fn, NULL, NULL,
+                                       i == 0 ? crypt_conn_free : NULL) != SQLITE_OK) {
             snprintf(err, errlen, "%s", sqlite3_errmsg(db));
+            if (i == 0)
+                crypt_conn_free(conn);  /* freed by SQLite only once registered */
             return -1;
         }
     return 0;

@@ -135,3 +135,28 @@ test('a database written without encryption is sealed once when a master key is 
   assert.doesNotMatch(srv.output(), /sealed/);
   assert.equal((await srv.stop()).code, 0, srv.output());
 });
+
+test('the previous release\'s database (schema 4) upgraded with a master key: migrated, sealed, readable', async () => {
+  const dir = tempDir();
+  const db = path.join(dir, 'konsil.db');
+  fs.copyFileSync(path.join(__dirname, '..', 'fixtures', 'schema4.db'), db);
+  const facts = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'schema4.json'), 'utf8'));
+  const before = sql(db, "SELECT count(*) FROM ops WHERE typeof(op) = 'text'");
+  assert.ok(Number(before) > 0);
+  const srv = await startServer({ auth: true, dir, db, args: ['--master-key-file', k.masterKey(dir)] });
+  try {
+    assert.match(srv.output(), /sealed \d+ plaintext records/);
+    assert.equal(sql(db, 'PRAGMA user_version'), '6');
+    assert.equal(sql(db, "SELECT count(*) FROM ops WHERE typeof(op) <> 'blob'"), '0');
+    assert.equal(sql(db, 'SELECT count(*) FROM ops'), before);
+    const lead = await require('./lib/auth').login(srv, 'lead', 'pw-lead');
+    for (const id of Object.keys(facts.sessions)) {
+      const kase = await api(srv, 'GET', `/api/cases/${id}`, { cookie: lead });
+      assert.equal(kase.status, 200);
+      assert.equal(kase.json.title, facts.sessions[id].title);
+    }
+    assert.equal(k.konsil(['audit', 'verify', '--db', db]).code, 0);
+  } finally {
+    assert.equal((await srv.stop()).code, 0, srv.output());
+  }
+});

@@ -111,6 +111,8 @@ test('erasure on request: asked by the lead, confirmed by a second staff member;
   assert.equal(r.status, 403);
   r = await api(srv, 'POST', `/api/cases/${caseId}/erasure`, { cookie: cookies.lead, body: {} });
   assert.equal(r.status, 400);
+  r = await api(srv, 'POST', `/api/cases/${caseId}/erasure`, { cookie: cookies.lead, body: { reason: 'x'.repeat(501) } });
+  assert.equal(r.status, 400, 'a reason is at most 500 bytes');
   r = await api(srv, 'POST', `/api/cases/${caseId}/erasure`, { cookie: cookies.lead, body: { reason: 'Antrag der Klientin nach Art. 17 DSGVO' } });
   assert.equal(r.status, 201, JSON.stringify(r.json));
   const request = r.json.id;
@@ -220,6 +222,8 @@ test('a legal hold keeps a due case, and a case asked to be erased; lifted, it g
   assert.equal(r.status, 404, 'not in the team');
   r = await api(srv, 'POST', `/api/cases/${held.caseId}/holds`, { cookie: cookies.lead, body: {} });
   assert.equal(r.status, 400);
+  r = await api(srv, 'POST', `/api/cases/${held.caseId}/holds`, { cookie: cookies.lead, body: { reason: 'ä'.repeat(251) } });
+  assert.equal(r.status, 400, '502 bytes');
   r = await api(srv, 'POST', `/api/cases/${held.caseId}/holds`, { cookie: cookies.lead, body: { reason: 'Klage anhängig (Az. 12 C 34/26)', until: Date.now() - 1 } });
   assert.equal(r.status, 400, 'until in the past');
   r = await api(srv, 'POST', `/api/cases/${held.caseId}/holds`, { cookie: cookies.admin, body: { reason: 'Klage anhängig (Az. 12 C 34/26)' } });
@@ -321,6 +325,8 @@ test('konsil case erase from the command line while the server runs; retention r
   const open = await k.subscribed(srv, cookies.other, caseId);
   let r = k.konsil(['case', 'erase', caseId, '--reason', 'Art. 17', '--db', srv.db]);
   assert.equal(r.code, 2);
+  r = k.konsil(['case', 'erase', caseId, '--reason', 'x'.repeat(501), '--confirmed-by', 'other', '--db', srv.db]);
+  assert.equal(r.code, 2, 'a reason is at most 500 bytes');
   r = k.konsil(['case', 'erase', caseId, '--reason', 'Art. 17', '--confirmed-by', 'sup', '--db', srv.db]);
   assert.equal(r.code, 1, 'a supervisor does not confirm');
   r = k.konsil(['case', 'erase', caseId, '--reason', 'Antrag nach Art. 17 DSGVO', '--confirmed-by', 'other', '--db', srv.db]);

@@ -16,7 +16,7 @@
 static const unsigned char key_a[SEALED_KEY_LEN] = "0123456789abcdef0123456789abcde";
 static const unsigned char key_b[SEALED_KEY_LEN] = "fedcba9876543210fedcba987654321";
 
-static void records_open_only_where_they_were_sealed(void)
+static void records_with(sealed_box *box)
 {
     char ad[SEALED_AD_MAX], ad2[SEALED_AD_MAX], *pt = NULL;
     size_t adlen = sealed_ad(ad, "ops", "case-1", "17"), len = 0, rlen = 0, ad2len;
@@ -24,40 +24,84 @@ static void records_open_only_where_they_were_sealed(void)
     const char *text = "[{\"p\":[\"concern\",\"own_words\",0],\"si\":\"Miete\"}]";
 
     CHECK(adlen == sizeof "konsil-record v1" + sizeof "ops" + sizeof "case-1" + 2);
-    CHECK(sealed_seal(key_a, ad, adlen, text, strlen(text), &rec, &rlen) == 0);
+    CHECK(sealed_seal(box, key_a, ad, adlen, text, strlen(text), &rec, &rlen) == 0);
     CHECK(rlen == strlen(text) + SEALED_OVERHEAD && rec[0] == SEALED_FORMAT);
     CHECK(memmem(rec, rlen, "Miete", 5) == NULL);
-    CHECK(sealed_open(key_a, ad, adlen, rec, rlen, &pt, &len) == 0);
+    CHECK(sealed_open(box, key_a, ad, adlen, rec, rlen, &pt, &len) == 0);
     CHECK(pt && len == strlen(text) && strcmp(pt, text) == 0);
     free(pt);
     pt = NULL;
     /* A fresh nonce every time: the same text never seals to the same record. */
-    CHECK(sealed_seal(key_a, ad, adlen, text, strlen(text), &rec2, &rlen) == 0);
+    CHECK(sealed_seal(box, key_a, ad, adlen, text, strlen(text), &rec2, &rlen) == 0);
     CHECK(memcmp(rec, rec2, rlen) != 0);
     free(rec2);
     /* Another key, version, table or case: no. */
-    CHECK(sealed_open(key_b, ad, adlen, rec, rlen, &pt, &len) == -1);
+    CHECK(sealed_open(box, key_b, ad, adlen, rec, rlen, &pt, &len) == -1);
     const char *other[][3] = {{"ops", "case-1", "18"}, {"milestones", "case-1", "17"},
                               {"ops", "case-2", "17"}};
     for (size_t i = 0; i < 3; i++) {
         ad2len = sealed_ad(ad2, other[i][0], other[i][1], other[i][2]);
-        CHECK(sealed_open(key_a, ad2, ad2len, rec, rlen, &pt, &len) == -1);
+        CHECK(sealed_open(box, key_a, ad2, ad2len, rec, rlen, &pt, &len) == -1);
     }
     /* Any byte changed, or the record cut short. */
     for (size_t i = 0; i < rlen; i += 7) {
         rec[i] ^= 0x01;
-        CHECK(sealed_open(key_a, ad, adlen, rec, rlen, &pt, &len) == -1);
+        CHECK(sealed_open(box, key_a, ad, adlen, rec, rlen, &pt, &len) == -1);
         rec[i] ^= 0x01;
     }
-    CHECK(sealed_open(key_a, ad, adlen, rec, rlen - 1, &pt, &len) == -1);
-    CHECK(sealed_open(key_a, ad, adlen, rec, SEALED_OVERHEAD - 1, &pt, &len) == -1);
+    CHECK(sealed_open(box, key_a, ad, adlen, rec, rlen - 1, &pt, &len) == -1);
+    CHECK(sealed_open(box, key_a, ad, adlen, rec, SEALED_OVERHEAD - 1, &pt, &len) == -1);
     CHECK(pt == NULL);
     /* The empty text seals too. */
     free(rec);
-    CHECK(sealed_seal(key_a, ad, adlen, "", 0, &rec, &rlen) == 0);
-    CHECK(sealed_open(key_a, ad, adlen, rec, rlen, &pt, &len) == 0 && len == 0 && pt[0] == 0);
+    CHECK(sealed_seal(box, key_a, ad, adlen, "", 0, &rec, &rlen) == 0);
+    CHECK(sealed_open(box, key_a, ad, adlen, rec, rlen, &pt, &len) == 0 && len == 0 && pt[0] == 0);
     free(pt);
     free(rec);
+}
+
+/* One-off, and with a box reused across records and keys (the key schedule kept while
+ * the key stays, the nonces from its pool). */
+static void records_open_only_where_they_were_sealed(void)
+{
+    sealed_box *box = sealed_box_new();
+    char ad[SEALED_AD_MAX], *pt = NULL;
+    size_t adlen = sealed_ad(ad, "ops", "c", "1"), len, rlen;
+    unsigned char *rec[3] = {NULL, NULL, NULL};
+    const unsigned char *keys[3] = {key_a, key_b, key_a};
+
+    CHECK(box != NULL);
+    records_with(NULL);
+    records_with(box);
+    /* Keys taking turns; a record of one key opened in a box keyed with another. */
+    for (int i = 0; i < 3; i++)
+        CHECK(sealed_seal(box, keys[i], ad, adlen, "abc", 3, &rec[i], &rlen) == 0);
+    for (int i = 2; i >= 0; i--) {
+        CHECK(sealed_open(box, keys[i], ad, adlen, rec[i], rlen, &pt, &len) == 0 &&
+              len == 3 && memcmp(pt, "abc", 3) == 0);
+        free(pt);
+        pt = NULL;
+        CHECK(sealed_open(NULL, keys[i], ad, adlen, rec[i], rlen, &pt, &len) == 0);
+        free(pt);
+        pt = NULL;
+    }
+    /* A failed open leaves the box usable. */
+    CHECK(sealed_open(box, key_b, ad, adlen, rec[0], rlen, &pt, &len) == -1);
+    CHECK(sealed_open(box, key_a, ad, adlen, rec[0], rlen, &pt, &len) == 0);
+    free(pt);
+    /* Nonces never repeat across many records (the pool is refilled). */
+    unsigned char *prev = NULL, *cur = NULL;
+    for (int i = 0; i < 1000; i++) {
+        CHECK(sealed_seal(box, key_a, ad, adlen, "x", 1, &cur, &rlen) == 0);
+        if (prev)
+            CHECK(memcmp(prev + 1, cur + 1, SEALED_NONCE_LEN) != 0);
+        free(prev);
+        prev = cur;
+    }
+    free(prev);
+    for (int i = 0; i < 3; i++)
+        free(rec[i]);
+    sealed_box_free(box);
 }
 
 static void key_store_round_trips(void)

@@ -2,7 +2,9 @@
  * Unit tests for src/store: schema and migrations (the op log's rebuild included),
  * group commit through the writer
  * thread, loading documents from milestones, reading op ranges, snapshots by version
- * and by time, and the fail-stop rule after a failed commit.
+ * and by time, and the fail-stop rule after a failed commit; with a master key, case data
+ * sealed in the files and read back, and an erasure that leaves no trace of it in the
+ * database file, its WAL or the key store while the audit chain verifies.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -11,6 +13,10 @@
 #include <unistd.h>
 
 #include "store/store.h"
+#include "store/store_audit.h"
+#include "store/store_erase.h"
+#include "store/store_keys.h"
+#include "store/store_sql.h"
 #include "unit.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -62,7 +68,7 @@ static char path[256];
 /* The store, its threads started when `start`. */
 static store *open_store_started(int start)
 {
-    store_config cfg = {path, 1000, 64};
+    store_config cfg = {.path = path, .busy_timeout_ms = 1000, .max_batch = 64};
     char err[256];
     store *s = NULL;
 
@@ -304,6 +310,93 @@ static void test_fail_stop(void)
     store_close(s);
 }
 
+/* Whether text appears in the file at p (a missing file holds nothing). */
+static int file_holds(const char *p, const char *text)
+{
+    size_t len = 0;
+    char *data = unit_read_file(p, &len);
+    int found = data && memmem(data, len, text, strlen(text)) != NULL;
+
+    free(data);
+    return found;
+}
+
+static int erase_call(sqlite3 *db, store_job *job)
+{
+    char err[200];
+    cJSON *out = NULL;
+    int rc = store_erase_case(db, "case-z", "request", "u-test", 5000, NULL, &out, err,
+                              sizeof err);
+
+    store_answer(job, out);
+    return rc;
+}
+
+/* Encryption at rest and erasure at the store's level: ops and a milestone of case
+ * "case-z" sealed (no marker in any file), read back; erased: the key gone, no row, no
+ * marker in the database or its WAL after the checkpoint, the audit chain intact. */
+static void test_sealed_and_erased(void)
+{
+    static const unsigned char master[SEALED_KEY_LEN] = "0123456789abcdef0123456789abcde";
+    char keys[300], wal[300], err[256];
+    store_config cfg = {.path = path, .busy_timeout_ms = 1000, .max_batch = 64,
+                        .keys_path = keys, .master_key = master};
+    store *s = NULL;
+    store_job *list, *job;
+    audit_report report;
+    audit_anchor head;
+    sqlite3 *db;
+
+    snprintf(keys, sizeof keys, "%s.keys", path);
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    CHECK(store_open(&cfg, &s, err, sizeof err) == 0);
+    CHECK(s && store_encrypted(s));
+    if (!s)
+        return;
+    CHECK(store_start(s, wake, NULL, err, sizeof err) == 0);
+    store_submit(s, commit_job("case-z", 0, STORE_OP_CREATE,
+                               "{\"type\":\"http://sharejs.org/types/JSONv0\","
+                               "\"data\":{\"t\":\"ZEBRA-STORE-MARK\"}}", 3000, NULL));
+    store_submit(s, commit_job("case-z", 1, STORE_OP_EDIT,
+                               "[{\"p\":[\"u\"],\"oi\":\"ZEBRA-STORE-TWO\"}]", 3001,
+                               "{\"t\":\"ZEBRA-STORE-MARK\",\"u\":\"ZEBRA-STORE-TWO\"}"));
+    free_all(collect(s, 2));
+    job = store_job_new(STORE_LOAD, "case-z");
+    store_submit(s, job);
+    job = collect(s, 1);
+    CHECK(job->status == STORE_OK && job->state.v == 2);
+    {
+        char *text = job->state.exists ? cJSON_PrintUnformatted(job->state.data) : NULL;
+        CHECK(text && strstr(text, "ZEBRA-STORE-TWO"));
+        free(text);
+    }
+    store_job_free(job);
+    CHECK(!file_holds(path, "ZEBRA-STORE") && !file_holds(wal, "ZEBRA-STORE"));
+    CHECK(file_holds(keys, "key case-z "));
+
+    job = store_call_new(erase_call, STORE_WRITER, cJSON_CreateObject());
+    store_submit(s, job);
+    list = collect(s, 1);
+    CHECK(list->status == STORE_OK && list->err == STORE_ERR_NONE && list->out);
+    free_all(list);
+    CHECK(!file_holds(keys, "case-z"));
+    store_close(s);
+    CHECK(store_erase_checkpoint(path, 10, err, sizeof err) == 0);
+    CHECK(!file_holds(path, "ZEBRA-STORE") && !file_holds(wal, "ZEBRA-STORE"));
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    memset(&report, 0, sizeof report);
+    CHECK(store_audit_verify(db, NULL, &report, &head, err, sizeof err) == 0);
+    sqlite3_close(db);
+
+    /* Without the master key the database is refused: its data is encrypted. */
+    cfg.master_key = NULL;
+    s = NULL;
+    CHECK(store_open(&cfg, &s, err, sizeof err) == -1 && strstr(err, "master-key-file"));
+    unlink(keys);
+    snprintf(keys, sizeof keys, "%s.keys.lock", path);
+    unlink(keys);
+}
+
 int main(void)
 {
     snprintf(path, sizeof path, "/tmp/konsil-test-store-%d.db", (int)getpid());
@@ -313,6 +406,8 @@ int main(void)
     RUN(test_read_ops);
     RUN(test_snapshots);
     RUN(test_fail_stop);
+    unlink(path);
+    RUN(test_sealed_and_erased);
     unlink(path);
     {
         char side[300];

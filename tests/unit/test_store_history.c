@@ -45,7 +45,7 @@ static void setup(void)
     cJSON *create = cJSON_CreateObject(), *doc;
     char *text, *ms;
     sqlite3 *db;
-    store_config cfg = {path, 1000, 64};
+    store_config cfg = {.path = path, .busy_timeout_ms = 1000, .max_batch = 64};
     char e[256];
 
     snprintf(path, sizeof path, "/tmp/konsil-test-history-%d.db", (int)getpid());
