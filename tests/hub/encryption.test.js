@@ -20,14 +20,14 @@ const { sql } = k;
 const MARK = 'ZEBRA-SEALED-4711';
 
 async function refusesToStart(opts, why) {
-  await assert.rejects(startServer({ auth: true, ...opts }), why);
+  await assert.rejects(startServer({ ...opts }), why);
 }
 
 test('with a master key the case data is sealed on disk and read in every answer', async () => {
   const dir = tempDir();
   const master = k.masterKey(dir);
   const db = path.join(dir, 'konsil.db');
-  let srv = await startServer({ auth: true, dir, db, args: ['--master-key-file', master] });
+  let srv = await startServer({ dir, db, args: ['--master-key-file', master] });
   let caseId;
   try {
     assert.doesNotMatch(srv.output(), /unencrypted/);
@@ -76,7 +76,7 @@ test('with a master key the case data is sealed on disk and read in every answer
   fs.chmodSync(master, 0o600);
   // Another database's key store.
   const elsewhere = tempDir();
-  const other = await startServer({ auth: true, dir: elsewhere, args: ['--master-key-file', master] });
+  const other = await startServer({ dir: elsewhere, args: ['--master-key-file', master] });
   await other.stop();
   await refusesToStart({ dir, db, args: ['--master-key-file', master, '--keys', `${other.db}.keys`] },
     /encrypted under key store [0-9a-f]{32}, not/);
@@ -90,7 +90,7 @@ test('with a master key the case data is sealed on disk and read in every answer
   assert.ok(r.out.includes(MARK));
 
   // And the server comes back with it, reading everything.
-  srv = await startServer({ auth: true, dir, db, args: ['--master-key-file', master] });
+  srv = await startServer({ dir, db, args: ['--master-key-file', master] });
   try {
     const cookies = { lead: await require('./lib/auth').login(srv, 'lead', 'pw-lead') };
     const snap = await api(srv, 'GET', `/api/cases/${caseId}/snapshot`, { cookie: cookies.lead });
@@ -103,7 +103,7 @@ test('with a master key the case data is sealed on disk and read in every answer
 test('a database written without encryption is sealed once when a master key is first given', async () => {
   const dir = tempDir();
   const db = path.join(dir, 'konsil.db');
-  let srv = await startServer({ auth: true, dir, db });
+  let srv = await startServer({ dir, db });
   let caseId;
   try {
     assert.match(srv.output(), /case data is stored unencrypted/);
@@ -116,7 +116,7 @@ test('a database written without encryption is sealed once when a master key is 
   }
   assert.notDeepEqual(k.inFiles(k.dbFiles(db), MARK), [], 'plaintext before the step');
   const master = k.masterKey(dir);
-  srv = await startServer({ auth: true, dir, db, args: ['--master-key-file', master] });
+  srv = await startServer({ dir, db, args: ['--master-key-file', master] });
   try {
     assert.match(srv.output(), /sealed \d+ plaintext records .* one-time step/);
     assert.deepEqual(k.inFiles(k.dbFiles(db), MARK), [], 'no plaintext left in the database or its WAL');
@@ -131,7 +131,7 @@ test('a database written without encryption is sealed once when a master key is 
     assert.equal((await srv.stop()).code, 0, srv.output());
   }
   // The second start has nothing left to seal.
-  srv = await startServer({ auth: true, dir, db, args: ['--master-key-file', master] });
+  srv = await startServer({ dir, db, args: ['--master-key-file', master] });
   assert.doesNotMatch(srv.output(), /sealed/);
   assert.equal((await srv.stop()).code, 0, srv.output());
 });
@@ -143,7 +143,7 @@ test('the previous release\'s database (schema 4) upgraded with a master key: mi
   const facts = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'fixtures', 'schema4.json'), 'utf8'));
   const before = sql(db, "SELECT count(*) FROM ops WHERE typeof(op) = 'text'");
   assert.ok(Number(before) > 0);
-  const srv = await startServer({ auth: true, dir, db, args: ['--master-key-file', k.masterKey(dir)] });
+  const srv = await startServer({ dir, db, args: ['--master-key-file', k.masterKey(dir)] });
   try {
     assert.match(srv.output(), /sealed \d+ plaintext records/);
     assert.equal(sql(db, 'PRAGMA user_version'), '6');

@@ -78,7 +78,7 @@ test.before(async () => {
   fs.mkdirSync(templates);
   shortLivedTemplate(templates);
   srv = await startServer({
-    auth: true, asan: true, dir,
+    asan: true, dir,
     args: ['--master-key-file', master, '--templates', templates, '--retention-interval-secs', '1', '--deletion-notice-days', '400'],
   });
   cookies = await k.people(srv);
@@ -185,7 +185,7 @@ test('erasure on request: asked by the lead, confirmed by a second staff member;
   assert.notEqual(exported.code, 0);
   assert.ok(!exported.out.includes(MARK));
   assert.match(exported.err, /key is gone|could not be read/);
-  const back = await startServer({ auth: true, dir: restoredDir, db: restored, args: ['--master-key-file', master] });
+  const back = await startServer({ dir: restoredDir, db: restored, args: ['--master-key-file', master] });
   try {
     const lead = await login(back, 'lead', 'pw-lead');
     await until(async () => sql(restored, `SELECT how FROM erasures WHERE case_id = '${caseId}'`) === 'key_destroyed', 'the restored case erased');
