@@ -15,7 +15,9 @@
  * The calls live by concept: logins here (store_api.c), cases and their team
  * (store_cases.c), sessions, the meetings of a case (store_sessions.c), links, joining
  * and the lobby (store_links.c), templates (store_templates.c), what the dashboard
- * reads out of case sheets (store_sheets.c).
+ * reads out of case sheets (store_sheets.c). Retention, holds and restriction
+ * (store_retention.h), erasure (store_erase.h) and the client's copy (store_copy.h) have
+ * headers of their own.
  * Protocol: protocol/http-api.md.
  */
 #ifndef KONSIL_STORE_API_H
