@@ -126,6 +126,16 @@ test('from login to a client let in from the lobby, who sees only its own sectio
   await b.whenSettled(client.page);
   const doc = await rest.fetchCaseSheet(server, cookies.anna, caseId);
   assert.equal(doc.concern.own_words, 'Mietschulden, Brief vom Vermieter. Ich habe Angst um die Wohnung.');
+  // The indicator counts an edit the moment it is made, never "saved" before the hub has it.
+  const pendingAtOnce = await client.page.evaluate((sel) => {
+    const el = document.querySelector(sel);
+    el.value += ' Danke.';
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+    return document.querySelector('.status').dataset.pending;
+  }, concern);
+  assert.notEqual(pendingAtOnce, '0', 'an unsent edit shows as unsent at once');
+  await b.whenSettled(client.page);
+  assert.equal((await rest.fetchCaseSheet(server, cookies.anna, caseId)).concern.own_words.endsWith('Wohnung. Danke.'), true);
   await checkView(client, 'room-client-keyboard-phone');
   await client.page.evaluate(() => window.scrollTo(0, 0));
   await checkView(client, 'room-client-top-phone-api');

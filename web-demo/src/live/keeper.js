@@ -290,9 +290,12 @@ async function openKeeper({ principal, collection, docId, connect, onRefused, on
     }
   }
 
+  // The page learns of a local edit at once, not once it is stored: it is unsent from the
+  // moment it is made, and the indicator must not say "saved" meanwhile.
   const onOp = (op, source) => {
     if (source && !restoring) stamp();
     changed();
+    if (source) notify();
   };
   const onReceive = () => Promise.resolve().then(() => {
     changed();

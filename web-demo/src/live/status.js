@@ -52,7 +52,11 @@ function createStatusIndicator({ live, heartbeat, keeper }) {
   update();
   return {
     element,
+    // After a message from the hub, once sharedb has handled it.
     update: later,
+    // After a change the keeper already knows of (a local edit, a write): at once, so
+    // nothing reads "saved" while an edit waits.
+    updateNow: update,
     stop() {
       clearInterval(timer);
       live.connection.removeListener('state', update);

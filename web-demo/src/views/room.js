@@ -336,7 +336,7 @@ function roomView({ caseId, me, reopen }) {
       docId: caseId,
       connect: openConnection,
       onRefused: (ops) => refused.add(ops),
-      onChange: () => status.update(),
+      onChange: () => status.updateNow(),
     });
     if (destroyed) return keeper.close();
     const restored = keeper.attach(doc, live.connection);
