@@ -202,6 +202,19 @@ cJSON *access_view_identity(const access_view *v, const auth_principal *person)
     return u;
 }
 
+cJSON *access_view_server_identity(void)
+{
+    cJSON *u = cJSON_CreateObject();
+
+    if (!u || !cJSON_AddStringToObject(u, "id", ACCESS_VIEW_SERVER_ID) ||
+        !cJSON_AddStringToObject(u, "name", "Konsil") ||
+        !cJSON_AddStringToObject(u, "role", "server")) {
+        cJSON_Delete(u);
+        return NULL;
+    }
+    return u;
+}
+
 bool access_view_may_list(const access_view *v, access_view_list which)
 {
     if (which == ACCESS_LIST_LOBBY)

@@ -212,6 +212,11 @@ cJSON *access_view_presence(const template_spec *t, const access_view *v,
  * names are theirs for every view. NULL when memory runs out. */
 cJSON *access_view_identity(const access_view *v, const auth_principal *person);
 
+/* The author of the server's own ops (the stamping op), and how it is named to every
+ * view: {"id": "konsil", "name": "Konsil", "role": "server"}. NULL: memory. */
+#define ACCESS_VIEW_SERVER_ID "konsil"
+cJSON *access_view_server_identity(void);
+
 typedef enum access_view_list {
     ACCESS_LIST_LOBBY,   /* the clients waiting to be admitted */
     ACCESS_LIST_PEOPLE   /* who takes part in the case */

@@ -21,7 +21,7 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
-#include "auth/access_pseudo.h"
+#include "auth/access_names.h"
 #include "cli/cli.h"
 #include "cli/cli_db.h"
 #include "store/store.h"
@@ -53,7 +53,10 @@ static void usage(FILE *out)
             "in time order.\n"
             "  --format jsonl   one JSON object per line (the default)\n"
             "  --format md      a Markdown report: sessions, team, final case sheet, timeline\n"
-            "  --pseudonymise   the client's identity fields and names as \"%s\"\n"
+            "  --pseudonymise   as a supervisor reads it: the client's identity fields and\n"
+            "                   names as \"%s\", names the case knows replaced in\n"
+            "                   text, and free text (the title too) masked unless the\n"
+            "                   client's supervision consent stands\n"
             "  --db FILE        the database (default konsil.db); the server may be running\n"
             "  --master-key-file FILE, --keys FILE\n"
             "                   the master key and key store of a database whose case data\n"
@@ -305,11 +308,12 @@ static void put_timeline(FILE *out, const cJSON *entries)
     }
 }
 
-/* The team from the case meta; the clients by name, or as the pseudonym. */
-static void put_participants(FILE *out, const cJSON *meta, int pseudonymise)
+/* The team from the case meta; the clients as the export names them (about.clients:
+ * their self-chosen names, or each the pseudonym, listed once). */
+static void put_participants(FILE *out, const cJSON *meta, const cJSON *about)
 {
     const cJSON *e;
-    int clients = 0;
+    int pseudonyms = 0;
 
     fputs("## Participants\n\n", out);
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(meta, "team")) {
@@ -318,13 +322,14 @@ static void put_participants(FILE *out, const cJSON *meta, int pseudonymise)
         fputs(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "lead")) ? " — lead\n" : "\n",
               out);
     }
-    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(meta, "client_names")) {
-        if (pseudonymise && clients++)
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(about, "clients")) {
+        int pseudonym = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "pseudonym"));
+        if (pseudonym && pseudonyms++)
             continue;
         fputs("- **", out);
-        put_inline(out, pseudonymise ? ACCESS_PSEUDONYM : cJSON_GetStringValue(e),
+        put_inline(out, cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "name")),
                    EXPORT_VALUE_MAX);
-        fputs("** (client)\n", out);
+        fputs(pseudonym ? "** (client, pseudonym)\n" : "** (client, name self-chosen)\n", out);
     }
     fputc('\n', out);
 }
@@ -356,9 +361,9 @@ static void put_sessions(FILE *out, const cJSON *meta)
 }
 
 static void put_report(FILE *out, const export_opts *o, const cJSON *meta,
-                       const cJSON *entries, const cJSON *final)
+                       const cJSON *about, const cJSON *entries, const cJSON *final)
 {
-    const cJSON *title = cJSON_GetObjectItemCaseSensitive(meta, "title");
+    const cJSON *title = cJSON_GetObjectItemCaseSensitive(about, "title");
     const cJSON *closed = cJSON_GetObjectItemCaseSensitive(meta, "closed_at");
     const cJSON *e;
     int64_t head = 0;
@@ -379,7 +384,7 @@ static void put_report(FILE *out, const export_opts *o, const cJSON *meta,
     put_time(out, (double)now_ms());
     fputs("\n\n", out);
     put_sessions(out, meta);
-    put_participants(out, meta, o->pseudonymise);
+    put_participants(out, meta, about);
     fprintf(out, "## Case sheet (version %lld)\n\n", (long long)head);
     cJSON_ArrayForEach(e, final) {
         fprintf(out, "### %s\n\n", e->string);
@@ -403,7 +408,7 @@ int cli_export(int argc, char **argv)
     export_opts o;
     cli_db d;
     sqlite3 *db;
-    cJSON *entries = NULL, *final = NULL, *meta = NULL;
+    cJSON *entries = NULL, *final = NULL, *meta = NULL, *about = NULL;
     char err[200] = "";
     int rc = parse(argc, argv, &o), got;
 
@@ -431,9 +436,9 @@ int cli_export(int argc, char **argv)
     if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
         goto done;
     got = store_history_export(db, o.case_id, o.pseudonymise, o.markdown ? collect : emit_line,
-                               entries, &final, err, sizeof err);
+                               entries, &final, &about, err, sizeof err);
     if (got == 0 && o.markdown && store_case_meta(db, o.case_id, &meta) == 0 && meta) {
-        put_report(stdout, &o, meta, entries, final);
+        put_report(stdout, &o, meta, about, entries, final);
         rc = 0;
     } else if (got == 0 && !o.markdown) {
         rc = 0;
@@ -445,6 +450,7 @@ done:
     if (rc != 0)
         fprintf(stderr, "konsil export: %s\n", err[0] ? err : "the export could not be written");
     cJSON_Delete(meta);
+    cJSON_Delete(about);
     cJSON_Delete(final);
     cJSON_Delete(entries);
     cli_db_close(&d);

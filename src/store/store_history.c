@@ -37,13 +37,25 @@ static int internal(store_job *job)
     " LEFT JOIN clients c ON c.id = o.author" \
     " WHERE o.doc = ?1 AND o.v >= ?2 AND o.v < ?3 ORDER BY o.v"
 
+/* What a stored op does to the document. */
+static doc_op_kind doc_kind(store_op_kind kind)
+{
+    switch (kind) {
+    case STORE_OP_CREATE: return DOC_OP_CREATE;
+    case STORE_OP_DEL: return DOC_OP_DEL;
+    default: return DOC_OP_EDIT;
+    }
+}
+
 /* The entry {v, ts, author, session, op | create | del} of the OPS_SQL row at st as
  * the reader sees it; NULL for a damaged row (its v is not `v`, its text does not
- * parse) or when it cannot be projected. */
-static cJSON *op_entry(const store_view *view, sqlite3_stmt *st, int64_t v)
+ * parse or apply) or when it cannot be projected. doc, when the view tracks the
+ * document, is the document before the op, and moves past it. */
+static cJSON *op_entry(const store_view *view, sqlite3_stmt *st, int64_t v, doc_state *doc)
 {
     const char *text = (const char *)sqlite3_column_text(st, 3);
     store_op_kind kind = (store_op_kind)sqlite3_column_int(st, 1);
+    ot_error oerr = {""};
     int bad;
     cJSON *payload = NULL, *entry;
 
@@ -58,7 +70,9 @@ static cJSON *op_entry(const store_view *view, sqlite3_stmt *st, int64_t v)
         cJSON_AddStringToObject(entry, "session", store_view_session_of(view, v));
     else
         cJSON_AddNullToObject(entry, "session");
-    bad = store_view_op(view, kind, payload, entry);
+    bad = store_view_op(view, kind, payload, doc, entry);
+    if (!bad && doc)
+        bad = doc->v != v || doc_apply(doc, doc_kind(kind), payload, &oerr) != DOC_OK;
     cJSON_Delete(payload);
     if (bad) {
         cJSON_Delete(entry);
@@ -69,7 +83,8 @@ static cJSON *op_entry(const store_view *view, sqlite3_stmt *st, int64_t v)
 
 /* The ops [from, end) as the reader sees them, into list: at most `page` of them and,
  * beyond the first, at most page_bytes of stored text. *next_v is the version after the
- * last one listed. 0 or -1 (job->error set for a damaged log). */
+ * last one listed. job->state is the document at from (kept moving when the view
+ * tracks it). 0 or -1 (job->error set for a damaged log). */
 static int read_ops(sqlite3 *db, store_job *job, const store_view *view, int64_t from,
                     int64_t end, cJSON *list, int64_t *next_v)
 {
@@ -92,7 +107,7 @@ static int read_ops(sqlite3 *db, store_job *job, const store_view *view, int64_t
         bytes += sqlite3_column_bytes(st, 3);
         if (v > from && bytes > page_bytes)
             break;
-        entry = op_entry(view, st, v);
+        entry = op_entry(view, st, v, store_view_tracks(view) ? &job->state : NULL);
         if (!entry) {
             job->status = STORE_FAILED;
             snprintf(job->error, sizeof job->error, "op log of %s is damaged at v%lld",
@@ -202,7 +217,8 @@ static int page_events(sqlite3 *db, const store_view *view, const char *doc,
     return read_events(db, view, doc, after, upto, list);
 }
 
-/* The document at v as the reader sees it into body's "data" (with "v"). */
+/* The document at v as the reader sees it into body's "data" (with "v"); job->state
+ * keeps the document at v. */
 static int add_snapshot(sqlite3 *db, store_job *job, const store_view *view, int64_t v,
                         cJSON *body)
 {
@@ -211,7 +227,6 @@ static int add_snapshot(sqlite3 *db, store_job *job, const store_view *view, int
     if (store_reader_rebuild(db, job->doc, v, &job->state, job) != 0)
         return -1;
     data = store_view_snapshot(view, &job->state);
-    doc_clear(&job->state);
     if (!data)
         return -1;
     cJSON_AddNumberToObject(body, "v", (double)v);
@@ -234,7 +249,7 @@ static int start(sqlite3 *db, store_job *job, store_view *view, int64_t *head, i
     }
     *lo = view->only ? view->only->from : 0;
     *hi = view->only && view->only->to >= 0 ? view->only->to : *head;
-    if (view->pseudo && store_view_learn_head(db, job, view, *head) != 0) {
+    if (store_view_frame(db, job, view, *head) != 0) {
         store_view_close(view);
         return internal(job);
     }
@@ -336,6 +351,7 @@ int store_history_read(sqlite3 *db, store_job *job)
         cJSON_Delete(body);
         internal(job);
     }
+    doc_clear(&job->state);
     store_view_close(&view);
     return rc;
 }
@@ -366,6 +382,7 @@ int store_history_snapshot(sqlite3 *db, store_job *job)
         cJSON_Delete(body);
         internal(job);
     }
+    doc_clear(&job->state);
     store_view_close(&view);
     return rc;
 }
@@ -384,7 +401,8 @@ static int emit_events(const cJSON **next, int64_t ts, store_history_emit emit, 
     return 0;
 }
 
-/* Streams the ops of the view's case with the events between them. 0 or -1. */
+/* Streams the ops of the view's case with the events between them (job->state, the
+ * document from version 0 on, moves along when the view tracks it). 0 or -1. */
 static int export_stream(sqlite3 *db, store_job *job, const store_view *view,
                          int64_t head, store_history_emit emit, void *ctx)
 {
@@ -407,7 +425,7 @@ static int export_stream(sqlite3 *db, store_job *job, const store_view *view,
         int bad;
 
         if (emit_events(&next_event, sqlite3_column_int64(st, 2), emit, ctx) != 0 ||
-            !(entry = op_entry(view, st, v))) {
+            !(entry = op_entry(view, st, v, store_view_tracks(view) ? &job->state : NULL))) {
             snprintf(job->error, sizeof job->error, "op log of %s is damaged at v%lld",
                      job->doc, (long long)v);
             rc = SQLITE_ERROR;
@@ -446,9 +464,61 @@ int store_history_case_of(sqlite3 *db, const char *id, char case_id[64])
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* {title, clients} of the case as the export's view shows them: the title through
+ * access_view_text, each client (the case's sessions') through access_view_identity.
+ * NULL: memory or the database failed. */
+static cJSON *export_about(sqlite3 *db, const store_view *view, const char *case_id)
+{
+    cJSON *about = cJSON_CreateObject(), *clients = cJSON_AddArrayToObject(about, "clients");
+    sqlite3_stmt *st = NULL;
+    char *shown = NULL;
+    int rc = SQLITE_ERROR;
+
+    if (!clients || sqlite3_prepare_v2(db, "SELECT konsil_open(title, id, 'cases.title', id)"
+                                       " FROM cases WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) != SQLITE_ROW)
+        goto fail;
+    if (access_view_text(&view->view, view->frame.consents, view->frame.names,
+                         (const char *)sqlite3_column_text(st, 0), &shown) < 0)
+        goto fail;
+    cJSON_AddStringToObject(about, "title", shown ? shown :
+                            (const char *)sqlite3_column_text(st, 0));
+    free(shown);
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(db, "SELECT c.id, konsil_open(c.display_name, s.case_id,"
+                           " 'clients.display_name', c.id) FROM clients c JOIN sessions s ON"
+                           " s.id = c.session WHERE s.case_id = ?1 ORDER BY c.created_at, c.id",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_TRANSIENT);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        auth_principal who;
+        cJSON *u;
+        if (auth_principal_init(&who, (const char *)sqlite3_column_text(st, 0),
+                                (const char *)sqlite3_column_text(st, 1), AUTH_ROLE_CLIENT,
+                                AUTH_SPECIALTY_NONE, false, NULL) != 0)
+            continue;
+        if (!(u = access_view_identity(&view->view, &who)) ||
+            !cJSON_AddItemToArray(clients, u)) {
+            cJSON_Delete(u);
+            goto fail;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(st);
+    return about;
+fail:
+    sqlite3_finalize(st);
+    cJSON_Delete(about);
+    return NULL;
+}
+
 int store_history_export(sqlite3 *db, const char *id, int pseudonymise,
-                         store_history_emit emit, void *ctx, cJSON **final, char *err,
-                         size_t errlen)
+                         store_history_emit emit, void *ctx, cJSON **final, cJSON **about,
+                         char *err, size_t errlen)
 {
     store_view view;
     store_job *job = store_job_new(STORE_CALL, id);
@@ -458,8 +528,9 @@ int store_history_export(sqlite3 *db, const char *id, int pseudonymise,
     int rc = -1, found;
 
     memset(&view, 0, sizeof view);
-    view.full = 1;
+    view.view = access_view_export(pseudonymise);
     *final = NULL;
+    *about = NULL;
     if (!job || !(job->in = cJSON_CreateObject()) ||
         !cJSON_AddStringToObject(job->in, "id", id)) {
         snprintf(err, errlen, "out of memory");
@@ -473,11 +544,11 @@ int store_history_export(sqlite3 *db, const char *id, int pseudonymise,
     }
     view.tpl = template_parse(text, strlen(text), &aerr);
     head = view.tpl && store_view_sessions(db, id, &view) == 0 ? store_reader_head(db, id, job) : -1;
-    if (head < 0 || (pseudonymise && (store_view_pseudonymise(db, id, &view) != 0 ||
-                                      store_view_learn_head(db, job, &view, head) != 0)) ||
+    if (head < 0 || store_view_frame(db, job, &view, head) != 0 ||
         export_stream(db, job, &view, head, emit, ctx) != 0 ||
         store_reader_rebuild(db, id, head, &job->state, job) != 0 ||
-        !(*final = store_view_snapshot(&view, &job->state))) {
+        !(*final = store_view_snapshot(&view, &job->state)) ||
+        !(*about = export_about(db, &view, id))) {
         snprintf(err, errlen, "%s", job->error[0] ? job->error :
                  aerr.message[0] ? aerr.message : "the history could not be read");
         goto done;

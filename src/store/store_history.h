@@ -35,6 +35,7 @@
 
 #include <sqlite3.h>
 
+#include "auth/access_view.h"
 #include "store/store.h"
 
 /* reader: {snapshot: {v, data}, ops: [{v, ts, author, session, op | create | del}],
@@ -44,6 +45,17 @@ int store_history_read(sqlite3 *db, store_job *job);
 /* reader: {v, data}. */
 int store_history_snapshot(sqlite3 *db, store_job *job);
 
+/* The view (access_view.h) of the call's actor, a member of case_id's team, as the
+ * REST reads name people and show text to it (supervisors pseudonymised). 0, or -1
+ * refused (NOT_FOUND: not a member). */
+int store_actor_view(sqlite3 *db, store_job *job, const char *case_id, access_view *out);
+
+/* Adds to meta (a case's, store_case_meta: its template text and client names) the frame
+ * a read at this time is under: "frame": {"consents": the consent state of the latest
+ * version of document job->doc, "identity": the values of its identity paths there (an
+ * object holding only those paths)}. 0 or -1 (job->status, job->error). */
+int store_case_frame(sqlite3 *db, store_job *job, cJSON *meta);
+
 /* Receives one entry of an export; nonzero stops it. The entry is only lent. */
 typedef int (*store_history_emit)(void *ctx, const cJSON *entry);
 
@@ -52,14 +64,16 @@ typedef int (*store_history_emit)(void *ctx, const cJSON *entry);
 int store_history_case_of(sqlite3 *db, const char *id, char case_id[64]);
 
 /* The whole history of case id for `konsil export`, inside the caller's read
- * transaction: the operator's export is not projected through the access rules, but
- * pseudonymised when asked (as for supervisors). Hands emit, in time order, each op as
- * {type: "op", v, ts, author, session, op | create | del} and each case event as
- * {type: "event", ts, kind, actor, session?}; *final is then the document at the
- * latest version (null when it does not exist), the caller's to free. 0; 1 when there
- * is no such case; -1 otherwise; err says why. */
+ * transaction: the operator's export reads every path (access_view_export), pseudonymised
+ * when asked (as a supervisor without a grant reads it), under the frame of the time of
+ * the export. Hands emit, in time order, each op as {type: "op", v, ts, author, session,
+ * op | create | del} and each case event as {type: "event", ts, kind, actor, session?};
+ * *final is then the document at the latest version (null when it does not exist) and
+ * *about {title, clients: [identity]}: the case's title and its clients as the export
+ * shows them; both the caller's to free. 0; 1 when there is no such case; -1 otherwise;
+ * err says why. */
 int store_history_export(sqlite3 *db, const char *id, int pseudonymise,
-                         store_history_emit emit, void *ctx, cJSON **final, char *err,
-                         size_t errlen);
+                         store_history_emit emit, void *ctx, cJSON **final, cJSON **about,
+                         char *err, size_t errlen);
 
 #endif

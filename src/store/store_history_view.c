@@ -1,11 +1,11 @@
 /*
  * The reader's view of a case for the history reads (see store_history_internal.h): who
  * reads (its role and specialty, lead or not, from the database), the case's rules and
- * sessions, and how it reads: projected by the rules and, for a supervisor,
- * pseudonymised (access_pseudo.h) unless it asks for identified reading and holds a
- * grant of the lead that has not expired. The dictionary of the pseudonymisation is the
- * case's client names and the identity values at the latest version, so every page of
- * one case redacts the same words whatever its range.
+ * sessions, and how it reads (access_view_of): a supervisor pseudonymised unless it asks
+ * for identified reading and holds a grant of the lead that has not expired. The frame
+ * is the case's at the time of the read — the consents of its latest version, the names
+ * it knows then — so every page of one case shows the same, whatever its range, and a
+ * consent revoked hides what it guarded in old versions too.
  */
 #include "store/store_history_internal.h"
 
@@ -13,8 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/access_project.h"
+#include "store/store_history.h"
 #include "store/store_internal.h"
+#include "store/store_sql.h"
 
 static const char *s_in(const cJSON *o, const char *key)
 {
@@ -74,6 +75,20 @@ static int view_principal(sqlite3 *db, store_job *job, int lead, auth_principal 
     return 0;
 }
 
+int store_actor_view(sqlite3 *db, store_job *job, const char *case_id, access_view *out)
+{
+    auth_principal who;
+    char role[16];
+    int m = store_team_role(db, case_id, store_actor_id(job), role);
+
+    if (m <= 0)
+        return m < 0 ? internal(job) : not_found(job);
+    if (view_principal(db, job, strcmp(role, "lead") == 0, &who) != 0)
+        return -1;
+    *out = access_view_of(&who, false);
+    return 0;
+}
+
 /* Whether the reader holds an unexpired identified-reading grant for case id:
  * 1, 0, or -1 (the database failed). */
 static int granted(sqlite3 *db, store_job *job, const char *id, const store_view *view)
@@ -92,31 +107,8 @@ static int granted(sqlite3 *db, store_job *job, const char *id, const store_view
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Makes the view pseudonymised, with the case's client names in the dictionary (the
- * identity values of the latest version are added by the caller). 0 or -1. */
-int store_view_pseudonymise(sqlite3 *db, const char *id, store_view *view)
-{
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    view->pseudo = access_pseudo_new(template_identity(view->tpl), template_rules(view->tpl));
-    if (!view->pseudo ||
-        sqlite3_prepare_v2(db, "SELECT konsil_open(c.display_name, s.case_id,"
-                           " 'clients.display_name', c.id) FROM clients c JOIN sessions s ON"
-                           " s.id = c.session WHERE s.case_id = ?1", -1, &st, NULL) != SQLITE_OK)
-        return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        if (access_pseudo_add_name(view->pseudo,
-                                   (const char *)sqlite3_column_text(st, 0)) != 0)
-            break;
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
-}
-
-/* A supervisor's mode: identified under a grant when asked for, else pseudonymised with
- * the case's client names in the dictionary (the identity values are added by
- * start(), from the latest version). 0, or -1 refused. */
+/* A supervisor's mode: identified under a grant when asked for, else pseudonymised.
+ * 0, or -1 refused. */
 static int view_mode(sqlite3 *db, store_job *job, const char *id, store_view *view)
 {
     int g = 0;
@@ -124,11 +116,8 @@ static int view_mode(sqlite3 *db, store_job *job, const char *id, store_view *vi
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job->in, "identified")) &&
         (g = granted(db, job, id, view)) < 0)
         return internal(job);
-    if (g) {
-        view->identified = 1;
-        return 0;
-    }
-    return store_view_pseudonymise(db, id, view) == 0 ? 0 : internal(job);
+    view->identified = g;
+    return 0;
 }
 
 /* The case's sessions into the view, oldest first. 0 or -1. */
@@ -274,6 +263,7 @@ int store_view_open(sqlite3 *db, store_job *job, store_view *view)
         store_view_close(view);
         return -1;
     }
+    view->view = access_view_of(&view->who, view->identified);
     return 0;
 }
 
@@ -282,31 +272,72 @@ void store_view_close(store_view *view)
     free(view->sessions);
     view->sessions = NULL;
     view->n_sessions = 0;
-    access_pseudo_free(view->pseudo);
-    view->pseudo = NULL;
+    access_names_free(view->names);
+    view->names = NULL;
+    view->frame.names = NULL;
     template_free(view->tpl);
     view->tpl = NULL;
+}
+
+/* The display names the case's clients joined with into names. 0 or -1. */
+static int client_names(sqlite3 *db, const char *case_id, access_names *names)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, "SELECT konsil_open(c.display_name, s.case_id,"
+                           " 'clients.display_name', c.id) FROM clients c JOIN sessions s ON"
+                           " s.id = c.session WHERE s.case_id = ?1", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, case_id, -1, SQLITE_TRANSIENT);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        if (access_names_add(names, (const char *)sqlite3_column_text(st, 0)) != 0)
+            break;
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_view_frame(sqlite3 *db, store_job *job, store_view *view, int64_t head)
+{
+    doc_state doc;
+    int bad;
+
+    doc_init(&doc);
+    access_names_free(view->names);
+    view->names = access_names_new();
+    bad = !view->names || client_names(db, job->doc, view->names) != 0 ||
+          store_reader_rebuild(db, job->doc, head, &doc, job) != 0;
+    if (!bad && doc.exists) {
+        view->frame.consents = access_view_consents(view->tpl, doc.data);
+        bad = access_names_learn(view->names, template_identity(view->tpl), doc.data) != 0;
+    }
+    doc_clear(&doc);
+    view->frame.consents_fixed = true;
+    view->frame.names = view->names;
+    if (bad && !job->error[0])
+        snprintf(job->error, sizeof job->error, "out of memory");
+    return bad ? -1 : 0;
+}
+
+bool store_view_tracks(const store_view *view)
+{
+    return view->view.flags != 0 && view->view.flags != ACCESS_VIEW_EVERYTHING;
 }
 
 /* The document's data as the reader sees it; JSON null when it does not exist. */
 cJSON *store_view_snapshot(const store_view *view, const doc_state *doc)
 {
     auth_error err = {{0}};
-    cJSON *out;
 
     if (!doc->exists)
         return cJSON_CreateNull();
-    out = view->full ? cJSON_Duplicate(doc->data, 1) :
-          access_project_snapshot(template_rules(view->tpl), &view->who, doc->data, &err);
-    if (out && view->pseudo)
-        access_pseudo_snapshot(view->pseudo, out);
-    return out;
+    return access_view_snapshot(view->tpl, &view->view, &view->frame, doc->data, &err);
 }
 
 /* Adds what the reader sees of one stored op to entry: `op` (edit, maybe []),
  * `create` ({type, data}) or `del`. 0 or -1 (a damaged row, no memory). */
 int store_view_op(const store_view *view, store_op_kind kind, const cJSON *payload,
-                   cJSON *entry)
+                  const doc_state *before, cJSON *entry)
 {
     auth_error err = {{0}};
     cJSON *out, *data;
@@ -314,10 +345,8 @@ int store_view_op(const store_view *view, store_op_kind kind, const cJSON *paylo
     if (kind == STORE_OP_DEL)
         return cJSON_AddTrueToObject(entry, "del") ? 0 : -1;
     if (kind == STORE_OP_EDIT) {
-        out = view->full ? cJSON_Duplicate(payload, 1) :
-              access_project_op(template_rules(view->tpl), &view->who, payload, &err);
-        if (out && view->pseudo)
-            access_pseudo_op(view->pseudo, out);
+        out = access_view_op(view->tpl, &view->view, &view->frame, NULL,
+                             before && before->exists ? before->data : NULL, payload, &err);
         return out && cJSON_AddItemToObject(entry, "op", out) ? 0 : -1;
     }
     data = cJSON_GetObjectItemCaseSensitive(payload, "data");
@@ -325,39 +354,42 @@ int store_view_op(const store_view *view, store_op_kind kind, const cJSON *paylo
     if (!out || !cJSON_AddItemToObject(out, "type", cJSON_Duplicate(
                     cJSON_GetObjectItemCaseSensitive(payload, "type"), 1)))
         return -1;
-    data = !cJSON_IsObject(data) ? NULL : view->full ? cJSON_Duplicate(data, 1) :
-           access_project_snapshot(template_rules(view->tpl), &view->who, data, &err);
-    if (data && view->pseudo)
-        access_pseudo_snapshot(view->pseudo, data);
+    data = !cJSON_IsObject(data) ? NULL :
+           access_view_snapshot(view->tpl, &view->view, &view->frame, data, &err);
     return data && cJSON_AddItemToObject(out, "data", data) ? 0 : -1;
 }
 
-/* {id, name, role, specialty} of an op's author: the account or the client with that
- * id (name and role null when it is neither; specialty null unless a counsellor's).
- * Pseudonymised, a client's name is the pseudonym; counsellors keep theirs (they are
- * the ones supervised). */
+/* How an op's author (or an event's actor) is named to the reader: the account or the
+ * client with that id, through access_view_identity (a client's name is self-chosen, or
+ * the pseudonym for a pseudonymised reader; counsellors keep theirs: they are the ones
+ * supervised); name and role null when it is neither; specialty null unless a
+ * counsellor's. */
 cJSON *store_view_author(const store_view *view, sqlite3_stmt *st, int c)
 {
-    cJSON *a = cJSON_CreateObject();
     const char *id = (const char *)sqlite3_column_text(st, c);
     const char *name = (const char *)sqlite3_column_text(st, c + 1);
     const char *role = (const char *)sqlite3_column_text(st, c + 2);
     const char *spec = (const char *)sqlite3_column_text(st, c + 3);
+    auth_principal who;
+    auth_role r;
+    auth_specialty s = AUTH_SPECIALTY_NONE;
+    cJSON *a;
 
-    cJSON_AddStringToObject(a, "id", id ? id : "");
-    if (view->pseudo && role && strcmp(role, "client") == 0)
-        cJSON_AddStringToObject(a, "name", ACCESS_PSEUDONYM);
-    else if (name)
-        cJSON_AddStringToObject(a, "name", name);
-    else
+    if (id && strcmp(id, ACCESS_VIEW_SERVER_ID) == 0 && !role)
+        return access_view_server_identity();
+    if (!id || !name || !role || auth_role_parse(role, &r) != 0 ||
+        (spec && auth_specialty_parse(spec, &s) != 0) ||
+        auth_principal_init(&who, id, name, r, r == AUTH_ROLE_COUNSELLOR ? s : AUTH_SPECIALTY_NONE,
+                            false, NULL) != 0) {
+        a = cJSON_CreateObject();
+        cJSON_AddStringToObject(a, "id", id ? id : "");
         cJSON_AddNullToObject(a, "name");
-    if (role)
-        cJSON_AddStringToObject(a, "role", role);
-    else
         cJSON_AddNullToObject(a, "role");
-    if (spec && strcmp(spec, "none") != 0)
-        cJSON_AddStringToObject(a, "specialty", spec);
-    else
+        cJSON_AddNullToObject(a, "specialty");
+        return a;
+    }
+    a = access_view_identity(&view->view, &who);
+    if (a && !cJSON_GetObjectItemCaseSensitive(a, "specialty"))
         cJSON_AddNullToObject(a, "specialty");
     return a;
 }
@@ -371,13 +403,59 @@ const char *store_view_session_of(const store_view *view, int64_t v)
     return NULL;
 }
 
-/* Adds the identity values of the latest version (head) to the view's dictionary, so
- * that every page of a session redacts the same words. 0 or -1. */
-int store_view_learn_head(sqlite3 *db, store_job *job, store_view *view, int64_t head)
+/* The values of doc at the template's identity paths, in an object holding only those
+ * paths; NULL: memory. */
+static cJSON *identity_values(const template_spec *t, const cJSON *doc)
 {
-    int bad = store_reader_rebuild(db, job->doc, head, &job->state, job) != 0 ||
-              (job->state.exists && access_pseudo_learn(view->pseudo, job->state.data) != 0);
+    cJSON *out = cJSON_CreateObject();
+    const cJSON *path, *e;
 
-    doc_clear(&job->state);
-    return bad ? -1 : 0;
+    cJSON_ArrayForEach(path, template_identity(t)) {
+        const cJSON *v = doc;
+        cJSON *at = out;
+        cJSON_ArrayForEach(e, path)
+            v = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, e->valuestring) : NULL;
+        if (!cJSON_IsString(v))
+            continue;
+        for (e = path->child; e && at; e = e->next) {
+            cJSON *next = cJSON_GetObjectItemCaseSensitive(at, e->valuestring);
+            if (!e->next)
+                next = cJSON_AddStringToObject(at, e->valuestring, v->valuestring);
+            else if (!next)
+                next = cJSON_AddObjectToObject(at, e->valuestring);
+            at = cJSON_IsObject(next) || !e->next ? next : NULL;
+        }
+        if (!at) {
+            cJSON_Delete(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+int store_case_frame(sqlite3 *db, store_job *job, cJSON *meta)
+{
+    const char *text = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(meta, "template"));
+    auth_error err = {{0}};
+    template_spec *t = text ? template_parse(text, strlen(text), &err) : NULL;
+    doc_state doc;
+    int64_t head = store_reader_head(db, job->doc, job);
+    cJSON *frame = NULL;
+    int rc = -1;
+
+    doc_init(&doc);
+    if (t && head >= 0 && store_reader_rebuild(db, job->doc, head, &doc, job) == 0 &&
+        (frame = cJSON_AddObjectToObject(meta, "frame")) &&
+        cJSON_AddNumberToObject(frame, "consents",
+                                doc.exists ? (double)access_view_consents(t, doc.data) : 0) &&
+        cJSON_AddItemToObject(frame, "identity", identity_values(t, doc.exists ? doc.data
+                                                                            : NULL)))
+        rc = 0;
+    if (rc != 0 && !job->error[0]) {
+        job->status = STORE_FAILED;
+        snprintf(job->error, sizeof job->error, "the case's frame could not be read");
+    }
+    doc_clear(&doc);
+    template_free(t);
+    return rc;
 }
