@@ -27,6 +27,7 @@
 #include "http/http_static.h"
 #include "hub/hub_access.h"
 #include "hub/hub_edge.h"
+#include "hub/hub_view.h"
 #include "store/store_api.h"
 #include "hub/hub_heartbeat.h"
 #include "store/store_keys.h"
@@ -413,6 +414,7 @@ int hub_run(const hub_config *cfg)
     rcfg.max_presences = cfg->max_presences;
     hub_store_env(h, &env);
     hub_access_env(&env);
+    hub_view_env(&env);
     h->rooms = room_set_new(&rcfg, &env);
     if (!h->rooms)
         goto fail;

@@ -7,12 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/access_presence.h"
-#include "auth/access_project.h"
-#include "auth/access_pseudo.h"
-#include "auth/access_write.h"
+#include "auth/access_view.h"
 #include "case/case_sheet.h"
 #include "hub/hub_internal.h"
+#include "hub/hub_view.h"
 
 enum { CASE_OPEN, CASE_CLOSED, CASE_RESTRICTED, CASE_ERASED };
 
@@ -25,11 +23,9 @@ typedef struct policy_member {
 struct hub_policy {
     unsigned refs;
     template_spec *tpl;
-    access_pseudo *pseudo;  /* what supervisors' views get instead of the client's
-                               identity; its dictionary grows with the names the room
-                               learns (clients' names, and the identity values of the
-                               document when a snapshot is projected or a list item
-                               inserted) */
+    hub_live live;          /* the consents and names at the room's version (hub_view.h) */
+    auth_principal *people; /* everyone admitted to the room (the stamps name them) */
+    size_t n_people;
     char id[AUTH_ID_MAX];   /* the case's id: its document's */
     char lead[AUTH_ID_MAX];
     int status;             /* CASE_ */
@@ -46,7 +42,7 @@ static int status_of(const char *s)
            s && strcmp(s, "erased") == 0 ? CASE_ERASED : CASE_CLOSED;
 }
 
-hub_policy *hub_policy_new(const cJSON *meta)
+hub_policy *hub_policy_new(const cJSON *meta, const cJSON *doc)
 {
     const cJSON *tpl = cJSON_GetObjectItemCaseSensitive(meta, "template");
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(meta, "id");
@@ -66,13 +62,9 @@ hub_policy *hub_policy_new(const cJSON *meta)
         free(p);
         return NULL;
     }
-    p->pseudo = access_pseudo_new(template_identity(p->tpl), template_rules(p->tpl));
-    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(meta, "client_names"))
-        if (p->pseudo && access_pseudo_add_name(p->pseudo, cJSON_GetStringValue(e)) != 0) {
-            access_pseudo_free(p->pseudo);
-            p->pseudo = NULL;
-        }
-    if (!p->pseudo) {   /* without its dictionary the room would leak names: none */
+    if (hub_live_init(&p->live, p->tpl, cJSON_GetObjectItemCaseSensitive(meta, "client_names"),
+                      doc) != 0) {   /* without its names the room would leak them: none */
+        hub_live_clear(&p->live);
         template_free(p->tpl);
         free(p);
         return NULL;
@@ -101,8 +93,9 @@ void hub_policy_unref(void *policy)
 
     if (!p || --p->refs > 0)
         return;
+    hub_live_clear(&p->live);
     template_free(p->tpl);
-    access_pseudo_free(p->pseudo);
+    free(p->people);
     free(p->members);
     free(p->running);
     free(p);
@@ -174,6 +167,42 @@ const access_rules *hub_policy_rules(const hub_policy *p)
     return template_rules(p->tpl);
 }
 
+const template_spec *hub_policy_template(const hub_policy *p)
+{
+    return p->tpl;
+}
+
+hub_live *hub_policy_live(hub_policy *p)
+{
+    return &p->live;
+}
+
+const auth_principal *hub_policy_person(const hub_policy *p, const char *id)
+{
+    for (size_t i = 0; i < p->n_people; i++)
+        if (strcmp(p->people[i].id, id) == 0)
+            return &p->people[i];
+    return NULL;
+}
+
+/* who joins the people the room has admitted (its latest name and role). 0 or -1. */
+static int note_person(hub_policy *p, const auth_principal *who)
+{
+    auth_principal *grown;
+
+    for (size_t i = 0; i < p->n_people; i++)
+        if (strcmp(p->people[i].id, who->id) == 0) {
+            p->people[i] = *who;
+            return 0;
+        }
+    grown = realloc(p->people, (p->n_people + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    p->people = grown;
+    p->people[p->n_people++] = *who;
+    return 0;
+}
+
 int hub_policy_view(const hub_policy *p, const char *doc, const auth_principal *who,
                     const char *bound_session, unsigned *view)
 {
@@ -200,12 +229,17 @@ int hub_policy_view(const hub_policy *p, const char *doc, const auth_principal *
     }
     if (!reaches || (p->status == CASE_RESTRICTED && !me.is_lead))
         return -1;
-    *view = access_principal_set(&me);
+    {
+        access_view v = access_view_of(&me, false);   /* supervisors: pseudonymised on /ws */
+        *view = access_view_key(&v);
+    }
     return 0;
 }
 
-void hub_view_principal(unsigned view, auth_principal *out)
+void hub_view_principal(unsigned key, auth_principal *out)
 {
+    access_set view = access_view_from_key(key).roles;
+
     memset(out, 0, sizeof *out);
     memcpy(out->id, "view", sizeof "view");
     memcpy(out->display_name, "view", sizeof "view");
@@ -253,11 +287,13 @@ static int admit(void *ctx, void *policy, room_peer *peer, proto_action action, 
         set_err(err, PROTO_ERR_FORBIDDEN, "You do not take part in this case");
         return -1;
     }
-    if (c->principal.role == AUTH_ROLE_CLIENT &&
-        access_pseudo_add_name(p->pseudo, c->principal.display_name) != 0) {
+    if (note_person(p, &c->principal) != 0 ||
+        (c->principal.role == AUTH_ROLE_CLIENT &&
+         hub_live_add_client(&p->live, c->principal.display_name) != 0)) {
         set_err(err, PROTO_ERR_UNKNOWN, "out of memory");
         return -1;
     }
+    hub_live_serve(&p->live, *view);
     if (action == PROTO_S || action == PROTO_F)
         hub_conn_note_read(c, p->id);
     if (action != PROTO_OP)
@@ -284,91 +320,6 @@ static int admit(void *ctx, void *policy, room_peer *peer, proto_action action, 
     return 0;
 }
 
-cJSON *hub_policy_project_snapshot(hub_policy *p, unsigned view, const cJSON *doc)
-{
-    auth_principal who;
-    auth_error err = {{0}};
-    cJSON *out;
-
-    hub_view_principal(view, &who);
-    out = access_project_snapshot(hub_policy_rules(p), &who, doc, &err);
-    if (out && (view & ACCESS_SUPERVISOR)) {
-        if (access_pseudo_learn(p->pseudo, doc) != 0) {
-            cJSON_Delete(out);
-            return NULL;
-        }
-        access_pseudo_snapshot(p->pseudo, out);
-    }
-    return out;
-}
-
-/* What view receives of a snapshot, an edit or a create: the access projection and, for
- * supervisors (always pseudonymised on /ws; identified reading is the history API's,
- * under a grant), the pseudonymisation. */
-static cJSON *project(void *ctx, void *policy, unsigned view, int kind, const cJSON *payload)
-{
-    hub_policy *p = policy;
-    auth_principal who;
-    auth_error err = {{0}};
-    int pseudo = (view & ACCESS_SUPERVISOR) != 0;
-    cJSON *out, *data;
-
-    (void)ctx;
-    hub_view_principal(view, &who);
-    if (kind == ROOM_SNAPSHOT)
-        return hub_policy_project_snapshot(p, view, payload);
-    if (kind == PROTO_EDIT) {
-        out = access_project_op(hub_policy_rules(p), &who, payload, &err);
-        if (out && pseudo)
-            access_pseudo_op(p->pseudo, out);
-        return out;
-    }
-    /* create: its data is a snapshot */
-    out = cJSON_Duplicate(payload, 0);
-    data = access_project_snapshot(hub_policy_rules(p), &who,
-                                   cJSON_GetObjectItemCaseSensitive(payload, "data"), &err);
-    if (!out || !data) {
-        cJSON_Delete(out);
-        cJSON_Delete(data);
-        return NULL;
-    }
-    if (pseudo)
-        access_pseudo_snapshot(p->pseudo, data);
-    cJSON_AddItemToObject(out, "type", cJSON_Duplicate(
-        cJSON_GetObjectItemCaseSensitive(payload, "type"), 1));
-    cJSON_AddItemToObject(out, "data", data);
-    return out;
-}
-
-/* project() without pseudonyms keeps an edit whole when view reads every component. */
-static int projects_whole(void *ctx, void *policy, unsigned view, int kind,
-                          const cJSON *payload)
-{
-    hub_policy *p = policy;
-    auth_principal who;
-    const cJSON *c;
-
-    (void)ctx;
-    if (kind != PROTO_EDIT || (view & ACCESS_SUPERVISOR))
-        return 0;
-    hub_view_principal(view, &who);
-    cJSON_ArrayForEach(c, payload)
-        if (!access_can_read_all(hub_policy_rules(p), &who,
-                                 cJSON_GetObjectItemCaseSensitive(c, "p")))
-            return 0;
-    return 1;
-}
-
-static int inserts_item(const cJSON *op)
-{
-    const cJSON *c;
-
-    cJSON_ArrayForEach(c, op)
-        if (cJSON_GetObjectItemCaseSensitive(c, "li"))
-            return 1;
-    return 0;
-}
-
 /* A task may be owned by a counsellor of the team (the lead included). */
 static int owner_ok(void *ctx, const char *id)
 {
@@ -381,12 +332,11 @@ static int check_write(void *ctx, void *policy, unsigned view, const cJSON *op,
                        const cJSON *doc, proto_error *err)
 {
     hub_policy *p = policy;
-    auth_principal who;
+    access_view v = access_view_from_key(view);
     auth_error aerr = {{0}};
 
     (void)ctx;
-    hub_view_principal(view, &who);
-    if (access_check_write(hub_policy_rules(p), &who, op, doc, &aerr) != 0) {
+    if (access_view_check_write(p->tpl, &v, op, doc, &aerr) != 0) {
         set_err(err, PROTO_ERR_REJECTED, aerr.message);
         return -1;
     }
@@ -395,43 +345,13 @@ static int check_write(void *ctx, void *policy, unsigned view, const cJSON *op,
         err->code = PROTO_ERR_REJECTED;
         return -1;
     }
-    /* An inserted list item may be a chat message naming the client: the supervisors'
-     * projection of this op, made once it is committed, redacts the identity values
-     * the document holds now. Learning only here keeps half-typed values out of the
-     * dictionary. */
-    if (inserts_item(op) && access_pseudo_learn(p->pseudo, doc) != 0) {
-        set_err(err, PROTO_ERR_UNKNOWN, "out of memory");
-        return -1;
-    }
     return 0;
-}
-
-static int presence_visible(void *ctx, void *policy, unsigned view, const cJSON *value)
-{
-    auth_principal who;
-
-    (void)ctx;
-    if (!policy)
-        return 0;
-    hub_view_principal(view, &who);
-    return access_presence_visible(hub_policy_rules(policy), &who, value);
-}
-
-static int pseudonymous_view(void *ctx, void *policy, unsigned view)
-{
-    (void)ctx;
-    (void)policy;
-    return (view & ACCESS_SUPERVISOR) != 0;
 }
 
 void hub_access_env(room_env *env)
 {
     env->admit = admit;
-    env->project = project;
-    env->projects_whole = projects_whole;
     env->check_write = check_write;
-    env->presence_visible = presence_visible;
-    env->pseudonymous_view = pseudonymous_view;
     env->policy_ref = hub_policy_ref;
     env->policy_unref = hub_policy_unref;
 }

@@ -1,8 +1,9 @@
 /*
  * Access control on /ws: each room's policy, fed from its case (the template version's
  * rules, the team and its lead, the case's status, the running sessions whose clients
- * reach the document) and the room hooks built on src/auth (room_env.admit, project,
- * projects_whole, check_write, presence_visible). A room's document is a case's: its
+ * reach the document) and the room hooks for membership and writing built on
+ * src/auth/access_view.h (room_env.admit, check_write); what each view receives is
+ * hub_view.h's, on the live frame the policy holds. A room's document is a case's: its
  * id is the case id.
  *
  * Who reaches the document: the current members of the case's team, and a client
@@ -18,9 +19,10 @@
  * lead, the status or the running sessions change (hub_case.c), so a change takes
  * effect at once; the database stays the authority (a room loaded later reads it).
  *
- * A view is access_principal_set() of the principal in that case: it decides
+ * A view is access_view_key(access_view_of(the principal in that case)): it decides
  * everything projection and the write check look at, so it is the cache key for
- * projected snapshots and ops.
+ * projected snapshots and ops. The policy also keeps everyone admitted (their id, name
+ * and role: the stamping op names its author from it).
  */
 #ifndef KONSIL_HUB_ACCESS_H
 #define KONSIL_HUB_ACCESS_H
@@ -29,12 +31,15 @@
 
 #include "auth/principal.h"
 #include "auth/template.h"
+#include "hub/hub_view.h"
 #include "room/room.h"
 
 typedef struct hub_policy hub_policy;
 
-/* A policy from case meta (only read); NULL when meta is NULL or invalid. */
-hub_policy *hub_policy_new(const cJSON *meta);
+/* A policy from case meta (only read) and its document at the latest version (doc,
+ * NULL when none or when the policy serves no room: its live frame then starts empty);
+ * NULL when meta is NULL or invalid. */
+hub_policy *hub_policy_new(const cJSON *meta, const cJSON *doc);
 void *hub_policy_ref(void *policy);
 void hub_policy_unref(void *policy);
 /* The team changed: user_id joined with its team role ("lead", "counsellor",
@@ -47,17 +52,16 @@ void hub_policy_set_status(hub_policy *p, const char *status);
 /* A session of the case started (running) or ended. */
 void hub_policy_session(hub_policy *p, const char *session, int running);
 const access_rules *hub_policy_rules(const hub_policy *p);
-
+const template_spec *hub_policy_template(const hub_policy *p);
+/* The live frame of the room (hub_view.h). */
+hub_live *hub_policy_live(hub_policy *p);
+/* Who the room admitted with that id (its latest connection's principal), or NULL. */
+const auth_principal *hub_policy_person(const hub_policy *p, const char *id);
 /* Whether principal `who` (a user, or a client bound to `bound_session`) reaches the
  * policy's document doc; *view is what it may read there. 0 or -1. */
 int hub_policy_view(const hub_policy *p, const char *doc, const auth_principal *who,
                     const char *bound_session, unsigned *view);
-/* A principal that matches exactly the selectors of view (for the pure checks). */
-/* The document doc as view receives it: projected and, for supervisors, pseudonymised
- * (access_pseudo.h; doc's identity values join the policy's dictionary). NULL when
- * memory runs out. A new tree for the caller. */
-cJSON *hub_policy_project_snapshot(hub_policy *p, unsigned view, const cJSON *doc);
-
+/* A principal that matches exactly the selectors of view (a view key). */
 void hub_view_principal(unsigned view, auth_principal *out);
 
 /* Installs the hooks into env. */

@@ -18,7 +18,6 @@
  */
 #include "hub/hub_internal.h"
 
-#include "auth/access_pseudo.h"
 #include "http/http_static.h"
 #include "hub/hub_edge.h"
 
@@ -55,8 +54,6 @@ void hub_conn_unref(hub_conn *c)
     for (size_t i = 0; i < c->n_reads; i++)
         free(c->reads[i]);
     free(c->reads);
-    free(c->identity);
-    free(c->identity_pseudonymous);
     free(c->rx);
     if (c->src != c->id)
         free(c->src);
@@ -133,22 +130,6 @@ static int confirm_upgrade(hub *h, struct lws *wsi)
     return 0;
 }
 
-/* The presence identity {id, name, role, specialty?} as JSON text. */
-static char *identity_json(const auth_principal *who)
-{
-    cJSON *u = cJSON_CreateObject();
-    char *text;
-
-    cJSON_AddStringToObject(u, "id", who->id);
-    cJSON_AddStringToObject(u, "name", who->display_name);
-    cJSON_AddStringToObject(u, "role", auth_role_name(who->role));
-    if (who->role == AUTH_ROLE_COUNSELLOR && who->specialty != AUTH_SPECIALTY_NONE)
-        cJSON_AddStringToObject(u, "specialty", auth_specialty_name(who->specialty));
-    text = cJSON_PrintUnformatted(u);
-    cJSON_Delete(u);
-    return text;
-}
-
 static int random_id(char out[33])
 {
     static const char hex[] = "0123456789abcdef";
@@ -176,19 +157,8 @@ static int conn_open(hub *h, struct lws *wsi, struct pss *pss)
         c->principal = l->who;
         snprintf(c->bound_session, sizeof c->bound_session, "%s", l->session);
         snprintf(c->login_hash, sizeof c->login_hash, "%s", l->hash);
-        c->identity = identity_json(&l->who);
-        if (l->who.role == AUTH_ROLE_CLIENT) {
-            auth_principal pseudonym = l->who;
-            snprintf(pseudonym.display_name, sizeof pseudonym.display_name, "%s", ACCESS_PSEUDONYM);
-            if (!(c->identity_pseudonymous = identity_json(&pseudonym))) {
-                free(c->identity);
-                c->identity = NULL;
-            }
-        }
     }
-    if (!l || !c->identity || random_id(c->id) != 0) {
-        free(c->identity);
-        free(c->identity_pseudonymous);
+    if (!l || random_id(c->id) != 0) {
         free(c);
         return -1;
     }
@@ -199,8 +169,6 @@ static int conn_open(hub *h, struct lws *wsi, struct pss *pss)
     c->tokens = h->cfg.op_burst;
     c->tokens_at = hub_now_ms();
     room_peer_init(&c->peer, c->principal.id, c->src);
-    c->peer.identity = c->identity;
-    c->peer.identity_pseudonymous = c->identity_pseudonymous;
     c->next = h->conns;
     if (h->conns)
         h->conns->prev = c;

@@ -38,8 +38,6 @@ typedef struct hub_conn {
     auth_principal principal;   /* from the login session of the upgrade's cookie */
     char bound_session[AUTH_ID_MAX];    /* a client's one session, else "" */
     char login_hash[AUTH_TOKEN_HASH_LEN + 1];
-    char *identity;             /* presence `u`: {id, name, role, specialty?} as JSON */
-    char *identity_pseudonymous; /* a client's `u` as supervisors see it, else NULL */
     char **reads;               /* sessions it has read (audited open/close) */
     size_t n_reads;
     char id[33];                /* the id this server gave it (init) */

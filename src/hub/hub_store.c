@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "hub/hub_access.h"
+#include "hub/hub_view.h"
 
 typedef struct read_ctx {
     room *r;
@@ -80,7 +81,7 @@ static int env_load(void *ctx, room *r)
 }
 
 static int env_read_ops(void *ctx, room *r, int64_t from, int64_t to, size_t max,
-                        int purpose, void *tag)
+                        int with_doc, int purpose, void *tag)
 {
     hub *h = ctx;
     store_job *job = store_job_new(STORE_READ_OPS, room_id(r));
@@ -98,6 +99,7 @@ static int env_read_ops(void *ctx, room *r, int64_t from, int64_t to, size_t max
     job->from = from;
     job->to = to;
     job->max_ops = max;
+    job->with_doc = with_doc;
     store_submit(h->store, job);
     return 0;
 }
@@ -110,7 +112,20 @@ static void kick_writer(lws_sorted_usec_list_t *sul)
     store_kick(h->store);
 }
 
-static void env_commit(void *ctx, room *r, room_op *op, char *milestone)
+/* The store's row of a room's op. 0 or -1 (memory). */
+static int store_row(store_op *to, const room_op *op)
+{
+    to->v = op->v;
+    to->kind = store_kind(op->kind);
+    to->seq = op->seq;
+    to->ts = op->ts;
+    to->src = strdup(op->src);
+    to->author = strdup(op->author);
+    to->op_text = op->text ? strdup(op->text) : NULL;
+    return to->src && to->author && (!op->text || to->op_text) ? 0 : -1;
+}
+
+static void env_commit(void *ctx, room *r, room_op *op, room_op *follow, char *milestone)
 {
     hub *h = ctx;
     store_job *job = store_job_new(STORE_COMMIT, room_id(r));
@@ -119,14 +134,8 @@ static void env_commit(void *ctx, room *r, room_op *op, char *milestone)
         job->owner = r;
         job->milestone = milestone;
         milestone = NULL;
-        job->op.v = op->v;
-        job->op.kind = store_kind(op->kind);
-        job->op.seq = op->seq;
-        job->op.ts = op->ts;
-        job->op.src = strdup(op->src);
-        job->op.author = strdup(op->author);
-        job->op.op_text = op->text ? strdup(op->text) : NULL;
-        if (job->op.src && job->op.author && (!op->text || job->op.op_text)) {
+        job->has_follow = follow != NULL;
+        if (store_row(&job->op, op) == 0 && (!follow || store_row(&job->follow, follow) == 0)) {
             store_submit_quiet(h->store, job);
             if (!h->commit_kick_armed) {
                 h->commit_kick_armed = 1;
@@ -232,24 +241,21 @@ static void rows_free(room_row *rows, size_t n)
     free(rows);
 }
 
-/* The snapshot text as the connection's principal may read it; NULL when it does not
- * belong to the session (*forbidden) or memory runs out. */
+/* The snapshot text as the connection's principal may read it, under the frame of the
+ * time of the read (a snapshot at a version: protocol/access.md); NULL when it does not
+ * belong to the case (*forbidden) or memory runs out. */
 static char *projected_snapshot(hub_conn *c, store_job *job, int *forbidden)
 {
-    hub_policy *p = hub_policy_new(job->out);
+    hub_policy *p = hub_policy_new(job->out, NULL);
     unsigned view;
-    cJSON *proj;
     char *text = NULL;
 
     *forbidden = !p || hub_policy_view(p, job->doc, &c->principal, c->bound_session,
                                        &view) != 0;
-    if (!*forbidden && job->status == STORE_OK) {
-        proj = job->state.exists ? hub_policy_project_snapshot(p, view, job->state.data) :
-               NULL;
-        text = job->state.exists ? (proj ? cJSON_PrintUnformatted(proj) : NULL) :
+    if (!*forbidden && job->status == STORE_OK)
+        text = job->state.exists ? hub_view_snapshot_fixed(hub_policy_template(p), view,
+                                                           job->out, job->state.data) :
                strdup("null");
-        cJSON_Delete(proj);
-    }
     hub_policy_unref(p);
     return text;
 }
@@ -298,11 +304,14 @@ static void finish(hub *h, store_job *job)
         if (job->status != STORE_OK)
             fatal(h, job->error);
         room_committed(job->owner, job->status);
+        if (job->has_follow)
+            room_committed(job->owner, job->status);
         break;
     case STORE_LOAD: {
         room_load load = {job->status == STORE_OK ? 0 : -1, &job->state, NULL, 0, job->ts,
                           job->create_v, job->create_src, job->create_author,
-                          job->create_seq, hub_policy_new(job->out)};
+                          job->create_seq,
+                          hub_policy_new(job->out, job->state.exists ? job->state.data : NULL)};
         rows = rows_of(job);
         if (!rows)
             load.status = -1;
@@ -320,7 +329,8 @@ static void finish(hub *h, store_job *job)
         read_ctx *rc = job->owner;
         rows = rows_of(job);
         room_read_done(rc->r, rc->purpose, rc->tag,
-                       job->status == STORE_OK && rows ? 0 : -1, rows, rows ? job->n_ops : 0);
+                       job->status == STORE_OK && rows ? 0 : -1, rows, rows ? job->n_ops : 0,
+                       job->with_doc && job->status == STORE_OK ? &job->state : NULL);
         rows_free(rows, job->n_ops);
         free(rc);
         break;

@@ -233,12 +233,13 @@ void room_loaded(room *r, room_load *load)
     room_leave(r);
 }
 
-void room_read_done(room *r, int purpose, void *tag, int status, room_row *rows, size_t n)
+void room_read_done(room *r, int purpose, void *tag, int status, room_row *rows, size_t n,
+                    doc_state *doc)
 {
     room_enter(r);
     r->reads--;
     if (purpose == ROOM_READ_CATCHUP)
-        room_member_read_done(r, tag, status, rows, n);
+        room_member_read_done(r, tag, status, rows, n, doc);
     else
         room_submit_read_done(r, tag, status, rows, n);
     room_leave(r);

@@ -26,9 +26,15 @@
  * Access: when the environment has an `admit` hook, every request is admitted by it
  * first (membership, who may submit) and gets a *view*: peers with the same view may
  * read the same parts of the document, so snapshots and ops are projected once per
- * view (project hook) and shared; an op a view reads whole is not projected at all. Submitted edits pass check_write after they are
- * transformed to the current version, before they are applied; a refused op changes
- * nothing. Without the hooks every peer sees and writes everything (view 0).
+ * view (project hook) and shared; an op a view reads whole is not projected at all.
+ * Submitted edits pass check_write after they are transformed to the current version,
+ * before they are applied; a refused op changes nothing. Each applied edit carries the
+ * env's frame (op_begin before it applies, op_end after): some projections can only be
+ * made from the document before the op, which the env makes then; one the frame lacks
+ * (a view that came later) is made from the store, which rebuilds the document. The env
+ * may follow an op with the server's own op (stamped fields), applied and committed
+ * with it and sent to everyone, its submitter included. Without the hooks every peer
+ * sees and writes everything (view 0).
  *
  * The implementation is split by concept (room_internal.h lists the files); presence
  * (room_presence.c) is a relay the room calls and that never calls back.
@@ -64,11 +70,7 @@ typedef struct room_pres_entry room_pres_entry;
 typedef struct room_peer {
     room_outq outq;
     const char *principal;      /* borrowed from the connection */
-    const char *identity;       /* presence `u` as JSON text, or NULL for {"id":principal};
-                                   borrowed from the connection */
     const char *src;            /* the connection's id (hs), borrowed */
-    const char *identity_pseudonymous; /* presence `u` for receivers who read pseudonyms
-                                   (a client's name hidden), NULL when the same; borrowed */
     room_member *members;       /* this peer's memberships, linked by next_in_peer */
     room_pres_sub *pres_subs;   /* presence channels it subscribed to */
     room_pres_entry *pres;      /* its presences, for p:null when it leaves */
@@ -99,6 +101,8 @@ typedef struct room_op {
                                    src qualified by the author, so no client can take
                                    another principal's op for its own */
     struct room_op_view *views; /* with access hooks: the message per (own, view) */
+    void *frame;                /* with access hooks: what projecting it needs (op_begin) */
+    void (*frame_unref)(void *frame);
     room_member *by;            /* while uncommitted: the submitter, for the ack */
     int64_t based_on;           /* the version the submitter based it on */
     size_t bytes;
@@ -139,14 +143,17 @@ typedef struct room_env {
     void *ctx;
     /* Load the document; answer with room_loaded(). */
     int (*load)(void *ctx, room *r);
-    /* Read committed ops [from, to), at most max; answer with room_read_done(). */
-    int (*read_ops)(void *ctx, room *r, int64_t from, int64_t to, size_t max, int purpose,
-                    void *tag);
-    /* Make op durable (with the document text as a milestone when milestone != NULL,
-     * which the callee then owns); answer with room_committed(), in submit order. The
-     * op is applied already, so this cannot refuse: when it cannot go on it answers
-     * with a failure, and the hub stops. */
-    void (*commit)(void *ctx, room *r, room_op *op, char *milestone);
+    /* Read committed ops [from, to), at most max, and with_doc: the document at `from`
+     * too; answer with room_read_done(). */
+    int (*read_ops)(void *ctx, room *r, int64_t from, int64_t to, size_t max, int with_doc,
+                    int purpose, void *tag);
+    /* Make op durable, and with it follow when not NULL (the server's op applied right
+     * after it: both in one transaction), with the document text as a milestone when
+     * milestone != NULL (after both; the callee then owns it); answer with
+     * room_committed(), once per op, in submit order. The ops are applied already, so
+     * this cannot refuse: when it cannot go on it answers with a failure, and the hub
+     * stops. */
+    void (*commit)(void *ctx, room *r, room_op *op, room_op *follow, char *milestone);
     void (*wake)(void *ctx, room_peer *p);      /* p has queued output */
     void (*kill)(void *ctx, room_peer *p);      /* p fell too far behind: close it */
     int64_t (*now_ms)(void *ctx);
@@ -157,27 +164,47 @@ typedef struct room_env {
      * components as submitted); 0 with *view set, or -1 with *err filled. */
     int (*admit)(void *ctx, void *policy, room_peer *p, proto_action action, int kind,
                  const cJSON *op, unsigned *view, proto_error *err);
-    /* The part of payload a view may read: kind ROOM_SNAPSHOT for document data, else
-     * an op payload (edit components, create {type,data}). A new tree, NULL when memory
-     * runs out. */
-    cJSON *(*project)(void *ctx, void *policy, unsigned view, int kind, const cJSON *payload);
-    /* Whether project() would return payload unchanged for view, so the room can relay
-     * the op's own text instead of projecting and printing it again. Optional. */
-    int (*projects_whole)(void *ctx, void *policy, unsigned view, int kind,
-                          const cJSON *payload);
     /* Whether view may apply the edit op (transformed to doc's version) to doc. */
     int (*check_write)(void *ctx, void *policy, unsigned view, const cJSON *op,
                        const cJSON *doc, proto_error *err);
-    /* Whether a presence value may be relayed to view (channel = the room's id). */
-    int (*presence_visible)(void *ctx, void *policy, unsigned view, const cJSON *value);
-    /* Whether view reads pseudonymised data (the sender's identity_pseudonymous). */
-    int (*pseudonymous_view)(void *ctx, void *policy, unsigned view);
+    /* An edit that passed check_write is about to apply to doc: what projecting it will
+     * need, the env's own (its *frame*: the state the op is read under, and what can only
+     * be made from the document before it), kept with the op and released with
+     * frame_unref. NULL when memory runs out: the op is refused. */
+    void *(*op_begin)(void *ctx, void *policy, const cJSON *op, const cJSON *doc);
+    /* The op applied (doc is the document after it, at ts, by author whose view is
+     * `view`): the env completes the frame. *follow may receive the server's own op to
+     * apply right after it, in the same commit (a new tree; its author is
+     * ROOM_SERVER_AUTHOR, whose ops get no follower). 0, or -1 when memory ran out (the
+     * frame then makes projections fail, which closes the connections that need them). */
+    int (*op_end)(void *ctx, void *policy, void *frame, const cJSON *op, const cJSON *doc,
+                  const char *author, unsigned view, int64_t ts, cJSON **follow);
+    void (*frame_unref)(void *frame);
+    /* The part of payload a view may read, as JSON text (malloc'ed): kind ROOM_SNAPSHOT
+     * for the document's data at the room's version, else an op payload (edit
+     * components, create {type, data}) with its frame (NULL for ops the room did not
+     * apply itself) and doc, the document before it when the caller has it (ops read
+     * from the store), else NULL. NULL with *needs_doc set when the projection needs the
+     * document before the op and has neither; NULL otherwise when memory runs out. */
+    char *(*project)(void *ctx, void *policy, unsigned view, int kind, const cJSON *payload,
+                     void *frame, const cJSON *doc, int *needs_doc);
+    /* Whether project() would return payload unchanged for view, so the room can relay
+     * the op's own text instead of projecting and printing it again. Optional. */
+    int (*projects_whole)(void *ctx, void *policy, unsigned view, int kind,
+                          const cJSON *payload, void *frame);
+    /* Presence on a room's channel: the value view receives of what the sender set (a
+     * new tree; JSON null for a sender leaving), and the sender's identity `u` as view
+     * is told it (JSON text, malloc'ed). NULL when memory runs out. */
+    cJSON *(*presence_value)(void *ctx, void *policy, unsigned view, const cJSON *value);
+    char *(*presence_identity)(void *ctx, void *policy, unsigned view, const room_peer *sender);
     void *(*policy_ref)(void *policy);
     void (*policy_unref)(void *policy);
 } room_env;
 
 /* The `kind` of project() for document snapshots. */
 #define ROOM_SNAPSHOT (-1)
+/* The author (and src) of the server's own ops (op_end's follow). */
+#define ROOM_SERVER_AUTHOR "konsil"
 
 /* How a bulk request (bf/bs) hears about one of its documents. status 0: the snapshot
  * (v, exists, data_json; data_json NULL when the request streamed ops instead);
@@ -239,7 +266,10 @@ typedef struct room_load {
 } room_load;
 
 void room_loaded(room *r, room_load *load);
-void room_read_done(room *r, int purpose, void *tag, int status, room_row *rows, size_t n);
+/* rows: the ops read; doc: the document at the first one's version when read_ops was
+ * asked for it (the room may change it: it moves it along the rows), else NULL. */
+void room_read_done(room *r, int purpose, void *tag, int status, room_row *rows, size_t n,
+                    doc_state *doc);
 /* The oldest uncommitted op of r is durable (status 0) or cannot be (status != 0:
  * the hub stops, nothing more is acked). */
 void room_committed(room *r, int status);

@@ -9,7 +9,9 @@
  * same way until the document moves.
  *
  * room_committed() is where an op goes out: to each live member (never echoed to its
- * submitter's member), then the submitter's ack, then every member's queue runs on.
+ * submitter's member), then the submitter's ack, then every member's queue runs on. A
+ * live member whose view needs a projection the op's frame lacks (its view came after
+ * the op applied) stops being live and catches up from the store from that op on.
  *
  * Invariants: nothing derived from an uncommitted op leaves here (room.h, invariant
  * 2); the messages built for an op count towards the tail's bytes while it is there.
@@ -43,23 +45,19 @@ static char *src_for(const char *author, const char *src, const char *to)
     return out;
 }
 
-/* The op's payload as `view` may read it, as text (NULL: no memory). */
+/* The op's payload as `view` may read it, as text; NULL with *needs_doc when the
+ * projection needs the document before the op and neither frame nor doc has it, NULL
+ * otherwise when memory runs out. */
 static char *projected_text(room_set *s, room *r, unsigned view, int kind,
-                            const cJSON *payload, const char *text)
+                            const cJSON *payload, const char *text, void *frame,
+                            const cJSON *doc, int *needs_doc)
 {
-    cJSON *proj;
-    char *out;
-
+    *needs_doc = 0;
     if (!s->env.project || kind == PROTO_DEL ||
         (s->env.projects_whole &&
-         s->env.projects_whole(s->env.ctx, r->policy, view, kind, payload)))
+         s->env.projects_whole(s->env.ctx, r->policy, view, kind, payload, frame)))
         return text ? strdup(text) : NULL;
-    proj = s->env.project(s->env.ctx, r->policy, view, kind, payload);
-    if (!proj)
-        return NULL;
-    out = json_print(proj);
-    cJSON_Delete(proj);
-    return out;
+    return s->env.project(s->env.ctx, r->policy, view, kind, payload, frame, doc, needs_doc);
 }
 
 /* A message just built for op counts towards the tail's bytes while op is in the tail. */
@@ -71,20 +69,26 @@ static void op_count_msg(room *r, room_op *op, const room_msg *msg)
     }
 }
 
-/* With access hooks: the op message per (own, view), built once and shared. */
-static room_msg *op_msg_view(room_set *s, room *r, room_op *op, const room_member *m)
+/* With access hooks: the op message per (own, view), built once and shared; NULL with
+ * *needs_doc (see projected_text), or NULL (memory). */
+static room_msg *op_msg_view(room_set *s, room *r, room_op *op, const room_member *m,
+                             int *needs_doc)
 {
     int own = strcmp(op->author, m->peer->principal) == 0;
     struct room_op_view *ov;
     char *src, *text;
 
+    *needs_doc = 0;
     for (ov = op->views; ov; ov = ov->next)
         if (ov->own == own && ov->view == m->view)
             return ov->msg;
+    text = op->kind == PROTO_DEL || room_op_payload(op) ?
+           projected_text(s, r, m->view, op->kind, op->payload, op->text, op->frame, NULL,
+                          needs_doc) : NULL;
+    if (*needs_doc)
+        return NULL;
     ov = calloc(1, sizeof *ov);
     src = src_for(op->author, op->src, m->peer->principal);
-    text = op->kind == PROTO_DEL || room_op_payload(op) ?
-           projected_text(s, r, m->view, op->kind, op->payload, op->text) : NULL;
     if (ov && src && (text || op->kind == PROTO_DEL))
         ov->msg = build_op_msg(s, r->id, op->v, src, op->seq, op->kind, text);
     free(src);
@@ -103,12 +107,14 @@ static room_msg *op_msg_view(room_set *s, room *r, room_op *op, const room_membe
 
 /* The op message for member m's principal, built when first needed, once per op and
  * principal kind. */
-static room_msg *op_msg_for(room_set *s, room *r, room_op *op, const room_member *m)
+static room_msg *op_msg_for(room_set *s, room *r, room_op *op, const room_member *m,
+                            int *needs_doc)
 {
     char *src;
 
+    *needs_doc = 0;
     if (s->env.project)
-        return op_msg_view(s, r, op, m);
+        return op_msg_view(s, r, op, m, needs_doc);
     if (strcmp(op->author, m->peer->principal) == 0) {
         if (!op->msg) {
             op->msg = build_op_msg(s, r->id, op->v, op->src, op->seq, op->kind, op->text);
@@ -127,22 +133,28 @@ static room_msg *op_msg_for(room_set *s, room *r, room_op *op, const room_member
 }
 
 /* Queues op on m's connection; no memory closes the connection. */
-void room_send_op(room_set *s, room *r, room_op *op, room_member *m, int live)
+int room_send_op(room_set *s, room *r, room_op *op, room_member *m, int live)
 {
-    room_msg *msg = op_msg_for(s, r, op, m);
+    int needs_doc;
+    room_msg *msg = op_msg_for(s, r, op, m, &needs_doc);
 
     if (msg)
         room_send(s, m->peer, msg, live);
+    else if (needs_doc)
+        return ROOM_NEEDS_DOC;
     else
         room_kill(s, m->peer);
+    return 0;
 }
 
 /* Queues a stored op (catch-up from the store) on m's connection. */
-void room_stream_row(room_member *m, const room_row *row)
+void room_stream_row(room_member *m, const room_row *row, void *frame, const cJSON *doc)
 {
     room_set *s = m->room->set;
+    int needs_doc;
     char *src = src_for(row->author, row->src, m->peer->principal);
-    char *text = projected_text(s, m->room, m->view, row->kind, row->payload, row->text);
+    char *text = projected_text(s, m->room, m->view, row->kind, row->payload, row->text,
+                                frame, doc, &needs_doc);
     room_msg *msg = src && (text || row->kind == PROTO_DEL) ?
                     build_op_msg(s, m->room->id, row->v, src, row->seq, row->kind, text) : NULL;
 
@@ -179,9 +191,9 @@ const char *room_snapshot_text(room *r, unsigned view)
         if (r->snaps[i].view == view)
             return r->snaps[i].text;
     if (s->env.project && r->doc.exists) {
-        cJSON *proj = s->env.project(s->env.ctx, r->policy, view, ROOM_SNAPSHOT, r->doc.data);
-        text = proj ? json_print(proj) : NULL;
-        cJSON_Delete(proj);
+        int needs_doc;
+        text = s->env.project(s->env.ctx, r->policy, view, ROOM_SNAPSHOT, r->doc.data, NULL,
+                              NULL, &needs_doc);
     } else {
         text = doc_text(&r->doc);
     }
@@ -212,8 +224,10 @@ void room_committed(room *r, int status)
     s->uncommitted--;
     for (m = r->members; m; m = m->next_in_room)
         if (m->peer && m->live && op->v >= m->next_v) {
-            if (m != op->by)
-                room_send_op(s, r, op, m, 1);
+            if (m != op->by && room_send_op(s, r, op, m, 1) == ROOM_NEEDS_DOC) {
+                room_member_refetch(m, op->v);
+                continue;
+            }
             m->next_v = op->v + 1;
         }
     if (op->by) {

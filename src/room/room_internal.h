@@ -76,6 +76,7 @@ struct room_item {
     int64_t snap_v;
     int snap_exists;
     int reading;            /* a store read for this item is in flight */
+    int from_store;         /* the next ops come from the store with the document */
 };
 
 struct room_member {
@@ -184,6 +185,12 @@ const cJSON *room_op_payload(room_op *op);
 /* Gives back the slack of json_print's doubling buffer to a text the room keeps. */
 char *room_text_fit(char *text);
 
+/* What an op of the room's (wire) kind does to the document. */
+static inline doc_op_kind room_doc_kind(int kind)
+{
+    return kind == PROTO_CREATE ? DOC_OP_CREATE : kind == PROTO_DEL ? DOC_OP_DEL : DOC_OP_EDIT;
+}
+
 static inline room_op *room_tail_at(const room *r, int64_t v)
 {
     return r->tail[(r->tail_head + (size_t)(v - r->tail_v0)) % r->tail_cap];
@@ -196,10 +203,14 @@ void room_tail_trim(room *r);
 
 /* ---- room_fanout.c: what members receive ------------------------------------- */
 
-/* Queues op on m's connection; no memory closes the connection. */
-void room_send_op(room_set *s, room *r, room_op *op, room_member *m, int live);
-/* Queues a stored op (catch-up from the store) on m's connection. */
-void room_stream_row(room_member *m, const room_row *row);
+/* Queues op on m's connection; no memory closes the connection. 0, or ROOM_NEEDS_DOC
+ * (nothing queued) when m's view needs a projection of op its frame lacks: it is made
+ * from the store (room_stream_row with the document). */
+#define ROOM_NEEDS_DOC 1
+int room_send_op(room_set *s, room *r, room_op *op, room_member *m, int live);
+/* Queues a stored op (catch-up from the store) on m's connection: frame is the op's when
+ * the tail still holds it, doc the document before it (or NULL). */
+void room_stream_row(room_member *m, const room_row *row, void *frame, const cJSON *doc);
 /* The document as `view` may read it, as JSON text, cached per view until it moves.
  * Borrowed; NULL when memory runs out. */
 const char *room_snapshot_text(room *r, unsigned view);
@@ -226,8 +237,12 @@ void room_member_push(room_member *m, int64_t cursor, int64_t until, int64_t rel
 void room_member_reply(room_member *m, proto_buf *b);
 /* Runs m's items as far as the room's state allows. */
 void room_pump(room_member *m);
-/* A catch-up read for m came back. */
-void room_member_read_done(room *r, room_member *m, int status, room_row *rows, size_t n);
+/* A catch-up read for m came back (doc: the document at the first row, or NULL). */
+void room_member_read_done(room *r, room_member *m, int status, room_row *rows, size_t n,
+                           doc_state *doc);
+/* Live m cannot be sent op v as it is (room_send_op said ROOM_NEEDS_DOC): it stops
+ * being live and catches up from v through the store, before its other items. */
+void room_member_refetch(room_member *m, int64_t v);
 
 /* ---- room_request.c: requests ------------------------------------------------- */
 

@@ -164,18 +164,21 @@ void room_pump(room_member *m)
                     m->peer->paused = 1;
                     goto out;
                 }
-                if (it->cursor >= r->tail_v0) {
-                    room_send_op(s, r, room_tail_at(r, it->cursor), m, 0);
-                    it->cursor++;
+                if (it->cursor >= r->tail_v0 && !it->from_store) {
+                    if (room_send_op(s, r, room_tail_at(r, it->cursor), m, 0) ==
+                        ROOM_NEEDS_DOC)
+                        it->from_store = 1;
+                    else
+                        it->cursor++;
                     continue;
                 }
                 {
-                    int64_t to = end < r->tail_v0 ? end : r->tail_v0;
+                    int64_t to = it->from_store || end < r->tail_v0 ? end : r->tail_v0;
                     it->reading = 1;
                     m->refs++;
                     r->reads++;
                     if (s->env.read_ops(s->env.ctx, r, it->cursor, to, s->cfg.read_chunk,
-                                        ROOM_READ_CATCHUP, m) != 0) {
+                                        s->env.project != NULL, ROOM_READ_CATCHUP, m) != 0) {
                         it->reading = 0;
                         m->refs--;
                         r->reads--;
@@ -207,27 +210,65 @@ out:
     m->pumping = 0;
 }
 
-void room_member_read_done(room *r, room_member *m, int status, room_row *rows, size_t n)
+/* The frame of the op at version v when the tail holds it, else NULL. */
+static void *frame_at(const room *r, int64_t v)
+{
+    return v >= r->tail_v0 && v < r->tail_v0 + (int64_t)r->tail_len ?
+           room_tail_at(r, v)->frame : NULL;
+}
+
+void room_member_read_done(room *r, room_member *m, int status, room_row *rows, size_t n,
+                           doc_state *doc)
 {
     room_set *s = r->set;
     room_item *it = m->head;
+    ot_error oerr = {""};
 
     room_member_unref(m);
     if (!it || !it->reading || !m->peer)
         return;
     it->reading = 0;
+    it->from_store = 0;
     if (status != 0) {
         room_kill(s, m->peer);
     } else {
-        for (size_t i = 0; i < n && !m->peer->dead; i++)
+        for (size_t i = 0; i < n && !m->peer->dead; i++) {
+            const cJSON *before = doc && doc->v == rows[i].v && doc->exists ? doc->data : NULL;
             if (rows[i].v == it->cursor) {
-                room_stream_row(m, &rows[i]);
+                room_stream_row(m, &rows[i], frame_at(r, rows[i].v), before);
                 it->cursor++;
             }
+            if (doc && doc->v == rows[i].v &&
+                doc_apply(doc, room_doc_kind(rows[i].kind), rows[i].payload, &oerr) != DOC_OK)
+                doc = NULL;     /* projections that need it fail from here: closed */
+        }
         if (n == 0)
             room_kill(s, m->peer);   /* the log lacks ops it must have */
     }
     room_pump(m);
+}
+
+void room_member_refetch(room_member *m, int64_t v)
+{
+    room_item *it;
+
+    if (m->head && m->head->reading) {
+        room_kill(m->room->set, m->peer);   /* cannot go before it: reconnect */
+        return;
+    }
+    if (!(it = calloc(1, sizeof *it))) {
+        room_kill(m->room->set, m->peer);
+        return;
+    }
+    m->live = 0;
+    it->cursor = v;
+    it->until = ROOM_FOLLOW;
+    it->go_live = 1;
+    it->from_store = 1;
+    it->next = m->head;
+    m->head = it;
+    if (!m->tail)
+        m->tail = it;
 }
 
 void room_peer_detach(room_set *s, room_peer *p)

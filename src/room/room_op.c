@@ -24,6 +24,8 @@ void room_op_unref(room_op *op)
     free(op->text);
     room_msg_unref(op->msg);
     room_msg_unref(op->foreign);
+    if (op->frame && op->frame_unref)
+        op->frame_unref(op->frame);
     while (op->views) {
         struct room_op_view *ov = op->views;
         op->views = ov->next;

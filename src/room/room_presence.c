@@ -66,8 +66,8 @@ void room_presence_free(room_presence *rp)
     free(rp);
 }
 
-/* {a:'p', ch, src, id, p, pv, u}: u is the sender's identity, stamped here; `identity`
- * is p->identity or p->identity_pseudonymous. */
+/* {a:'p', ch, src, id, p, pv, u}: u is the sender's identity, stamped here (JSON text;
+ * NULL: {"id": principal}). */
 static void emit_presence(proto_buf *b, const char *ch, const room_peer *p, const char *identity,
                           const char *id, const cJSON *value, const cJSON *pv)
 {
@@ -90,92 +90,94 @@ static void emit_presence(proto_buf *b, const char *ch, const room_peer *p, cons
     proto_buf_lit(b, "}");
 }
 
-/* One presence update in the forms receivers may get: plain or with the place hidden
- * (p:{"path":null}: still present, no place shown — p:null would read as leaving), each
- * with the sender's identity or its pseudonymous one. */
-typedef struct presence_msgs {
-    room_msg *plain, *hidden, *plain_pseudo, *hidden_pseudo;
-} presence_msgs;
+/* One presence update going out, and the forms built of it so far: one per view of the
+ * receivers (access hooks), each with the value and the sender's identity as that view
+ * gets them; without hooks (or policy) one form for everyone. */
+#define FORMS_CACHED 8
+typedef struct presence_out {
+    room_presence *rp;
+    const char *ch, *id;
+    const room_peer *from;
+    const cJSON *value, *pv;
+    void *policy;
+    struct { unsigned view; room_msg *msg; } forms[FORMS_CACHED];
+    size_t n;
+    room_msg *shared;       /* a message the same for everyone (a request), not owned */
+} presence_out;
 
-static void presence_msgs_free(presence_msgs *pm)
+static void presence_out_free(presence_out *o)
 {
-    room_msg_unref(pm->plain);
-    room_msg_unref(pm->hidden);
-    room_msg_unref(pm->plain_pseudo);
-    room_msg_unref(pm->hidden_pseudo);
+    for (size_t i = 0; i < o->n; i++)
+        room_msg_unref(o->forms[i].msg);
+    o->n = 0;
 }
 
-static room_msg *build(room_presence *rp, const char *ch, const room_peer *p, const char *identity,
-                       const char *id, const cJSON *value, const cJSON *pv)
+/* The message view receives, built once per view (a new reference). NULL: memory. */
+static room_msg *form_for(presence_out *o, unsigned view)
 {
+    const room_env *env = o->rp->env;
+    int hooks = o->policy && env->presence_value && env->presence_identity;
+    cJSON *value = NULL;
+    char *u = NULL;
+    room_msg *msg = NULL;
     proto_buf b;
 
-    proto_buf_init(&b, rp->cfg->headroom);
-    emit_presence(&b, ch, p, identity, id, value, pv);
-    return room_msg_from_buf(&b);
+    if (o->shared) {
+        room_msg_ref(o->shared);
+        return o->shared;
+    }
+    if (!hooks)
+        view = 0;
+    for (size_t i = 0; i < o->n; i++)
+        if (o->forms[i].view == view) {
+            room_msg_ref(o->forms[i].msg);
+            return o->forms[i].msg;
+        }
+    if (hooks) {
+        value = env->presence_value(env->ctx, o->policy, view, o->value);
+        u = env->presence_identity(env->ctx, o->policy, view, o->from);
+    }
+    if (!hooks || (value && u)) {
+        proto_buf_init(&b, o->rp->cfg->headroom);
+        emit_presence(&b, o->ch, o->from, u, o->id, hooks ? value : o->value, o->pv);
+        msg = room_msg_from_buf(&b);
+    }
+    cJSON_Delete(value);
+    free(u);
+    if (msg && o->n < FORMS_CACHED) {
+        o->forms[o->n].view = view;
+        o->forms[o->n++].msg = msg;
+        room_msg_ref(msg);
+    }
+    return msg;
 }
 
-/* Builds the forms needed: hidden ones only when value can be hidden, pseudonymous ones
- * only when the sender has such an identity. Returns 0 or -1 (out of memory). */
-static int presence_msgs_build(room_presence *rp, presence_msgs *pm, const char *ch,
-                               const room_peer *p, const char *id, const cJSON *value,
-                               const cJSON *pv, int may_hide)
+/* Sends every other subscriber of ch the form of o for its view. */
+static void relay(room_presence *rp, channel *ch, presence_out *o)
 {
-    cJSON *placeless = NULL;
-
-    memset(pm, 0, sizeof *pm);
-    if (may_hide && value && !(placeless = cJSON_CreateObject())) return -1;
-    if (placeless && !cJSON_AddNullToObject(placeless, "path")) {
-        cJSON_Delete(placeless);
-        return -1;
-    }
-    pm->plain = build(rp, ch, p, p->identity, id, value, pv);
-    if (may_hide)
-        pm->hidden = build(rp, ch, p, p->identity, id, placeless, pv);
-    if (p->identity_pseudonymous) {
-        pm->plain_pseudo = build(rp, ch, p, p->identity_pseudonymous, id, value, pv);
-        if (may_hide)
-            pm->hidden_pseudo = build(rp, ch, p, p->identity_pseudonymous, id, placeless, pv);
-    }
-    cJSON_Delete(placeless);
-    if (!pm->plain || (may_hide && !pm->hidden) ||
-        (p->identity_pseudonymous && (!pm->plain_pseudo || (may_hide && !pm->hidden_pseudo)))) {
-        presence_msgs_free(pm);
-        return -1;
-    }
-    return 0;
-}
-
-/* Sends the right form of pm to every other subscriber: hidden to those whose view may not
- * see value (value NULL: everyone sees it), pseudonymous to those who read pseudonyms. */
-static void relay(room_presence *rp, channel *ch, room_peer *from, const presence_msgs *pm,
-                  const cJSON *value)
-{
-    const room_env *env = rp->env;
-
     for (size_t i = 0; i < ch->n; i++) {
-        if (ch->subs[i] == from)
+        room_msg *m;
+        if (ch->subs[i] == o->from)
             continue;
-        int visible = !value || !env->presence_visible ||
-                      env->presence_visible(env->ctx, ch->policy, ch->views[i], value);
-        int pseudo = pm->plain_pseudo && env->pseudonymous_view &&
-                     env->pseudonymous_view(env->ctx, ch->policy, ch->views[i]);
-        room_msg *m = visible ? (pseudo ? pm->plain_pseudo : pm->plain)
-                              : (pseudo ? pm->hidden_pseudo : pm->hidden);
+        m = form_for(o, ch->views[i]);
         if (m)
             room_peer_push(rp->cfg, rp->env, ch->subs[i], m, 1);
+        else
+            room_peer_kill(rp->env, ch->subs[i]);
+        room_msg_unref(m);
     }
 }
 
 static void announce_gone(room_presence *rp, room_peer *p, const room_pres_entry *e)
 {
     channel *ch = room_map_get(&rp->channels, e->ch);
-    presence_msgs pm;
+    presence_out o = {rp, e->ch, e->id, p, NULL, e->pv, NULL, {{0, NULL}}, 0, NULL};
 
-    if (!ch || presence_msgs_build(rp, &pm, e->ch, p, e->id, NULL, e->pv, 0) != 0)
+    if (!ch)
         return;
-    relay(rp, ch, p, &pm, NULL);
-    presence_msgs_free(&pm);
+    o.policy = ch->policy;
+    relay(rp, ch, &o);
+    presence_out_free(&o);
 }
 
 static void entry_free(room_pres_entry *e)
@@ -353,15 +355,15 @@ static void reply_error(room_presence *rp, room_peer *p, proto_msg *msg, const c
 static void request_presence(room_presence *rp, room_peer *p, const char *name)
 {
     channel *ch = room_map_get(&rp->channels, name);
-    presence_msgs pm = {0};
+    presence_out o = {rp, name, NULL, p, NULL, NULL, NULL, {{0, NULL}}, 0, NULL};
     proto_buf b;
 
     proto_buf_init(&b, rp->cfg->headroom);
     proto_emit_presence_request(&b, name);
-    pm.plain = room_msg_from_buf(&b);
-    if (pm.plain && ch)
-        relay(rp, ch, p, &pm, NULL);
-    presence_msgs_free(&pm);
+    o.shared = room_msg_from_buf(&b);
+    if (o.shared && ch)
+        relay(rp, ch, &o);
+    room_msg_unref(o.shared);
 }
 
 void room_presence_handle(room_presence *rp, room_peer *p, proto_msg *msg, void *policy,
@@ -383,20 +385,21 @@ void room_presence_handle(room_presence *rp, room_peer *p, proto_msg *msg, void 
             reply_error(rp, p, msg, PROTO_ERR_LIMIT, "Too many presences on one connection");
             return;
         }
-        presence_msgs pm;
-        int may_hide = ch && rp->env->presence_visible;
-        if (presence_msgs_build(rp, &pm, msg->ch, p, msg->presence_id, msg->presence, msg->pv,
-                                may_hide) != 0) {
-            reply_error(rp, p, msg, PROTO_ERR_UNKNOWN, "out of memory");
-            return;
-        }
-        /* Receivers that may not see the place get it without one: they drop the old
-         * cursor and still see the sender present. */
+        presence_out o = {rp, msg->ch, msg->presence_id, p, msg->presence, msg->pv,
+                          policy, {{0, NULL}}, 0, NULL};
+        room_msg *echo;
+        /* Each receiver gets the value as its view may (a place it may not read as
+         * {"path": null}: it drops the old cursor and still sees the sender present). */
         if (ch)
-            relay(rp, ch, p, &pm, msg->presence);
-        /* The echo is the sender's acknowledgement. */
-        room_peer_push(rp->cfg, rp->env, p, pm.plain, 0);
-        presence_msgs_free(&pm);
+            relay(rp, ch, &o);
+        /* The echo, as the sender's own view gets it, is its acknowledgement. */
+        echo = form_for(&o, view);
+        if (echo)
+            room_peer_push(rp->cfg, rp->env, p, echo, 0);
+        room_msg_unref(echo);
+        presence_out_free(&o);
+        if (!echo)
+            reply_error(rp, p, msg, PROTO_ERR_UNKNOWN, "out of memory");
         return;
     }
     case PROTO_PS:

@@ -5,11 +5,12 @@
  * connection unsubscribes or leaves, everyone else gets p:null for each presence it
  * had in those channels. Typed doc presence is refused: json0 cannot transform it.
  *
- * Invariants: presence is never stored; a subscriber receives a presence only when the
- * access hook lets its view see the place it names (null in its place otherwise); per connection the number of channels and of
- * presences is bounded (room_config); identity in a relayed presence (src, and the
- * principal in u) is set here from the sender's connection, never taken from the
- * message.
+ * Invariants: presence is never stored; each subscriber receives a presence as the
+ * access hooks give it to its view (presence_value: the place only where it may read
+ * it, {"path": null} otherwise; presence_identity: the sender as that view names it),
+ * built once per view; per connection the number of channels and of presences is
+ * bounded (room_config); identity in a relayed presence (src, and u) is set here from
+ * the sender's connection, never taken from the message.
  *
  * Dependencies: the room calls in here (room_request.c hands over each presence request
  * once its room admitted it, in its turn; a peer leaving the room set leaves presence
@@ -33,9 +34,9 @@ room_presence *room_presence_new(const room_config *cfg, const room_env *env);
 void room_presence_free(room_presence *rp);
 
 /* p, ps, pu and pr; replies are queued on p. msg stays the caller's. policy and view
- * are the channel's room's access policy and what p may see there (room_env): a
- * presence is relayed to each subscriber only when presence_visible says so for its
- * view, and as p:null otherwise. */
+ * are the channel's room's access policy and what p may see there (room_env): each
+ * subscriber receives a presence as presence_value and presence_identity give it to its
+ * view. */
 void room_presence_handle(room_presence *rp, room_peer *p, proto_msg *msg, void *policy,
                           unsigned view);
 /* p:null for each of the peer's presences, then it leaves every channel. */

@@ -4,13 +4,16 @@
  * it was based on — from the tail, or read from the store when the tail no longer
  * holds them (the queue waits meanwhile) — and is acknowledged instead of applied when
  * one of those ops is its own (a resend: same principal, src and seq). Then the write
- * check (access hooks) sees it at the current version, the document applies it, and
- * it goes to the tail and to the writer; the ack follows the commit (room_fanout.c).
+ * check (access hooks) sees it at the current version, the document applies it (the
+ * env's frame made before and completed after: room.h), the env's follower op (the
+ * server's stamping op) applies right after it, and both go to the tail and to the
+ * writer in one commit; the ack follows the commit (room_fanout.c).
  *
  * Invariants: ops apply at exactly doc.v, in queue order; a refused op changes
  * nothing (the tail is reserved and the text printed before the document moves);
  * per-document commit times never go back.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -105,20 +108,72 @@ static int milestone_due(const room *r)
            r->bytes_since_ms >= r->ms_bytes / 4;
 }
 
-/* What an op of a wire kind does to the document. */
-static doc_op_kind doc_kind(proto_op_kind kind)
+/* Records op (applied to the document already) in the tail and its commit time. */
+static void record(room *r, room_op *op)
 {
-    switch (kind) {
-    case PROTO_CREATE: return DOC_OP_CREATE;
-    case PROTO_DEL: return DOC_OP_DEL;
-    default: return DOC_OP_EDIT;
-    }
+    room_set *s = r->set;
+
+    op->ts = s->env.now_ms(s->env.ctx);
+    if (op->ts < r->last_ts)
+        op->ts = r->last_ts;    /* per-document commit times never go back (nt relies on it) */
+    r->last_ts = op->ts;
+    op->bytes = sizeof *op + (op->text ? strlen(op->text) : 0);
+    room_tail_push(r, op);
+    r->bytes_since_ms += op->text ? strlen(op->text) : 0;
+    s->uncommitted++;
+}
+
+/* The env's op_end for op, just applied; its follower (the server's op), applied right
+ * after it, or NULL. A follower that cannot be made or applied is left out (its fields
+ * stay unset) and said on stderr: op is applied already and cannot be taken back. */
+static room_op *follow_op(room *r, room_op *op, unsigned view)
+{
+    room_set *s = r->set;
+    room_op *f = NULL;
+    cJSON *follow = NULL;
+    ot_error oerr = {""};
+
+    if (s->env.op_end(s->env.ctx, r->policy, op->frame, op->payload, r->doc.data, op->author,
+                      view, op->ts, &follow) != 0 || !follow)
+        goto out;
+    if (!(f = calloc(1, sizeof *f)) || room_tail_reserve(r) != 0)
+        goto fail;
+    f->refs = 1;
+    f->v = r->doc.v;
+    f->kind = PROTO_EDIT;
+    f->seq = f->v;
+    f->based_on = -1;
+    f->src = strdup(ROOM_SERVER_AUTHOR);
+    f->author = strdup(ROOM_SERVER_AUTHOR);
+    f->text = room_text_fit(json_print(follow));
+    if (!f->src || !f->author || !f->text)
+        goto fail;
+    f->frame = s->env.op_begin(s->env.ctx, r->policy, follow, r->doc.data);
+    f->frame_unref = s->env.frame_unref;
+    if (!f->frame || doc_apply(&r->doc, DOC_OP_EDIT, follow, &oerr) != DOC_OK)
+        goto fail;
+    f->payload = follow;
+    follow = NULL;
+    record(r, f);
+    if (s->env.op_end(s->env.ctx, r->policy, f->frame, f->payload, r->doc.data, f->author,
+                      view, f->ts, &follow) != 0)
+        fprintf(stderr, "konsil serve: %s: out of memory reading the server's op\n", r->id);
+    cJSON_Delete(follow);
+    return f;
+fail:
+    fprintf(stderr, "konsil serve: %s v%lld: the server's op after it could not be applied%s%s\n",
+            r->id, (long long)op->v, oerr.message[0] ? ": " : "", oerr.message);
+    room_op_unref(f);
+    f = NULL;
+out:
+    cJSON_Delete(follow);
+    return f;
 }
 
 static void apply_submit(room *r, room_req *req)
 {
     room_set *s = r->set;
-    room_op *op = calloc(1, sizeof *op);
+    room_op *op = calloc(1, sizeof *op), *follow = NULL;
     char *milestone = NULL;
     ot_error oerr = {""};
     int rc;
@@ -144,7 +199,13 @@ static void apply_submit(room *r, room_req *req)
             return;
         }
     }
-    rc = doc_apply(&r->doc, doc_kind(req->kind), req->op, &oerr);
+    if (s->env.op_begin && req->kind == PROTO_EDIT) {
+        op->frame = s->env.op_begin(s->env.ctx, r->policy, req->op, r->doc.data);
+        op->frame_unref = s->env.frame_unref;
+        if (!op->frame)
+            goto nomem;
+    }
+    rc = doc_apply(&r->doc, room_doc_kind(req->kind), req->op, &oerr);
     if (rc != DOC_OK) {
         room_op_unref(op);
         if (rc == DOC_EXISTS)
@@ -160,14 +221,9 @@ static void apply_submit(room *r, room_req *req)
     }
     op->payload = req->op;
     req->op = NULL;
-    op->ts = s->env.now_ms(s->env.ctx);
-    if (op->ts < r->last_ts)
-        op->ts = r->last_ts;    /* per-document commit times never go back (nt relies on it) */
-    r->last_ts = op->ts;
     op->by = req->m;
     req->m = NULL;
     op->based_on = req->based_on;
-    op->bytes = sizeof *op + (op->text ? strlen(op->text) : 0);
     if (op->kind == PROTO_CREATE) {
         free(r->create_src);
         free(r->create_author);
@@ -176,8 +232,9 @@ static void apply_submit(room *r, room_req *req)
         r->create_author = strdup(op->author);
         r->create_seq = op->seq;
     }
-    room_tail_push(r, op);
-    r->bytes_since_ms += op->text ? strlen(op->text) : 0;
+    record(r, op);
+    if (op->frame)
+        follow = follow_op(r, op, req->view);
     if (milestone_due(r)) {
         milestone = doc_text(&r->doc);
         if (milestone) {
@@ -186,8 +243,7 @@ static void apply_submit(room *r, room_req *req)
             r->bytes_since_ms = 0;
         }
     }
-    s->uncommitted++;
-    s->env.commit(s->env.ctx, r, op, milestone);
+    s->env.commit(s->env.ctx, r, op, follow, milestone);
     return;
 nomem:
     room_op_unref(op);
@@ -224,7 +280,7 @@ static int submit_step(room *r, room_req *req)
         if (req->v < r->tail_v0) {
             r->blocked = 1;
             r->reads++;
-            if (s->env.read_ops(s->env.ctx, r, req->v, r->tail_v0, s->cfg.read_chunk,
+            if (s->env.read_ops(s->env.ctx, r, req->v, r->tail_v0, s->cfg.read_chunk, 0,
                                 ROOM_READ_SUBMIT, req) != 0) {
                 r->blocked = 0;
                 r->reads--;

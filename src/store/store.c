@@ -91,6 +91,7 @@ void store_job_free(store_job *job)
         return;
     free(job->doc);
     store_op_clear(&job->op);
+    store_op_clear(&job->follow);
     free(job->milestone);
     doc_clear(&job->state);
     for (size_t i = 0; i < job->n_ops; i++)

@@ -91,9 +91,13 @@ typedef struct store_job {
     char error[160];
     char *doc;              /* document id, owned */
 
-    /* STORE_COMMIT input */
+    /* STORE_COMMIT input: op and, when has_follow, the op applied right after it (the
+     * server's stamping op), written in the same transaction */
     store_op op;
-    char *milestone;        /* document after the op as JSON text, or NULL for none */
+    store_op follow;
+    int has_follow;
+    char *milestone;        /* document after the op (after follow, when there is one) as
+                               JSON text, or NULL for none */
 
     /* STORE_LOAD result: the document at its latest version, the ops since the
      * milestone it was rebuilt from, the time of its latest op (in `ts`), and its
@@ -106,9 +110,10 @@ typedef struct store_job {
     int64_t create_seq;
     char *create_author;
 
-    /* STORE_READ_OPS input */
+    /* STORE_READ_OPS input; with_doc: also the document at `from` into `state` */
     int64_t from, to;
     size_t max_ops;
+    int with_doc;
 
     /* STORE_SNAPSHOT input: by_ts selects ts, otherwise has_v selects v, else latest.
      * Result: state (v, exists, data). */
@@ -118,7 +123,8 @@ typedef struct store_job {
     int64_t v;
 
     /* STORE_LOAD and STORE_SNAPSHOT also read the case the document belongs to
-     * (store_case_meta) into `out`; NULL when it is no case's document. */
+     * (store_case_meta) into `out`; NULL when it is no case's document. STORE_SNAPSHOT
+     * adds the frame of the time of the read to it (store_case_frame). */
 
     /* STORE_CALL: call(db, job) runs on `thread` with that thread's connection. The
      * writer runs it inside its batch transaction under a savepoint: a nonzero return

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "store/store_api.h"
+#include "store/store_history.h"
 
 /* The op text opened where it is sealed (store_crypt.h). */
 #define OP_COLUMNS "v, kind, src, seq, ts, author, konsil_open(op, doc, 'ops', v)"
@@ -223,6 +224,8 @@ static int run_read_ops(sqlite3 *db, store_job *job)
     sqlite3_stmt *st = NULL;
     int rc;
 
+    if (job->with_doc && store_reader_rebuild(db, job->doc, job->from, &job->state, job) != 0)
+        return -1;
     job->ops = calloc(job->max_ops ? job->max_ops : 1, sizeof *job->ops);
     if (!job->ops)
         return fail(job, NULL, "out of memory");
@@ -336,8 +339,8 @@ void store_reader_run(store *s, store_job *job)
         rc = store_case_meta(db, job->doc, &job->out);
         if (rc != 0)
             fail(job, db, "case");
-        else
-            rc = run_snapshot(db, job);
+        else if ((rc = run_snapshot(db, job)) == 0 && job->out)
+            rc = store_case_frame(db, job, job->out);
         break;
     case STORE_CALL: rc = job->call(db, job); break;
     default: rc = fail(job, NULL, "not a read job"); break;

@@ -64,12 +64,11 @@ static int step_done(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int write_one(store *s, store_job *job)
+static int write_op(store *s, const char *doc, const store_op *op)
 {
-    const store_op *op = &job->op;
     sqlite3_stmt *st = s->ins_op;
 
-    sqlite3_bind_text(st, 1, job->doc, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 1, doc, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, op->v);
     sqlite3_bind_int(st, 3, op->kind);
     sqlite3_bind_text(st, 4, op->src ? op->src : "", -1, SQLITE_STATIC);
@@ -80,11 +79,21 @@ static int write_one(store *s, store_job *job)
         sqlite3_bind_text(st, 8, op->op_text, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, 8);
-    if (step_done(st) != 0)
+    return step_done(st);
+}
+
+/* The op of a commit job, its follower, and the milestone after them. */
+static int write_one(store *s, store_job *job)
+{
+    const store_op *op = job->has_follow ? &job->follow : &job->op;
+    sqlite3_stmt *st;
+
+    if (write_op(s, job->doc, &job->op) != 0 ||
+        (job->has_follow && write_op(s, job->doc, &job->follow) != 0))
         return -1;
     if (!job->milestone)
         return 0;
-    /* The milestone is the document after this op, so it is at version v + 1. */
+    /* The milestone is the document after the last op, so it is at version v + 1. */
     st = s->ins_milestone;
     sqlite3_bind_text(st, 1, job->doc, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, op->v + 1);

@@ -316,7 +316,7 @@ test('a lead transfer: audited, the old lead loses the lead\'s rights, open page
   assert.equal(res.status, 400);
   const oldPage = await subscribed(cookies.lead);
   const newPage = await subscribed(cookies.lotse);
-  assert.equal(newPage.data.sections.debt, undefined, 'a social-law counsellor does not read the debt section');
+  assert.deepEqual(newPage.data.sections.debt, {}, 'a social-law counsellor reads nothing of the debt section (its place only)');
   res = await api(srv, 'POST', `/api/cases/${caseId}/lead`, { cookie: cookies.lead, body: { user_id: ids.lotse } });
   assert.equal(res.status, 200, JSON.stringify(res.json));
   assert.equal(res.json.lead, ids.lotse);

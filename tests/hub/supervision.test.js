@@ -1,7 +1,8 @@
 'use strict';
 // Supervision against a real `konsil serve`: a client fills in its identity fields and
 // chats; a supervisor's history, snapshots and /ws subscription hold none of the
-// client's identity values (each searched for, the display name too) while the lead's
+// client's identity values (each searched for, the display name too), and, without the
+// client's supervision consent, none of its free text (masked), while the lead's
 // history has them; identified reading needs the lead's grant and ends when it expires;
 // non-members get nothing; history pages list the session events (pseudonymised for
 // supervisors); `konsil export` writes pseudonymised or full JSON lines and
@@ -94,8 +95,9 @@ test.before(async () => {
   }
   await c.submit(d, [{ p: ['person', 'age_bracket', 0], si: '30-39' }]);
   await c.submit(d, [{ p: ['concern', 'own_words', 0], si: 'Die Miete ist seit März offen.' }]);
-  await c.submit(d, [{ p: ['chat', 0], li: { from: JOIN_NAME, from_role: 'client', text: 'Hallo, ich bin Mira Sommerfeld, Lindenweg 4.' } }]);
-  await c.submit(docs.lead, [{ p: ['chat', 1], li: { from: 'lead', from_role: 'counsellor', text: 'Willkommen! Was führt Sie her?' } }]);
+  await c.submit(d, [{ p: ['chat', 0], li: { text: 'Hallo, ich bin Mira Sommerfeld, Lindenweg 4.' } }]);
+  await c.whenNothingPending(d);
+  await c.submit(docs.lead, [{ p: ['chat', 1], li: { text: 'Willkommen! Was führt Sie her?' } }]);
   await c.submit(docs.lead, [{ p: ['internal', 'notes', 0], li: 'Mietschulden klären' }]);
   for (const u of Object.keys(docs)) await c.whenNothingPending(docs[u]);
   while (docs.sup.version < docs.lead.version) await new Promise((r) => setTimeout(r, 20));
@@ -113,8 +115,9 @@ test("the supervisor's history, snapshots and /ws hold none of the client's iden
   const pages = await allHistory('sup');
   const text = JSON.stringify(pages);
   assert.deepEqual(leaks(text), []);
-  // What stays: the pseudonym, non-identifying fields, the counsellor's name, the concern.
-  assert.ok(text.includes('Klient:in A') && text.includes('30-39') && text.includes('Miete ist seit'));
+  // What stays: the pseudonym, structured fields, the counsellor's name; the concern's
+  // text is masked (no supervision consent), its length and edits shown.
+  assert.ok(text.includes('Klient:in A') && text.includes('30-39') && !text.includes('Miete ist seit'));
   const ops = pages.flatMap((p) => p.ops);
   assert.equal(ops.length, srv.head, 'versions line up');
   assert.ok(ops.some((e) => e.author.id === me.client.id && e.author.name === 'Klient:in A' && e.author.role === 'client'));
@@ -125,7 +128,9 @@ test("the supervisor's history, snapshots and /ws hold none of the client's iden
   assert.deepEqual(data, srv.supLive);
   assert.equal(data.person.legal_name, 'Klient:in A');
   assert.equal(data.person.age_bracket, '30-39');
-  assert.match(data.chat[0].text, /ich bin Klient:in A/);
+  assert.equal(data.concern.own_words, '•'.repeat('Die Miete ist seit März offen.'.length));
+  assert.match(data.chat[0].text, /^•+$/);
+  assert.equal(data.chat[0].from, me.client.id, 'stamped by the server: an id, never a name');
   for (const v of [0, 3, 7, srv.head]) {
     const res = await snapshot('sup', `v=${v}`);
     assert.equal(res.status, 200);
@@ -242,7 +247,7 @@ test('konsil export: jsonl and md, pseudonymised or not, audited; unknown sessio
     const res = exportSession([session, '--format', format, '--pseudonymise']);
     assert.equal(res.status, 0, res.stderr);
     assert.deepEqual(leaks(res.stdout), [], `${format} --pseudonymise`);
-    assert.ok(res.stdout.includes('Klient:in A') && res.stdout.includes('Miete ist seit'));
+    assert.ok(res.stdout.includes('Klient:in A') && !res.stdout.includes('Miete ist seit'));
     const full = exportSession([session, '--format', format]);
     assert.equal(full.status, 0, full.stderr);
     for (const s of [IDENTITY.legal_name, IDENTITY.email]) assert.ok(full.stdout.includes(s), `${format}: ${s}`);
@@ -258,7 +263,8 @@ test('konsil export: jsonl and md, pseudonymised or not, audited; unknown sessio
   assert.ok(ops.every((l) => l.author && typeof l.ts === 'number' && (l.op || l.create)));
   // md: title, participants, the case sheet's sections, a timeline.
   const md = exportSession([session, '--format', 'md', '--pseudonymise']).stdout;
-  for (const part of ['# Supervision', '## Participants', '**lead** (counsellor, debt) — lead', '### person', '### concern', '## Timeline', 'event: enter']) {
+  // (the case's title is free text: masked without the supervision consent)
+  for (const part of [`# ${'•'.repeat('Supervision'.length)}`, '## Participants', '**lead** (counsellor, debt) — lead', '**Klient:in A** (client, pseudonym)', '### person', '### concern', '## Timeline', 'event: enter']) {
     assert.ok(md.includes(part), part);
   }
   // Unknown session: a clear error, nothing written, nothing audited.

@@ -49,10 +49,11 @@ static int env_load(void *ctx, room *r)
     return 0;
 }
 
-static int env_read(void *ctx, room *r, int64_t from, int64_t to, size_t max, int purpose,
-                    void *tag)
+static int env_read(void *ctx, room *r, int64_t from, int64_t to, size_t max, int with_doc,
+                    int purpose, void *tag)
 {
     (void)ctx;
+    (void)with_doc;     /* no access hooks here: never asked */
     fk.reads[fk.n_reads].r = r;
     fk.reads[fk.n_reads].from = from;
     fk.reads[fk.n_reads].to = to;
@@ -63,9 +64,10 @@ static int env_read(void *ctx, room *r, int64_t from, int64_t to, size_t max, in
     return 0;
 }
 
-static void env_commit(void *ctx, room *r, room_op *op, char *milestone)
+static void env_commit(void *ctx, room *r, room_op *op, room_op *follow, char *milestone)
 {
     (void)ctx;
+    (void)follow;       /* no access hooks here: never a follower */
     if (milestone) {
         fk.milestones[fk.n_milestones] = op->v;
         fk.milestone_len[fk.n_milestones++] = strlen(milestone);
@@ -142,7 +144,7 @@ static void serve_reads(void)
         memmove(&fk.reads[0], &fk.reads[1], (size_t)--fk.n_reads * sizeof fk.reads[0]);
         for (int64_t v = rd.from; v < rd.to && n < rd.max && v < fk.n_log; v++)
             rows[n++] = row_of(&fk.log[v]);
-        room_read_done(rd.r, rd.purpose, rd.tag, 0, rows, n);
+        room_read_done(rd.r, rd.purpose, rd.tag, 0, rows, n, NULL);
         for (size_t i = 0; i < n; i++)
             cJSON_Delete(rows[i].payload);
     }
