@@ -50,7 +50,8 @@ int hub_api_need_login(hub *h, hub_req *req, int waiting_ok);
 cJSON *hub_api_login_in(hub *h, hub_req *req, const char *id);
 void hub_api_set_cookie(hub *h, hub_req *req, const char *token, int64_t max_age_s);
 /* The completion of a read that is audited before it is answered (hub_api_history.c):
- * req->ctx's "action" names the entry, job->doc the case, job->audit its details. */
+ * req->ctx's "action" names the entry, job->doc the case, job->audit its details; a read
+ * whose ctx has "optional": true and no details (nothing disclosed) is answered at once. */
 void hub_api_read_done(hub *h, hub_req *req, store_job *job);
 /* Appends an audit entry with details (taken; may be NULL), fire and forget. */
 void hub_api_audit(hub *h, const char *actor, const char *action, const char *session,

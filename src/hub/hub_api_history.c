@@ -69,16 +69,23 @@ static void read_audited(hub *h, hub_req *req, store_job *job)
 }
 
 /* A read came back: audit it (req->ctx's action: history.read, snapshot.read, copy.read,
- * client_view.read), and answer once the entry is written, so no read leaves without its
- * trace. */
+ * client_view.read, lobby.read; job->audit its details), and answer once the entry is
+ * written, so no read leaves without its trace. Only a read whose ctx says "optional"
+ * may come back without details (a lobby nobody waits in discloses nothing): it is
+ * answered at once. */
 void hub_api_read_done(hub *h, hub_req *req, store_job *job)
 {
     const char *action = hub_api_str(req->ctx, "action");
     cJSON *in;
     store_job *audit_job;
 
-    if (!hub_call_ok(job)) {
+    if (!hub_call_ok(job) ||
+        (!job->audit && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req->ctx, "optional")))) {
         hub_reply_job(req, job, 200);
+        return;
+    }
+    if (!job->audit) {
+        hub_req_error(req, 500, "internal", "the read could not be audited");
         return;
     }
     req->held = cJSON_PrintUnformatted(job->out);

@@ -199,7 +199,10 @@ void hub_api_lobby(hub *h, hub_req *req, const char *id)
     if (!in)
         return;
     cJSON_AddStringToObject(in, "session", id);
-    hub_api_answer(h, req, store_api_lobby_list, STORE_READER, in, 200);
+    req->ctx = cJSON_CreateObject();
+    cJSON_AddStringToObject(req->ctx, "action", "lobby.read");
+    cJSON_AddTrueToObject(req->ctx, "optional");   /* nobody waiting: nothing disclosed */
+    hub_api_then(h, req, store_api_lobby_list, STORE_READER, in, hub_api_read_done);
 }
 
 static void decided(hub *h, hub_req *req, store_job *job)

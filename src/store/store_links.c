@@ -6,9 +6,11 @@
  */
 #include "store/store_api.h"
 
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "store/store_history.h"
 #include "store/store_sql.h"
 
 /* Refuses unless the actor is in the team of session's case (NOT_FOUND) and, when
@@ -167,16 +169,23 @@ int store_api_join(sqlite3 *db, store_job *job)
     return 0;
 }
 
+/* The waiting clients, each named as the reader's view names it (access_view_identity:
+ * a supervisor gets the pseudonym) with since; a read that names anyone leaves its
+ * audit details in job->audit (lobby.read: {session, clients}). */
 int store_api_lobby_list(sqlite3 *db, store_job *job)
 {
     const char *session = store_s(job->in, "session");
     sqlite3_stmt *st;
-    cJSON *body, *list;
+    cJSON *body, *list, *named;
+    access_view view;
     char case_id[64];
     int rc;
 
-    if (team_of(db, job, session, case_id, NULL, NULL) != 0)
+    if (team_of(db, job, session, case_id, NULL, NULL) != 0 ||
+        store_actor_view(db, job, case_id, &view) != 0)
         return -1;
+    if (!access_view_may_list(&view, ACCESS_LIST_LOBBY))
+        return store_refuse(job, STORE_ERR_NOT_FOUND, NULL, "no such session");
     st = store_q(db, "SELECT id, konsil_open(display_name, ?2, 'clients.display_name', id),"
                  " created_at FROM clients WHERE session = ?1 AND status = 'waiting' ORDER BY"
                  " created_at, id", "ss", session, case_id);
@@ -184,17 +193,34 @@ int store_api_lobby_list(sqlite3 *db, store_job *job)
         return store_sql_fail(job);
     body = cJSON_CreateObject();
     list = cJSON_AddArrayToObject(body, "waiting");
+    named = cJSON_CreateArray();
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        cJSON *c = cJSON_CreateObject();
-        cJSON_AddStringToObject(c, "id", store_col(st, 0));
-        cJSON_AddStringToObject(c, "name", store_col(st, 1));
+        auth_principal who;
+        cJSON *c;
+        if (auth_principal_init(&who, store_col(st, 0), store_col(st, 1), AUTH_ROLE_CLIENT,
+                                AUTH_SPECIALTY_NONE, false, NULL) != 0)
+            continue;
+        c = access_view_identity(&view, &who);
+        if (!c)
+            break;
+        cJSON_DeleteItemFromObjectCaseSensitive(c, "role");
         cJSON_AddNumberToObject(c, "since", (double)sqlite3_column_int64(st, 2));
         cJSON_AddItemToArray(list, c);
+        cJSON_AddItemToArray(named, cJSON_CreateString(who.id));
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
         cJSON_Delete(body);
+        cJSON_Delete(named);
         return store_sql_fail(job);
+    }
+    if (cJSON_GetArraySize(named) > 0) {
+        job->audit = session_details(session);
+        cJSON_AddItemToObject(job->audit, "clients", named);
+        free(job->doc);
+        job->doc = strdup(case_id);
+    } else {
+        cJSON_Delete(named);
     }
     store_answer(job, body);
     return 0;
