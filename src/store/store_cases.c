@@ -346,9 +346,16 @@ int store_api_cases_list(sqlite3 *db, store_job *job)
             rc = SQLITE_ERROR;
             break;
         }
+        cJSON_AddItemToArray(list, meta);
+        if (store_resource_for_reader(db, job, cJSON_GetStringValue(
+                cJSON_GetObjectItemCaseSensitive(meta, "id")), meta, 0) != 0) {
+            cJSON_Delete(next);
+            sqlite3_finalize(st);
+            cJSON_Delete(body);
+            return -1;
+        }
         cJSON_AddStringToObject(meta, "my_role", store_col(st, 1));
         cJSON_AddItemToObject(meta, "next_meeting", next ? next : cJSON_CreateNull());
-        cJSON_AddItemToArray(list, meta);
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
@@ -378,7 +385,6 @@ int store_api_case_get(sqlite3 *db, store_job *job)
     const char *id = store_s(job->in, "id");
     const char *role_name = store_s(store_actor(job), "role");
     char role[16];
-
     sqlite3_stmt *st;
     int exists;
 
@@ -393,9 +399,9 @@ int store_api_case_get(sqlite3 *db, store_job *job)
             return store_sql_fail(job);
         return answer_case(db, job, id, 1);
     }
-    if (require_member(db, job, id, role) != 0)
+    if (require_member(db, job, id, role) != 0 || answer_case(db, job, id, 1) != 0)
         return -1;
-    return answer_case(db, job, id, 1);
+    return store_resource_for_reader(db, job, id, job->out, 1);
 }
 
 int store_require_lead(sqlite3 *db, store_job *job, const char *case_id, int need_open,

@@ -229,6 +229,11 @@ int store_api_sessions_list(sqlite3 *db, store_job *job)
             break;
         }
         cJSON_AddItemToArray(list, view);
+        if (store_resource_for_reader(db, job, store_s(view, "case_id"), view, 0) != 0) {
+            sqlite3_finalize(st);
+            cJSON_Delete(body);
+            return -1;
+        }
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
@@ -270,7 +275,7 @@ int store_api_session_get(sqlite3 *db, store_job *job)
     if (answer_session(db, job, id) != 0 ||
         add_rules(db, store_s(job->out, "case_id"), job->out) != 0)
         return store_sql_fail(job);
-    return 0;
+    return store_resource_for_reader(db, job, store_s(job->out, "case_id"), job->out, 1);
 }
 
 /* The legacy endpoints that act on a session's case: in.id becomes the case's id and

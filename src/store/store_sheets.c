@@ -2,15 +2,15 @@
  * What the dashboard reads out of case sheets (see store_api.h): each case's next
  * appointment and the tasks a counsellor owns across its cases. Both read the latest
  * committed version of each document (rebuilt from its latest milestone, so the cost
- * per case is bounded) and only what the reader's access rules let it read in that case:
- * a list the reader may not read contributes nothing.
+ * per case is bounded) as the reader reads it (store_resource_sheet, through
+ * access_view.h): a list the reader may not read contributes nothing, and free text a
+ * supervisor may not read is masked.
  */
 #include "store/store_api.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth/access_rules.h"
 #include "auth/template.h"
 #include "case/case_sheet.h"
 #include "store/store_internal.h"
@@ -43,21 +43,6 @@ static template_spec *case_template(const char *text)
     return text ? template_parse(text, strlen(text), &err) : NULL;
 }
 
-/* The latest version of document id into doc, when who may read everything at path
- * (the list the caller looks at). 1 read, 0 not readable, -1 failed (job->error). */
-static int latest(sqlite3 *db, store_job *job, const char *id, const template_spec *t,
-                  const cJSON *path, const auth_principal *who, doc_state *doc)
-{
-    int64_t head;
-
-    if (!path || !access_can_read_all(template_rules(t), who, path))
-        return 0;
-    head = store_doc_head(db, id);
-    if (head < 0 || store_reader_rebuild(db, id, head, doc, job) != 0)
-        return -1;
-    return doc->exists ? 1 : 0;
-}
-
 cJSON *store_sheet_next_meeting(sqlite3 *db, store_job *job, const cJSON *meta,
                                 const char *user, const char *now_minute)
 {
@@ -66,15 +51,14 @@ cJSON *store_sheet_next_meeting(sqlite3 *db, store_job *job, const cJSON *meta,
     template_spec *t = case_template(cJSON_GetStringValue(
         cJSON_GetObjectItemCaseSensitive(meta, "template")));
     auth_principal who;
-    doc_state doc;
-    cJSON *next = NULL;
+    cJSON *sheet = NULL, *next = NULL;
 
-    doc_init(&doc);
-    if (t && now_minute && reader(db, user, lead && strcmp(lead, user) == 0, &who) == 0 &&
-        latest(db, job, id, t, template_appointments(t), &who, &doc) == 1)
-        next = cJSON_Duplicate(case_sheet_next_appointment(doc.data, template_appointments(t),
+    if (t && now_minute && template_appointments(t) &&
+        reader(db, user, lead && strcmp(lead, user) == 0, &who) == 0 &&
+        (sheet = store_resource_sheet(db, job, id, &who)))
+        next = cJSON_Duplicate(case_sheet_next_appointment(sheet, template_appointments(t),
                                                            now_minute), 1);
-    doc_clear(&doc);
+    cJSON_Delete(sheet);
     template_free(t);
     return next;
 }
@@ -135,15 +119,13 @@ int store_api_my_tasks(sqlite3 *db, store_job *job)
     while (st && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         template_spec *t = case_template(store_col(st, 3));
         auth_principal who;
-        doc_state doc;
-        cJSON *mine = cJSON_CreateArray(), *task;
+        cJSON *sheet = NULL, *mine = cJSON_CreateArray(), *task;
         int got = 0;
 
-        doc_init(&doc);
-        if (t && reader(db, me, strcmp(store_col(st, 2), "lead") == 0, &who) == 0)
-            got = latest(db, job, store_col(st, 0), t, template_tasks(t), &who, &doc);
+        if (t && template_tasks(t) && reader(db, me, strcmp(store_col(st, 2), "lead") == 0, &who) == 0)
+            got = (sheet = store_resource_sheet(db, job, store_col(st, 0), &who)) ? 1 : 0;
         if (got == 1 &&
-            case_sheet_tasks_of(doc.data, template_tasks(t), me, today ? today : "", mine) != 0)
+            case_sheet_tasks_of(sheet, template_tasks(t), me, today ? today : "", mine) != 0)
             got = -1;
         while (got == 1 && mine->child) {
             task = cJSON_DetachItemViaPointer(mine, mine->child);
@@ -152,7 +134,7 @@ int store_api_my_tasks(sqlite3 *db, store_job *job)
             cJSON_AddItemToArray(list, task);
         }
         cJSON_Delete(mine);
-        doc_clear(&doc);
+        cJSON_Delete(sheet);
         template_free(t);
         if (got < 0) {
             rc = SQLITE_ERROR;

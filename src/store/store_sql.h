@@ -70,6 +70,20 @@ int store_session_finish(sqlite3 *db, store_job *job, const char *session,
  * 0, or -1 refused. */
 int store_case_finish(sqlite3 *db, store_job *job, const char *case_id);
 
+/* store_resource.c: the case or session resource (case case_id) as the call's actor reads
+ * it, through access_view.h: its title as free text (access_view_text) and, when
+ * detailed, the template's declarations (consents, stamps, identity, structured) in
+ * "template", "people" (the team, and the case's clients through access_view_identity)
+ * and "readers" ([{path, readers: [{id?, name?, role, specialty?, lead?, reads,
+ * consent?}]}] for each rule: protocol/http-api.md). 0, or -1 refused. */
+int store_resource_for_reader(sqlite3 *db, store_job *job, const char *case_id,
+                              cJSON *resource, int detailed);
+/* The latest version of case_id's sheet as who (its role and lead in the case) reads it
+ * under the frame of the time of the read; NULL when there is none, or it failed. */
+struct auth_principal;
+cJSON *store_resource_sheet(sqlite3 *db, store_job *job, const char *case_id,
+                            const struct auth_principal *who);
+
 /* store_sheets.c: case meta's (store_case_meta) next appointment as user may read it,
  * a new tree; NULL when there is none (or it may not read the list). */
 cJSON *store_sheet_next_meeting(sqlite3 *db, store_job *job, const cJSON *meta,

@@ -11,7 +11,10 @@
 //     what the client typed, or its name, anywhere it reads: /ws (ops, snapshots,
 //     presence), history pages, snapshots, the lobby, the session and case resources,
 //     `konsil export --pseudonymise`; with the consent it reads the text with the
-//     client's names replaced.
+//     client's names replaced;
+//   - the resources: the case's title is free text (masked for that supervisor), its
+//     people named as each reader's view names them, and "readers" says who reads each
+//     part now and under which consent.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
@@ -84,7 +87,7 @@ test.before(async () => {
   addUser(srv.db, 'housing', 'counsellor', 'pw-housing', 'housing');
   addUser(srv.db, 'sup', 'supervisor', 'pw-sup');
   for (const u of ['lead', 'housing', 'sup']) cookies[u] = await login(srv, u, 'pw-' + u);
-  let res = await api(srv, 'POST', '/api/cases', { cookie: cookies.lead, body: { title: 'Fall Z.' } });
+  let res = await api(srv, 'POST', '/api/cases', { cookie: cookies.lead, body: { title: 'Fall Zebrafink' } });
   assert.equal(res.status, 201, JSON.stringify(res.json));
   caseId = res.json.id;
   for (const u of ['housing', 'sup']) {
@@ -260,4 +263,33 @@ test('a supervisor without the supervision consent reads none of the client\'s t
   await c.submit(client, [{ p: ['consents', client.data.consents.length], li: { kind: 'supervision', status: 'revoked' } }]);
   await settle();
   assert.ok(/^•+$/.test(sup.data.concern.own_words));
+});
+
+test('the resources: title as free text, people as each view names them, who reads each part', async () => {
+  const sup = (await api(srv, 'GET', `/api/cases/${caseId}`, { cookie: cookies.sup })).json;
+  const lead = (await api(srv, 'GET', `/api/cases/${caseId}`, { cookie: cookies.lead })).json;
+  assert.equal(lead.title, 'Fall Zebrafink');
+  assert.equal(sup.title, '•'.repeat('Fall Zebrafink'.length), 'no supervision consent now: masked');
+  const client = (await api(srv, 'GET', `/api/sessions/${session}`, { cookie: cookies.client })).json;
+  assert.equal(client.title, 'Fall Zebrafink');
+  const named = (r) => r.people.filter((p) => p.role === 'client').map((p) => [p.name, p.pseudonym || false, p.name_self_chosen || false]);
+  assert.deepEqual(named(sup), [['Klient:in A', true, false]]);
+  assert.deepEqual(named(lead), [[NAME, false, true]]);
+  assert.deepEqual(named(client), [[NAME, false, true]]);
+  assert.deepEqual(lead.template.stamps.find((x) => x.path[0] === 'chat').fields, { from: 'author', from_role: 'author_role', at: 'now' });
+  assert.deepEqual(lead.template.consents.path, ['consents']);
+  const readersOf = (res, path) => res.readers.find((r) => JSON.stringify(r.path) === JSON.stringify(path)).readers;
+  const summary = readersOf(lead, ['sections', 'debt', 'client_summary']);
+  const byRole = Object.fromEntries(summary.map((r) => [r.id || r.role, r]));
+  assert.equal(byRole.client.reads, 'text');
+  assert.equal(byRole[ids.lead].reads, 'text');
+  assert.deepEqual(byRole[ids.housing], { id: ids.housing, name: 'housing', role: 'counsellor', specialty: 'housing', reads: 'nothing', consent: { kind: 'share', with: 'housing', given: false, reads: 'text' } });
+  assert.deepEqual(byRole[ids.sup].consent, { kind: 'supervision', given: false, reads: 'names_replaced' });
+  assert.equal(byRole[ids.sup].reads, 'free_text_hidden');
+  // internal notes: the team, never the client
+  const internal = readersOf(client, ['internal']).map((r) => r.id || r.role);
+  assert.ok(!internal.includes('client') && internal.includes(ids.lead) && internal.includes(ids.housing));
+  // The lists say the title as each reader reads it.
+  const list = (await api(srv, 'GET', '/api/cases', { cookie: cookies.sup })).json.cases;
+  assert.equal(list.find((x) => x.id === caseId).title, sup.title);
 });
