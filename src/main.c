@@ -15,7 +15,7 @@ static const struct {
     {"ot", cli_ot, "json0 engine on JSON lines: stdin requests, stdout answers"},
     {"serve", cli_serve, "the hub: ShareDB over WebSocket, REST API, static files, op log"},
     {"user", cli_user, "accounts: add, list, disable, enable, passwd"},
-    {"audit", cli_audit, "the audit trail's hash chain: head (a checkpoint), verify"},
+    {"audit", cli_audit, "the audit trail: head (a checkpoint), verify, report (who read and wrote what)"},
     {"template", cli_template, "case-sheet templates: list, show, add (versioned)"},
     {"export", cli_export, "a case's history as JSON lines or a Markdown report"},
     {"case", cli_case, "a case: erase (on request, confirmed by a second staff member)"},

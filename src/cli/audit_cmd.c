@@ -1,10 +1,11 @@
 /*
- * `konsil audit head|verify`: the audit trail's hash chain, checked straight on the
+ * `konsil audit head|verify|report`: the audit trail's hash chain, checked straight on the
  * database (also while the server runs; SQLite gives the check one consistent read).
  * `head` prints the chain's head as one line to keep elsewhere, and only for a chain that
  * verifies; `verify --checkpoint HEAD` also holds the chain to such a line, which is what
  * finds entries cut from the end and a chain recomputed after a change. A verdict goes to
  * stdout ("intact: …" or "BROKEN at seq N: …"); a failure is also told on stderr.
+ * `report` (who read and wrote what of a case) is audit_report_cmd.c's.
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,7 +21,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: konsil audit head [--db FILE]\n"
-            "       konsil audit verify [--checkpoint HEAD] [--db FILE]\n\n"
+            "       konsil audit verify [--checkpoint HEAD] [--db FILE]\n"
+            "       konsil audit report ID [--format text|json] [--db FILE]\n\n"
             "The audit trail is a hash chain: each entry carries the SHA-256 of its content\n"
             "and of the entry before it (protocol/access.md, \"The audit chain\").\n\n"
             "  head     verifies the chain and prints its head, one line to keep where the\n"
@@ -35,7 +37,9 @@ static void usage(FILE *out)
             "           entries from the end or recompute the chain after a change, which the\n"
             "           chain alone cannot show; with --checkpoint, verify also fails when the\n"
             "           chain holds fewer entries than the checkpoint or its entry N (N as in\n"
-            "           the checkpoint) has another hash. Entries added since are fine.\n\n"
+            "           the checkpoint) has another hash. Entries added since are fine.\n"
+            "  report   who read and wrote what of a case, and when, from the audit trail\n"
+            "           and the op log (GDPR Art. 15); `konsil audit report --help`\n\n"
             "Options:\n"
             "  --db FILE          the database (default konsil.db); it must exist\n"
             "  --checkpoint HEAD  (verify) a line printed by `konsil audit head`, exactly as\n"
@@ -69,6 +73,8 @@ int cli_audit(int argc, char **argv)
     sqlite3 *db;
     int rc, want_head;
 
+    if (argc >= 2 && strcmp(argv[1], "report") == 0)
+        return cli_audit_report(argc, argv);
     if (argc < 2 || (strcmp(argv[1], "head") != 0 && strcmp(argv[1], "verify") != 0)) {
         int help = argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
         if (!help && argc > 1)

@@ -9,6 +9,8 @@ int cli_ot(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_user(int argc, char **argv);
 int cli_audit(int argc, char **argv);
+/* `konsil audit report` (argv[1] is "report"). */
+int cli_audit_report(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_template(int argc, char **argv);
 int cli_case(int argc, char **argv);

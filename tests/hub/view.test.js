@@ -82,7 +82,7 @@ async function history(who, from = 0) {
 }
 
 test.before(async () => {
-  srv = await startServer({ auth: true, asan: true, args: ['--milestone-every', '4', '--history-page', '5'] });
+  srv = await startServer({ asan: true, args: ['--milestone-every', '4', '--history-page', '5'] });
   addUser(srv.db, 'lead', 'counsellor', 'pw-lead', 'debt');
   addUser(srv.db, 'housing', 'counsellor', 'pw-housing', 'housing');
   addUser(srv.db, 'sup', 'supervisor', 'pw-sup');
@@ -292,4 +292,33 @@ test('the resources: title as free text, people as each view names them, who rea
   // The lists say the title as each reader reads it.
   const list = (await api(srv, 'GET', '/api/cases', { cookie: cookies.sup })).json.cases;
   assert.equal(list.find((x) => x.id === caseId).title, sup.title);
+});
+
+test('konsil audit report: who read and wrote what of the case, and when; audited', async () => {
+  const run = (...args) => spawnSync(binary(true), ['audit', 'report', ...args, '--db', srv.db], { encoding: 'utf8' });
+  const res = run(session, '--format', 'json');
+  assert.equal(res.status, 0, res.stderr);
+  const report = JSON.parse(res.stdout);
+  assert.equal(report.case.id, caseId, 'a session names its case');
+  const by = Object.fromEntries(report.people.map((p) => [p.id, p]));
+  const actions = (id) => by[id].reads.map((e) => e.action);
+  assert.ok(actions(ids.sup).includes('lobby.read') && actions(ids.sup).includes('history.read') && actions(ids.sup).includes('session.read.open'));
+  assert.ok(actions(ids.housing).includes('snapshot.read'));
+  assert.equal(by[ids.client].name, NAME);
+  assert.ok(by[ids.client].writes.parts.concern >= 3 && by[ids.client].writes.parts.consents >= 4);
+  assert.equal(by.konsil.role, 'server');
+  assert.ok(by.konsil.writes.parts.chat >= 1, 'the stamping ops');
+  assert.equal(by.cli.role, 'operator');
+  assert.ok(actions('cli').includes('export') && actions('cli').includes('audit.report'));
+  assert.equal(by[ids.sup].writes, null, 'a supervisor never writes');
+  const text = run(caseId);
+  assert.equal(text.status, 0, text.stderr);
+  for (const part of [`Audit report of case ${caseId}`, `${NAME} (client)`, 'read the lobby (1 waiting)', 'opened the case sheet (live)', 'wrote:', 'sup (supervisor)']) {
+    assert.ok(text.stdout.includes(part), part);
+  }
+  assert.equal(sql(srv.db, "SELECT count(*) FROM audit WHERE action = 'audit.report' AND actor = 'cli'"), '2');
+  const bad = run('00000000-0000-4000-8000-000000000000');
+  assert.equal(bad.status, 1);
+  assert.equal(bad.stdout, '');
+  assert.equal(run().status, 2);
 });
