@@ -6,9 +6,7 @@
  *   build/bench/access_view_bench [N [MIN_SECONDS]]
  *
  * Figures, each the mean over at least MIN_SECONDS (default 0.5) after a warm-up:
- *   - a typing op (one character into concern.own_words) projected for each reader, with
- *     the old path (access_project_op + access_pseudo_op) beside it for the readers it
- *     serves today;
+ *   - a typing op (one character into concern.own_words) projected for each reader;
  *   - a snapshot projected for each reader;
  *   - an op that gives a consent (share with housing; supervision), projected for the
  *     readers it changes (their transition components included);
@@ -22,8 +20,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "auth/access_project.h"
-#include "auth/access_pseudo.h"
 #include "auth/access_view.h"
 #include "auth/template.h"
 #include "ot/json0.h"
@@ -64,7 +60,6 @@ typedef struct job {
     const access_names *after;
     const cJSON *op;
     const cJSON *doc;
-    access_pseudo *pseudo;
     const auth_principal *who;
 } job;
 
@@ -80,16 +75,6 @@ static cJSON *view_snapshot(void *arg)
     job *j = arg;
     auth_error err = {{0}};
     return access_view_snapshot(tpl, j->v, j->f, j->doc, &err);
-}
-
-static cJSON *old_op(void *arg)
-{
-    job *j = arg;
-    auth_error err = {{0}};
-    cJSON *p = access_project_op(template_rules(tpl), j->who, j->op, &err);
-    if (p && j->pseudo)
-        access_pseudo_op(j->pseudo, p);
-    return p;
 }
 
 static cJSON *write_check(void *arg)
@@ -166,9 +151,6 @@ int main(int argc, char **argv)
     access_frame supervision = {.consents = ACCESS_CONSENT_SUPERVISION_BIT, .names = names};
     access_view vc = access_view_of(&client, false), vd = access_view_of(&debt, false);
     access_view vh = access_view_of(&housing, false), vs = access_view_of(&supervisor, false);
-    access_pseudo *pseudo = access_pseudo_new(template_identity(tpl), template_rules(tpl));
-    access_pseudo_add_name(pseudo, client.display_name);
-    access_pseudo_learn(pseudo, doc);
     cJSON *typing = cJSON_Parse("[{\"p\":[\"concern\",\"own_words\",5],\"si\":\"x\"}]");
     cJSON *share = cJSON_Parse("[{\"p\":[\"consents\",0],\"li\":{\"kind\":\"share\",\"with\":\"housing\",\"status\":\"given\"}}]");
     cJSON *supervise = cJSON_Parse("[{\"p\":[\"consents\",0],\"li\":{\"kind\":\"supervision\",\"status\":\"given\"}}]");
@@ -180,21 +162,19 @@ int main(int argc, char **argv)
         return 1;
 
     struct { const char *name; bench_fn fn; job j; } figures[] = {
-        {"typing op, client (view)", view_op, {&vc, &none, NULL, typing, NULL, NULL, NULL}},
-        {"typing op, client (old path)", old_op, {NULL, NULL, NULL, typing, NULL, NULL, &client}},
-        {"typing op, counsellor:debt (view)", view_op, {&vd, &none, NULL, typing, NULL, NULL, NULL}},
-        {"typing op, supervisor without consent: masked (view)", view_op, {&vs, &none, NULL, typing, NULL, NULL, NULL}},
-        {"typing op, supervisor with consent: names replaced (view)", view_op, {&vs, &supervision, NULL, typing, doc, NULL, NULL}},
-        {"typing op, supervisor (old path: pseudonymised, text as typed)", old_op, {NULL, NULL, NULL, typing, NULL, pseudo, &supervisor}},
-        {"snapshot, client (view)", view_snapshot, {&vc, &none, NULL, NULL, doc, NULL, NULL}},
-        {"snapshot, counsellor:debt (view)", view_snapshot, {&vd, &none, NULL, NULL, doc, NULL, NULL}},
-        {"snapshot, supervisor without consent (view)", view_snapshot, {&vs, &none, NULL, NULL, doc, NULL, NULL}},
-        {"snapshot, supervisor with consent (view)", view_snapshot, {&vs, &supervision, NULL, NULL, doc, NULL, NULL}},
-        {"share/housing given, counsellor:housing (transition)", view_op, {&vh, &none, NULL, share, doc, NULL, NULL}},
-        {"share/housing given, client (no transition)", view_op, {&vc, &none, NULL, share, doc, NULL, NULL}},
-        {"supervision given, supervisor (masks become text)", view_op, {&vs, &none, NULL, supervise, doc, NULL, NULL}},
-        {"chat message: write check", write_check, {&vc, NULL, NULL, chat, doc, NULL, &client}},
-        {"chat message: stamping op", stamp, {&vc, NULL, NULL, chat, after, NULL, &client}},
+        {"typing op, client (view)", view_op, {&vc, &none, NULL, typing, NULL, NULL}},
+        {"typing op, counsellor:debt (view)", view_op, {&vd, &none, NULL, typing, NULL, NULL}},
+        {"typing op, supervisor without consent: masked (view)", view_op, {&vs, &none, NULL, typing, NULL, NULL}},
+        {"typing op, supervisor with consent: names replaced (view)", view_op, {&vs, &supervision, NULL, typing, doc, NULL}},
+        {"snapshot, client (view)", view_snapshot, {&vc, &none, NULL, NULL, doc, NULL}},
+        {"snapshot, counsellor:debt (view)", view_snapshot, {&vd, &none, NULL, NULL, doc, NULL}},
+        {"snapshot, supervisor without consent (view)", view_snapshot, {&vs, &none, NULL, NULL, doc, NULL}},
+        {"snapshot, supervisor with consent (view)", view_snapshot, {&vs, &supervision, NULL, NULL, doc, NULL}},
+        {"share/housing given, counsellor:housing (transition)", view_op, {&vh, &none, NULL, share, doc, NULL}},
+        {"share/housing given, client (no transition)", view_op, {&vc, &none, NULL, share, doc, NULL}},
+        {"supervision given, supervisor (masks become text)", view_op, {&vs, &none, NULL, supervise, doc, NULL}},
+        {"chat message: write check", write_check, {&vc, NULL, NULL, chat, doc, &client}},
+        {"chat message: stamping op", stamp, {&vc, NULL, NULL, chat, after, &client}},
     };
     for (size_t i = 0; i < sizeof figures / sizeof figures[0]; i++)
         printf("%-66s %10.2f us\n", figures[i].name, measure(figures[i].fn, &figures[i].j));
@@ -204,7 +184,6 @@ int main(int argc, char **argv)
     cJSON_Delete(supervise);
     cJSON_Delete(chat);
     cJSON_Delete(after);
-    access_pseudo_free(pseudo);
     access_names_free(names);
     cJSON_Delete(doc);
     template_free((template_spec *)tpl);

@@ -254,32 +254,6 @@ bool access_can_write(const access_rules *rules, const auth_principal *who, cons
     return access_rule_writes(access_rules_match(rules, path), who);
 }
 
-bool access_can_read_all(const access_rules *rules, const auth_principal *who,
-                         const cJSON *path)
-{
-    if (!access_can_read(rules, who, path))
-        return false;
-    for (size_t i = 0; i < rules->count; i++) {
-        const access_rule *r = &rules->rules[i];
-        if (rule_below(r, path) && !access_rule_reads(r, who))
-            return false;
-    }
-    return true;
-}
-
-bool access_reads_below(const access_rules *rules, const auth_principal *who,
-                        const cJSON *path)
-{
-    if (!rules || !access_path_valid(path))
-        return false;
-    for (size_t i = 0; i < rules->count; i++) {
-        const access_rule *r = &rules->rules[i];
-        if (rule_below(r, path) && access_rule_reads(r, who))
-            return true;
-    }
-    return false;
-}
-
 /* Whether every writer in `write` is also a reader in `read`. A lead or a counsellor of
  * a specialty is covered by "counsellor". */
 static bool writers_covered(access_set read, access_set write)

@@ -29,8 +29,9 @@
  * state (the containers on the way to such a rule stay in its view, so the structure it
  * sees never changes with consent).
  *
- * The decisions on top of the rules live in access_project.h (what a principal
- * receives), access_write.h (which ops it may submit) and access_presence.h.
+ * The decisions on top of the rules live in access_view.h (what a principal receives, on
+ * every channel, and may submit) and access_write.h (the rules' part of the write check,
+ * which access_view.h runs first).
  * Ownership: an access_rules is made by access_rules_new, filled by access_rules_add
  * (which copies what it is given) and freed by access_rules_free; access_rule pointers
  * handed out stay owned by the set and valid until it is freed.
@@ -126,16 +127,6 @@ bool access_rule_writes(const access_rule *rule, const auth_principal *who);
  * an invalid path). Writing is further constrained op by op: see access_write.h. */
 bool access_can_read(const access_rules *rules, const auth_principal *who, const cJSON *path);
 bool access_can_write(const access_rules *rules, const auth_principal *who, const cJSON *path);
-
-/* Whether who may read everything at and below path: the governing rule and every rule
- * below it. What a component of an op reveals is exactly that subtree. */
-bool access_can_read_all(const access_rules *rules, const auth_principal *who,
-                         const cJSON *path);
-
-/* Whether some rule strictly below path grants who read access: a container on the way
- * to it must stay in the principal's view even when it is not readable itself. */
-bool access_reads_below(const access_rules *rules, const auth_principal *who,
-                        const cJSON *path);
 
 /* ---- reading under a consent state (access_view.h builds on these) ---------------- */
 

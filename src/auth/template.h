@@ -14,7 +14,7 @@
  *       …
  *     ],
  *     "identity": [["person", "legal_name"], …]   optional: paths of the client's
- *                                          identifying strings (access_pseudo.h)
+ *                                          identifying strings (access_view.h)
  *     "consents": {"path": ["consents"],   optional: the append-only list of consent
  *                  "kinds": ["share", …]}  records and the kinds kept (access_consents.h)
  *     "stamps": [{"path": ["chat"],        optional: fields of list items the server
@@ -114,7 +114,7 @@ const char *template_title(const template_spec *t);
 const cJSON *template_document(const template_spec *t);
 const access_rules *template_rules(const template_spec *t);
 /* The identity paths ("identity" in the text; an empty array when absent): the client's
- * identifying fields, which pseudonymised readers see replaced (access_pseudo.h). */
+ * identifying fields, which pseudonymised readers see replaced (access_view.h). */
 const cJSON *template_identity(const template_spec *t);
 /* The consent list's path (an array of object keys), or NULL when the template keeps no
  * consents; the kinds it keeps (ACCESS_CONSENT_KIND_BIT set, 0 without). */

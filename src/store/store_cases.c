@@ -83,7 +83,7 @@ static cJSON *sessions_json(sqlite3 *db, const char *case_id, cJSON *running)
 }
 
 /* The display names the case's clients gave when joining: the hub's pseudonymised
- * views redact them (access_pseudo.h); never part of a public view. */
+ * views replace them (access_view.h, access_names.h); never part of a public view. */
 static cJSON *client_names(sqlite3 *db, const char *case_id)
 {
     sqlite3_stmt *st = store_q(db, "SELECT konsil_open(c.display_name, s.case_id,"

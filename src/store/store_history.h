@@ -16,7 +16,7 @@
  * started and ended, joins, leaves, links used, the case closed: from the audit trail)
  * that fall between its first and last op; a session's pages keep to its time.
  *
- * A supervisor reads pseudonymised (access_pseudo.h) unless `identified` is true and it
+ * A supervisor reads pseudonymised (access_view.h) unless `identified` is true and it
  * holds an unexpired grant (table grants) at `now`.
  *
  * Input (job->in): {id, of_session?, actor: {id, role, session?}, now, identified?}:

@@ -4,7 +4,8 @@
  * every kind of principal (a client, a counsellor of each specialty and of none, the
  * lead, a supervisor, an admin) reads and writes at that rule's path exactly what the
  * rule's selectors say, read independently from the template's JSON here: the engine's
- * answer (access_can_read, access_check_write on a probe op, the projected snapshot)
+ * answer (access_can_read, access_check_write on a probe op, the snapshot access_view
+ * gives it)
  * against the table. Then what the new templates are for, spelled out, and the case
  * sheet's own checks (case_sheet.h): a new case's meta, task owners, tasks per owner,
  * the next appointment. Runs from the repository root.
@@ -15,7 +16,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "auth/access_project.h"
+#include "auth/access_view.h"
 #include "auth/access_rules.h"
 #include "auth/access_write.h"
 #include "auth/template.h"
@@ -153,11 +154,14 @@ static void rules_hold(const char *text)
             bool reads = any_selected(cJSON_GetObjectItemCaseSensitive(rule, "read"), p);
             bool writes = any_selected(cJSON_GetObjectItemCaseSensitive(rule, "write"), p) &&
                           auth_principal_may_write(p);
-            cJSON *view = access_project_snapshot(template_rules(t), p, doc, &err);
+            access_view v = {access_principal_set(p), 0};   /* its rules, no consent */
+            access_frame none = {0, false, NULL};
+            cJSON *view = access_view_snapshot(t, &v, &none, doc, &err);
             const cJSON *seen = cJSON_GetArraySize(path) ? at_path(view, path) : view;
             /* unreadable: gone, or only a container on the way to a readable part (the
-             * root stays, empty for who reads nothing) */
-            bool hidden = seen == NULL || access_reads_below(template_rules(t), p, path) ||
+             * root stays, empty for who reads nothing), or the empty place of a part it
+             * reads only under a consent */
+            bool hidden = seen == NULL || access_may_read_below(template_rules(t), v.roles, path) ||
                           (!cJSON_GetArraySize(path) && cJSON_GetArraySize(seen) == 0);
             bool ok = access_can_read(template_rules(t), p, path) == reads &&
                       access_can_write(template_rules(t), p, path) == writes &&
@@ -234,8 +238,14 @@ static void expect(const char *name, const char *path_text, const char *label, b
         template_spec *t = template_parse(text, strlen(text), &err);
         if (t && strcmp(template_name(t), name) == 0) {
             const auth_principal *p = &find(label)->p;
-            bool r = access_can_read_all(template_rules(t), p, path);
+            access_view v = {access_principal_set(p), 0};   /* its rules, no consent */
+            access_frame none = {0, false, NULL};
+            cJSON *view = access_view_snapshot(t, &v, &none, template_document(t), &err);
+            const cJSON *seen = at_path(view, path);
+            /* it reads all of it: what it receives there is all there is */
+            bool r = seen && json_equal(seen, at_path(template_document(t), path));
             bool w = access_can_write(template_rules(t), p, path);
+            cJSON_Delete(view);
             if (r != reads || w != writes)
                 fprintf(stderr, "  %s %s %s: read %d write %d\n", name, path_text, label, r, w);
             CHECK(r == reads && w == writes);
