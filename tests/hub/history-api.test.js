@@ -91,16 +91,18 @@ test.before(async () => {
   }
   for (let r = 0; r < ROUNDS; r++) {
     await Promise.all([
-      c.submit(docs.lead, [{ p: ['internal', 'notes', 0], li: `geheim-${r}` }]),
-      c.submit(docs.lead, [{ p: ['concern', 'own_words', 0], si: `L${r}` }, { p: ['sections', 'debt', 'notes', 0], li: `debt-${r}` }]),
+      c.submit(docs.lead, [{ p: ['internal', 'notes', 0], li: { text: `geheim-${r}` } }]),
+      c.submit(docs.lead, [{ p: ['concern', 'own_words', 0], si: `L${r}` }, { p: ['sections', 'debt', 'notes', 0], li: { text: `debt-${r}` } }]),
       c.submit(docs.other, [{ p: ['concern', 'own_words', 0], si: `O${r}` }]),
-      c.submit(docs.other, [{ p: ['sections', 'housing', 'notes', 0], li: `wohnen-${r}` }]),
+      c.submit(docs.other, [{ p: ['sections', 'housing', 'notes', 0], li: { text: `wohnen-${r}` } }]),
       c.submit(docs.client, [{ p: ['concern', 'own_words', 0], si: `K${r}` }]),
       c.submit(docs.client, [{ p: ['help_plan', 'tasks', 0], li: { title: `Aufgabe ${r}` } }]),
     ]);
   }
   for (const u of Object.keys(docs)) await c.whenNothingPending(docs[u]);
-  head = 1 + 6 * ROUNDS;
+  // Six ops a round; the four that insert into a stamped list (notes, tasks) are each
+  // followed by the server's stamping op.
+  head = 1 + 10 * ROUNDS;
   // Everyone's live view has caught up with the last version.
   for (const u of Object.keys(docs)) {
     while (docs[u].version < head) await new Promise((r) => setTimeout(r, 20));
@@ -153,9 +155,10 @@ test('authors and times: the ids /api/me shows, commit times in ms', async () =>
     assert.ok(e.ts >= last && e.ts >= started && e.ts <= Date.now(), 'ts: ms since the epoch, in order');
     last = e.ts;
   }
-  assert.deepEqual(byAuthor[me.client.id], { id: me.client.id, name: 'Frau K.', role: 'client', specialty: null });
+  assert.deepEqual(byAuthor[me.client.id], { id: me.client.id, name: 'Frau K.', role: 'client', name_self_chosen: true, specialty: null });
   assert.deepEqual(byAuthor[me.other.id], { id: me.other.id, name: 'other', role: 'counsellor', specialty: 'housing' });
-  assert.equal(Object.keys(byAuthor).length, 3);
+  assert.deepEqual(byAuthor.konsil, { id: 'konsil', name: 'Konsil', role: 'server' }, 'the stamping ops');
+  assert.equal(Object.keys(byAuthor).length, 4);
 });
 
 test('a client never sees internal notes or other sections in the history', async () => {
