@@ -1,7 +1,9 @@
 // One form field for one value of the case sheet. Text edits become character-level json0
 // string ops (si/sd) computed from the difference before and after each input event;
 // choices, checkboxes and numbers replace their value with oi carrying the exact od.
-// A field whose text someone else changes keeps the local caret in place.
+// A field whose text someone else changes keeps the local caret in place. A supervisor
+// without the client's supervision consent receives free text as a mask of the same
+// length (protocol/access.md): such a field says its text is hidden, and how long it is.
 const { h, uniqueId } = require('../dom');
 const { t } = require('../i18n');
 const { valueAt, pathKey, keyPath } = require('./paths');
@@ -9,7 +11,11 @@ const { textEditOp } = require('./text-diff');
 const { shiftSelection } = require('./caret');
 const layout = require('./layout');
 const { fieldLabel, choiceLabel } = require('./labels');
-const { formatDate, formatDateTime, personName } = require('../format');
+const { formatDate, formatDateTime } = require('../format');
+
+const MASK = /^\u2022+$/;
+// Whether value is free text the hub masked for this reader (a supervisor's only).
+const isMasked = (ctx, value) => ctx.me.role === 'supervisor' && typeof value === 'string' && MASK.test(value);
 
 const textSource = (path) => `text ${pathKey(path)}`;
 const valueSource = (path) => `value ${pathKey(path)}`;
@@ -137,12 +143,13 @@ function numberControl(ctx, path, id, readOnly) {
   return { control };
 }
 
-function readonlyText(path, value) {
+function readonlyText(ctx, path, value) {
   if (value === null || value === '' || value === undefined) return t('field.empty');
   if (value === true) return t('field.yes');
   if (value === false) return t('field.no');
+  if (isMasked(ctx, value)) return t('field.hidden', { count: [...value].length });
   const kp = keyPath(path);
-  if (/(^|\.)(author|from|given_by|recorded_by)$/.test(kp)) return personName(String(value));
+  if (/(^|\.)(author|from|given_by|recorded_by|created_by)$/.test(kp)) return ctx.names.text(String(value));
   if (layout.isMoment(kp) || (layout.dateKind(kp) && layout.fitsDate(layout.dateKind(kp), value))) {
     return layout.dateKind(kp) === 'month' ? String(value) : layout.dateKind(kp) === 'date' ? formatDate(value) : formatDateTime(value);
   }
@@ -151,8 +158,8 @@ function readonlyText(path, value) {
 
 // Read-only values that no control shows well: automatic ones, choices, owners, yes/no,
 // nothing yet.
-function showsAsText(kp, value, readOnly) {
-  if (layout.isAutomatic(kp)) return true;
+function showsAsText(ctx, kp, value, readOnly) {
+  if (layout.isAutomatic(kp) || isMasked(ctx, value)) return true;
   return readOnly && (typeof value === 'boolean' || value === null || value === '' || Boolean(layout.choicesFor(kp)) || layout.isOwner(kp));
 }
 
@@ -182,14 +189,14 @@ function renderField(ctx, path, label) {
   const readOnly = !ctx.mayWrite(path) || layout.isAutomatic(kp);
   const text = label || fieldLabel(path, ctx.audience);
   const value = valueAt(ctx.doc.data, path);
-  const made = showsAsText(kp, value, readOnly) ? null : makeControl(ctx, path, id, readOnly);
+  const made = showsAsText(ctx, kp, value, readOnly) ? null : makeControl(ctx, path, id, readOnly);
   const slot = h('span', { class: 'presence-slot' });
   if (!made) {
     const element = h(
       'div',
-      { class: 'field field-static', dataset: { node: pathKey(path) } },
+      { class: ['field', 'field-static', isMasked(ctx, value) && 'is-hidden-text'], dataset: { node: pathKey(path) } },
       h('div', { class: 'field-head' }, h('span', { class: 'field-label', id }, text), slot),
-      h('span', { class: 'field-value', 'aria-labelledby': id, dataset: { path: pathKey(path) } }, layout.isOwner(kp) ? ownerText(ctx, value) : readonlyText(path, value)),
+      h('span', { class: 'field-value', 'aria-labelledby': id, dataset: { path: pathKey(path) } }, layout.isOwner(kp) ? ownerText(ctx, value) : readonlyText(ctx, path, value)),
     );
     return { element };
   }

@@ -1,8 +1,11 @@
 // The case sheet as a live form. Sections, groups of fields and lists follow the shape of
 // the document the hub sent (it leaves out what the reader may not see, so that is not
-// shown) and the labels of the catalogue. Every rendered part is registered under its path; an op from someone
-// else updates a text field in place (caret kept) or renders the smallest part that holds
-// the change anew, keeping the local focus and selection.
+// shown) and the labels of the catalogue. Every rendered part is registered under its
+// path; an op from someone else updates a text field in place (caret kept) or renders the
+// smallest part that holds the change anew, keeping the local focus and selection; a key
+// that appears or goes (a consent given or revoked changes what the reader may read)
+// renders the sheet anew. Under each section, and at each part with a rule of its own,
+// the page says who reads it (readers.js: the hub's computation, never written here).
 const { h, uniqueId } = require('../dom');
 const { t } = require('../i18n');
 const { valueAt, pathKey, keyPath, isPrefix, shiftPathThroughListOp } = require('./paths');
@@ -10,6 +13,8 @@ const layout = require('./layout');
 const { fieldLabel, hint } = require('./labels');
 const { renderField } = require('./controls');
 const { renderListBlock } = require('./lists');
+const { createNames } = require('./names');
+const { readersLine, isRulePath } = require('./readers');
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 // Concurrent appends to an append-only list: how often a late item is sent, and how
@@ -17,8 +22,10 @@ const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
 const APPEND_ATTEMPTS = 5;
 const APPEND_WAIT_MS = 1000;
 
-// owners: the people a task may be assigned to, [{id, name}] (the team's counsellors).
-function createSheetForm({ doc, access, audience, me, onRejected, onRemoved, owners }) {
+// owners: the people a task may be assigned to, [{id, name}] (the team's counsellors);
+// template: the template's declarations ({stamps, consents}); people: the case's people as
+// the hub names them to this reader; readers: who reads each part (the case resource's).
+function createSheetForm({ doc, access, audience, me, onRejected, onRemoved, owners, template, people, readers }) {
   const nodes = new Map();
   const renderedListeners = new Set();
   let sections = [];
@@ -87,16 +94,26 @@ function createSheetForm({ doc, access, audience, me, onRejected, onRemoved, own
     node,
     mayWrite: (path) => access.canWrite(path) && !insideAppendOnly(path),
     onRemoved,
-    itemContext: () => ({ name: me.name, role: me.role, now: new Date().toISOString() }),
+    itemContext: () => ({ role: me.role, template: template || null }),
     owners: owners || [],
+    template: template || null,
+    names: createNames(people),
     renderObjectBody,
+  };
+
+  // A part with a rule of its own below its section says who reads it.
+  const sectionDepth = (path) => (layout.GROUPS.includes(path[0]) ? 2 : 1);
+  const withReaders = (path, element) => {
+    if (path.length <= sectionDepth(path) || !isRulePath(readers, path)) return element;
+    const line = readersLine(readers, path, me, ctx.names);
+    return line ? h('div', { class: 'ruled-part' }, element, line) : element;
   };
 
   function renderChild(path) {
     const value = valueAt(doc.data, path);
-    if (Array.isArray(value)) return renderListBlock(ctx, path, 'h3');
-    if (isObject(value)) return node(path, () => renderFieldset(path));
-    return node(path, () => renderField(ctx, path));
+    if (Array.isArray(value)) return withReaders(path, renderListBlock(ctx, path, 'h3'));
+    if (isObject(value)) return withReaders(path, node(path, () => renderFieldset(path)));
+    return withReaders(path, node(path, () => renderField(ctx, path)));
   }
 
   function renderObjectBody(path) {
@@ -132,6 +149,7 @@ function createSheetForm({ doc, access, audience, me, onRejected, onRemoved, own
         h('span', { class: 'presence-slot' }),
       ),
       description ? h('p', { class: 'hint' }, description) : null,
+      readersLine(readers, path, me, ctx.names),
     ];
   }
 
@@ -226,7 +244,12 @@ function createSheetForm({ doc, access, audience, me, onRejected, onRemoved, own
     const isText = 'si' in component || 'sd' in component;
     if (isText && typeof source === 'string' && source.startsWith('text ')) return;
     if (p.length === 0) return renderAll();
-    const changed = isText || 'li' in component || 'ld' in component || 'lm' in component ? p.slice(0, -1) : p;
+    // A key that appears or goes: a part of a section (what the reader may read changed
+    // with a consent, or someone added a part) renders the sheet anew; in a list item (a
+    // field the server stamped) the item.
+    const keyComesOrGoes = ('oi' in component) !== ('od' in component);
+    if (keyComesOrGoes && !p.some((step) => typeof step === 'number')) return renderAll();
+    const changed = isText || 'li' in component || 'ld' in component || 'lm' in component || keyComesOrGoes ? p.slice(0, -1) : p;
     const entry = nodes.get(pathKey(changed));
     if (isText && entry && entry.update && entry.update(component)) return;
     const isSection = changed.length === 1 || (changed.length === 2 && layout.GROUPS.includes(changed[0]));

@@ -3,6 +3,8 @@
 // which groups hold sections of their own. Patterns are key paths without list indices
 // ("help_plan.tasks.what"); "*" stands for any one key.
 
+const { withoutStamps } = require('./stamps');
+
 const GROUPS = ['sections'];
 
 const LONG_TEXT = [
@@ -19,6 +21,9 @@ const CHOICES = {
   'meta.status': ['erstkontakt', 'aktiv', 'ruhend', 'abgeschlossen', 'gesperrt'],
   'meta.retention.class': ['standard', 'extended', 'legal_hold'],
   'consents.type': ['processing', 'specialisation_access', 'external_release', 'supervision', 'recording', 'handover', 'tool_sharing', 'revocation'],
+  'consents.kind': ['share', 'supervision', 'processing', 'release'],
+  'consents.status': ['given', 'revoked'],
+  'consents.how': ['self', 'in_person', 'paper', 'phone'],
   'appointments.mode': ['vor_ort', 'video', 'telefon', 'chat'],
   'appointments.status': ['gebucht', 'verschoben', 'abgesagt', 'stattgefunden'],
   'documents.list.status': ['fehlt', 'vorhanden', 'geprueft', 'gesendet'],
@@ -56,21 +61,25 @@ const DATES = {
 const DATE_PATTERNS = { date: /^\d{4}-\d{2}-\d{2}$/, 'datetime-local': /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/, month: /^\d{4}-\d{2}$/ };
 
 // Moments the sheet records (times of notes, messages, creation): shown in local time.
-const MOMENTS = ['*.at', 'meta.created_at'];
+const MOMENTS = ['*.at', '*.created_at', 'meta.created_at'];
 
-// Filled in when an item is created; shown, not edited.
-const AUTOMATIC = ['*.author', '*.at', '*.from', '*.given_by', '*.from_role'];
+// Filled in by the server when an item is created (the template's stamps; stamps.js):
+// shown, not edited.
+const AUTOMATIC = ['*.author', '*.at', '*.from', '*.given_by', '*.from_role', '*.recorded_by', '*.created_by', '*.created_at', 'consents.how'];
 
 // Fields a client's page leaves out: bookkeeping that means nothing to them.
 const CLIENT_OMITS = ['meta.case_id', 'meta.created_at', 'meta.channels'];
 
-const note = (ctx) => ({ text: '', author: ctx.name, at: ctx.now });
+const note = () => ({ text: '' });
 
-// A fresh item for the list at a key path; ctx = {name, role, now}.
+// A fresh item for the list at a key path, without the fields the server stamps
+// (stamps.js); ctx = {role, template}.
 const ITEMS = {
   'concern.topics': () => '',
   'concern.deadlines': () => ({ what: '', date: '', source: '' }),
-  'consents': (ctx) => ({ type: 'processing', scope: '', given_by: ctx.name, at: ctx.now }),
+  'consents': (ctx) => (ctx.role === 'client'
+    ? { kind: 'processing', status: 'given', note: '' }
+    : { kind: 'processing', status: 'given', how: 'in_person', note: '' }),
   'appointments': () => ({ start: '', mode: 'vor_ort', place: '', status: 'gebucht' }),
   'help_plan.goals': () => ({ goal: '', owner: '' }),
   'help_plan.tasks': () => ({ what: '', owner: '', due: '', done: false }),
@@ -89,13 +98,13 @@ const ITEMS = {
   'sections.social_law.notices': () => ({ date: '', received: '', objection_deadline: '', objection_filed: false }),
   'sections.housing.rent_arrears': () => ({ month: '', amount: '' }),
   'sections.family.children': () => ({ age_bracket: '' }),
-  'sections.family.child_welfare': (ctx) => ({ concern: '', author: ctx.name, at: ctx.now }),
+  'sections.family.child_welfare': () => ({ concern: '' }),
   'sections.addiction.substances': () => ({ substance: '', pattern: '' }),
   'sections.*.notes': note,
   'internal.notes': note,
-  'internal.risk': (ctx) => ({ kind: '', level: 'niedrig', note: '', author: ctx.name, at: ctx.now }),
+  'internal.risk': () => ({ kind: '', level: 'niedrig', note: '' }),
   'internal.case_conference': () => ({ date: '', result: '' }),
-  'chat': (ctx) => ({ from: ctx.name, from_role: ctx.role, text: '', at: ctx.now }),
+  'chat': () => ({ text: '' }),
   // the debt-counselling intake and the help-plan review
   'concern.urgent': () => ({ what: '', date: '', source: '' }),
   'budget.income': () => ({ what: '', amount: '' }),
@@ -133,12 +142,15 @@ const fitsDate = (kind, value) => value === '' || DATE_PATTERNS[kind].test(value
 const isMoment = (keyPath) => listed(MOMENTS, keyPath);
 
 // A new item for a list: its own shape when known, else one like the items it already
-// has with every value emptied, else a text.
+// has with every value emptied, else a text; never with the fields the server stamps.
 function newItem(keyPath, items, ctx) {
   const factory = ITEMS[find(ITEMS, keyPath)];
-  if (factory) return factory(ctx);
+  const template = ctx && ctx.template;
+  const role = ctx && ctx.role;
+  if (factory) return withoutStamps(template, keyPath, role, factory(ctx || {}));
   if (items.length && items[0] !== null && typeof items[0] === 'object' && !Array.isArray(items[0])) {
-    return Object.fromEntries(Object.entries(items[0]).map(([k, v]) => [k, emptyLike(v)]));
+    const like = Object.fromEntries(Object.entries(items[0]).map(([k, v]) => [k, emptyLike(v)]));
+    return withoutStamps(template, keyPath, role, like);
   }
   return '';
 }

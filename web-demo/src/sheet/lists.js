@@ -12,16 +12,20 @@ const { valueAt, pathKey, keyPath } = require('./paths');
 const layout = require('./layout');
 const { fieldLabel, itemLabel, choiceLabel } = require('./labels');
 const { renderField } = require('./controls');
-const { formatDateTime, personName, toDate } = require('../format');
+const { formatDateTime, toDate } = require('../format');
+const { isConsentList, withoutStamps } = require('./stamps');
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 const CHAT = 'chat';
 
-// Whether an item holds anything someone wrote or chose.
-function holdsSomething(value) {
+// Whether an item holds anything someone wrote or chose (what the server stamped, who
+// and when, does not count).
+function holdsSomething(value, kp = '') {
   if (value === null || value === undefined || value === '' || value === false) return false;
-  if (Array.isArray(value)) return value.some(holdsSomething);
-  if (typeof value === 'object') return Object.values(value).some(holdsSomething);
+  if (Array.isArray(value)) return value.some((v) => holdsSomething(v, kp));
+  if (typeof value === 'object') {
+    return Object.entries(value).some(([k, v]) => !layout.isAutomatic(kp ? `${kp}.${k}` : k) && holdsSomething(v, kp ? `${kp}.${k}` : k));
+  }
   return true;
 }
 
@@ -38,7 +42,7 @@ function neighbour(listPath, index) {
 function removeItem(ctx, listPath, index, label) {
   const path = [...listPath, index];
   const item = valueAt(ctx.doc.data, path);
-  if (holdsSomething(item) && !window.confirm(t('list.remove_confirm', { what: label }))) return;
+  if (holdsSomething(item, keyPath(listPath)) && !window.confirm(t('list.remove_confirm', { what: label }))) return;
   ctx.submit([{ p: path, ld: item }], `remove ${pathKey(listPath)}`);
   const next = neighbour(listPath, index);
   if (next) next.focus();
@@ -49,7 +53,9 @@ function removeItem(ctx, listPath, index, label) {
         const items = valueAt(ctx.doc.data, listPath);
         if (!Array.isArray(items)) return;
         const at = Math.min(index, items.length);
-        ctx.submit([{ p: [...listPath, at], li: item }], `add ${pathKey(listPath)}`);
+        // A new item: the server stamps it afresh (it refuses stamped fields in one).
+        const fresh = withoutStamps(ctx.template, keyPath(listPath), ctx.me.role, item);
+        ctx.submit([{ p: [...listPath, at], li: fresh }], `add ${pathKey(listPath)}`);
         const back = document.querySelector(`[data-node='${CSS.escape(pathKey([...listPath, at]))}']`);
         const first = back && back.querySelector('input:not([readonly]), textarea:not([readonly]), select, button');
         if (first) first.focus();
@@ -58,10 +64,12 @@ function removeItem(ctx, listPath, index, label) {
   }
 }
 
+// A chat message: its author by name from the case's people (the server stamped its id;
+// older messages hold a name), a client's name marked as self-chosen.
 function chatMessage(ctx, path) {
   const item = valueAt(ctx.doc.data, path);
   const message = isObject(item) ? item : { text: String(item) };
-  const mine = message.from === ctx.me.name && message.from_role === ctx.me.role;
+  const mine = message.from === ctx.me.id || (message.from === ctx.me.name && message.from_role === ctx.me.role);
   const role = message.from_role ? t(`role.${message.from_role}`) : '';
   return {
     element: h(
@@ -70,7 +78,7 @@ function chatMessage(ctx, path) {
       h(
         'p',
         { class: 'chat-meta' },
-        h('span', { class: 'chat-from' }, personName(message.from) || t('presence.unknown')),
+        h('span', { class: 'chat-from' }, message.from ? ctx.names.text(message.from) : t('presence.unknown')),
         role ? h('span', { class: 'chat-role' }, ` · ${role}`) : null,
         toDate(message.at) ? h('time', { datetime: toDate(message.at).toISOString(), class: 'chat-time' }, ` · ${formatDateTime(message.at)}`) : null,
       ),
@@ -158,10 +166,68 @@ function addItem(ctx, path) {
   if (first) first.focus();
 }
 
+// The form for a consent record (protocol/access.md, "Consents"): its kind (those the
+// template keeps), with whom for sharing (a specialty) or a release (a recipient), given
+// or revoked, and — when a counsellor records it on the client's behalf — how it was
+// given; the server stamps who gave and recorded it, and when.
+function renderConsentForm(ctx, path) {
+  const kinds = (ctx.template && ctx.template.consents && ctx.template.consents.kinds) || ['processing'];
+  const specialties = ['debt', 'social_law', 'migration', 'housing', 'family', 'addiction'];
+  const field = (label, input, extra) => {
+    const id = uniqueId('consent');
+    input.id = id;
+    return h('div', { class: ['field', extra] }, h('label', { for: id, class: 'field-label' }, label), input);
+  };
+  const choice = (key, values, initial) =>
+    h('select', { dataset: { field: key } }, values.map((v) => h('option', { value: v, selected: v === initial }, choiceLabel([...path, 0, key], v))));
+  const kind = choice('kind', kinds, kinds[0]);
+  const withSpecialty = h('select', { dataset: { field: 'with' } }, specialties.map((s) => h('option', { value: s }, t(`specialty.${s}`))));
+  const withRecipient = h('input', { type: 'text', autocomplete: 'off', dataset: { field: 'with' } });
+  const status = choice('status', ['given', 'revoked'], 'given');
+  const how = ctx.me.role === 'client' ? null : choice('how', ['in_person', 'paper', 'phone'], 'in_person');
+  const note = h('input', { type: 'text', autocomplete: 'off', dataset: { field: 'note' } });
+  const specialtyField = field(t('consent.with_specialty'), withSpecialty, 'consent-with');
+  const recipientField = field(t('consent.with_recipient'), withRecipient, 'consent-with');
+  const show = () => {
+    specialtyField.hidden = kind.value !== 'share';
+    recipientField.hidden = kind.value !== 'release';
+  };
+  kind.addEventListener('change', show);
+  show();
+  const form = h(
+    'form',
+    { class: 'append-form consent-form' },
+    field(fieldLabel([...path, 0, 'kind'], ctx.audience), kind),
+    specialtyField,
+    recipientField,
+    field(fieldLabel([...path, 0, 'status'], ctx.audience), status),
+    how ? field(fieldLabel([...path, 0, 'how'], ctx.audience), how) : null,
+    field(fieldLabel([...path, 0, 'note'], ctx.audience), note),
+    h('button', { type: 'submit', class: 'primary' }, t('list.append')),
+  );
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const item = { kind: kind.value, status: status.value };
+    if (kind.value === 'share') item.with = withSpecialty.value;
+    if (kind.value === 'release') {
+      if (!withRecipient.value.trim()) return withRecipient.focus();
+      item.with = withRecipient.value.trim();
+    }
+    if (how) item.how = how.value;
+    if (note.value.trim()) item.note = note.value.trim();
+    ctx.append(path, item);
+    withRecipient.value = '';
+    note.value = '';
+    kind.focus();
+  });
+  return form;
+}
+
 // A form that composes a new item for an append-only list; only the fields people fill
-// in (the automatic ones are set on sending).
+// in (the server stamps the automatic ones).
 function renderAppendForm(ctx, path) {
   const kp = keyPath(path);
+  if (isConsentList(ctx.template, kp)) return renderConsentForm(ctx, path);
   const template = layout.newItem(kp, valueAt(ctx.doc.data, path), ctx.itemContext());
   const isText = typeof template === 'string';
   const inputs = {};

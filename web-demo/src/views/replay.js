@@ -16,6 +16,7 @@ const { createTimeline, colourClass } = require('../replay/timeline');
 const { createChangeList } = require('../replay/change-list');
 const { createPlayer } = require('../replay/player');
 const { authorText, dateTimeText } = require('../replay/attribution');
+const { supervisionConsent } = require('../sheet/readers');
 
 const SPEEDS = [1, 4, 16];
 // Up to this many ops away from the version on screen, the parts of the sheet they
@@ -71,6 +72,8 @@ function replayView({ caseId, me }) {
   const eventJump = h('select', { id: eventId, class: 'replay-event-jump' });
   const eventField = h('div', { class: 'field replay-events', hidden: true }, h('label', { for: eventId, class: 'field-label' }, t('replay.jump_event')), eventJump);
   const sheet = h('div', { class: 'replay-sheet-body' });
+  // What a supervisor reads of free text, said plainly (protocol/access.md).
+  const notice = h('p', { class: 'replay-notice', role: 'note', hidden: true });
   const timeline = createTimeline({ onSeek: (v) => show(v) });
   const changeList = createChangeList({ onSelect: (v) => show(v) });
   const element = h(
@@ -78,6 +81,7 @@ function replayView({ caseId, me }) {
     { class: 'replay', dataset: { state: 'loading' } },
     h('div', { class: 'replay-head' }, h('a', { href: '#/', class: 'replay-backlink' }, t('session.back')), heading),
     status,
+    notice,
     h(
       'section',
       { class: 'card replay-controls', 'aria-label': t('replay.controls') },
@@ -102,8 +106,31 @@ function replayView({ caseId, me }) {
   let pending = null;
   let frame = null;
   const doc = { data: null };
-  const form = createSheetForm({ doc, access: createAccess(defaultTemplate.rules, { role: 'supervisor' }), audience: 'team', me, onRejected: () => {} });
-  form.onRendered(({ structure }) => structure && clear(sheet).append(...form.sections().map((s) => s.element)));
+  // The sheet as a read-only form, with the case's people (stamped ids shown as names) and
+  // who reads each part, once the case resource is there.
+  function makeForm(kase) {
+    const made = createSheetForm({
+      doc,
+      access: createAccess((kase && kase.rules) || defaultTemplate.rules, { role: 'supervisor' }),
+      audience: 'team',
+      me,
+      onRejected: () => {},
+      template: kase && kase.template,
+      people: kase && kase.people,
+      readers: kase && kase.readers,
+    });
+    made.onRendered(({ structure }) => structure && clear(sheet).append(...made.sections().map((s) => s.element)));
+    return made;
+  }
+  let form = makeForm(null);
+
+  function showNotice(kase) {
+    if (me.role !== 'supervisor') return;
+    const consent = supervisionConsent(kase && kase.readers, me.id);
+    notice.hidden = false;
+    notice.textContent = t(consent ? 'replay.notice.names_replaced' : 'replay.notice.hidden');
+    notice.dataset.consent = consent ? 'given' : 'not_given';
+  }
 
   const player = createPlayer({
     current: () => (pending === null ? current : pending),
@@ -289,6 +316,12 @@ function replayView({ caseId, me }) {
     .case(caseId)
     .then((kase) => {
       heading.textContent = t('replay.title_of', { title: kase.title || t('case.untitled') });
+      showNotice(kase);
+      form = makeForm(kase);
+      if (history) {
+        rendered = null;
+        show(current);
+      }
     })
     // Without the case's title the heading stays "Verlauf"; the history's answer says why.
     .catch(() => {});

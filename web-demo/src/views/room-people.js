@@ -8,12 +8,16 @@ const { fieldLabel } = require('../sheet/labels');
 const { drawCarets } = require('../sheet/carets');
 const { personName, formatTime } = require('../format');
 
+// A client's name is its own choice (name_self_chosen): the people list says so (full);
+// a supervisor is told the pseudonym instead (the hub decides which: access.md, "Names").
 function describe(identity, fallbackId) {
   const who = identity || {};
   const name = personName(who.name || who.display_name) || who.id || fallbackId || t('presence.unknown');
+  const own = who.name_self_chosen && name === who.name;   /* not the default "Klient:in" */
+  const full = own ? t('name.self_chosen', { name }) : name;
   const role = who.role ? t(`role.${who.role}`) : '';
   const specialty = who.specialty ? t(`specialty.${who.specialty}`) : '';
-  return { name, detail: [role, specialty].filter(Boolean).join(' · ') };
+  return { name, full, detail: [role, specialty].filter(Boolean).join(' · ') };
 }
 
 // Where someone is, named only when this page shows that place itself.
@@ -34,7 +38,7 @@ function renderPeople({ me, people, audience, shows }) {
         'li',
         { class: 'person', dataset: { person: person.key } },
         h('span', { class: `person-dot tone-${person.tone}`, 'aria-hidden': 'true' }),
-        h('span', { class: 'person-name' }, d.name),
+        h('span', { class: 'person-name' }, d.full),
         d.detail ? h('span', { class: 'person-detail' }, d.detail) : null,
         h('span', { class: 'person-where' }, whereText(person.places, audience, shows)),
       );
@@ -45,7 +49,7 @@ function renderPeople({ me, people, audience, shows }) {
         'li',
         { class: 'person is-away', dataset: { person: person.key } },
         h('span', { class: 'person-dot', 'aria-hidden': 'true' }),
-        h('span', { class: 'person-name' }, d.name),
+        h('span', { class: 'person-name' }, d.full),
         h('span', { class: 'person-where' }, t('presence.away', { time: formatTime(person.at) })),
       );
     }),

@@ -24,7 +24,8 @@ const { openKeeper } = require('../live/keeper');
 const { createAccess } = require('../sheet/access');
 const { createSheetForm } = require('../sheet/form');
 const { valueAt } = require('../sheet/paths');
-const { errorText, personName } = require('../format');
+const { errorText } = require('../format');
+const { createNames } = require('../sheet/names');
 const { renderPeople, markFields } = require('./room-people');
 const { lobbyPanel } = require('./room-lobby');
 const { refusedPanel } = require('./room-refused');
@@ -43,9 +44,11 @@ function openingErrorText(err) {
 // What the page needs to know of the case beside its sheet: whether the person leads it,
 // the case's rules (its template version's: from the case, or for a client from its
 // session; the default template's when neither answers — the hub's refusal is the last
-// word), who tasks may go to, the title, the running session (its lobby) and whether the
-// case is read-only. Null when the hub cannot be asked (offline): the page then uses what
-// it kept with the sheet (keeper.meta()).
+// word) and its declarations (stamped fields, the consent list), the case's people as
+// the hub names them to this person, who reads each part (readers), who tasks may go to,
+// the title, the running session (its lobby) and whether the case is read-only. Null
+// when the hub cannot be asked (offline): the page then uses what it kept with the sheet
+// (keeper.meta()).
 async function caseContext(caseId, me) {
   let kase = null;
   try {
@@ -59,6 +62,9 @@ async function caseContext(caseId, me) {
     lead: me.role !== 'client' && leads(kase, me),
     owners: team.filter((m) => m.role === 'counsellor').map((m) => ({ id: m.id, name: m.name })),
     rules: (kase && kase.rules) || null,
+    template: (kase && kase.template) || null,
+    people: (kase && kase.people) || [],
+    readers: (kase && kase.readers) || [],
     title: kase && kase.title,
     running: me.role === 'client' ? null : kase && kase.running_session,
     closed: Boolean(kase && (kase.status === 'closed' || kase.case_status === 'closed')),
@@ -74,7 +80,7 @@ function roomView({ caseId, me, reopen }) {
   doc.submitSource = true;
   let keeper = null;
   let form = null;
-  let context = { lead: false, title: null, owners: [], rules: null, running: null, closed: false };
+  let context = { lead: false, title: null, owners: [], rules: null, template: null, people: [], readers: [], running: null, closed: false };
   let lobby = null;
   let toastTimer = null;
   let undoTimer = null;
@@ -206,6 +212,9 @@ function roomView({ caseId, me, reopen }) {
       audience,
       me: principal,
       owners: context.owners,
+      template: context.template,
+      people: context.people,
+      readers: context.readers,
       onRejected: (err) => showToast(rejectionText(err)),
       onRemoved: showUndo,
     });
@@ -248,7 +257,7 @@ function roomView({ caseId, me, reopen }) {
   }
   function noticeChat(item) {
     if (chatVisible()) return;
-    const from = item && typeof item === 'object' ? personName(item.from) : '';
+    const from = item && typeof item === 'object' && item.from ? createNames(context.people).text(item.from) : '';
     chatNotice.textContent = from ? t('chat.new_from', { name: from }) : t('chat.new');
     chatNoticeLive.textContent = chatNotice.textContent;
     chatNotice.hidden = false;
@@ -265,14 +274,36 @@ function roomView({ caseId, me, reopen }) {
   };
   window.addEventListener('scroll', onScroll, { passive: true });
 
+  // A consent recorded changes who reads what: the hub says anew (readers), and a new
+  // person named in a stamped field (a client admitted since) is looked up again.
+  const consentPath = () => (context.template && context.template.consents && context.template.consents.path) || ['consents'];
+  let refreshing = null;
+  function refreshContext() {
+    if (refreshing) return;
+    refreshing = caseContext(caseId, me).then((fresh) => {
+      refreshing = null;
+      if (!fresh || destroyed) return;
+      const changed = JSON.stringify([fresh.readers, fresh.people, fresh.lead, fresh.rules]) !==
+        JSON.stringify([context.readers, context.people, context.lead, context.rules]);
+      context = fresh;
+      if (keeper) keeper.setMeta(fresh);
+      applyContext();
+      if (form && changed) build();
+    });
+  }
   doc.on('op', (op, source) => {
     op.forEach((component) => presence.shift(component));
     if (!form) return;
     op.forEach((component) => form.applyComponent(component, source));
+    const consents = consentPath();
+    if (op.some((c) => consents.every((step, i) => c.p[i] === step))) refreshContext();
     if (op.some((component) => component.p[0] === 'meta')) showTitle();
     if (!source && op.some((c) => c.p[0] === 'chat' && c.p.length === 2 && 'li' in c)) {
       noticeChat(op.find((c) => c.p[0] === 'chat' && 'li' in c).li);
     }
+    // The author of a new message is stamped by the server's op right after it.
+    const stamped = !source && !chatNotice.hidden && op.find((c) => c.p[0] === 'chat' && c.p.length === 3 && c.p[2] === 'from' && 'oi' in c);
+    if (stamped) noticeChat({ from: stamped.oi });
     refreshPeople();
   });
   doc.on('load', () => {
@@ -345,7 +376,8 @@ function roomView({ caseId, me, reopen }) {
     if (restored) build();
     caseContext(caseId, me).then((fresh) => {
       if (!fresh || destroyed) return;
-      const changed = fresh.lead !== context.lead || JSON.stringify(fresh.rules) !== JSON.stringify(context.rules);
+      const changed = JSON.stringify([fresh.readers, fresh.people, fresh.lead, fresh.rules, fresh.template]) !==
+        JSON.stringify([context.readers, context.people, context.lead, context.rules, context.template]);
       context = fresh;
       keeper.setMeta(fresh);
       applyContext();
