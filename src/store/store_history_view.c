@@ -305,8 +305,12 @@ int store_view_frame(sqlite3 *db, store_job *job, store_view *view, int64_t head
     doc_init(&doc);
     access_names_free(view->names);
     view->names = access_names_new();
-    bad = !view->names || client_names(db, job->doc, view->names) != 0 ||
-          store_reader_rebuild(db, job->doc, head, &doc, job) != 0;
+    if (view->names && client_names(db, job->doc, view->names) != 0) {
+        snprintf(job->error, sizeof job->error, "the case could not be read: %s",
+                 sqlite3_errmsg(db));
+        return -1;
+    }
+    bad = !view->names || store_reader_rebuild(db, job->doc, head, &doc, job) != 0;
     if (!bad && doc.exists) {
         view->frame.consents = access_view_consents(view->tpl, doc.data);
         bad = access_names_learn(view->names, template_identity(view->tpl), doc.data) != 0;
