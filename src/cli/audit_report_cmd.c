@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "cli/cli.h"
+#include "cli/cli_db.h"
 #include "store/store.h"
 #include "store/store_audit.h"
 #include "store/store_audit_report.h"
@@ -25,18 +26,22 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: konsil audit report ID [--format text|json] [--db FILE]\n\n"
+            "usage: konsil audit report ID [--format text|json] [--db FILE]\n"
+            "                           [--master-key-file FILE] [--keys FILE]\n\n"
             "Who read and wrote what of a case, and when (ID: the case's id, or one of its\n"
             "sessions'): the recipients of the client's data a data-protection officer\n"
             "answers for under GDPR Art. 15. From the audit trail (every read that\n"
             "disclosed something of the case: the case sheet opened on /ws, history pages,\n"
-            "snapshots, the lobby, exports; and everything else done to the case) and the\n"
-            "op log (each author's changes, by part of the case sheet). People are named\n"
-            "as the operator knows them, clients by the names they chose.\n\n"
+            "snapshots, the lobby, exports, the client's copy; and everything else done to\n"
+            "the case) and the op log (each author's changes, by part of the case sheet).\n"
+            "People are named as the operator knows them, clients by the names they chose.\n\n"
             "  --format text   readable, one block per person (the default)\n"
             "  --format json   {case, people: [{id, name, role, specialty?, reads, other,\n"
             "                  writes}]} (protocol/access.md, \"The audit report\")\n"
-            "  --db FILE       the database (default konsil.db); the server may be running\n\n"
+            "  --db FILE       the database (default konsil.db); the server may be running\n"
+            "  --master-key-file FILE, --keys FILE\n"
+            "                  the master key and key store of a database whose case data\n"
+            "                  is encrypted (as for konsil export; protocol/keystore.md)\n\n"
             "The report is recorded in the audit trail first (actor \"cli\", action\n"
             "\"audit.report\"). Exit status 0, 1 on an unknown id or a database error, 2 on a\n"
             "usage error.\n");
@@ -95,8 +100,12 @@ static void put_read(FILE *out, const cJSON *e)
         fprintf(out, "exported the case (%s, %s)", s_of(d, "format") ? s_of(d, "format") : "?",
                 cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "pseudonymised")) ?
                 "pseudonymised" : "identified");
-    else if (strcmp(action, "audit.report") == 0)
-        fputs("made an audit report of the case", out);
+    else if (strcmp(action, "copy.read") == 0)
+        fprintf(out, "took the client's copy (%s)",
+                s_of(d, "for") && strcmp(s_of(d, "for"), "self") == 0 ? "its own" :
+                "on the client's behalf");
+    else if (strcmp(action, "client_view.read") == 0)
+        fputs("read the sheet as the client sees it (print view)", out);
     else
         fputs(action, out);
     fputc('\n', out);
@@ -151,22 +160,6 @@ static void put_text(FILE *out, const cJSON *r, const char *db_path)
         put_person(out, p);
 }
 
-static sqlite3 *open_db(const char *path)
-{
-    sqlite3 *db = NULL;
-    char err[256] = "";
-
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-        store_schema_configure(db, 10000, err, sizeof err) != 0 ||
-        store_schema_migrate(db, err, sizeof err) != 0) {
-        fprintf(stderr, "konsil audit: %s: %s\n", path,
-                err[0] ? err : db ? sqlite3_errmsg(db) : "out of memory");
-        sqlite3_close(db);
-        return NULL;
-    }
-    return db;
-}
-
 /* Records the report on the case id names, committed. 0, 1 (no such case), -1. */
 static int record_report(sqlite3 *db, const char *id, int json)
 {
@@ -196,10 +189,11 @@ done:
 
 int cli_audit_report(int argc, char **argv)
 {
-    const char *id = NULL, *db_path = "konsil.db";
+    const char *id = NULL, *db_path = "konsil.db", *master = NULL, *keys = NULL;
     char err[256] = "";
     int json = 0, rc;
     cJSON *report = NULL;
+    cli_db d;
     sqlite3 *db;
 
     for (int i = 2; i < argc; i++) {
@@ -211,6 +205,10 @@ int cli_audit_report(int argc, char **argv)
             json = strcmp(argv[++i], "json") == 0;
         } else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
             db_path = argv[++i];
+        } else if (strcmp(argv[i], "--master-key-file") == 0 && i + 1 < argc) {
+            master = argv[++i];
+        } else if (strcmp(argv[i], "--keys") == 0 && i + 1 < argc) {
+            keys = argv[++i];
         } else if (argv[i][0] != '-' && !id) {
             id = argv[i];
         } else {
@@ -223,13 +221,20 @@ int cli_audit_report(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    if (!(db = open_db(db_path)))
+    if (cli_db_open(&d, "audit report", db_path, master, keys) != 0)
         return 1;
+    if (d.keys && !store_keys_unlocked(d.keys)) {
+        fprintf(stderr, "konsil audit report: %s: the case data is encrypted: give its master "
+                "key (--master-key-file)\n", db_path);
+        cli_db_close(&d);
+        return 1;
+    }
+    db = d.db;
     rc = record_report(db, id, json);
     if (rc != 0) {
         if (rc > 0)
             fprintf(stderr, "konsil audit report: no case or session %s\n", id);
-        sqlite3_close(db);
+        cli_db_close(&d);
         return 1;
     }
     rc = 1;
@@ -251,6 +256,6 @@ int cli_audit_report(int argc, char **argv)
     if (rc != 0)
         fprintf(stderr, "konsil audit report: %s\n", err[0] ? err : "the report could not be written");
     cJSON_Delete(report);
-    sqlite3_close(db);
+    cli_db_close(&d);
     return rc;
 }

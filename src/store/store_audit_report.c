@@ -13,20 +13,7 @@
 #include <string.h>
 
 #include "store/store_history.h"
-
-/* Audit actions that disclose something of the case to their actor. */
-static const char *const READS[] = {
-    "session.read.open", "history.read", "snapshot.read", "lobby.read", "export",
-    "audit.report", NULL,
-};
-
-static int is_read(const char *action)
-{
-    for (size_t i = 0; READS[i]; i++)
-        if (strcmp(action, READS[i]) == 0)
-            return 1;
-    return 0;
-}
+#include "store/store_recipients.h"
 
 static const char *col(sqlite3_stmt *st, int i)
 {
@@ -34,8 +21,9 @@ static const char *col(sqlite3_stmt *st, int i)
 }
 
 /* The entry of `people` for id, created as {id, name, role, specialty, reads: [],
- * other: [], writes: null} from the users and clients tables when first met. */
-static cJSON *person(sqlite3 *db, cJSON *people, const char *id)
+ * other: [], writes: null} from the users and clients tables when first met (a client's
+ * name opened with case_id's key). */
+static cJSON *person(sqlite3 *db, const char *case_id, cJSON *people, const char *id)
 {
     sqlite3_stmt *st = NULL;
     cJSON *p;
@@ -52,10 +40,12 @@ static cJSON *person(sqlite3 *db, cJSON *people, const char *id)
         cJSON_AddStringToObject(p, "name", "Konsil");
         cJSON_AddStringToObject(p, "role", "server");
     } else if (sqlite3_prepare_v2(db, "SELECT u.display_name, u.role, u.specialty FROM users u"
-                                  " WHERE u.id = ?1 UNION ALL SELECT c.display_name, 'client',"
-                                  " NULL FROM clients c WHERE c.id = ?1 LIMIT 1", -1, &st,
+                                  " WHERE u.id = ?1 UNION ALL SELECT konsil_open(c.display_name,"
+                                  " ?2, 'clients.display_name', c.id), 'client', NULL FROM"
+                                  " clients c WHERE c.id = ?1 LIMIT 1", -1, &st,
                                   NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, case_id, -1, SQLITE_TRANSIENT);
         if (sqlite3_step(st) == SQLITE_ROW) {
             cJSON_AddStringToObject(p, "name", col(st, 0));
             cJSON_AddStringToObject(p, "role", col(st, 1));
@@ -75,26 +65,28 @@ static cJSON *person(sqlite3 *db, cJSON *people, const char *id)
     return p;
 }
 
-/* The audit entries about case_id, by actor: reads and other actions. 0 or -1. */
+/* The audit entries about case_id, by actor: reads (the actions that disclose the
+ * case's data, as store_recipients.h defines them) and other actions. 0 or -1. */
 static int add_entries(sqlite3 *db, const char *case_id, cJSON *people)
 {
     sqlite3_stmt *st = NULL;
     int rc;
 
-    if (sqlite3_prepare_v2(db, "SELECT seq, ts, actor, action, details FROM audit WHERE"
-                           " session = ?1 ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT seq, ts, actor, action, details, action IN ("
+                           STORE_RECIPIENT_ACTIONS ") FROM audit WHERE session = ?1 ORDER"
+                           " BY seq", -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, case_id, -1, SQLITE_TRANSIENT);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *actor = col(st, 2) && col(st, 2)[0] ? col(st, 2) : "unknown";
-        cJSON *p = person(db, people, actor), *e = cJSON_CreateObject();
+        cJSON *p = person(db, case_id, people, actor), *e = cJSON_CreateObject();
         cJSON *details = col(st, 4) ? cJSON_Parse(col(st, 4)) : NULL;
         cJSON_AddNumberToObject(e, "seq", (double)sqlite3_column_int64(st, 0));
         cJSON_AddNumberToObject(e, "ts", (double)sqlite3_column_int64(st, 1));
         cJSON_AddStringToObject(e, "action", col(st, 3));
         cJSON_AddItemToObject(e, "details", details ? details : cJSON_CreateNull());
-        cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(p, is_read(col(st, 3)) ? "reads" :
-                                                              "other"), e);
+        cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(p, sqlite3_column_int(st, 5) ?
+                                                              "reads" : "other"), e);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : -1;
@@ -115,12 +107,12 @@ static int add_writes(sqlite3 *db, const char *case_id, cJSON *people)
     sqlite3_stmt *st = NULL;
     int rc;
 
-    if (sqlite3_prepare_v2(db, "SELECT v, ts, author, kind, op FROM ops WHERE doc = ?1 ORDER"
-                           " BY v", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT v, ts, author, kind, konsil_open(op, doc, 'ops', v) FROM"
+                           " ops WHERE doc = ?1 ORDER BY v", -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, case_id, -1, SQLITE_TRANSIENT);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        cJSON *p = person(db, people, col(st, 2) ? col(st, 2) : "unknown");
+        cJSON *p = person(db, case_id, people, col(st, 2) ? col(st, 2) : "unknown");
         cJSON *w = cJSON_GetObjectItemCaseSensitive(p, "writes"), *parts, *op, *c;
         double v = (double)sqlite3_column_int64(st, 0), ts = (double)sqlite3_column_int64(st, 1);
         if (cJSON_IsNull(w)) {
@@ -175,8 +167,9 @@ int store_audit_report(sqlite3 *db, const char *id, cJSON **out, char *err, size
     }
     r = cJSON_CreateObject();
     c = cJSON_AddObjectToObject(r, "case");
-    if (sqlite3_prepare_v2(db, "SELECT id, title, status, created_at, closed_at FROM cases"
-                           " WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT id, konsil_open(title, id, 'cases.title', id), status,"
+                           " created_at, closed_at FROM cases WHERE id = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
         goto fail;
     sqlite3_bind_text(st, 1, case_id, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(st) != SQLITE_ROW)

@@ -18,9 +18,10 @@
  * caller's read transaction:
  *   {case: {id, title, status, created_at, closed_at},
  *    people: [{id, name, role, specialty?,
- *              reads: [{seq, ts, action, details}],   session.read.open (a connection
- *                       opened the case sheet), history.read, snapshot.read, lobby.read,
- *                       export, audit.report
+ *              reads: [{seq, ts, action, details}],   the entries that disclosed the
+ *                       case's data to them (STORE_RECIPIENT_ACTIONS: session.read.open,
+ *                       history.read, snapshot.read, lobby.read, export, copy.read,
+ *                       client_view.read)
  *              other: [{seq, ts, action, details}],   everything else they did to it
  *              writes: null | {ops, first_v, last_v, first, last,
  *                              parts: {top-level part: components}}}]}

@@ -3,8 +3,9 @@
  * client's own copy (GDPR Art. 15(1)(c), store_copy.h) and for whatever else reports on
  * a case's disclosures (`konsil audit report`). A recipient is a principal that read the
  * case's data: opened its document on /ws (session.read.open), read its history or a
- * snapshot (history.read, snapshot.read), exported it (export, by the operator on the
- * command line), or took a copy or a print view of it (copy.read, client_view.read).
+ * snapshot (history.read, snapshot.read), read the names of the clients waiting in its
+ * lobby (lobby.read), exported it (export, by the operator on the command line), or took
+ * a copy or a print view of it (copy.read, client_view.read).
  * Entries emptied by an erasure name nobody.
  */
 #ifndef KONSIL_STORE_RECIPIENTS_H
@@ -15,8 +16,8 @@
 
 /* The audit actions that disclose a case's data to their actor, as an SQL list. */
 #define STORE_RECIPIENT_ACTIONS \
-    "'session.read.open', 'history.read', 'snapshot.read', 'export', 'copy.read'," \
-    " 'client_view.read'"
+    "'session.read.open', 'history.read', 'snapshot.read', 'lobby.read', 'export'," \
+    " 'copy.read', 'client_view.read'"
 
 /* The recipients of case_id's data: *out = [{id, name, role, specialty?, first, last,
  * reads}] (first and last in ms since the epoch; reads: how many disclosing entries),
