@@ -162,11 +162,6 @@ void hub_policy_session(hub_policy *p, const char *session, int running)
     snprintf(p->running[p->n_running++], AUTH_ID_MAX, "%s", session);
 }
 
-const access_rules *hub_policy_rules(const hub_policy *p)
-{
-    return template_rules(p->tpl);
-}
-
 const template_spec *hub_policy_template(const hub_policy *p)
 {
     return p->tpl;

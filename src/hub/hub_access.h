@@ -51,7 +51,6 @@ void hub_policy_set_lead(hub_policy *p, const char *user_id);
 void hub_policy_set_status(hub_policy *p, const char *status);
 /* A session of the case started (running) or ended. */
 void hub_policy_session(hub_policy *p, const char *session, int running);
-const access_rules *hub_policy_rules(const hub_policy *p);
 const template_spec *hub_policy_template(const hub_policy *p);
 /* The live frame of the room (hub_view.h). */
 hub_live *hub_policy_live(hub_policy *p);
