@@ -4,7 +4,9 @@
 // sealed (no marker in the database file or its WAL, every op a BLOB) while every
 // answer reads them; the key store is its own file of the documented format; a server
 // without the master key, with another one, with a master key others may read, or with
-// a key store of another database refuses to start; the export needs the master key;
+// a key store of another database refuses to start; the export and the audit report
+// need the master key, and a supervisor's reads (history, the case resource, the
+// pseudonymised export) of the sealed record hold none of the client's text or name;
 // and a database written without encryption is sealed once when a master key is first
 // given (the one-time step), its plaintext gone from the files.
 const test = require('node:test');
@@ -29,12 +31,17 @@ test('with a master key the case data is sealed on disk and read in every answer
   const db = path.join(dir, 'konsil.db');
   let srv = await startServer({ dir, db, args: ['--master-key-file', master] });
   let caseId;
+  let supId;
   try {
     assert.doesNotMatch(srv.output(), /unencrypted/);
     const cookies = await k.people(srv);
-    const made = await k.caseWithText(srv, cookies, { title: `Titel ${MARK}`, marker: `Text ${MARK}` });
+    supId = cookies.ids.sup;
+    const made = await k.caseWithText(srv, cookies, { title: `Titel ${MARK}`, marker: `Text ${MARK}`, team: ['sup'] });
     caseId = made.caseId;
     const client = await k.joinClient(srv, cookies, made.session, `Name ${MARK}`);
+    // An item the server stamps: the client's op and the stamping op, both sealed.
+    const said = await k.submit(srv, client.cookie, caseId, [{ p: ['chat', 0], li: { text: `Chat ${MARK}` } }]);
+    assert.equal(said.error, undefined, JSON.stringify(said));
     const lobby = await api(srv, 'GET', `/api/cases/${caseId}`, { cookie: cookies.lead });
     assert.equal(lobby.json.title, `Titel ${MARK}`);
     const snap = await api(srv, 'GET', `/api/cases/${caseId}/snapshot`, { cookie: cookies.lead });
@@ -45,6 +52,19 @@ test('with a master key the case data is sealed on disk and read in every answer
     const hist = await api(srv, 'GET', `/api/cases/${caseId}/history?from=0`, { cookie: cookies.lead });
     assert.equal(hist.status, 200);
     assert.ok(JSON.stringify(hist.json).includes(MARK));
+    assert.equal(sql(db, `SELECT count(*) FROM ops WHERE doc = '${caseId}' AND author = 'konsil' AND v > 1`), '1', 'the stamping op');
+    // The supervisor (no supervision consent) reads the sealed record through the view:
+    // the author's name opened and pseudonymised, the text masked, on every page.
+    for (let from = 0; from !== null;) {
+      const page = await api(srv, 'GET', `/api/cases/${caseId}/history?from=${from}`, { cookie: cookies.sup });
+      assert.equal(page.status, 200, JSON.stringify(page.json));
+      assert.ok(!JSON.stringify(page.json).includes(MARK), JSON.stringify(page.json).slice(0, 300));
+      from = page.json.next;
+    }
+    const supLobby = await api(srv, 'GET', `/api/cases/${caseId}`, { cookie: cookies.sup });
+    assert.equal(supLobby.status, 200);
+    assert.ok(!JSON.stringify(supLobby.json).includes(MARK));
+    assert.ok(supLobby.json.people.some((p) => p.role === 'client' && p.pseudonym));
     // Every op and snapshot, the title and the name are BLOBs; the marker is in no file.
     assert.equal(sql(db, "SELECT count(*) FROM ops WHERE typeof(op) <> 'blob'"), '0');
     assert.equal(sql(db, "SELECT count(*) FROM cases WHERE typeof(title) <> 'blob'"), '0');
@@ -88,6 +108,21 @@ test('with a master key the case data is sealed on disk and read in every answer
   r = k.konsil(['export', caseId, '--db', db, '--master-key-file', master]);
   assert.equal(r.code, 0, r.err);
   assert.ok(r.out.includes(MARK));
+  r = k.konsil(['export', caseId, '--pseudonymise', '--db', db, '--master-key-file', master]);
+  assert.equal(r.code, 0, r.err);
+  assert.ok(!r.out.includes(MARK), r.out.slice(0, 300));
+  // The audit report opens the op log and the names with the case's key, and only so.
+  r = k.konsil(['audit', 'report', caseId, '--db', db]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /master key/);
+  r = k.konsil(['audit', 'report', caseId, '--format', 'json', '--db', db, '--master-key-file', master]);
+  assert.equal(r.code, 0, r.err);
+  const report = JSON.parse(r.out);
+  assert.equal(report.case.title, `Titel ${MARK}`);
+  const named = report.people.find((p) => p.role === 'client');
+  assert.equal(named.name, `Name ${MARK}`);
+  assert.ok(named.writes.parts.chat >= 1);
+  assert.ok(report.people.find((p) => p.id === supId).reads.some((e) => e.action === 'history.read'));
 
   // And the server comes back with it, reading everything.
   srv = await startServer({ dir, db, args: ['--master-key-file', master] });

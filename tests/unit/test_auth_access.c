@@ -220,8 +220,8 @@ static void lead_supervisor_admin_snapshots(void)
     cJSON *s = snapshot_for(&lead, doc);
     CHECK(json_equal(s, doc));
     cJSON_Delete(s);
-    /* The supervisor's projection holds the person section; its identity fields are
-     * replaced afterwards (access_pseudo, test_auth_pseudo.c). */
+    /* Read by the rules alone, the supervisor's projection holds the person section; its
+     * reading mode (masks, pseudonyms) is test_access_view.c's. */
     s = snapshot_for(&supervisor, doc);
     CHECK(path_in(s, "[\"person\"]"));
     CHECK(text_contains(s, "SECRET-INTERNAL"));
