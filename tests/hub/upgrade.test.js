@@ -5,6 +5,9 @@
 // REST and /ws, no op is lost, the closed session's case is closed, the open session's
 // admitted client still reaches the sheet while its session runs, logins, links and
 // grants still work and the audit chain still verifies with its old entries unchanged.
+// The cases stay on their old template (protocol/access.md, "Cases on templates from
+// before consents and stamps"): their supervisors read free text masked, and a consent
+// record of the old shape counts for nothing.
 //
 // Time has passed since the fixture was written: its login sessions, link and grant
 // have expired. Before the upgrade the test gives two client login sessions, the open
@@ -183,6 +186,27 @@ test('logins and grants of the old release still work', async () => {
   const join = await api(srv, 'POST', '/api/join', { body: { token: link.json.token } });
   assert.equal(join.status, 200, 'a migrated running session takes new clients');
   assert.equal((await fetchDoc(cookieOf(join), facts.empty)).v, 1);
+});
+
+test('a case on its template from before consents: free text masked for its supervisor, an old-shape consent record counts for nothing', async () => {
+  const kase = await api(srv, 'GET', `/api/cases/${closedId}`, { cookie: lead });
+  assert.equal(kase.json.template.consents ?? null, null, 'the old template keeps no consent list');
+  const closed = await api(srv, 'GET', `/api/sessions/${closedId}/snapshot`, { cookie: sup });
+  const own = facts.sessions[closedId].data.concern.own_words;
+  assert.equal(closed.json.data.concern.own_words, '•'.repeat(own.length));
+  assert.equal(closed.json.data.person.display_name, 'Klient:in A');
+  // The lead writes a record of the old shape; the old template takes it as written, and
+  // the supervisor still reads every free-text string masked.
+  const client = c.stockClient(srv.url, { cookie: lead });
+  const doc = client.connection.get('cases', busyId);
+  await c.subscribe(doc);
+  await c.submit(doc, [{ p: ['consents', 0], li: { type: 'supervision', scope: 'alle Inhalte', given: true } }]);
+  assert.deepEqual(doc.data.consents[0], { type: 'supervision', scope: 'alle Inhalte', given: true }, 'nothing stamped');
+  client.close();
+  const seen = (await fetchDoc(sup, busyId)).data;
+  assert.match(seen.concern.own_words, /^•+$/);
+  assert.match(seen.situation.summary, /^•+$/);
+  assert.ok(!JSON.stringify(seen).includes('Nach dem Update'));
 });
 
 test('the audit chain verifies, its old entries unchanged', async () => {
