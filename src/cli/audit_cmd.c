@@ -22,7 +22,8 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: konsil audit head [--db FILE]\n"
             "       konsil audit verify [--checkpoint HEAD] [--db FILE]\n"
-            "       konsil audit report ID [--format text|json] [--db FILE]\n\n"
+            "       konsil audit report ID [--format text|json] [--db FILE]\n"
+            "                          [--master-key-file FILE] [--keys FILE]\n\n"
             "The audit trail is a hash chain: each entry carries the SHA-256 of its content\n"
             "and of the entry before it (protocol/access.md, \"The audit chain\").\n\n"
             "  head     verifies the chain and prints its head, one line to keep where the\n"

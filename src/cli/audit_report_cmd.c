@@ -1,7 +1,8 @@
 /*
- * `konsil audit report ID [--format text|json] [--db FILE]`: who read and wrote what of
- * a case, and when (ID a case's id, or one of its sessions'), for the data-protection
- * officer answering a client's request under GDPR Art. 15 (the recipients of its data).
+ * `konsil audit report ID [--format text|json] [--db FILE] [--master-key-file FILE]
+ * [--keys FILE]`: who read and wrote what of a case, and when (ID a case's id, or one
+ * of its sessions'), for the data-protection officer answering a client's request under
+ * GDPR Art. 15 (the recipients of its data).
  * Read from the audit trail and the op log in one read transaction
  * (store_audit_report.h); the report itself is audited first (actor "cli", action
  * "audit.report", details {format}), in its own committed transaction, so no report
