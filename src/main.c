@@ -21,6 +21,9 @@ static const struct {
     {"case", cli_case, "a case: erase (on request, confirmed by a second staff member)"},
     {"retention", cli_retention, "retention: run (erase what is due, for cron), list"},
     {"keys", cli_keys, "the key store of encryption at rest: rotate the master key"},
+    {"backup", cli_backup, "a consistent copy of the database, also while the server runs"},
+    {"restore", cli_restore, "a backup checked and put in place as a new database"},
+    {"check", cli_check, "integrity, audit chain and op log of a database"},
 };
 
 static void usage(FILE *out)

@@ -5,6 +5,10 @@
 #ifndef KONSIL_CLI_H
 #define KONSIL_CLI_H
 
+#include <stdio.h>
+
+#include <sqlite3.h>
+
 int cli_ot(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_user(int argc, char **argv);
@@ -16,5 +20,13 @@ int cli_template(int argc, char **argv);
 int cli_case(int argc, char **argv);
 int cli_retention(int argc, char **argv);
 int cli_keys(int argc, char **argv);
+int cli_backup(int argc, char **argv);
+int cli_restore(int argc, char **argv);
+int cli_check(int argc, char **argv);
+
+/* check_cmd.c: `konsil check`'s checks and report on an open database (read only, in one
+ * read transaction), printed to out; `cmd` names the command in messages on stderr.
+ * 0 sound, 1 problems found, -1 it cannot be read. */
+int cli_check_db(sqlite3 *db, const char *cmd, FILE *out);
 
 #endif
