@@ -375,7 +375,12 @@ int hub_http_callback(hub *h, struct lws *wsi, enum lws_callback_reasons reason,
          * unread input while an answer waits for the store, and cannot pause reading
          * an HTTP connection (a flow-controlled one never gets HTTP_WRITEABLE), so the
          * request would run again and the service thread would spin. No browser
-         * pipelines. */
+         * pipelines. A body too large, refused (413) before it arrived, completes once
+         * without being pipelining: a small one often arrives before the answer is out. */
+        if (req && req->routed && req->too_large && !req->early_body_done) {
+            req->early_body_done = 1;
+            return 0;
+        }
         if (req && req->routed)
             return req->sent ? 0 : -1;
         return req ? route(h, req, wsi) : 0;

@@ -35,6 +35,8 @@ struct hub_req {
     char *body;                 /* NUL-terminated */
     size_t body_len;
     int too_large;
+    int early_body_done;        /* a request answered before its body (413) has had that
+                                   body's one BODY_COMPLETION */
     int routed;                 /* handed to a handler (once: see route()) */
     int refused;                /* nonzero: the cross-site rules refuse it with this
                                    status (hub_http_guard) */

@@ -136,6 +136,21 @@ test('path segments, query arguments and the cookie', async () => {
   assert.equal((await api(srv, 'GET', '/api/me', { cookie: lead })).status, 200);
 });
 
+test('a body just over --max-body, arriving with its headers, gets 413 too', async () => {
+  const small = await startServer({ args: ['--max-body', '1K'] });
+  try {
+    for (const size of [1025, 2000, 3000]) {
+      const res = await api(small, 'POST', '/api/login', { raw: JSON.stringify({ username: 'x', password: 'y'.repeat(size) }) });
+      assert.equal(res.status, 413, `${size} bytes`);
+      assert.equal(res.json.error.code, 'payload_too_large');
+    }
+    const ok = await api(small, 'POST', '/api/login', { body: { username: 'x', password: 'y' } });
+    assert.equal(ok.status, 401);
+  } finally {
+    assert.equal((await small.stop()).code, 0, small.output());
+  }
+});
+
 test('the default body limit refuses 1 MB before reading it (413)', async () => {
   const small = await startServer();
   try {
