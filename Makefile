@@ -35,7 +35,8 @@ PURE_SRC := $(sort $(wildcard src/ot/*.c src/util/*.c src/proto/*.c))
 
 DEPS_STAMP := build/.deps-installed
 
-.PHONY: all deps run check check-build fuzz-ot fuzz-long bench bench-ot bench-hub web clean
+.PHONY: all deps run check check-build fuzz-ot fuzz-long bench bench-ot bench-hub web clean \
+        install uninstall
 all: build/konsil
 
 $(DEPS_STAMP): scripts/install-deps.sh package.json package-lock.json
@@ -75,6 +76,51 @@ build/fuzz/%: tests/fuzz/%.c $(PURE_SRC) $(wildcard src/*/*.h)
 
 web: deps
 	node web-demo/build.js
+
+# `make install` (PREFIX=/usr/local, DESTDIR for staging): the command, the web app, the
+# shipped templates, the man page, the systemd unit, its user (sysusers.d) and a
+# configuration file, which an existing one is never replaced by. The man page's FILES
+# section lists exactly this tree (tests/hub/install.test.js holds it to that).
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+DATADIR     ?= $(PREFIX)/share
+MANDIR      ?= $(DATADIR)/man
+SYSCONFDIR  ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
+  -e 's|@MANDIR@|$(MANDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+  -e 's|@UNITDIR@|$(UNITDIR)|g' -e 's|@SYSUSERSDIR@|$(SYSUSERSDIR)|g'
+WEB_SRC := $(shell find web-demo/src web-demo/static web-demo/build.js -type f 2>/dev/null)
+
+# The web app for installing, built when its sources changed (needs node_modules: make deps).
+web-demo/dist/app.js: $(WEB_SRC)
+	node web-demo/build.js
+
+install: build/konsil web-demo/dist/app.js
+	@mkdir -p build/install
+	$(SUBST) packaging/konsil.1.in > build/install/konsil.1
+	$(SUBST) packaging/konsil.service.in > build/install/konsil.service
+	$(SUBST) packaging/konsil.conf.in > build/install/konsil.conf
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/konsil/templates \
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	  $(DESTDIR)$(SYSCONFDIR)/konsil
+	install -m 0755 build/konsil $(DESTDIR)$(BINDIR)/konsil
+	rm -rf $(DESTDIR)$(DATADIR)/konsil/web
+	cd web-demo/dist && find . -type d -exec install -d -m 0755 '$(DESTDIR)$(DATADIR)/konsil/web/{}' ';' \
+	  && find . -type f ! -name '*.map' -exec install -m 0644 '{}' '$(DESTDIR)$(DATADIR)/konsil/web/{}' ';'
+	install -m 0644 protocol/templates/*.json $(DESTDIR)$(DATADIR)/konsil/templates/
+	install -m 0644 build/install/konsil.1 $(DESTDIR)$(MANDIR)/man1/konsil.1
+	install -m 0644 build/install/konsil.service $(DESTDIR)$(UNITDIR)/konsil.service
+	install -m 0644 packaging/konsil.sysusers $(DESTDIR)$(SYSUSERSDIR)/konsil.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/konsil/konsil.conf || \
+	  install -m 0644 build/install/konsil.conf $(DESTDIR)$(SYSCONFDIR)/konsil/konsil.conf
+
+# Removes what `make install` put in place but the configuration (and never the data).
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/konsil $(DESTDIR)$(MANDIR)/man1/konsil.1 \
+	  $(DESTDIR)$(UNITDIR)/konsil.service $(DESTDIR)$(SYSUSERSDIR)/konsil.conf
+	rm -rf $(DESTDIR)$(DATADIR)/konsil
 
 run: deps web
 	$(MAKE) --no-print-directory build/konsil

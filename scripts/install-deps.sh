@@ -14,6 +14,8 @@ debian_packages=(
   libwebsockets-evlib-uv   # the load generator runs on libuv's epoll loop
   eatmydata                # benchmarks: the cost of fsync, measured by switching it off
   poppler-utils            # pdftotext: the browser test reads the client's copy printed as PDF
+  systemd strace groff-base # the install test: systemd-analyze verify/security on the unit,
+                            # the server's system calls against its sandbox, the man page
 )
 
 missing=()

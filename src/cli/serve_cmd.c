@@ -1,7 +1,9 @@
 /*
- * `konsil serve`: parses the command line into a hub_config and runs the hub.
- * Every limit of protocol/limits.md has an option here, and --help lists them all
- * with their defaults.
+ * `konsil serve`: the command line and the configuration file (--config) into a
+ * hub_config, then the hub. One table holds every option: its name (also the file's
+ * key), how its value is read, and its --help line; the command line and the file both
+ * go through it, and the command line wins. Every limit of protocol/limits.md has an
+ * option here, and --help lists them all with their defaults.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -12,102 +14,152 @@
 #include "auth/csrf.h"
 #include "cli/cli.h"
 #include "hub/hub.h"
+#include "util/config_file.h"
 
-enum kind { SIZE, COUNT, SECS, RATE };
+/* How a value is read: numbers (SIZE takes K/M/G), or by the option's own `set`. */
+enum kind { SIZE, COUNT, SECS, RATE, OTHER };
 
-static const struct option {
-    const char *name;
+typedef struct option option;
+struct option {
+    const char *name;       /* without "--": also its key in the configuration file */
     enum kind kind;
-    size_t offset;
-    const char *help;
-} options[] = {
-    {"--max-message", SIZE, offsetof(hub_config, max_message),
+    size_t offset;          /* of the field in hub_config it sets */
+    const char *arg;        /* OTHER: the value's name in --help (FILE, DIR, ...) */
+    int (*set)(hub_config *c, const option *o, const char *value, char *err, size_t n);
+    const char *help;       /* OTHER: lines after the first indented like it */
+};
+
+static int set_text(hub_config *c, const option *o, const char *value, char *err, size_t n);
+static int set_listen(hub_config *c, const option *o, const char *value, char *err,
+                      size_t n);
+static int set_origin(hub_config *c, const option *o, const char *value, char *err,
+                      size_t n);
+
+static const option options[] = {
+    {"listen", OTHER, 0, "HOST:PORT", set_listen,
+     "address to listen on (port 0 picks a free one)"},
+    {"db", OTHER, offsetof(hub_config, db_path), "FILE", set_text,
+     "SQLite database, created if missing"},
+    {"web", OTHER, offsetof(hub_config, web_dir), "DIR", set_text,
+     "folder served at /"},
+    {"tls-cert", OTHER, offsetof(hub_config, tls_cert), "FILE", set_text,
+     "PEM certificate: serve https and wss"},
+    {"tls-key", OTHER, offsetof(hub_config, tls_key), "FILE", set_text,
+     "PEM private key for --tls-cert"},
+    {"templates", OTHER, offsetof(hub_config, templates_dir), "DIR", set_text,
+     "more case-sheet templates (*.json, protocol/access.md),\n"
+     "each added as a version of its name when the server starts"},
+    {"public-origin", OTHER, offsetof(hub_config, public_origin), "URL", set_origin,
+     "the origin browsers use, e.g. https://konsil.example, when a\n"
+     "proxy in front terminates TLS or changes the host; requests\n"
+     "carrying another Origin are refused (default: the Host\n"
+     "header with the scheme served)"},
+    {"master-key-file", OTHER, offsetof(hub_config, master_key_file), "FILE", set_text,
+     "the master key (64 hex digits, e.g. `openssl rand -hex 32`,\n"
+     "mode 600): case data is encrypted at rest under a key per\n"
+     "case, kept in the key store; without it nothing is encrypted,\n"
+     "and a database whose data is, is refused (protocol/keystore.md)"},
+    {"keys", OTHER, offsetof(hub_config, keys_path), "FILE", set_text,
+     "the key store (default: the database's path + .keys); keep\n"
+     "it apart from the database's backups"},
+    {"max-message", SIZE, offsetof(hub_config, max_message), NULL, NULL,
      "largest incoming message; larger ones close the socket with 1009"},
-    {"--max-outq", SIZE, offsetof(hub_config, max_outq),
+    {"max-outq", SIZE, offsetof(hub_config, max_outq), NULL, NULL,
      "bytes queued for one connection; above it the connection is closed with 1013"},
-    {"--op-rate", RATE, offsetof(hub_config, op_rate),
+    {"op-rate", RATE, offsetof(hub_config, op_rate), NULL, NULL,
      "ops per second one connection may submit, sustained (reading pauses beyond)"},
-    {"--op-burst", RATE, offsetof(hub_config, op_burst),
+    {"op-burst", RATE, offsetof(hub_config, op_burst), NULL, NULL,
      "ops one connection may submit at once"},
-    {"--ping-secs", SECS, offsetof(hub_config, ping_secs),
+    {"ping-secs", SECS, offsetof(hub_config, ping_secs), NULL, NULL,
      "idle seconds before the server pings a connection"},
-    {"--idle-secs", SECS, offsetof(hub_config, idle_secs),
+    {"idle-secs", SECS, offsetof(hub_config, idle_secs), NULL, NULL,
      "idle seconds (no pong, no message) before the server hangs up"},
-    {"--heartbeat-secs", SECS, offsetof(hub_config, heartbeat_secs),
+    {"heartbeat-secs", SECS, offsetof(hub_config, heartbeat_secs), NULL, NULL,
      "silent seconds after which a connection that sends pp is hung up on"},
-    {"--max-conns", COUNT, offsetof(hub_config, max_conns),
+    {"max-conns", COUNT, offsetof(hub_config, max_conns), NULL, NULL,
      "most WebSocket connections at once (503 server_full beyond)"},
-    {"--max-conns-addr", COUNT, offsetof(hub_config, max_conns_addr),
+    {"max-conns-addr", COUNT, offsetof(hub_config, max_conns_addr), NULL, NULL,
      "most WebSocket connections from one client address (429 beyond)"},
-    {"--max-conns-principal", COUNT, offsetof(hub_config, max_conns_principal),
+    {"max-conns-principal", COUNT, offsetof(hub_config, max_conns_principal), NULL, NULL,
      "most WebSocket connections of one principal (429 beyond)"},
-    {"--max-pending", COUNT, offsetof(hub_config, max_pending),
+    {"max-pending", COUNT, offsetof(hub_config, max_pending), NULL, NULL,
      "most connections that are not (yet) WebSockets, at once (closed at accept beyond)"},
-    {"--max-pending-addr", COUNT, offsetof(hub_config, max_pending_addr),
+    {"max-pending-addr", COUNT, offsetof(hub_config, max_pending_addr), NULL, NULL,
      "the same from one client address"},
-    {"--handshake-secs", SECS, offsetof(hub_config, handshake_secs),
+    {"handshake-secs", SECS, offsetof(hub_config, handshake_secs), NULL, NULL,
      "seconds a new connection has to send its request (and its body)"},
-    {"--max-rooms", COUNT, offsetof(hub_config, max_rooms),
+    {"max-rooms", COUNT, offsetof(hub_config, max_rooms), NULL, NULL,
      "most documents held in memory at once"},
-    {"--room-idle-secs", SECS, offsetof(hub_config, room_idle_secs),
+    {"room-idle-secs", SECS, offsetof(hub_config, room_idle_secs), NULL, NULL,
      "seconds an unused document stays in memory"},
-    {"--tail-ops", COUNT, offsetof(hub_config, tail_ops),
+    {"tail-ops", COUNT, offsetof(hub_config, tail_ops), NULL, NULL,
      "recent ops kept in memory per document"},
-    {"--tail-bytes", SIZE, offsetof(hub_config, tail_bytes),
+    {"tail-bytes", SIZE, offsetof(hub_config, tail_bytes), NULL, NULL,
      "bytes of recent ops kept in memory per document"},
-    {"--milestone-every", COUNT, offsetof(hub_config, milestone_every),
+    {"milestone-every", COUNT, offsetof(hub_config, milestone_every), NULL, NULL,
      "fewest versions between stored snapshots, more for large documents (bounds nf/nt and loading)"},
-    {"--read-chunk", COUNT, offsetof(hub_config, read_chunk),
+    {"read-chunk", COUNT, offsetof(hub_config, read_chunk), NULL, NULL,
      "ops per history read"},
-    {"--history-page", COUNT, offsetof(hub_config, history_page),
+    {"history-page", COUNT, offsetof(hub_config, history_page), NULL, NULL,
      "most ops in one page of GET /api/sessions/{id}/history"},
-    {"--history-page-bytes", SIZE, offsetof(hub_config, history_page_bytes),
+    {"history-page-bytes", SIZE, offsetof(hub_config, history_page_bytes), NULL, NULL,
      "most bytes of ops in one history page (one op always fits)"},
-    {"--max-name", SIZE, offsetof(hub_config, max_name),
+    {"max-name", SIZE, offsetof(hub_config, max_name), NULL, NULL,
      "longest document id, src, channel or presence id"},
-    {"--max-bulk", COUNT, offsetof(hub_config, max_bulk),
+    {"max-bulk", COUNT, offsetof(hub_config, max_bulk), NULL, NULL,
      "most documents in one bf/bs/bu"},
-    {"--max-presence-channels", COUNT, offsetof(hub_config, max_presence_channels),
+    {"max-presence-channels", COUNT, offsetof(hub_config, max_presence_channels), NULL, NULL,
      "presence channels one connection may subscribe to"},
-    {"--max-presences", COUNT, offsetof(hub_config, max_presences),
+    {"max-presences", COUNT, offsetof(hub_config, max_presences), NULL, NULL,
      "presences one connection may hold"},
-    {"--max-batch", COUNT, offsetof(hub_config, max_batch),
+    {"max-batch", COUNT, offsetof(hub_config, max_batch), NULL, NULL,
      "most ops written in one transaction (group commit)"},
-    {"--tx-packet", SIZE, offsetof(hub_config, tx_packet),
+    {"tx-packet", SIZE, offsetof(hub_config, tx_packet), NULL, NULL,
      "bytes per send() and per outgoing frame"},
-    {"--rx-buffer", SIZE, offsetof(hub_config, rx_buffer),
+    {"rx-buffer", SIZE, offsetof(hub_config, rx_buffer), NULL, NULL,
      "bytes per receive callback; every connection holds this much (min 128)"},
-    {"--shutdown-grace-secs", SECS, offsetof(hub_config, shutdown_grace_secs),
+    {"shutdown-grace-secs", SECS, offsetof(hub_config, shutdown_grace_secs), NULL, NULL,
      "seconds to wait for clients to close on SIGINT/SIGTERM"},
-    {"--max-body", SIZE, offsetof(hub_config, max_body),
+    {"max-body", SIZE, offsetof(hub_config, max_body), NULL, NULL,
      "largest REST request body (413 above)"},
-    {"--session-idle-secs", SECS, offsetof(hub_config, session_idle_secs),
+    {"session-idle-secs", SECS, offsetof(hub_config, session_idle_secs), NULL, NULL,
      "a login session unused this long ends"},
-    {"--session-max-secs", SECS, offsetof(hub_config, session_max_secs),
+    {"session-max-secs", SECS, offsetof(hub_config, session_max_secs), NULL, NULL,
      "a login session ends this long after the login, used or not"},
-    {"--login-window-secs", SECS, offsetof(hub_config, login_window_secs),
+    {"login-window-secs", SECS, offsetof(hub_config, login_window_secs), NULL, NULL,
      "window over which login attempts are counted"},
-    {"--login-max-pair", COUNT, offsetof(hub_config, login_max_pair),
+    {"login-max-pair", COUNT, offsetof(hub_config, login_max_pair), NULL, NULL,
      "failed (or pending) logins per username and address in the window (429 beyond)"},
-    {"--login-max-addr", COUNT, offsetof(hub_config, login_max_addr),
+    {"login-max-addr", COUNT, offsetof(hub_config, login_max_addr), NULL, NULL,
      "failed (or pending) logins per client address in the window (429 beyond)"},
-    {"--login-slow-after", COUNT, offsetof(hub_config, login_slow_after),
+    {"login-slow-after", COUNT, offsetof(hub_config, login_slow_after), NULL, NULL,
      "failed logins per username (any address) before its attempts are slowed"},
-    {"--login-max-delay-secs", SECS, offsetof(hub_config, login_max_delay_secs),
+    {"login-max-delay-secs", SECS, offsetof(hub_config, login_max_delay_secs), NULL, NULL,
      "the longest a slowed login waits (never refused for the username alone)"},
-    {"--login-max-keys", COUNT, offsetof(hub_config, login_max_keys),
+    {"login-max-keys", COUNT, offsetof(hub_config, login_max_keys), NULL, NULL,
      "keys the login throttle remembers at most (oldest window forgotten first)"},
-    {"--retention-interval-secs", SECS, offsetof(hub_config, retention_interval_secs),
-     "seconds between runs of the retention job (due cases erased; protocol/retention.md)"},
-    {"--inactive-days", COUNT, offsetof(hub_config, inactive_days),
+    {"retention-interval-secs", SECS, offsetof(hub_config, retention_interval_secs), NULL,
+     NULL, "seconds between runs of the retention job (due cases erased; protocol/retention.md)"},
+    {"inactive-days", COUNT, offsetof(hub_config, inactive_days), NULL, NULL,
      "an open case without activity this long is listed for its lead to close or keep"},
-    {"--deletion-notice-days", COUNT, offsetof(hub_config, deletion_notice_days),
+    {"deletion-notice-days", COUNT, offsetof(hub_config, deletion_notice_days), NULL, NULL,
      "deletions this many days ahead are shown to the case's lead"},
 };
 
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
-static void show_default(FILE *out, const hub_config *d, const struct option *o)
+/* Where each option's value came from while parsing: the command line wins. */
+enum { FROM_DEFAULT, FROM_FILE, FROM_COMMAND_LINE };
+
+static const option *find(const char *name)
+{
+    for (size_t k = 0; k < N_OPTIONS; k++)
+        if (strcmp(name, options[k].name) == 0)
+            return &options[k];
+    return NULL;
+}
+
+static void show_default(FILE *out, const hub_config *d, const option *o)
 {
     const char *p = (const char *)d + o->offset;
 
@@ -127,6 +179,36 @@ static void show_default(FILE *out, const hub_config *d, const struct option *o)
     case RATE:
         fprintf(out, "%g", *(const double *)p);
         break;
+    case OTHER:
+        break;
+    }
+}
+
+/* An OTHER option's --help: its lines, the default after the first one that has it. */
+static void show_other(FILE *out, const hub_config *d, const option *o)
+{
+    const char *line = o->help, *def = NULL;
+    char flag[64];
+
+    if (o->set == set_listen) {
+        static char listen[300];
+        snprintf(listen, sizeof listen, "%s:%d", d->host, d->port);
+        def = listen;
+    } else if (o->set == set_text) {
+        def = *(const char *const *)((const char *)d + o->offset);
+    }
+    snprintf(flag, sizeof flag, "--%s %s", o->name, o->arg);
+    fprintf(out, "  %-22s ", flag);
+    while (line) {
+        const char *nl = strchr(line, '\n');
+        int len = nl ? (int)(nl - line) : (int)strlen(line);
+        fprintf(out, "%.*s", len, line);
+        if (!nl && !strstr(o->help, "(default"))   /* unless the help says it itself */
+            fprintf(out, def ? " (default %s)" : " (default: none)", def);
+        fprintf(out, "\n");
+        line = nl ? nl + 1 : NULL;
+        if (line)
+            fprintf(out, "  %-22s ", "");
     }
 }
 
@@ -136,35 +218,27 @@ static void usage(FILE *out)
 
     hub_config_defaults(&d);
     fprintf(out,
-            "usage: konsil serve [--listen HOST:PORT] [--db FILE] [--web DIR]\n"
-            "                    [--tls-cert FILE --tls-key FILE] [--master-key-file FILE]\n"
-            "                    [--keys FILE] [LIMITS]\n\n"
-            "Serves the ShareDB WebSocket at /ws and static files from --web on one port.\n"
-            "Prints \"listening on http://HOST:PORT\" when ready (port 0 picks a free one);\n"
+            "usage: konsil serve [--config FILE] [--listen HOST:PORT] [--db FILE] [--web DIR]\n"
+            "                    [--tls-cert FILE --tls-key FILE] [OPTIONS] [LIMITS]\n\n"
+            "Serves the ShareDB WebSocket at /ws, the REST API under /api and static files\n"
+            "from --web on one port. Prints \"listening on http://HOST:PORT\" when ready;\n"
             "SIGINT/SIGTERM close clients with 1001, write every queued op, exit 0.\n\n"
-            "  --listen HOST:PORT   address to listen on (default %s:%d)\n"
-            "  --db FILE            SQLite database, created if missing (default %s)\n"
-            "  --web DIR            folder served at / (default: none)\n"
-            "  --tls-cert FILE      PEM certificate: serve https and wss\n"
-            "  --tls-key FILE       PEM private key for --tls-cert\n"
-            "  --templates DIR      more case-sheet templates (*.json, protocol/access.md),\n"
-            "                       each added as a version of its name when the server starts\n"
-            "  --public-origin URL  the origin browsers use, e.g. https://konsil.example, when a\n"
-            "                       proxy in front terminates TLS or changes the host; requests\n"
-            "                       carrying another Origin are refused (default: the Host\n"
-            "                       header with the scheme served)\n"
-            "  --master-key-file FILE  the master key (64 hex digits, e.g. `openssl rand -hex\n"
-            "                       32`, mode 600): case data is encrypted at rest under a key\n"
-            "                       per case, kept in the key store; without it nothing is\n"
-            "                       encrypted, and a database whose data is, is refused\n"
-            "                       (protocol/keystore.md)\n"
-            "  --keys FILE          the key store (default: the database's path + .keys); keep\n"
-            "                       it apart from the database's backups\n"
-            "\n"
-            "Limits (sizes in bytes, K/M/G suffixes allowed; see protocol/limits.md):\n",
-            d.host, d.port, d.db_path);
+            "  %-22s %s\n"
+            "  %-22s %s\n"
+            "  %-22s %s\n"
+            "  %-22s %s\n",
+            "--config FILE", "options from FILE: `name = value` per line (the option's name",
+            "", "without --), # comments; the command line wins (man konsil,",
+            "", "CONFIGURATION)",
+            "--help", "this text");
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (options[i].kind == OTHER)
+            show_other(out, &d, &options[i]);
+    fprintf(out, "\nLimits (sizes in bytes, K/M/G suffixes allowed; see protocol/limits.md):\n");
     for (size_t i = 0; i < N_OPTIONS; i++) {
-        fprintf(out, "  %-24s %s (default ", options[i].name, options[i].help);
+        if (options[i].kind == OTHER)
+            continue;
+        fprintf(out, "  --%-22s %s (default ", options[i].name, options[i].help);
         show_default(out, &d, &options[i]);
         fprintf(out, ")\n");
     }
@@ -193,7 +267,7 @@ static int parse_number(const char *s, int sizes, double *out)
     return 0;
 }
 
-static int set_option(hub_config *c, const struct option *o, const char *value)
+static int set_number(hub_config *c, const option *o, const char *value)
 {
     char *p = (char *)c + o->offset;
     double v;
@@ -220,90 +294,186 @@ static int set_option(hub_config *c, const struct option *o, const char *value)
             return -1;
         *(double *)p = v;
         return 0;
+    case OTHER:
+        break;
     }
     return -1;
 }
 
-static int parse_listen(hub_config *c, const char *arg)
+static int set_text(hub_config *c, const option *o, const char *value, char *err, size_t n)
 {
-    const char *colon = strrchr(arg, ':');
+    (void)err;
+    (void)n;
+    *(const char **)((char *)c + o->offset) = value;
+    return 0;
+}
+
+static int set_listen(hub_config *c, const option *o, const char *value, char *err, size_t n)
+{
+    const char *colon = strrchr(value, ':');
     char *end;
     long port;
 
-    if (!colon || colon == arg || (size_t)(colon - arg) >= sizeof c->host)
-        return -1;
+    (void)o;
+    if (!colon || colon == value || (size_t)(colon - value) >= sizeof c->host)
+        goto bad;
     port = strtol(colon + 1, &end, 10);
     if (*end || end == colon + 1 || port < 0 || port > 65535)
-        return -1;
-    memcpy(c->host, arg, (size_t)(colon - arg));
-    c->host[colon - arg] = '\0';
+        goto bad;
+    memcpy(c->host, value, (size_t)(colon - value));
+    c->host[colon - value] = '\0';
     c->port = (int)port;
+    return 0;
+bad:
+    snprintf(err, n, "--listen wants HOST:PORT, got '%.200s'", value);
+    return -1;
+}
+
+static int set_origin(hub_config *c, const option *o, const char *value, char *err, size_t n)
+{
+    (void)o;
+    if (auth_csrf_origin_normalise(value, c->public_origin, sizeof c->public_origin) == 0)
+        return 0;
+    snprintf(err, n, "--public-origin wants http(s)://HOST[:PORT] without a path, got "
+             "'%.200s'", value);
+    return -1;
+}
+
+/* Sets option o from value. 0, or -1 with err. */
+static int apply(hub_config *c, const option *o, const char *value, char *err, size_t n)
+{
+    if (o->kind == OTHER)
+        return o->set(c, o, value, err, n);
+    if (set_number(c, o, value) == 0)
+        return 0;
+    snprintf(err, n, "bad value '%.200s' for --%s", value, o->name);
+    return -1;
+}
+
+/* The configuration file's pairs, each applied unless the command line gives it. */
+typedef struct file_ctx {
+    hub_config *c;
+    const unsigned char *from;  /* per option: FROM_COMMAND_LINE ones are skipped */
+} file_ctx;
+
+static int file_pair(void *arg, const char *key, const char *value, char *err, size_t n)
+{
+    file_ctx *f = arg;
+    const option *o = find(key);
+
+    if (!o) {
+        snprintf(err, n, "unknown option '%.100s' (see konsil serve --help)", key);
+        return -1;
+    }
+    if (f->from[o - options] == FROM_COMMAND_LINE)
+        return 0;
+    return apply(f->c, o, value, err, n);
+}
+
+/* Reads FILE whole into *text (kept by the caller: values point into it). */
+static int read_config(const char *path, char **text, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long size;
+
+    if (!f)
+        return -1;
+    if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) >= 0 && size <= 1024 * 1024 &&
+        fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)size + 1)) &&
+        fread(buf, 1, (size_t)size, f) == (size_t)size) {
+        buf[size] = '\0';
+        *text = buf;
+        *len = (size_t)size;
+        fclose(f);
+        return 0;
+    }
+    if (!errno)
+        errno = EFBIG;
+    free(buf);
+    fclose(f);
+    return -1;
+}
+
+static int check(const hub_config *c)
+{
+    if (!c->tls_cert != !c->tls_key) {
+        fprintf(stderr, "konsil serve: --tls-cert and --tls-key go together\n");
+        return -1;
+    }
+    if (c->rx_buffer < HUB_RX_BUFFER_MIN) {
+        fprintf(stderr, "konsil serve: --rx-buffer must be at least %d (a WebSocket control "
+                "frame)\n", HUB_RX_BUFFER_MIN);
+        return -1;
+    }
+    if (c->idle_secs <= c->ping_secs) {
+        fprintf(stderr, "konsil serve: --idle-secs must be greater than --ping-secs\n");
+        return -1;
+    }
     return 0;
 }
 
 int cli_serve(int argc, char **argv)
 {
+    unsigned char from[N_OPTIONS] = {0};
+    const char *config = NULL;
+    char err[512], *text = NULL;
+    size_t len = 0;
     hub_config c;
+    int rc = 2;
 
     hub_config_defaults(&c);
+    /* The command line first: it wins over the file, which is read after it. */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        size_t k;
+        const option *o;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
+        }
+        o = strncmp(a, "--", 2) == 0 ? find(a + 2) : NULL;
+        if (!o && strcmp(a, "--config") != 0) {
+            fprintf(stderr, "konsil serve: unknown option '%s' (see --help)\n", a);
+            return 2;
         }
         if (!v) {
             fprintf(stderr, "konsil serve: %s needs a value (see --help)\n", a);
             return 2;
         }
         i++;
-        if (strcmp(a, "--listen") == 0) {
-            if (parse_listen(&c, v) != 0) {
-                fprintf(stderr, "konsil serve: --listen wants HOST:PORT, got '%s'\n", v);
+        if (!o) {
+            if (config) {
+                fprintf(stderr, "konsil serve: --config is given twice\n");
                 return 2;
             }
+            config = v;
             continue;
         }
-        if (strcmp(a, "--db") == 0) { c.db_path = v; continue; }
-        if (strcmp(a, "--web") == 0) { c.web_dir = v; continue; }
-        if (strcmp(a, "--tls-cert") == 0) { c.tls_cert = v; continue; }
-        if (strcmp(a, "--tls-key") == 0) { c.tls_key = v; continue; }
-        if (strcmp(a, "--templates") == 0) { c.templates_dir = v; continue; }
-        if (strcmp(a, "--public-origin") == 0) {
-            if (auth_csrf_origin_normalise(v, c.public_origin, sizeof c.public_origin) != 0) {
-                fprintf(stderr, "konsil serve: --public-origin wants http(s)://HOST[:PORT] "
-                        "without a path, got '%s'\n", v);
-                return 2;
-            }
-            continue;
-        }
-        if (strcmp(a, "--master-key-file") == 0) { c.master_key_file = v; continue; }
-        if (strcmp(a, "--keys") == 0) { c.keys_path = v; continue; }
-        for (k = 0; k < N_OPTIONS; k++)
-            if (strcmp(a, options[k].name) == 0)
-                break;
-        if (k == N_OPTIONS) {
-            fprintf(stderr, "konsil serve: unknown option '%s' (see --help)\n", a);
+        if (from[o - options] == FROM_COMMAND_LINE) {
+            fprintf(stderr, "konsil serve: %s is given twice\n", a);
             return 2;
         }
-        if (set_option(&c, &options[k], v) != 0) {
-            fprintf(stderr, "konsil serve: bad value '%s' for %s\n", v, a);
+        from[o - options] = FROM_COMMAND_LINE;
+        if (apply(&c, o, v, err, sizeof err) != 0) {
+            fprintf(stderr, "konsil serve: %s\n", err);
             return 2;
         }
     }
-    if (!c.tls_cert != !c.tls_key) {
-        fprintf(stderr, "konsil serve: --tls-cert and --tls-key go together\n");
-        return 2;
+    if (config) {
+        file_ctx f = {&c, from};
+        if (read_config(config, &text, &len) != 0) {
+            fprintf(stderr, "konsil serve: --config %s: %s\n", config, strerror(errno));
+            return 2;
+        }
+        if (config_file_parse(text, len, file_pair, &f, err, sizeof err) != 0) {
+            fprintf(stderr, "konsil serve: %s: %s\n", config, err);
+            goto out;
+        }
     }
-    if (c.rx_buffer < HUB_RX_BUFFER_MIN) {
-        fprintf(stderr, "konsil serve: --rx-buffer must be at least %d (a WebSocket control "
-                "frame)\n", HUB_RX_BUFFER_MIN);
-        return 2;
-    }
-    if (c.idle_secs <= c.ping_secs) {
-        fprintf(stderr, "konsil serve: --idle-secs must be greater than --ping-secs\n");
-        return 2;
-    }
-    return hub_run(&c);
+    if (check(&c) != 0)
+        goto out;
+    rc = hub_run(&c);
+out:
+    free(text);
+    return rc;
 }

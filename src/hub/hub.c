@@ -304,6 +304,35 @@ static void mounts(hub *h, http_static *web)
     snprintf(h->web_origin, sizeof h->web_origin, "%.4000s", web->origin);
 }
 
+/* libwebsockets finds --listen's address among the interfaces (getifaddrs, over
+ * netlink); when it cannot list them it binds every address (0.0.0.0) and says nothing.
+ * So the listening socket's address is checked here: a server meant for loopback never
+ * serves the network by accident (a sandbox without AF_NETLINK, for one). */
+static int check_listen_address(const char *ip, char *err, size_t n)
+{
+    int found = 0;
+
+    for (int fd = 0; fd < 1024; fd++) {
+        struct sockaddr_in sa;
+        socklen_t len = sizeof sa, olen = sizeof(int);
+        int listening = 0;
+        char bound[INET_ADDRSTRLEN] = "";
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &olen) != 0 || !listening ||
+            getsockname(fd, (struct sockaddr *)&sa, &len) != 0 || sa.sin_family != AF_INET)
+            continue;
+        found = 1;
+        inet_ntop(AF_INET, &sa.sin_addr, bound, sizeof bound);
+        if (strcmp(bound, ip) != 0) {
+            snprintf(err, n, "asked to listen on %s, libwebsockets bound %s (it could not list "
+                     "the network interfaces: does a sandbox forbid AF_NETLINK?)", ip, bound);
+            return -1;
+        }
+    }
+    if (!found)
+        snprintf(err, n, "no listening socket on %s", ip);
+    return found ? 0 : -1;
+}
+
 static struct lws_context *create_context(hub *h, http_static *web, char *err, size_t n)
 {
     struct lws_protocols *protocols = h->protocols;
@@ -350,6 +379,10 @@ static struct lws_context *create_context(hub *h, http_static *web, char *err, s
     ctx = lws_create_context(&info);
     if (!ctx)
         snprintf(err, n, "cannot listen on %s:%d", h->cfg.host, h->cfg.port);
+    else if (check_listen_address(ip, err, n) != 0) {
+        lws_context_destroy(ctx);
+        ctx = NULL;
+    }
     return ctx;
 }
 
