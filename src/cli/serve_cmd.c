@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "hub/hub.h"
 #include "util/config_file.h"
+#include "util/klog.h"
 
 /* How a value is read: numbers (SIZE takes K/M/G), or by the option's own `set`. */
 enum kind { SIZE, COUNT, SECS, RATE, OTHER };
@@ -34,6 +35,12 @@ static int set_listen(hub_config *c, const option *o, const char *value, char *e
                       size_t n);
 static int set_origin(hub_config *c, const option *o, const char *value, char *err,
                       size_t n);
+static int set_netmasks(hub_config *c, const option *o, const char *value, char *err,
+                        size_t n);
+static int set_log_format(hub_config *c, const option *o, const char *value, char *err,
+                          size_t n);
+static int set_log_level(hub_config *c, const option *o, const char *value, char *err,
+                         size_t n);
 
 static const option options[] = {
     {"listen", OTHER, 0, "HOST:PORT", set_listen,
@@ -62,6 +69,15 @@ static const option options[] = {
     {"keys", OTHER, offsetof(hub_config, keys_path), "FILE", set_text,
      "the key store (default: the database's path + .keys); keep\n"
      "it apart from the database's backups"},
+    {"metrics-allow", OTHER, 0, "CIDRS", set_netmasks,
+     "networks that may read /metrics, e.g. 10.0.0.0/8,::1\n"
+     "(comma-separated; never through a proxy)"},
+    {"log-format", OTHER, 0, "text|json", set_log_format,
+     "text for people, json for log shippers: one JSON object\n"
+     "per line on stderr"},
+    {"log-level", OTHER, 0, "LEVEL", set_log_level,
+     "error, warn, info or debug (debug adds one line per\n"
+     "request and connection)"},
     {"max-message", SIZE, offsetof(hub_config, max_message), NULL, NULL,
      "largest incoming message; larger ones close the socket with 1009"},
     {"max-outq", SIZE, offsetof(hub_config, max_outq), NULL, NULL,
@@ -188,14 +204,19 @@ static void show_default(FILE *out, const hub_config *d, const option *o)
 static void show_other(FILE *out, const hub_config *d, const option *o)
 {
     const char *line = o->help, *def = NULL;
-    char flag[64];
+    char flag[64], listen[300];
 
     if (o->set == set_listen) {
-        static char listen[300];
         snprintf(listen, sizeof listen, "%s:%d", d->host, d->port);
         def = listen;
     } else if (o->set == set_text) {
         def = *(const char *const *)((const char *)d + o->offset);
+    } else if (o->set == set_netmasks) {
+        def = HUB_METRICS_ALLOW_DEFAULT;
+    } else if (o->set == set_log_format) {
+        def = d->log_format == KLOG_JSON ? "json" : "text";
+    } else if (o->set == set_log_level) {
+        def = klog_level_name((klog_level)d->log_level);
     }
     snprintf(flag, sizeof flag, "--%s %s", o->name, o->arg);
     fprintf(out, "  %-22s ", flag);
@@ -336,6 +357,46 @@ static int set_origin(hub_config *c, const option *o, const char *value, char *e
         return 0;
     snprintf(err, n, "--public-origin wants http(s)://HOST[:PORT] without a path, got "
              "'%.200s'", value);
+    return -1;
+}
+
+static int set_netmasks(hub_config *c, const option *o, const char *value, char *err,
+                        size_t n)
+{
+    auth_error aerr = {{0}};
+
+    (void)o;
+    if (auth_netmask_parse(value, &c->metrics_allow, &aerr) == 0)
+        return 0;
+    snprintf(err, n, "--metrics-allow: %s", aerr.message);
+    return -1;
+}
+
+static int set_log_format(hub_config *c, const option *o, const char *value, char *err,
+                          size_t n)
+{
+    klog_format f;
+
+    (void)o;
+    if (klog_format_parse(value, &f) == 0) {
+        c->log_format = f;
+        return 0;
+    }
+    snprintf(err, n, "--log-format is text or json, not '%.100s'", value);
+    return -1;
+}
+
+static int set_log_level(hub_config *c, const option *o, const char *value, char *err,
+                         size_t n)
+{
+    klog_level l;
+
+    (void)o;
+    if (klog_level_parse(value, &l) == 0) {
+        c->log_level = l;
+        return 0;
+    }
+    snprintf(err, n, "--log-level is error, warn, info or debug, not '%.100s'", value);
     return -1;
 }
 

@@ -31,6 +31,7 @@
 #include "store/store_api.h"
 #include "hub/hub_heartbeat.h"
 #include "store/store_keys.h"
+#include "util/klog.h"
 
 #define TICK_US (250 * LWS_US_PER_MS)
 
@@ -81,6 +82,9 @@ void hub_config_defaults(hub_config *c)
     c->retention_interval_secs = 3600;
     c->inactive_days = 365;
     c->deletion_notice_days = 28;
+    auth_netmask_parse(HUB_METRICS_ALLOW_DEFAULT, &c->metrics_allow, NULL);
+    c->log_format = KLOG_TEXT;
+    c->log_level = KLOG_INFO;
 }
 
 static int read_file(const char *path, char **out, size_t *len)
@@ -169,8 +173,26 @@ static int install_templates(hub *h, char *err, size_t n)
     return rc;
 }
 
+/* libwebsockets' own errors, in Konsil's log. */
+static void lws_log(int level, const char *line)
+{
+    char text[512];
+    size_t n = strlen(line);
+
+    (void)level;
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        n--;
+    snprintf(text, sizeof text, "%.*s", (int)(n < sizeof text ? n : sizeof text - 1), line);
+    klog(KLOG_ERROR, "libwebsockets", text);
+}
+
 static void begin_stop(hub *h)
 {
+    klog_line l;
+
+    klog_begin(&l, KLOG_INFO, "hub", "shutting down");
+    klog_int(&l, "connections", (long long)h->n_conns);
+    klog_end(&l);
     hub_auth_flush(h);      /* the throttle's summaries reach the writer before it drains */
     h->stopping = 1;
     h->stop_deadline = hub_now_ms() + (int64_t)h->cfg.shutdown_grace_secs * 1000;
@@ -289,18 +311,20 @@ static void security_headers(hub *h)
 /* /api and /j go to the callback; the rest to --web. */
 static void mounts(hub *h, http_static *web)
 {
-    static const char *const points[] = {"/api", "/j"};
+    static const char *const points[HUB_CALLBACK_MOUNTS] = {
+        "/api", "/j", "/metrics", "/healthz", "/readyz",
+    };
 
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < HUB_CALLBACK_MOUNTS; i++) {
         struct lws_http_mount *m = &h->mounts[i];
         m->mountpoint = points[i];
         m->mountpoint_len = (unsigned char)strlen(points[i]);
         m->origin = "sharedb";
         m->protocol = "sharedb";
         m->origin_protocol = LWSMPRO_CALLBACK;
-        m->mount_next = i + 1 < 2 ? &h->mounts[i + 1] : NULL;
+        m->mount_next = i + 1 < HUB_CALLBACK_MOUNTS ? &h->mounts[i + 1] : NULL;
     }
-    h->mounts[1].mount_next = &web->assets;     /* then / (http_static.h) */
+    h->mounts[HUB_CALLBACK_MOUNTS - 1].mount_next = &web->assets;   /* then / (http_static.h) */
     snprintf(h->web_origin, sizeof h->web_origin, "%.4000s", web->origin);
 }
 
@@ -398,9 +422,11 @@ int hub_run(const hub_config *cfg)
     int signals = 0, status = 1, rc;
     char err[512] = "out of memory";
 
+    klog_setup((klog_format)cfg->log_format, (klog_level)cfg->log_level);
     if (!h)
         goto fail;
     h->cfg = *cfg;
+    h->metrics.started_ms = hub_now_ms();
     if (hub_edge_fit_descriptors(&h->cfg, err, sizeof err) != 0)
         goto fail;
     cfg = &h->cfg;
@@ -408,7 +434,7 @@ int hub_run(const hub_config *cfg)
     h->cookie = h->secure ? HUB_COOKIE_SECURE : HUB_COOKIE;
     h->limits.max_name = cfg->max_name;
     h->limits.max_bulk = cfg->max_bulk;
-    lws_set_log_level(LLL_ERR, NULL);
+    lws_set_log_level(LLL_ERR, lws_log);
     if (cfg->web_dir && http_static_init(&web, cfg->web_dir, "sharedb", err, sizeof err) != 0)
         goto fail;
     if (cfg->master_key_file) {
@@ -420,12 +446,15 @@ int hub_run(const hub_config *cfg)
     OPENSSL_cleanse(master, sizeof master);
     if (rc != 0)
         goto fail;
-    if (!store_encrypted(h->store))
-        fprintf(stderr, "konsil serve: case data is stored unencrypted (no --master-key-file;"
-                " protocol/keystore.md)\n");
-    else if (store_sealed_at_open(h->store) > 0)
-        fprintf(stderr, "konsil serve: sealed %ld plaintext records of the case data under "
-                "per-case keys (a one-time step)\n", store_sealed_at_open(h->store));
+    if (!store_encrypted(h->store)) {
+        klog(KLOG_WARN, "store", "case data is stored unencrypted (no --master-key-file; "
+             "protocol/keystore.md)");
+    } else if (store_sealed_at_open(h->store) > 0) {
+        snprintf(err, sizeof err, "sealed %ld plaintext records of the case data under "
+                 "per-case keys (a one-time step)", store_sealed_at_open(h->store));
+        klog(KLOG_INFO, "store", err);
+        err[0] = '\0';
+    }
     if (hub_auth_init(h) != 0 || hub_edge_init(h) != 0)
         goto fail;
     if (install_templates(h, err, sizeof err) != 0 ||
@@ -479,8 +508,10 @@ int hub_run(const hub_config *cfg)
     }
     signals = 1;
     lws_sul_schedule(h->ctx, 0, &h->tick, tick, TICK_US);
-    fprintf(stderr, "listening on %s://%s:%d\n", cfg->tls_cert ? "https" : "http",
-            cfg->host, lws_get_vhost_listen_port(h->vhost));
+    /* The line scripts wait for (the same text in both formats). */
+    snprintf(err, sizeof err, "listening on %s://%s:%d", cfg->tls_cert ? "https" : "http",
+             cfg->host, lws_get_vhost_listen_port(h->vhost));
+    klog_always(KLOG_INFO, "hub", err);
 
     while (!h->done)
         if (lws_service(h->ctx, 0) < 0)
@@ -489,7 +520,9 @@ int hub_run(const hub_config *cfg)
     err[0] = '\0';
 fail:
     if (err[0])
-        fprintf(stderr, "konsil serve: %s\n", err);
+        klog(KLOG_ERROR, "hub", err);
+    else
+        klog(KLOG_INFO, "hub", status ? "stopped after a failed commit" : "stopped");
     /* The signal thread goes first: it calls into the context. */
     if (signals) {
         atomic_store(&sw.quit, 1);

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "auth/netmask.h"
+
 typedef struct hub_config {
     char host[256];
     int port;
@@ -68,11 +70,17 @@ typedef struct hub_config {
     size_t login_slow_after;        /* failed attempts per username before slowing */
     int login_max_delay_secs;       /* the longest a slowed attempt waits */
     size_t login_max_keys;          /* keys the login throttle holds at most */
+    auth_netmasks metrics_allow;    /* who may read /metrics (--metrics-allow) */
+    int log_format;                 /* a klog_format (util/klog.h) */
+    int log_level;                  /* a klog_level */
 } hub_config;
 
 /* The smallest rx_buffer: a WebSocket control frame (ping, close) carries up to 125
  * bytes, and libwebsockets must hold one whole. */
 #define HUB_RX_BUFFER_MIN 128
+
+/* --metrics-allow's default: loopback. */
+#define HUB_METRICS_ALLOW_DEFAULT "127.0.0.0/8,::1"
 
 void hub_config_defaults(hub_config *c);
 int hub_run(const hub_config *c);

@@ -11,6 +11,7 @@
 #include "case/case_sheet.h"
 #include "hub/hub_internal.h"
 #include "hub/hub_view.h"
+#include "util/klog.h"
 
 enum { CASE_OPEN, CASE_CLOSED, CASE_RESTRICTED, CASE_ERASED };
 
@@ -58,7 +59,11 @@ hub_policy *hub_policy_new(const cJSON *meta, const cJSON *doc)
     p->refs = 1;
     p->tpl = template_parse(tpl->valuestring, strlen(tpl->valuestring), &err);
     if (!p->tpl) {
-        fprintf(stderr, "konsil serve: case %s: %s\n", id->valuestring, err.message);
+        klog_line l;
+        klog_begin(&l, KLOG_ERROR, "hub", "a case's template does not parse");
+        klog_str(&l, "case", id->valuestring);
+        klog_str(&l, "error", err.message);
+        klog_end(&l);
         free(p);
         return NULL;
     }

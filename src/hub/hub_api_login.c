@@ -31,6 +31,7 @@ static void login_recorded(hub *h, hub_req *req, store_job *job)
         return;
     }
     cJSON_Delete(entry);
+    h->metrics.logins++;
     hub_api_set_cookie(h, req, hub_api_str(req->ctx, "token"), h->cfg.session_max_secs);
     hub_req_reply(req, 200, cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(job->in,
                                                                              "principal"), 1));
@@ -46,6 +47,7 @@ static void login_checked(hub *h, hub_req *req, store_job *job)
 
     hub_auth_attempt_done(h, username, req->addr, ok);
     if (!ok) {
+        h->metrics.login_failures++;
         details = cJSON_CreateObject();
         cJSON_AddStringToObject(details, "username", username);
         cJSON_AddStringToObject(details, "addr", req->addr);
@@ -100,6 +102,7 @@ void hub_api_login(hub *h, hub_req *req)
      * username only slowed, so its owner is never locked out. */
     d = hub_auth_attempt(h, user, req->addr);
     if (d.refuse) {
+        hub_metrics_limit(h, HUB_LIMIT_LOGIN_THROTTLE);
         cJSON_Delete(body);
         req->retry_after = (int)((d.retry_after_ms + 999) / 1000);
         hub_req_error(req, 429, "rate_limited", d.by == AUTH_THROTTLE_PAIR ?

@@ -20,6 +20,7 @@
 
 #include "http/http_static.h"
 #include "hub/hub_edge.h"
+#include "util/klog.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,7 @@ void hub_conn_close(hub_conn *c, int code, const char *reason)
 {
     if (!c->wsi || c->close_code)
         return;
+    hub_metrics_close(c->hub, code);
     c->close_code = code;
     c->close_reason = reason;
     c->peer.dead = 1;
@@ -145,6 +147,21 @@ static int random_id(char out[33])
     return 0;
 }
 
+/* A connection's life at debug level: its server-given id, the principal's role and
+ * the close code the server chose (0: the client closed). No names, no addresses. */
+static void conn_log(const hub_conn *c, const char *what)
+{
+    klog_line l;
+
+    if (!klog_enabled(KLOG_DEBUG))
+        return;
+    klog_begin(&l, KLOG_DEBUG, "websocket", what);
+    klog_str(&l, "conn", c->id);
+    klog_str(&l, "role", auth_role_name(c->principal.role));
+    klog_int(&l, "close", c->close_code);
+    klog_end(&l);
+}
+
 static int conn_open(hub *h, struct lws *wsi, struct pss *pss)
 {
     hub_conn *c = calloc(1, sizeof *c);
@@ -165,6 +182,7 @@ static int conn_open(hub *h, struct lws *wsi, struct pss *pss)
     c->src = c->id;
     c->hub = h;
     c->wsi = wsi;
+    h->metrics.websockets_opened++;
     c->refs = 1;
     c->tokens = h->cfg.op_burst;
     c->tokens_at = hub_now_ms();
@@ -175,6 +193,7 @@ static int conn_open(hub *h, struct lws *wsi, struct pss *pss)
     h->conns = c;
     h->n_conns++;
     pss->c = c;
+    conn_log(c, "websocket opened");
     /* ShareDB's agent greets first with the legacy init; the client answers with hs. */
     proto_buf_init(&b, LWS_PRE);
     proto_emit_init(&b, 0, c->id);
@@ -190,6 +209,7 @@ static void conn_closed(hub *h, struct pss *pss)
 
     if (!c)
         return;
+    conn_log(c, "websocket closed");
     pss->c = NULL;
     c->wsi = NULL;
     c->peer.dead = 1;
@@ -225,6 +245,8 @@ void hub_conn_spend(hub_conn *c, double cost)
         return;
     }
     wait_ms = (1 - c->tokens) * 1000.0 / h->cfg.op_rate;
+    if (!(c->rx_paused & RX_RATE))
+        hub_metrics_limit(h, HUB_LIMIT_OP_RATE);
     set_rx(c, RX_RATE, 1);
     lws_set_timer_usecs(c->wsi, (lws_usec_t)(wait_ms * 1000) + 1000);
 }
@@ -243,6 +265,8 @@ static void rx_release(hub_conn *c)
  * then close without a close frame. */
 static int refuse(hub *h, hub_conn *c, struct lws *wsi, int code, size_t len)
 {
+    if (!c->rx_refuse && code == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE)
+        hub_metrics_limit(h, HUB_LIMIT_MAX_MESSAGE);
     c->rx_refuse = code;
     c->rx_dropped += len;
     rx_release(c);

@@ -199,6 +199,8 @@ void hub_dispatch(hub *h, hub_conn *c, const char *text, size_t len)
 
     hub_heartbeat_heard(c, 0, hub_now_ms());
     if (proto_parse(text, len, &h->limits, &msg, &err) != 0) {
+        if (strcmp(err.code, PROTO_ERR_LIMIT) == 0)
+            hub_metrics_limit(h, HUB_LIMIT_PROTOCOL);
         reply_error(h, c, msg.root, &err);
         proto_msg_free(&msg);
         return;

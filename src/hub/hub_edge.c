@@ -14,6 +14,7 @@
 
 #include "auth/quota.h"
 #include "hub/hub_edge.h"
+#include "util/klog.h"
 
 /* The fewest connections worth serving. */
 #define MIN_CONNS 8
@@ -46,9 +47,10 @@ int hub_edge_fit_descriptors(hub_config *c, char *err, size_t n)
         pending = have / 4;
     if (conns + 2 * pending > have)
         conns = have - 2 * pending;
-    fprintf(stderr, "konsil serve: %zu open files allowed: --max-conns %zu -> %zu, "
-            "--max-pending %zu -> %zu\n", have + HUB_FD_RESERVE, c->max_conns, conns,
-            c->max_pending, pending);
+    snprintf(err, n, "%zu open files allowed: --max-conns %zu -> %zu, --max-pending %zu -> "
+             "%zu", have + HUB_FD_RESERVE, c->max_conns, conns, c->max_pending, pending);
+    klog(KLOG_WARN, "hub", err);
+    err[0] = '\0';
     c->max_conns = conns;
     c->max_pending = pending;
     return 0;
@@ -108,6 +110,8 @@ int hub_edge_accept(hub *h, const struct lws_filter_network_conn_args *a)
                   sizeof addr);
     c = auth_quota_accept(h->quota, addr, hub_now_ms(), &why);
     if (!c) {
+        hub_metrics_limit(h, why == AUTH_QUOTA_PENDING_ADDR ? HUB_LIMIT_MAX_PENDING_ADDR :
+                          HUB_LIMIT_MAX_PENDING);
         /* Best effort, before any request: a client that reads sees why. */
         char text[400];
         int len = refusal(text, sizeof text);
@@ -149,14 +153,17 @@ int hub_edge_upgrade(hub *h, struct lws *wsi, const char *principal, const char 
     case AUTH_QUOTA_OK:
         return 0;
     case AUTH_QUOTA_CONNS_PRINCIPAL:
+        hub_metrics_limit(h, HUB_LIMIT_MAX_CONNS_PRINCIPAL);
         *code = "too_many_connections";
         *message = "this login has too many connections open";
         return 429;
     case AUTH_QUOTA_CONNS_ADDR:
+        hub_metrics_limit(h, HUB_LIMIT_MAX_CONNS_ADDR);
         *code = "too_many_connections";
         *message = "too many connections from this address";
         return 429;
     default:
+        hub_metrics_limit(h, HUB_LIMIT_MAX_CONNS);
         *code = "server_full";
         *message = "the server has no room for another connection; try again later";
         return 503;
@@ -195,6 +202,8 @@ void hub_edge_tick(hub *h)
     struct lws *wsi;
     int64_t now = hub_now_ms();
 
-    while ((wsi = auth_quota_expired(h->quota, now)))
+    while ((wsi = auth_quota_expired(h->quota, now))) {
+        hub_metrics_limit(h, HUB_LIMIT_HANDSHAKE);
         lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
 }

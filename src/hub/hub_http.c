@@ -11,6 +11,7 @@
 
 #include "auth/csrf.h"
 #include "hub/hub_edge.h"
+#include "util/klog.h"
 
 typedef struct call_ctx {
     hub_req *req;
@@ -62,8 +63,12 @@ void hub_call_finish(hub *h, store_job *job)
 {
     call_ctx *cc = job->owner;
 
-    if (job->status != STORE_OK && job->error[0])
-        fprintf(stderr, "konsil serve: %s\n", job->error);
+    if (job->status != STORE_OK && job->error[0]) {
+        klog_line l;
+        klog_begin(&l, KLOG_ERROR, "store", "a store call failed");
+        klog_str(&l, "error", job->error);
+        klog_end(&l);
+    }
     if (cc->done)
         cc->done(h, cc->req, job);
     else if (cc->req && !cc->req->ready)
@@ -240,6 +245,7 @@ static hub_req *req_new(hub *h, struct lws *wsi)
     req->h = h;
     req->wsi = wsi;
     req->refs = 1;
+    req->started_ms = hub_now_ms();
     req->tls = h->cfg.tls_cert != NULL;
     if (method_of(wsi, req->method, sizeof req->method, req->path, sizeof req->path) != 0)
         req->path[0] = '\0';
@@ -266,12 +272,16 @@ static int route(hub *h, hub_req *req, struct lws *wsi)
     req->routed = 1;
     hub_edge_complete(h, wsi);      /* the request is in: no handshake deadline now */
     if (req->refused || req->too_large) {
-        if (req->refused)
+        if (req->refused) {
             hub_req_error(req, req->refused, req->refused_code, req->refused_why);
-        else
+        } else {
+            hub_metrics_limit(h, HUB_LIMIT_MAX_BODY);
             hub_req_error(req, 413, "payload_too_large", "the request body is too large");
+        }
         return 0;
     }
+    if (hub_metrics_route(h, req))
+        return 0;
     hub_api_route(h, req);
     if (!req->file[0])
         return 0;
@@ -281,6 +291,53 @@ static int route(hub *h, hub_req *req, struct lws *wsi)
     if (n < 0 || (n > 0 && lws_http_transaction_completed(wsi)))
         return -1;
     return 0;
+}
+
+/* The words of the paths Konsil answers (hub_api.c's router, the operator endpoints). */
+static const char *const path_words[] = {
+    "api", "j", "cases", "sessions", "login", "logout", "me", "join", "status", "tasks",
+    "templates", "close", "team", "lead", "grants", "history", "snapshot", "end",
+    "participants", "links", "lobby", "clients", "admit", "decline", "users", "totp",
+    "enable", "disable", "password", "reset", "recovery", "enrol", "verify", "setup",
+    "metrics", "healthz", "readyz",
+};
+
+/* The request's path for the log: the words above as they are, every other segment
+ * (ids, tokens, and whatever else a client puts there) as {id}, so that no identifier
+ * and no token reaches the log. */
+static void path_shape(const char *path, char *out, size_t n)
+{
+    size_t k = 0;
+
+    out[0] = '\0';
+    for (const char *p = path; *p == '/' && k + 6 < n;) {
+        const char *seg = ++p, *word = NULL;
+        size_t len = strcspn(seg, "/");
+        for (size_t i = 0; i < sizeof path_words / sizeof path_words[0] && !word; i++)
+            if (strlen(path_words[i]) == len && strncmp(seg, path_words[i], len) == 0)
+                word = path_words[i];
+        if (word)
+            k += (size_t)snprintf(out + k, n - k, "/%s", word);
+        else
+            k += (size_t)snprintf(out + k, n - k, len ? "/{id}" : "/");
+        p = seg + len;
+    }
+}
+
+static void access_log(hub_req *req)
+{
+    klog_line l;
+    char shape[160];
+
+    if (!klog_enabled(KLOG_DEBUG))
+        return;
+    path_shape(req->path, shape, sizeof shape);
+    klog_begin(&l, KLOG_DEBUG, "http", "request");
+    klog_str(&l, "method", req->method);
+    klog_str(&l, "path", shape);
+    klog_int(&l, "status", req->status);
+    klog_int(&l, "ms", hub_now_ms() - req->started_ms);
+    klog_end(&l);
 }
 
 static int write_response(hub_req *req, struct lws *wsi)
@@ -293,7 +350,8 @@ static int write_response(hub_req *req, struct lws *wsi)
         return -1;
     start = p = buf + LWS_PRE;
     end = buf + cap;
-    if (lws_add_http_common_headers(wsi, (unsigned int)req->status, "application/json",
+    if (lws_add_http_common_headers(wsi, (unsigned int)req->status,
+                                    req->content_type ? req->content_type : "application/json",
                                     body_len, &p, end) ||
         lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
                                     (const unsigned char *)"no-store", 8, &p, end))
@@ -319,6 +377,8 @@ static int write_response(hub_req *req, struct lws *wsi)
     if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_HEADERS) < 0)
         goto out;
     req->sent = 1;
+    hub_metrics_http(req->h, req->status);
+    access_log(req);
     rc = lws_http_transaction_completed(wsi) ? -1 : 0;
 out:
     free(buf);

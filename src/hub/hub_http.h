@@ -51,6 +51,8 @@ struct hub_req {
     char *held;                 /* a body waiting for its audit entry to commit, owned */
     char set_cookie[256];
     int retry_after;            /* seconds for a Retry-After header, 0 for none */
+    const char *content_type;   /* of the body, a static string; NULL: application/json */
+    int64_t started_ms;         /* when its headers were in (the debug access log) */
     /* Called when a timer set on the request with lws_set_timer_usecs() fires (a slowed
      * login); cleared before the call. */
     void (*resume)(hub *h, struct hub_req *req);

@@ -18,6 +18,7 @@
 #include "hub/hub_auth.h"
 #include "hub/hub_http.h"
 #include "hub/hub_identity.h"
+#include "hub/hub_metrics.h"
 #include "proto/proto.h"
 #include "room/room.h"
 #include "store/store.h"
@@ -73,6 +74,9 @@ enum { RX_RATE = 1, RX_BACKPRESSURE = 2 };
 #define HUB_CLOSE_ACCESS_ENDED 4001
 #define HUB_CLOSE_ACCESS_CHANGED 4002
 
+/* Paths the hub answers itself when --web serves the rest. */
+#define HUB_CALLBACK_MOUNTS 5
+
 struct hub {
     hub_config cfg;
     struct lws_context *ctx;
@@ -92,7 +96,8 @@ struct hub {
     int done;                   /* leave the service loop */
     lws_retry_bo_t retry;
     struct lws_protocols protocols[2];  /* lws keeps pointers to these and to retry */
-    struct lws_http_mount mounts[2];    /* /api and /j (callback), then --web's */
+    struct lws_http_mount mounts[HUB_CALLBACK_MOUNTS]; /* /api, /j, /metrics, /healthz,
+                                           /readyz (callback), then --web's */
     struct lws_protocol_vhost_options headers[6];   /* security headers, every response */
     char web_origin[4001];              /* --web as an absolute path */
     int secure;                         /* browsers reach it over https: --tls-cert, or an
@@ -113,6 +118,7 @@ struct hub {
     int64_t erasures_since;             /* erasures up to here (ms) have reached the rooms */
     char erasures_seen[HUB_ERASURES_SEEN][AUTH_ID_MAX];   /* those of erasures_since */
     int n_erasures_seen;
+    hub_metrics metrics;                /* the service thread's counters (/metrics) */
 };
 
 /* A principal from {id, name, role, specialty?} (hub_auth.c). */

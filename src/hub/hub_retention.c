@@ -22,16 +22,20 @@
 #include "store/store_api.h"
 #include "store/store_erase.h"
 #include "store/store_retention.h"
+#include "util/klog.h"
 
 static void erase_done(hub *h, hub_req *req, store_job *job)
 {
     (void)req;
     if (hub_call_ok(job) && cJSON_IsObject(job->out))
         hub_case_erased(h, job->out);
-    else if (!hub_call_ok(job))
-        fprintf(stderr, "konsil serve: retention: case %s was not erased: %s\n",
-                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(job->in, "id")),
-                job->error[0] ? job->error : job->err_message);
+    else if (!hub_call_ok(job)) {
+        klog_line l;
+        klog_begin(&l, KLOG_ERROR, "retention", "a case was not erased");
+        klog_str(&l, "case", cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(job->in, "id")));
+        klog_str(&l, "error", job->error[0] ? job->error : job->err_message);
+        klog_end(&l);
+    }
 }
 
 static void submit_erasures(hub *h, const cJSON *ids, const char *how)
@@ -67,9 +71,12 @@ static void settled(hub *h, hub_req *req, store_job *job)
     store_job *list;
 
     (void)req;
-    if (!hub_call_ok(job))
-        fprintf(stderr, "konsil serve: retention: deletion dates not settled: %s\n",
-                job->error[0] ? job->error : job->err_message);
+    if (!hub_call_ok(job)) {
+        klog_line l;
+        klog_begin(&l, KLOG_ERROR, "retention", "deletion dates not settled");
+        klog_str(&l, "error", job->error[0] ? job->error : job->err_message);
+        klog_end(&l);
+    }
     cJSON_AddNumberToObject(in, "now", (double)hub_now_ms());
     list = store_call_new(store_api_erase_due_list, STORE_READER, in);
     if (list)
@@ -162,9 +169,12 @@ int hub_retention_start(hub *h, char *err, size_t n)
                      e->valuestring, job->error[0] ? job->error : job->err_message);
             rc = -1;
         } else {
-            fprintf(stderr, "konsil serve: case %s: its key is gone (a database restored from "
-                    "a backup taken before its erasure?); what was left of it is erased\n",
-                    e->valuestring);
+            klog_line l;
+            klog_begin(&l, KLOG_WARN, "retention", "a case's key is gone (a database restored "
+                       "from a backup taken before its erasure?): what was left of it is "
+                       "erased");
+            klog_str(&l, "case", e->valuestring);
+            klog_end(&l);
         }
         store_job_free(job);
     }

@@ -24,6 +24,7 @@
 
 #include "hub/hub_access.h"
 #include "hub/hub_view.h"
+#include "util/klog.h"
 
 typedef struct read_ctx {
     room *r;
@@ -62,8 +63,12 @@ static proto_op_kind proto_kind(store_op_kind kind)
 
 static void fatal(hub *h, const char *why)
 {
-    if (!h->failed)
-        fprintf(stderr, "konsil serve: %s; stopping\n", why);
+    if (!h->failed) {
+        klog_line l;
+        klog_begin(&l, KLOG_ERROR, "store", "the store failed: stopping");
+        klog_str(&l, "error", why);
+        klog_end(&l);
+    }
     h->failed = 1;
     atomic_store(&h->stop_requested, 1);
 }
@@ -160,7 +165,7 @@ static void env_wake(void *ctx, room_peer *p)
 
 static void env_kill(void *ctx, room_peer *p)
 {
-    (void)ctx;
+    hub_metrics_limit(ctx, HUB_LIMIT_MAX_OUTQ);
     hub_conn_close(conn_of(p), HUB_CLOSE_TRY_AGAIN_LATER, "outbound queue limit: reconnect to catch up");
 }
 
@@ -315,9 +320,13 @@ static void finish(hub *h, store_job *job)
         rows = rows_of(job);
         if (!rows)
             load.status = -1;
-        if (load.status != 0)
-            fprintf(stderr, "konsil serve: cannot load %s: %s\n", job->doc,
-                    job->status == STORE_OK ? "out of memory" : job->error);
+        if (load.status != 0) {
+            klog_line l;
+            klog_begin(&l, KLOG_ERROR, "store", "cannot load a document");
+            klog_str(&l, "doc", job->doc);
+            klog_str(&l, "error", job->status == STORE_OK ? "out of memory" : job->error);
+            klog_end(&l);
+        }
         load.rows = rows;
         load.n = rows ? job->n_ops : 0;
         room_loaded(job->owner, &load);

@@ -35,6 +35,16 @@ size_t room_set_uncommitted(const room_set *s)
     return s->uncommitted;
 }
 
+size_t room_set_count(const room_set *s)
+{
+    return s->rooms.count;
+}
+
+size_t room_set_full_refusals(const room_set *s)
+{
+    return s->full_refusals;
+}
+
 int room_peer_reply(room_set *s, room_peer *p, proto_buf *b)
 {
     return room_peer_push_buf(&s->cfg, &s->env, p, b);
@@ -140,6 +150,7 @@ room *room_open(room_set *s, const char *id, proto_error *err)
     if (s->rooms.count >= s->cfg.max_rooms)
         room_set_sweep(s, 0, -1);
     if (s->rooms.count >= s->cfg.max_rooms) {
+        s->full_refusals++;
         room_set_error(err, PROTO_ERR_TOO_MANY_ROOMS,
                        "The server holds its maximum of %zu rooms", s->cfg.max_rooms);
         return NULL;

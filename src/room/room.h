@@ -224,6 +224,9 @@ void room_set_sweep(room_set *s, int64_t now, int64_t idle_ms);
 void room_set_drop(room_set *s, const char *id);
 /* Ops applied and not yet committed, over all rooms. */
 size_t room_set_uncommitted(const room_set *s);
+/* Documents held in memory, and how often one more was refused (max_rooms). */
+size_t room_set_count(const room_set *s);
+size_t room_set_full_refusals(const room_set *s);
 
 /* f, s, u and op. The request is moved into the room (freed by it); the reply, or
  * an error echoing the request, is queued on p when its turn comes. */

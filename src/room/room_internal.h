@@ -147,6 +147,7 @@ struct room_set {
     room_map rooms;
     room_presence *presence;
     size_t uncommitted;
+    size_t full_refusals;   /* documents refused for max_rooms */
 };
 
 /* Queues m on p (live: over the limit closes p); see room_peer_push(). */

@@ -130,9 +130,10 @@ int store_refuse(store_job *job, store_err err, const char *code, const char *me
     return -1;
 }
 
-static int open_db(store *s, sqlite3 **db, int flags, char *err, size_t errlen)
+static int open_db(store *s, sqlite3 **db, int flags, const char *vfs, char *err,
+                   size_t errlen)
 {
-    if (sqlite3_open_v2(s->path, db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(s->path, db, flags | SQLITE_OPEN_NOMUTEX, vfs) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", s->path, *db ? sqlite3_errmsg(*db) : "out of memory");
         sqlite3_close(*db);
         *db = NULL;
@@ -197,13 +198,20 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen)
     pthread_cond_init(&s->writes_cond, NULL);
     pthread_cond_init(&s->reads_cond, NULL);
     pthread_cond_init(&s->work_cond, NULL);
+    histo_init(&s->metrics.commit_ns, histo_latency_ns,
+               sizeof histo_latency_ns / sizeof histo_latency_ns[0]);
+    histo_init(&s->metrics.fsync_ns, histo_latency_ns,
+               sizeof histo_latency_ns / sizeof histo_latency_ns[0]);
+    histo_init(&s->metrics.batch_jobs, histo_sizes, sizeof histo_sizes / sizeof histo_sizes[0]);
     if (!s->path ||
-        open_db(s, &s->wdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err, errlen) != 0 ||
+        store_vfs_open(&s->vfs, &s->metrics.fsync_ns, err, errlen) != 0 ||
+        open_db(s, &s->wdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                store_vfs_name(s->vfs), err, errlen) != 0 ||
         store_schema_migrate(s->wdb, err, errlen) != 0 ||
         open_keys(s, err, errlen) != 0 ||
         store_writer_prepare(s, err, errlen) != 0 ||
-        open_db(s, &s->rdb, SQLITE_OPEN_READONLY, err, errlen) != 0 ||
-        open_db(s, &s->kdb, SQLITE_OPEN_READONLY, err, errlen) != 0) {
+        open_db(s, &s->rdb, SQLITE_OPEN_READONLY, NULL, err, errlen) != 0 ||
+        open_db(s, &s->kdb, SQLITE_OPEN_READONLY, NULL, err, errlen) != 0) {
         store_close(s);
         return -1;
     }
@@ -370,6 +378,21 @@ store_job *store_take_done(store *s)
     return list;
 }
 
+const store_metrics *store_metrics_of(const store *s)
+{
+    return &s->metrics;
+}
+
+void store_queue_lengths(store *s, store_queues *out)
+{
+    pthread_mutex_lock(&s->lock);
+    out->writer = s->writes.len;
+    out->reader = s->reads.len;
+    out->worker = s->work.len;
+    out->done = s->done.len;
+    pthread_mutex_unlock(&s->lock);
+}
+
 size_t store_pending(store *s)
 {
     size_t n;
@@ -398,6 +421,7 @@ void store_close(store *s)
     sqlite3_close(s->rdb);
     sqlite3_close(s->wdb);
     store_keys_free(s->keys);
+    store_vfs_close(s->vfs);
     pthread_cond_destroy(&s->writes_cond);
     pthread_cond_destroy(&s->reads_cond);
     pthread_cond_destroy(&s->work_cond);

@@ -33,6 +33,7 @@
 #include <sqlite3.h>
 
 #include "doc/doc.h"
+#include "util/histo.h"
 
 typedef struct store store;
 
@@ -152,6 +153,27 @@ typedef struct store_config {
                                            per-case keys in the key store; NULL: not (a
                                            database whose data is encrypted is refused) */
 } store_config;
+
+/* What the writer measures, for /metrics and /readyz: written by the writer thread (and
+ * the timing VFS under it, store_vfs.h), read by any thread without a lock. */
+typedef struct store_metrics {
+    histo commit_ns;            /* each batch's transaction, BEGIN to COMMIT (fsync in) */
+    histo fsync_ns;             /* each fsync of the database or its WAL */
+    histo batch_jobs;           /* jobs (ops and writer calls) per batch */
+    _Atomic uint64_t ops;       /* ops committed */
+    _Atomic int64_t busy_since; /* ms since the epoch when the running batch began; 0 idle */
+    _Atomic int failed;         /* a commit failed: the store refuses every later one */
+} store_metrics;
+
+/* Jobs waiting per thread, and finished ones not yet taken back. */
+typedef struct store_queues {
+    size_t writer, reader, worker, done;
+} store_queues;
+
+/* The store's measurements (valid until store_close()). */
+const store_metrics *store_metrics_of(const store *s);
+/* The queues' lengths now (one lock, not for hot paths). */
+void store_queue_lengths(store *s, store_queues *out);
 
 /* Allocates a job for doc (copied). NULL when memory runs out. */
 store_job *store_job_new(store_job_kind kind, const char *doc);

@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "store/store.h"
+#include "store/store_vfs.h"
 
 typedef struct store_queue {
     store_job *head, *tail;
@@ -32,6 +33,8 @@ struct store {
     pthread_t writer, reader, worker;
     void (*wake)(void *);
     void *wake_arg;
+    store_metrics metrics;
+    store_vfs *vfs;               /* the writer's files, fsyncs timed */
     /* writer statements */
     sqlite3_stmt *ins_op, *ins_milestone, *begin, *commit, *rollback;
     struct store_keys *keys;      /* the key store, or NULL (no master key) */

@@ -11,7 +11,9 @@
  */
 #include "store/store_internal.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
+#include <time.h>
 
 int store_writer_prepare(store *s, char *err, size_t errlen)
 {
@@ -127,14 +129,39 @@ static void fail_batch(store_job *batch, const char *why)
     }
 }
 
+static int64_t now_ns(int clock)
+{
+    struct timespec ts;
+
+    clock_gettime(clock, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The batch's figures for /metrics, once it committed. */
+static void measure(store *s, store_job *batch, int64_t began)
+{
+    uint64_t jobs = 0, ops = 0;
+
+    for (store_job *j = batch; j; j = j->next) {
+        jobs++;
+        ops += j->kind == STORE_COMMIT;
+    }
+    histo_observe(&s->metrics.commit_ns, (uint64_t)(now_ns(CLOCK_MONOTONIC) - began));
+    histo_observe(&s->metrics.batch_jobs, jobs);
+    atomic_fetch_add_explicit(&s->metrics.ops, ops, memory_order_relaxed);
+}
+
 void store_writer_commit(store *s, store_job *batch)
 {
+    int64_t began = now_ns(CLOCK_MONOTONIC);
     char why[160];
 
     if (s->failed) {
         fail_batch(batch, "an earlier commit failed");
         return;
     }
+    atomic_store_explicit(&s->metrics.busy_since, now_ns(CLOCK_REALTIME) / 1000000,
+                          memory_order_relaxed);
     if (run(s->begin) != 0)
         goto fail;
     for (store_job *j = batch; j; j = j->next) {
@@ -150,15 +177,18 @@ void store_writer_commit(store *s, store_job *batch)
         goto rollback;
     for (store_job *j = batch; j; j = j->next)
         j->status = STORE_OK;
+    measure(s, batch, began);
+    atomic_store_explicit(&s->metrics.busy_since, 0, memory_order_relaxed);
     return;
 rollback:
     snprintf(why, sizeof why, "commit failed: %s", sqlite3_errmsg(s->wdb));
     run(s->rollback);
-    s->failed = 1;
-    fail_batch(batch, why);
-    return;
+    goto failed;
 fail:
     snprintf(why, sizeof why, "commit failed: %s", sqlite3_errmsg(s->wdb));
+failed:
     s->failed = 1;
+    atomic_store_explicit(&s->metrics.failed, 1, memory_order_relaxed);
+    atomic_store_explicit(&s->metrics.busy_since, 0, memory_order_relaxed);
     fail_batch(batch, why);
 }
