@@ -40,6 +40,7 @@ if [ -f "$accounts" ]; then
   sed 's/^/  /' "$accounts"
 fi
 echo "Konsil demo: open http://$listen/ and log in with an account above"
+echo "(the supervisor sets up a second factor at its first login: have an authenticator app ready)"
 echo "(change a password: echo NEW | build/konsil user passwd NAME --db konsil.db)"
 echo "(Ctrl-C stops the server)"
 exec build/konsil serve --listen "$listen" --db konsil.db --web web-demo/dist \

@@ -14,7 +14,7 @@ static const struct {
 } commands[] = {
     {"ot", cli_ot, "json0 engine on JSON lines: stdin requests, stdout answers"},
     {"serve", cli_serve, "the hub: ShareDB over WebSocket, REST API, static files, op log"},
-    {"user", cli_user, "accounts: add, list, disable, enable, passwd"},
+    {"user", cli_user, "accounts: add, list, disable, enable, passwd, totp-reset"},
     {"audit", cli_audit, "the audit trail: head (a checkpoint), verify, report (who read and wrote what)"},
     {"template", cli_template, "case-sheet templates: list, show, add (versioned)"},
     {"export", cli_export, "a case's history as JSON lines or a Markdown report"},

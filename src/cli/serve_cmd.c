@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "auth/csrf.h"
+#include "auth/totp.h"
 #include "cli/cli.h"
 #include "hub/hub.h"
 #include "util/config_file.h"
@@ -41,6 +42,8 @@ static int set_log_format(hub_config *c, const option *o, const char *value, cha
                           size_t n);
 static int set_log_level(hub_config *c, const option *o, const char *value, char *err,
                          size_t n);
+static int set_totp_roles(hub_config *c, const option *o, const char *value, char *err,
+                          size_t n);
 
 static const option options[] = {
     {"listen", OTHER, 0, "HOST:PORT", set_listen,
@@ -63,12 +66,16 @@ static const option options[] = {
      "header with the scheme served)"},
     {"master-key-file", OTHER, offsetof(hub_config, master_key_file), "FILE", set_text,
      "the master key (64 hex digits, e.g. `openssl rand -hex 32`,\n"
-     "mode 600): case data is encrypted at rest under a key per\n"
-     "case, kept in the key store; without it nothing is encrypted,\n"
-     "and a database whose data is, is refused (protocol/keystore.md)"},
+     "mode 600): case data and second factors are encrypted at\n"
+     "rest under keys kept in the key store; without it nothing is\n"
+     "encrypted, no second factor can be set up, and a database\n"
+     "whose data is encrypted is refused (protocol/keystore.md)"},
     {"keys", OTHER, offsetof(hub_config, keys_path), "FILE", set_text,
      "the key store (default: the database's path + .keys); keep\n"
      "it apart from the database's backups"},
+    {"totp-required", OTHER, 0, "ROLES", set_totp_roles,
+     "roles that log in with a second factor (TOTP), e.g.\n"
+     "admin,supervisor,counsellor, or none"},
     {"metrics-allow", OTHER, 0, "CIDRS", set_netmasks,
      "networks that may read /metrics, e.g. 10.0.0.0/8,::1\n"
      "(comma-separated; never through a proxy)"},
@@ -152,6 +159,10 @@ static const option options[] = {
      "failed logins per username (any address) before its attempts are slowed"},
     {"login-max-delay-secs", SECS, offsetof(hub_config, login_max_delay_secs), NULL, NULL,
      "the longest a slowed login waits (never refused for the username alone)"},
+    {"password-link-secs", COUNT, offsetof(hub_config, password_link_secs), NULL, NULL,
+     "seconds a set-password link of a new or reset account works"},
+    {"password-min", COUNT, offsetof(hub_config, password_min), NULL, NULL,
+     "fewest characters of a password set through a link"},
     {"login-max-keys", COUNT, offsetof(hub_config, login_max_keys), NULL, NULL,
      "keys the login throttle remembers at most (oldest window forgotten first)"},
     {"retention-interval-secs", SECS, offsetof(hub_config, retention_interval_secs), NULL,
@@ -217,6 +228,8 @@ static void show_other(FILE *out, const hub_config *d, const option *o)
         def = d->log_format == KLOG_JSON ? "json" : "text";
     } else if (o->set == set_log_level) {
         def = klog_level_name((klog_level)d->log_level);
+    } else if (o->set == set_totp_roles) {
+        def = AUTH_TOTP_REQUIRED_DEFAULT;
     }
     snprintf(flag, sizeof flag, "--%s %s", o->name, o->arg);
     fprintf(out, "  %-22s ", flag);
@@ -397,6 +410,18 @@ static int set_log_level(hub_config *c, const option *o, const char *value, char
         return 0;
     }
     snprintf(err, n, "--log-level is error, warn, info or debug, not '%.100s'", value);
+    return -1;
+}
+
+static int set_totp_roles(hub_config *c, const option *o, const char *value, char *err,
+                          size_t n)
+{
+    auth_error aerr = {{0}};
+
+    (void)o;
+    if (auth_totp_roles_parse(value, &c->totp_required, &aerr) == 0)
+        return 0;
+    snprintf(err, n, "--totp-required: %s", aerr.message);
     return -1;
 }
 

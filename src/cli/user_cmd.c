@@ -1,9 +1,10 @@
 /*
- * `konsil user add|list|disable|enable|passwd`: account administration, straight on the
- * database. They work on a fresh database (the schema is created) and while the server
- * runs (SQLite's busy timeout waits for the server's writer; a running server notices a
- * disabled account at its next login-session refresh, within seconds). Passwords are
- * read from stdin (one line), never from the command line; changes are audited.
+ * `konsil user add|list|disable|enable|passwd|totp-reset`: account administration,
+ * straight on the database. They work on a fresh database (the schema is created) and
+ * while the server runs (SQLite's busy timeout waits for the server's writer; a running
+ * server notices a disabled account at its next login-session refresh, within seconds).
+ * Passwords are read from stdin (one line), never from the command line; changes are
+ * audited.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,10 @@
 #include "auth/password.h"
 #include "auth/principal.h"
 #include "cli/cli.h"
+#include "cli/cli_db.h"
 #include "store/store.h"
 #include "store/store_audit.h"
+#include "store/store_sql.h"
 
 static int64_t now_ms(void)
 {
@@ -137,7 +140,10 @@ static void usage(FILE *out)
             "       konsil user list [--db FILE]\n"
             "       konsil user disable NAME [--db FILE]\n"
             "       konsil user enable NAME [--db FILE]\n"
-            "       konsil user passwd NAME [--db FILE]               (password on stdin)\n\n"
+            "       konsil user passwd NAME [--db FILE]               (password on stdin)\n"
+            "       konsil user totp-reset NAME [--db FILE]\n\n"
+            "totp-reset removes the account's second factor and recovery codes (a lost\n"
+            "phone): its next login sets a new one up where its role requires one.\n"
             "Specialties (counsellors only): debt, social_law, migration, housing, family,\n"
             "addiction, none. The database defaults to konsil.db.\n");
 }
@@ -210,6 +216,50 @@ static int user_add(sqlite3 *db, const char *name, const char *role_s, const cha
     return 0;
 }
 
+/* `user totp-reset NAME`: the account's second factor, its recovery codes and its key in
+ * the key store go (the key store opened for removals: no master key needed), audited. */
+static int totp_reset(const char *db_path, const char *name)
+{
+    sqlite3_stmt *st = NULL;
+    cJSON *details = cJSON_CreateObject();
+    char id[64] = "", err[200];
+    cli_db d;
+    int rc = 1;
+
+    if (cli_db_open(&d, "user totp-reset", db_path, NULL, NULL) != 0) {
+        cJSON_Delete(details);
+        return 1;
+    }
+    if (sqlite3_exec(d.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(d.db, "SELECT id FROM users WHERE username = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(id, sizeof id, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    if (!id[0]) {
+        fprintf(stderr, "konsil user totp-reset: no user '%s'\n", name);
+        goto out;
+    }
+    cJSON_AddStringToObject(details, "user", id);
+    cJSON_AddStringToObject(details, "username", name);
+    if (store_totp_forget(d.db, id) != 0 ||
+        store_audit_append(d.db, now_ms(), "cli", "totp.reset", NULL, details, err,
+                           sizeof err) != 0 ||
+        sqlite3_exec(d.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        fprintf(stderr, "konsil user totp-reset: %s\n", sqlite3_errmsg(d.db));
+        goto out;
+    }
+    rc = 0;
+out:
+    if (rc != 0)
+        sqlite3_exec(d.db, "ROLLBACK", NULL, NULL, NULL);
+    cJSON_Delete(details);
+    cli_db_close(&d);
+    return rc;
+}
+
 int cli_user(int argc, char **argv)
 {
     const char *db_path = "konsil.db", *role = NULL, *spec = NULL, *display = NULL;
@@ -254,7 +304,7 @@ int cli_user(int argc, char **argv)
         return 2;
     }
     if (strcmp(verb, "add") && strcmp(verb, "list") && strcmp(verb, "disable") &&
-        strcmp(verb, "enable") && strcmp(verb, "passwd")) {
+        strcmp(verb, "enable") && strcmp(verb, "passwd") && strcmp(verb, "totp-reset")) {
         fprintf(stderr, "konsil user: unknown command '%s' (see --help)\n", verb);
         return 2;
     }
@@ -276,6 +326,9 @@ int cli_user(int argc, char **argv)
             change(db, "DELETE FROM logins WHERE principal = (SELECT id FROM users WHERE "
                    "username = ?1)", who, 1, "logins.end", name);
         }
+    } else if (strcmp(verb, "totp-reset") == 0) {
+        sqlite3_close(db);
+        return totp_reset(db_path, name);
     } else {
         const char *args[1] = {name};
         int disable = strcmp(verb, "disable") == 0;

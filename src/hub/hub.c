@@ -16,6 +16,8 @@
 
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -31,6 +33,7 @@
 #include "store/store_api.h"
 #include "hub/hub_heartbeat.h"
 #include "store/store_keys.h"
+#include "auth/totp.h"
 #include "util/klog.h"
 
 #define TICK_US (250 * LWS_US_PER_MS)
@@ -85,6 +88,9 @@ void hub_config_defaults(hub_config *c)
     auth_netmask_parse(HUB_METRICS_ALLOW_DEFAULT, &c->metrics_allow, NULL);
     c->log_format = KLOG_TEXT;
     c->log_level = KLOG_INFO;
+    auth_totp_roles_parse(AUTH_TOTP_REQUIRED_DEFAULT, &c->totp_required, NULL);
+    c->password_link_secs = 3 * 24 * 3600;
+    c->password_min = 10;
 }
 
 static int read_file(const char *path, char **out, size_t *len)
@@ -449,6 +455,9 @@ int hub_run(const hub_config *cfg)
     if (!store_encrypted(h->store)) {
         klog(KLOG_WARN, "store", "case data is stored unencrypted (no --master-key-file; "
              "protocol/keystore.md)");
+        if (cfg->totp_required)
+            klog(KLOG_WARN, "hub", "--totp-required names roles, but without --master-key-file "
+                 "no second factor can be set up: those accounts cannot log in");
     } else if (store_sealed_at_open(h->store) > 0) {
         snprintf(err, sizeof err, "sealed %ld plaintext records of the case data under "
                  "per-case keys (a one-time step)", store_sealed_at_open(h->store));

@@ -53,8 +53,9 @@ typedef struct hub_config {
                                        per connection; >= HUB_RX_BUFFER_MIN) */
     int shutdown_grace_secs;        /* wait this long for clients to close */
     const char *templates_dir;      /* more case-sheet templates (*.json), or NULL */
-    const char *master_key_file;    /* the master key: case data encrypted at rest; NULL:
-                                       not encrypted (protocol/keystore.md) */
+    const char *master_key_file;    /* the master key: case data and second factors
+                                       encrypted at rest; NULL: not encrypted, no second
+                                       factor (protocol/keystore.md) */
     const char *keys_path;          /* the key store; NULL: the database's path + ".keys" */
     int retention_interval_secs;    /* between runs of the retention job */
     size_t inactive_days;           /* an open case without activity this long is listed
@@ -71,6 +72,10 @@ typedef struct hub_config {
     int login_max_delay_secs;       /* the longest a slowed attempt waits */
     size_t login_max_keys;          /* keys the login throttle holds at most */
     auth_netmasks metrics_allow;    /* who may read /metrics (--metrics-allow) */
+    unsigned totp_required;         /* roles that log in with a second factor (a mask of
+                                       1 << auth_role, auth/totp.h) */
+    size_t password_link_secs;      /* a set-password link works this long */
+    size_t password_min;            /* shortest password set through a link */
     int log_format;                 /* a klog_format (util/klog.h) */
     int log_level;                  /* a klog_level */
 } hub_config;

@@ -66,6 +66,40 @@ void hub_api_route(hub *h, hub_req *req)
     }
     if (n == 2 && is(seg[1], "login") && is(m, "POST"))
         return hub_api_login(h, req);
+    if (n == 3 && is(seg[1], "login") && is(seg[2], "totp") && is(m, "POST"))
+        return hub_api_login_totp(h, req);
+    if (n == 3 && is(seg[1], "me") && is(seg[2], "totp") && is(m, "GET"))
+        return hub_api_my_totp(h, req);
+    if (n == 3 && is(seg[1], "me") && is(seg[2], "totp") && is(m, "POST"))
+        return hub_api_my_totp_setup(h, req);
+    if (n == 4 && is(seg[1], "me") && is(seg[2], "totp") && is(seg[3], "confirm") &&
+        is(m, "POST"))
+        return hub_api_my_totp_confirm(h, req);
+    if (n == 4 && is(seg[1], "me") && is(seg[2], "totp") && is(seg[3], "disable") &&
+        is(m, "POST"))
+        return hub_api_my_totp_disable(h, req);
+    if (n == 3 && is(seg[1], "me") && is(seg[2], "recovery-codes") && is(m, "POST"))
+        return hub_api_my_recovery_codes(h, req);
+    if (n == 3 && is(seg[1], "password") && is(seg[2], "info") && is(m, "POST"))
+        return hub_api_password_info(h, req);
+    if (n == 2 && is(seg[1], "password") && is(m, "POST"))
+        return hub_api_password_set(h, req);
+    if (n >= 2 && is(seg[1], "users")) {
+        if (n >= 3 && !hub_api_id(seg[2], strlen(seg[2]))) {
+            hub_req_error(req, 404, "user_not_found", "no such account");
+            return;
+        }
+        if (n == 2 && is(m, "GET"))
+            return hub_api_users(h, req);
+        if (n == 2 && is(m, "POST"))
+            return hub_api_user_create(h, req);
+        if (n == 4 && (is(seg[3], "disable") || is(seg[3], "enable")) && is(m, "POST"))
+            return hub_api_user_disable(h, req, seg[2], is(seg[3], "disable"));
+        if (n == 4 && is(seg[3], "password-link") && is(m, "POST"))
+            return hub_api_user_password_link(h, req, seg[2]);
+        if (n == 5 && is(seg[3], "totp") && is(seg[4], "reset") && is(m, "POST"))
+            return hub_api_user_totp_reset(h, req, seg[2]);
+    }
     if (n == 2 && is(seg[1], "logout") && is(m, "POST"))
         return hub_api_logout(h, req);
     if (n == 2 && is(seg[1], "me") && is(m, "GET"))

@@ -4,7 +4,9 @@
  * The handlers live by concept: logins (hub_api_login.c), cases, their team, templates
  * and tasks (hub_api_cases.c), sessions (hub_api_sessions.c), links, joining and the
  * lobby (hub_api_links.c), history reads (hub_api_history.c), retention, erasure,
- * restriction and the client's own copy (hub_api_retention.c).
+ * restriction and the client's own copy (hub_api_retention.c), accounts kept by admins
+ * and set-password links (hub_api_accounts.c), an account's own second factor
+ * (hub_api_totp.c).
  *
  * Each handler checks what it can on the service thread (login, role, the shape of the
  * body), then hands the rest to a store call, which checks again against the database
@@ -59,7 +61,30 @@ void hub_api_audit(hub *h, const char *actor, const char *action, const char *se
 
 /* ---- handlers ---- */
 
+/* The issuer authenticator apps show beside the account, and the refusal when no
+ * master key was given (nothing can be sealed). */
+#define HUB_TOTP_ISSUER "Konsil"
+#define HUB_TOTP_UNAVAILABLE "the server has no master key to seal second factors under: " \
+                             "the operator must start it with --master-key-file"
+
 void hub_api_login(hub *h, hub_req *req);
+void hub_api_login_totp(hub *h, hub_req *req);
+
+/* accounts (hub_api_accounts.c) */
+void hub_api_users(hub *h, hub_req *req);
+void hub_api_user_create(hub *h, hub_req *req);
+void hub_api_user_disable(hub *h, hub_req *req, const char *id, int disable);
+void hub_api_user_password_link(hub *h, hub_req *req, const char *id);
+void hub_api_user_totp_reset(hub *h, hub_req *req, const char *id);
+void hub_api_password_info(hub *h, hub_req *req);
+void hub_api_password_set(hub *h, hub_req *req);
+
+/* an account's own second factor (hub_api_totp.c) */
+void hub_api_my_totp(hub *h, hub_req *req);
+void hub_api_my_totp_setup(hub *h, hub_req *req);
+void hub_api_my_totp_confirm(hub *h, hub_req *req);
+void hub_api_my_totp_disable(hub *h, hub_req *req);
+void hub_api_my_recovery_codes(hub *h, hub_req *req);
 void hub_api_logout(hub *h, hub_req *req);
 void hub_api_me(hub *h, hub_req *req);
 

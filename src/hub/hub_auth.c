@@ -206,6 +206,43 @@ void hub_auth_remove(hub *h, const char *hash)
     free(l);
 }
 
+/* Removes account id's entries from the cache and closes its connections. */
+static void drop(hub *h, const char *id)
+{
+    size_t pos = 0;
+    hub_login *l;
+    char hashes[64][AUTH_TOKEN_HASH_LEN + 1];
+    size_t n = 0;
+
+    do {
+        n = 0;
+        pos = 0;
+        while ((l = room_map_next(&h->logins, &pos)) && n < 64)
+            if (strcmp(l->who.id, id) == 0)
+                snprintf(hashes[n++], sizeof hashes[0], "%s", l->hash);
+        for (size_t i = 0; i < n; i++)
+            hub_auth_remove(h, hashes[i]);
+    } while (n == 64);
+    for (hub_conn *c = h->conns; c; c = c->next)
+        if (strcmp(c->principal.id, id) == 0)
+            hub_conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "login session ended");
+}
+
+void hub_auth_drop_principal(hub *h, const char *id)
+{
+    size_t max = sizeof h->dropped / sizeof h->dropped[0];
+
+    drop(h, id);
+    /* A refresh under way read the database before the change: remember to drop again
+     * what it brings (the oldest note gives way when more pile up within one refresh). */
+    if (h->n_dropped == max) {
+        memmove(&h->dropped[0], &h->dropped[1], (max - 1) * sizeof h->dropped[0]);
+        h->n_dropped--;
+    }
+    snprintf(h->dropped[h->n_dropped].id, sizeof h->dropped[0].id, "%s", id);
+    h->dropped[h->n_dropped++].at = hub_now_ms();
+}
+
 static void load_into(hub *h, const cJSON *list)
 {
     const cJSON *e;
@@ -313,6 +350,17 @@ void hub_auth_refreshed(hub *h, hub_req *req, store_job *job)
         free(l);
     }
     room_map_clear(&fresh);
+    /* Accounts whose logins ended while this refresh read: their entries go again. */
+    {
+        size_t keep = 0;
+        for (size_t i = 0; i < h->n_dropped; i++) {
+            if (h->dropped[i].at < h->auth_refresh_at)
+                continue;
+            drop(h, h->dropped[i].id);
+            h->dropped[keep++] = h->dropped[i];
+        }
+        h->n_dropped = keep;
+    }
     for (hub_conn *c = h->conns; c; c = c->next) {
         hub_login *cl = room_map_get(&h->logins, c->login_hash);
         if (!cl || cl->waiting)

@@ -57,6 +57,10 @@ hub_login *hub_auth_find_hash(hub *h, const char *hash);
 /* Adds or replaces an entry in the store_api_logins_load format. NULL: no memory. */
 hub_login *hub_auth_put(hub *h, const cJSON *entry);
 void hub_auth_remove(hub *h, const char *hash);
+/* Every login session of account id ends now (disabled, or a new password): its cache
+ * entries go, its WebSockets close with 1008, and a refresh read before the change
+ * cannot bring them back. */
+void hub_auth_drop_principal(hub *h, const char *id);
 /* Loads the cache at start (before the store's threads run). */
 int hub_auth_load_now(hub *h, char *err, size_t errlen);
 /* From the tick: start a refresh and write back idle times when due. */

@@ -298,8 +298,8 @@ static const char *const path_words[] = {
     "api", "j", "cases", "sessions", "login", "logout", "me", "join", "status", "tasks",
     "templates", "close", "team", "lead", "grants", "history", "snapshot", "end",
     "participants", "links", "lobby", "clients", "admit", "decline", "users", "totp",
-    "enable", "disable", "password", "reset", "recovery", "enrol", "verify", "setup",
-    "metrics", "healthz", "readyz",
+    "enable", "disable", "password", "password-link", "reset", "recovery-codes",
+    "confirm", "info", "metrics", "healthz", "readyz",
 };
 
 /* The request's path for the log: the words above as they are, every other segment

@@ -56,6 +56,8 @@ struct hub_req {
     /* Called when a timer set on the request with lws_set_timer_usecs() fires (a slowed
      * login); cleared before the call. */
     void (*resume)(hub *h, struct hub_req *req);
+    /* What a slowed login does once its password is checked. */
+    void (*ctx_next)(hub *h, struct hub_req *req, struct store_job *job);
     char file[4096];            /* a file to serve instead (the join page) */
 };
 

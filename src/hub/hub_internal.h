@@ -118,6 +118,8 @@ struct hub {
     int64_t erasures_since;             /* erasures up to here (ms) have reached the rooms */
     char erasures_seen[HUB_ERASURES_SEEN][AUTH_ID_MAX];   /* those of erasures_since */
     int n_erasures_seen;
+    struct { char id[AUTH_ID_MAX]; int64_t at; } dropped[16]; /* hub_auth_drop_principal */
+    size_t n_dropped;
     hub_metrics metrics;                /* the service thread's counters (/metrics) */
 };
 

@@ -13,6 +13,7 @@
  */
 #include "store/store_internal.h"
 
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

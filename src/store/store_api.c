@@ -20,7 +20,8 @@ int store_api_login_check(sqlite3 *db, store_job *job)
         "scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     const char *user = store_s(job->in, "username"), *pw = store_s(job->in, "password");
     sqlite3_stmt *st = store_q(db, "SELECT id, display_name, role, specialty, password, "
-                               "disabled FROM users WHERE username = ?1", "s", user);
+                               "disabled, totp_enabled_at IS NOT NULL, totp_pending IS NOT "
+                               "NULL FROM users WHERE username = ?1", "s", user);
     auth_error err = {{0}};
     int found, ok;
 
@@ -28,9 +29,14 @@ int store_api_login_check(sqlite3 *db, store_job *job)
         return store_sql_fail(job);
     found = sqlite3_step(st) == SQLITE_ROW;
     ok = auth_password_verify(pw, found ? store_col(st, 4) : dummy, &err) == 1;
-    if (found && ok && sqlite3_column_int(st, 5) == 0)
-        store_answer(job, store_principal_json(st, 0));
-    else
+    if (found && ok && sqlite3_column_int(st, 5) == 0) {
+        cJSON *out = cJSON_CreateObject(), *totp;
+        cJSON_AddItemToObject(out, "principal", store_principal_json(st, 0));
+        totp = cJSON_AddObjectToObject(out, "totp");
+        cJSON_AddBoolToObject(totp, "enabled", sqlite3_column_int(st, 6) != 0);
+        cJSON_AddBoolToObject(totp, "pending", sqlite3_column_int(st, 7) != 0);
+        store_answer(job, out);
+    } else
         store_refuse(job, STORE_ERR_UNAUTHENTICATED, "invalid_credentials",
                      "unknown username or wrong password");
     sqlite3_finalize(st);
@@ -40,9 +46,15 @@ int store_api_login_check(sqlite3 *db, store_job *job)
 int store_api_login_record(sqlite3 *db, store_job *job)
 {
     const cJSON *in = job->in, *who = cJSON_GetObjectItemCaseSensitive(in, "principal");
-    cJSON *details;
+    const cJSON *second = cJSON_GetObjectItemCaseSensitive(in, "second");
+    cJSON *details, *out = cJSON_CreateObject();
     int rc;
 
+    /* The second factor first: a code that does not pass records no login. */
+    if (second && store_totp_second_factor(db, job, store_s(who, "id"), second, out) != 0) {
+        cJSON_Delete(out);
+        return -1;
+    }
     /* An account disabled since its password was checked gets no login session (else
      * enabling it again would bring one back). */
     if (store_run(store_q(db, "INSERT INTO logins (token_hash, principal, kind, session, "
@@ -50,15 +62,25 @@ int store_api_login_record(sqlite3 *db, store_job *job)
                           "?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM users WHERE id = ?2 AND "
                           "disabled <> 0)", "sssii", store_s(in, "hash"), store_s(who, "id"),
                           store_s(in, "kind"), store_i(in, "now"),
-                          store_i(in, "expires_at"))) != 0)
+                          store_i(in, "expires_at"))) != 0) {
+        cJSON_Delete(out);
         return store_sql_fail(job);
-    if (sqlite3_changes(db) == 0)
+    }
+    if (sqlite3_changes(db) == 0) {
+        cJSON_Delete(out);
         return store_refuse(job, STORE_ERR_UNAUTHENTICATED, "invalid_credentials",
                             "unknown username or wrong password");
+    }
     details = cJSON_CreateObject();
     cJSON_AddStringToObject(details, "addr", store_s(in, "addr") ? store_s(in, "addr") : "");
+    if (second)
+        cJSON_AddStringToObject(details, "second_factor", store_s(second, "kind"));
     rc = store_audit_call(db, job, store_s(who, "id"), "login.ok", NULL, details);
     cJSON_Delete(details);
+    if (rc == 0)
+        store_answer(job, out);
+    else
+        cJSON_Delete(out);
     return rc;
 }
 

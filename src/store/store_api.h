@@ -30,11 +30,14 @@
 
 /* ---- logins (store_api.c) ---- */
 
-/* worker: in {username, password} -> out {id, name, role, specialty} when the
- * password matches an enabled account, else refused UNAUTHENTICATED. */
+/* worker: in {username, password} -> out {principal: {id, name, role, specialty},
+ * totp: {enabled, pending}} when the password matches an enabled account, else refused
+ * UNAUTHENTICATED. */
 int store_api_login_check(sqlite3 *db, store_job *job);
-/* writer: in {hash, principal, kind, now, expires_at, addr} records a login session
- * and audits login.ok. */
+/* writer: in {hash, principal, kind, now, expires_at, addr, second?} records a login
+ * session and audits login.ok; with second ({kind: "totp" | "recovery" | "setup", code})
+ * the second factor is checked first (store_totp.c), refused totp_invalid -> out
+ * {recovery_codes?: [...] (setup: shown once), recovery_codes_left?}. */
 int store_api_login_record(sqlite3 *db, store_job *job);
 /* writer: in {hash, actor} ends a login session (audited: logout). */
 int store_api_logout(sqlite3 *db, store_job *job);
@@ -123,6 +126,50 @@ int store_api_lobby_decide(sqlite3 *db, store_job *job);
 /* writer: in {session, client_id, actor, now}: a counsellor of the team removes a client
  * of the session (waiting or admitted): its login sessions end (audited: client.remove). */
 int store_api_client_remove(sqlite3 *db, store_job *job);
+
+/* ---- accounts kept by admins (store_accounts.c) ---- */
+
+/* reader: in {actor} -> {"users": [{id, username, name, role, specialty?, disabled,
+ * created_at, has_password, totp: {enabled, enabled_at, recovery_codes_left}}]}. */
+int store_api_users_list(sqlite3 *db, store_job *job);
+/* writer: in {actor, now, user_id, username, display_name, role, specialty?, link: {id,
+ * hash, expires_at}}: an account without a password and its set-password link (audited:
+ * user.add) -> out {user, link: {id, expires_at}}; refused username_taken. */
+int store_api_user_create(sqlite3 *db, store_job *job);
+/* writer: in {actor, now, id, disabled}: disabling ends the account's login sessions
+ * (audited: user.disable, user.enable; refused cannot_disable_self) -> out the user. */
+int store_api_user_set_disabled(sqlite3 *db, store_job *job);
+/* writer: in {actor, now, id, link}: a new set-password link, older unused ones revoked
+ * (audited: user.password_link) -> out {id, expires_at, user}. */
+int store_api_password_link_create(sqlite3 *db, store_job *job);
+/* reader: in {hash, now} -> {username, name, expires_at} of a usable link; refused
+ * link_invalid, link_used_up, link_revoked, link_expired. */
+int store_api_password_link_get(sqlite3 *db, store_job *job);
+/* worker: in {password} -> out {hash}: its scrypt string (slow: never on the writer). */
+int store_api_password_hash(sqlite3 *db, store_job *job);
+/* writer: in {hash (the link's), password (scrypt string), now}: sets the password, uses
+ * the link, ends the account's login sessions (audited: user.passwd) -> out {user}. */
+int store_api_password_set(sqlite3 *db, store_job *job);
+/* writer: in {actor, now, id}: the account's second factor and recovery codes go
+ * (audited: totp.reset) -> out the user. */
+int store_api_totp_reset(sqlite3 *db, store_job *job);
+
+/* ---- the second factor (store_totp.c) ---- */
+
+/* writer: in {user_id, now, issuer}: a new secret, pending until confirmed -> out
+ * {secret (base32), uri (otpauth://), digits, period}; refused totp_enabled. */
+int store_api_totp_setup(sqlite3 *db, store_job *job);
+/* writer: in {user_id, code, now}: the pending secret turns on when code matches it
+ * (audited: totp.enable) -> out {recovery_codes}: ten, shown once. */
+int store_api_totp_confirm(sqlite3 *db, store_job *job);
+/* writer: in {user_id, code, now}: turned off with a current code (audited:
+ * totp.disable). */
+int store_api_totp_disable(sqlite3 *db, store_job *job);
+/* writer: in {user_id, code, now}: ten new recovery codes, the old ones void (audited:
+ * totp.recovery_codes) -> out {recovery_codes}. */
+int store_api_recovery_renew(sqlite3 *db, store_job *job);
+/* reader: in {user_id} -> {enabled, enabled_at, pending, recovery_codes_left}. */
+int store_api_totp_status(sqlite3 *db, store_job *job);
 
 /* ---- templates (store_templates.c) ---- */
 

@@ -14,7 +14,15 @@
  *              rebuilding any version replays a bounded number of ops; type NULL when
  *              the document did not exist
  *   users      accounts (counsellor, supervisor, admin); password is the scrypt string
- *              of src/auth/password.h; disabled accounts cannot log in
+ *              of src/auth/password.h ("" until a set-password link is used); disabled
+ *              accounts cannot log in; totp_secret the second factor's secret sealed
+ *              under the account's key in the key store ("account:<id>", store_crypt.h),
+ *              totp_pending one being set up, totp_last_step the last TOTP step accepted for that secret (a code
+ *              works once; a new secret starts again from 0)
+ *   recovery_codes  an account's single-use codes for a lost second factor, by the
+ *              SHA-256 of the code (src/auth/totp.h); used_at once used
+ *   password_links  one-time links to set an account's password, by the SHA-256 of
+ *              their token; expiring, single use, revoked by a newer one
  *   logins     login sessions by the SHA-256 of their cookie token (the token itself is
  *              never stored); kind 'user' or 'client' (then `session` binds it)
  *   templates  case-sheet templates by (name, version): versions are only ever added,
@@ -303,6 +311,30 @@ static const char *const migrations[] = {
     "  key TEXT PRIMARY KEY,"
     "  value TEXT NOT NULL"
     ");",
+    /* 7: accounts kept in the browser: the second factor (TOTP) of each account, its
+     * recovery codes, and one-time links to set a password */
+    "ALTER TABLE users ADD COLUMN totp_secret BLOB;"
+    "ALTER TABLE users ADD COLUMN totp_pending BLOB;"
+    "ALTER TABLE users ADD COLUMN totp_enabled_at INTEGER;"
+    "ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;"
+    "CREATE TABLE recovery_codes ("
+    "  user_id TEXT NOT NULL,"
+    "  hash TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  used_at INTEGER,"
+    "  PRIMARY KEY (user_id, hash)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE password_links ("
+    "  id TEXT PRIMARY KEY,"
+    "  user_id TEXT NOT NULL,"
+    "  token_hash TEXT NOT NULL UNIQUE,"
+    "  created_by TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  used_at INTEGER,"
+    "  revoked_at INTEGER"
+    ");"
+    "CREATE INDEX password_links_user ON password_links (user_id);",
 };
 
 static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)

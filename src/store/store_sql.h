@@ -83,6 +83,15 @@ int store_resource_for_reader(sqlite3 *db, store_job *job, const char *case_id,
 struct auth_principal;
 cJSON *store_resource_sheet(sqlite3 *db, store_job *job, const char *case_id,
                             const struct auth_principal *who);
+/* store_totp.c: user's second factor, recovery codes and its key in the key store go
+ * (a reset, turning it off). 0 or -1 (sqlite3_errmsg). */
+int store_totp_forget(sqlite3 *db, const char *user);
+/* store_totp.c: checks a login's second factor in.second {kind: "totp" | "recovery" |
+ * "setup", code} for user and records what it uses (the step, the recovery code; setup
+ * turns the pending secret on and puts its recovery codes into out). 0, or -1 refused
+ * (totp_invalid). */
+int store_totp_second_factor(sqlite3 *db, store_job *job, const char *user,
+                             const cJSON *second, cJSON *out);
 
 /* store_sheets.c: case meta's (store_case_meta) next appointment as user may read it,
  * a new tree; NULL when there is none (or it may not read the list). */

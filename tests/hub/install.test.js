@@ -51,13 +51,18 @@ function section(man, name) {
   return lines.slice(start + 1, end < 0 ? undefined : end);
 }
 
-// The paths FILES lists: each `.I path` right after a `.TP`.
+// The paths FILES lists: each `.I path` right after a `.TP`, and whether its
+// description (up to the next `.TP`) says it is not installed (made at run time or by
+// the operator).
 function filesListed(man) {
   const lines = section(man, 'FILES');
   const out = [];
   lines.forEach((l, i) => {
     const m = /^\.I (\S+)$/.exec(l);
-    if (m && lines[i - 1] === '.TP') out.push(m[1].replace(/\\-/g, '-'));
+    if (!m || lines[i - 1] !== '.TP') return;
+    const end = lines.findIndex((x, j) => j > i && x === '.TP');
+    const text = lines.slice(i + 1, end < 0 ? undefined : end).join(' ');
+    out.push({ path: m[1].replace(/\\-/g, '-'), installed: !/not installed/.test(text) });
   });
   return out;
 }
@@ -96,11 +101,15 @@ test('make install puts exactly the tree in place that the man page lists under 
   assert.ok(listed.length >= 8, `FILES lists ${listed.length} paths`);
   const installed = walk(dest);
   for (const f of installed) {
-    assert.ok(listed.some((l) => l === f || (l.endsWith('/') && f.startsWith(l))), `${f} is installed but not in FILES`);
+    assert.ok(listed.some(({ path: l, installed: i }) => i && (l === f || (l.endsWith('/') && f.startsWith(l)))),
+              `${f} is installed but not in FILES`);
   }
-  for (const l of listed) {
-    if (l.startsWith('/var/')) continue;  // made by the service at run time
+  for (const { path: l, installed: i } of listed) {
     const p = path.join(dest, l);
+    if (!i) {
+      assert.ok(!fs.existsSync(p), `FILES says ${l} is not installed, but it is`);
+      continue;
+    }
     assert.ok(fs.existsSync(p), `FILES lists ${l}, which is not installed`);
     if (l.endsWith('/')) assert.ok(walk(p).length > 0, `${l} is empty`);
   }
@@ -243,7 +252,8 @@ test('the unit verifies, and its sandbox allows everything the server does while
                       'MemoryDenyWriteExecute=yes', 'SystemCallFilter=@system-service']) {
     assert.ok(unit.includes(want), `the unit has ${want.trim()}`);
   }
-  assert.match(unit, /^ExecStart=\/usr\/bin\/konsil serve --config \/etc\/konsil\/konsil\.conf$/m);
+  assert.match(unit, /^ExecStart=\/usr\/bin\/konsil serve --config \/etc\/konsil\/konsil\.conf --master-key-file %d\/master\.key$/m);
+  assert.match(unit, /^LoadCredential=master\.key:\/etc\/konsil\/master\.key$/m);
   // verify checks that ExecStart's binary exists: point it at the staged one.
   const vdir = tempDir();
   fs.writeFileSync(path.join(vdir, 'konsil.service'), unit.replace('/usr/bin/konsil', bin));

@@ -52,9 +52,11 @@ static void setup(void)
     unlink(path);
     CHECK(store_open(&cfg, &s, e, sizeof e) == 0);
     CHECK(sqlite3_open(path, &db) == SQLITE_OK);
-    exec(db, "INSERT INTO users VALUES ('u-lead', 'lead', 'Lea', 'counsellor', 'debt', 'x', 0, 0)",
+    exec(db, "INSERT INTO users (id, username, display_name, role, specialty, password, "
+         "disabled, created_at) VALUES ('u-lead', 'lead', 'Lea', 'counsellor', 'debt', 'x', 0, 0)",
          NULL, NULL);
-    exec(db, "INSERT INTO users VALUES ('u-out', 'out', 'Out', 'counsellor', NULL, 'x', 0, 0)",
+    exec(db, "INSERT INTO users (id, username, display_name, role, specialty, password, "
+         "disabled, created_at) VALUES ('u-out', 'out', 'Out', 'counsellor', NULL, 'x', 0, 0)",
          NULL, NULL);
     exec(db, "INSERT INTO templates (name, version, text, added_at, added_by) VALUES"
          " ('default', 1, ?1, 0, 'konsil')", template_default_json, NULL);
