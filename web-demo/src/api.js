@@ -40,7 +40,10 @@ const data = (promise) => promise.then((r) => r.data);
 const path = (...parts) => parts.map(encodeURIComponent).join('/');
 
 const api = {
-  login: (username, password) => data(request('POST', '/api/login', { username, password })),
+  // second: {totp} or {recovery_code} when the account logs in with a second factor.
+  login: (username, password, second) => data(request('POST', '/api/login', { username, password, ...(second || {}) })),
+  // A second factor set up before the first login that needs it: {secret, uri, digits, period}.
+  totpSetupAtLogin: (username, password) => data(request('POST', '/api/login/totp', { username, password })),
   logout: () => data(request('POST', '/api/logout')),
   me: () => data(request('GET', '/api/me')),
   // {cases: [case]}: mine, newest first, each with my_role and next_meeting.
@@ -90,6 +93,25 @@ const api = {
   join: (token, displayName) => request('POST', '/api/join', { token, display_name: displayName || undefined }),
   // {session_id, status: "waiting" | "admitted" | "ended"}; 401 once declined.
   joinStatus: () => data(request('GET', '/api/join/status')),
+  // My second factor: {enabled, enabled_at, pending, recovery_codes_left, required, available}.
+  myTotp: () => data(request('GET', '/api/me/totp')),
+  myTotpSetup: () => data(request('POST', '/api/me/totp')),
+  // {recovery_codes}: shown once.
+  myTotpConfirm: (code) => data(request('POST', '/api/me/totp/confirm', { code })),
+  myTotpDisable: (code) => data(request('POST', '/api/me/totp/disable', { code })),
+  myRecoveryCodes: (code) => data(request('POST', '/api/me/recovery-codes', { code })),
+  // Accounts, for admins: {users: [user]}.
+  users: () => data(request('GET', '/api/users')),
+  // {user, link: {id, token, url, expires_at}}: the link is shown this once.
+  createUser: (user) => data(request('POST', '/api/users', user)),
+  disableUser: (id) => data(request('POST', `/api/users/${path(id)}/disable`)),
+  enableUser: (id) => data(request('POST', `/api/users/${path(id)}/enable`)),
+  // {id, token, url, expires_at, user}
+  passwordLink: (id) => data(request('POST', `/api/users/${path(id)}/password-link`)),
+  resetTotp: (id) => data(request('POST', `/api/users/${path(id)}/totp/reset`)),
+  // A set-password link's owner: {username, name, expires_at}.
+  passwordInfo: (token) => data(request('POST', '/api/password/info', { token })),
+  setPassword: (token, password) => data(request('POST', '/api/password', { token, password })),
 };
 
 module.exports = { api, ApiError };

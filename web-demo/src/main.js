@@ -1,7 +1,8 @@
 // Konsil web demo: finds out who is using the page, then shows the view the address asks
 // for — login, dashboard (cases, tasks), a case, one of its sessions, the case's room, its
-// replay, or the client's join page — inside the common frame. A change of language
-// relabels the current view.
+// replay, the client's join page, my account (second factor), the accounts (admins), or
+// a set-password link — inside the common frame. A change of language relabels the
+// current view.
 // A service worker (sw.js) keeps the page itself, so it opens without network too.
 const { chooseLanguage, setLanguage, chooseLanguageExplicitly, t, tn } = require('./i18n');
 const { h } = require('./dom');
@@ -20,6 +21,9 @@ const { joinView } = require('./views/join');
 const { replayView } = require('./views/replay');
 const { officerView } = require('./views/officer');
 const { copyView, printView } = require('./views/copy');
+const { accountView } = require('./views/account');
+const { accountsView } = require('./views/accounts');
+const { setPasswordView } = require('./views/set-password');
 
 const app = { me: null, view: null, shell: null };
 
@@ -28,6 +32,7 @@ function viewFor(route) {
   const client = me && me.role === 'client';
   // A client's own copy: also once its session ended, while its link session lasts.
   if (client && route.name === 'copy' && me.status !== 'waiting') return copyView({ me });
+  if (route.name === 'password') return setPasswordView({ token: route.token });
   if (route.name === 'join' || (client && me.status !== 'admitted')) {
     return joinView({ token: route.token, waiting: client && me.status === 'waiting', ended: route.name !== 'join' && client && me.status === 'ended', onJoined: enterRoom });
   }
@@ -37,6 +42,8 @@ function viewFor(route) {
   if (route.name === 'print') return printView({ caseId: route.caseId });
   // Admins work on no case: their start page is the data-protection overview.
   if (me.role === 'admin' && (route.name === 'officer' || route.name === 'home')) return officerView({ me });
+  if (route.name === 'account') return accountView({ me });
+  if (route.name === 'accounts' && me.role === 'admin') return accountsView({ me });
   if (route.name === 'replay') return replayView({ caseId: route.caseId, me });
   if (route.name === 'room') return roomView({ caseId: route.caseId, me, reopen: show });
   if (route.name === 'case') return caseView({ caseId: route.caseId, me });

@@ -3,7 +3,9 @@
 // case), #/sessions/<session id> (one session of it: links, lobby), #/room/<case id>
 // (the case sheet, live), #/replay/<case id>, #/officer (the data-protection overview,
 // admins), #/copy (a client's own copy) or #/copy/<case id>/<client id> (taken on a
-// client's behalf), #/print/<case id> (the sheet as a client sees it, to print).
+// client's behalf), #/print/<case id> (the sheet as a client sees it, to print),
+// #/account (my second factor), #/accounts (admins), #/password/<token> (a set-password
+// link: the token never leaves the browser in a request line).
 function currentRoute() {
   const joinPath = /^\/j\/([^/]+)\/?$/.exec(location.pathname);
   if (joinPath) return { name: 'join', token: decodeURIComponent(joinPath[1]) };
@@ -17,6 +19,9 @@ function currentRoute() {
   if (name === 'cases' && id) return { name: 'case', caseId: id };
   if (name === 'sessions' && id) return { name: 'session', sessionId: id };
   if (name === 'login') return { name: 'login' };
+  if (name === 'account') return { name: 'account' };
+  if (name === 'accounts') return { name: 'accounts' };
+  if (name === 'password' && id) return { name: 'password', token: id };
   return { name: 'home' };
 }
 

@@ -8,35 +8,11 @@ const { api } = require('../api');
 const { go } = require('../router');
 const { roleText } = require('./shell');
 const { retentionCard } = require('./retention');
+const { confirmingButton } = require('./confirm');
 
 function timeText(ms) {
   if (ms === null || ms === undefined) return '';
   return new Date(ms).toLocaleString(language(), { dateStyle: 'medium', timeStyle: 'short' });
-}
-
-// A button that asks once more before it acts: the first click shows "Really …?" with
-// confirm and cancel.
-function confirmingButton({ label, question, confirm, className, onConfirm }) {
-  const holder = h('span', { class: 'confirming' });
-  const first = h('button', { type: 'button', class: className || 'secondary' }, label);
-  const ask = () => {
-    const yes = h('button', { type: 'button', class: 'danger confirm-yes' }, confirm);
-    const no = h('button', { type: 'button', class: 'secondary confirm-no' }, t('case.cancel'));
-    no.addEventListener('click', () => {
-      holder.replaceChildren(first);
-      first.focus();
-    });
-    yes.addEventListener('click', async () => {
-      yes.disabled = true;
-      no.disabled = true;
-      await onConfirm();
-    });
-    holder.replaceChildren(h('span', { class: 'confirm-question', role: 'alert' }, question), ' ', yes, ' ', no);
-    no.focus();
-  };
-  first.addEventListener('click', ask);
-  holder.append(first);
-  return holder;
 }
 
 function memberItem(kase, member, me, act) {

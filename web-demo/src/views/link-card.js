@@ -1,21 +1,8 @@
 // A client link as the counsellor hands it on: the full URL to copy, a QR code to scan
 // from a phone, when it expires, and a button that revokes it.
-const QRCode = require('qrcode');
 const { h, uniqueId } = require('../dom');
 const { t } = require('../i18n');
-
-function qrImage(url, label) {
-  const holder = h('div', { class: 'qr', role: 'img', 'aria-label': label });
-  QRCode.toString(url, { type: 'svg', margin: 1, errorCorrectionLevel: 'M', color: { dark: '#000000', light: '#ffffff' } })
-    .then((svg) => {
-      const parsed = new DOMParser().parseFromString(svg, 'image/svg+xml').documentElement;
-      parsed.setAttribute('aria-hidden', 'true');
-      parsed.setAttribute('focusable', 'false');
-      holder.append(document.importNode(parsed, true));
-    })
-    .catch(() => holder.append(t('links.qr_failed')));
-  return holder;
-}
+const { qrImage } = require('./qr');
 
 // expires_at: milliseconds since the epoch (or an ISO date).
 function formatExpiry(value) {

@@ -1,5 +1,6 @@
 // The frame around every view: a skip link, the name of the service, the language switch
-// and, when someone is logged in, who it is and a way to log out.
+// and, when someone is logged in, who it is (a link to its account), for admins the
+// accounts, and a way to log out.
 const { h, clear, uniqueId } = require('../dom');
 const { t, languages, language } = require('../i18n');
 
@@ -22,8 +23,9 @@ function renderShell({ me, onLanguage, onLogout }) {
       ? h(
           'div',
           { class: 'user' },
-          h('span', { class: 'user-name' }, me.name || me.id),
+          h('a', { class: 'user-name', href: '#/account', title: t('shell.account') }, me.name || me.id),
           h('span', { class: 'user-role' }, roleText(me)),
+          me.role === 'admin' ? h('a', { class: 'accounts-link', href: '#/accounts' }, t('shell.accounts')) : null,
           h('button', { type: 'button', class: 'link-button', onclick: onLogout }, t('login.logout')),
         )
       : me && me.role === 'client'
