@@ -174,6 +174,14 @@ static int describe(sqlite3 *db, store_backup_info *info, char *err, size_t errl
         }
         sqlite3_finalize(st);
     }
+    if (has_table(db, "settings", &has, err, errlen) != 0)
+        return -1;
+    if (has && (query_text(db, "SELECT value FROM settings WHERE key = 'keystore_id'",
+                           info->keystore_id, sizeof info->keystore_id, err, errlen) != 0 ||
+                query_text(db, "SELECT value FROM settings WHERE key = 'keystore_generation'",
+                           v, sizeof v, err, errlen) != 0))
+        return -1;
+    info->keystore_generation = has ? atoll(v) : 0;
     return 0;
 }
 

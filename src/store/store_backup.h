@@ -38,6 +38,8 @@ typedef struct store_backup_info {
     int64_t cases;          /* rows of its cases table (0 before schema 5) */
     int64_t documents;      /* documents in its op log */
     audit_anchor audit;     /* its audit trail's entries and last hash */
+    char keystore_id[33];   /* the key store its case data is sealed under; "" for none */
+    int64_t keystore_generation;    /* the newest generation of it the database saw */
 } store_backup_info;
 
 /* Copies the database at `from` to the new file `to`, which must not exist. 0, or -1

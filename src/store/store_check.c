@@ -102,6 +102,7 @@ typedef struct doc_check {
     char *id;
     doc_state state;
     int broken;         /* replay stopped: a gap or an op that does not apply */
+    int unopened;       /* replay stopped: sealed contents that could not be opened */
     int64_t next_v;     /* the version the next op must have */
     int64_t last_ts;
 } doc_check;
@@ -114,7 +115,7 @@ static void compare_milestone(store_check_result *r, doc_check *d, ms_cursor *m)
     cJSON *stored;
 
     r->milestones++;
-    if (d->broken)
+    if (d->broken || d->unopened)
         return;
     if (!type) {
         if (d->state.exists)
@@ -127,6 +128,8 @@ static void compare_milestone(store_check_result *r, doc_check *d, ms_cursor *m)
                 d->id, (long long)m->v);
         return;
     }
+    if (!data && sqlite3_column_int(m->st, 4))     /* sealed and not opened */
+        return;
     stored = data ? cJSON_Parse(data) : NULL;
     if (!stored)
         problem(r, "milestone %s v%lld is not JSON", d->id, (long long)m->v);
@@ -142,7 +145,7 @@ static int milestones_upto(store_check_result *r, doc_check *d, ms_cursor *m)
     while (m->row && strcmp(m->doc, d->id) == 0 && m->v <= d->state.v) {
         if (m->v == d->state.v)
             compare_milestone(r, d, m);
-        else if (!d->broken) {
+        else if (!d->broken && !d->unopened) {
             r->milestones++;
             problem(r, "milestone %s v%lld was passed by the replay", d->id, (long long)m->v);
         } else
@@ -173,11 +176,11 @@ static int doc_end(store_check_result *r, doc_check *d, ms_cursor *m)
 
     if (!d->id)
         return 0;
-    if (!d->broken)
+    if (!d->broken && !d->unopened)
         rc = milestones_upto(r, d, m);
     while (rc == 0 && m->row && strcmp(m->doc, d->id) == 0) {
         r->milestones++;
-        if (!d->broken)
+        if (!d->broken && !d->unopened)
             problem(r, "milestone %s v%lld lies beyond the last op (v%lld)", d->id,
                     (long long)m->v, (long long)(d->next_v - 1));
         rc = ms_next(m);
@@ -214,10 +217,15 @@ static int doc_op(store_check_result *r, doc_check *d, ms_cursor *m, sqlite3_stm
     if (ts < d->last_ts && !d->broken)
         problem(r, "op log of %s: v%lld is older than the op before it", d->id, (long long)v);
     d->last_ts = ts;
-    if (d->broken)
+    if (d->broken || d->unopened)
         return 0;
     if (milestones_upto(r, d, m) != 0)
         return -1;
+    if (kind != 2 && !text && sqlite3_column_int(st, 5)) {    /* sealed and not opened */
+        d->unopened = 1;
+        r->unopened++;
+        return 0;
+    }
     if (kind < 0 || kind > 2) {
         problem(r, "op log of %s: v%lld has an unknown kind %d", d->id, (long long)v, kind);
         d->broken = 1;
@@ -237,7 +245,28 @@ static int doc_op(store_check_result *r, doc_check *d, ms_cursor *m, sqlite3_stm
     return 0;
 }
 
-int store_check_oplog(sqlite3 *db, store_check_result *r, char *err, size_t errlen)
+/* The op and milestone texts as each way of reading them gives them, and whether each
+ * is sealed. A sealed record that cannot be opened reads as NULL. */
+static const char *const op_sql[] = {
+    [STORE_CHECK_PLAIN] = "SELECT doc, v, kind, ts, op, 0 FROM ops ORDER BY doc, v",
+    [STORE_CHECK_OPEN] = "SELECT doc, v, kind, ts, CASE WHEN typeof(op) = 'blob' AND "
+                         "konsil_has_key(doc) IS NOT 1 THEN NULL ELSE konsil_open(op, doc, "
+                         "'ops', v) END, typeof(op) = 'blob' FROM ops ORDER BY doc, v",
+    [STORE_CHECK_SKIP] = "SELECT doc, v, kind, ts, CASE WHEN typeof(op) = 'blob' THEN NULL "
+                         "ELSE op END, typeof(op) = 'blob' FROM ops ORDER BY doc, v",
+};
+static const char *const ms_sql[] = {
+    [STORE_CHECK_PLAIN] = "SELECT doc, v, type, data, 0 FROM milestones ORDER BY doc, v",
+    [STORE_CHECK_OPEN] = "SELECT doc, v, type, CASE WHEN typeof(data) = 'blob' AND "
+                         "konsil_has_key(doc) IS NOT 1 THEN NULL ELSE konsil_open(data, doc, "
+                         "'milestones', v) END, typeof(data) = 'blob' FROM milestones ORDER "
+                         "BY doc, v",
+    [STORE_CHECK_SKIP] = "SELECT doc, v, type, CASE WHEN typeof(data) = 'blob' THEN NULL "
+                         "ELSE data END, typeof(data) = 'blob' FROM milestones ORDER BY doc, v",
+};
+
+int store_check_oplog(sqlite3 *db, store_check_sealed how, store_check_result *r, char *err,
+                      size_t errlen)
 {
     sqlite3_stmt *ops = NULL;
     ms_cursor m = {0};
@@ -245,10 +274,8 @@ int store_check_oplog(sqlite3 *db, store_check_result *r, char *err, size_t errl
     int rc, fail = 0;
 
     memset(&d, 0, sizeof d);
-    if (sqlite3_prepare_v2(db, "SELECT doc, v, kind, ts, op FROM ops ORDER BY doc, v", -1,
-                           &ops, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, "SELECT doc, v, type, data FROM milestones ORDER BY doc, v",
-                           -1, &m.st, NULL) != SQLITE_OK || ms_next(&m) != 0) {
+    if (sqlite3_prepare_v2(db, op_sql[how], -1, &ops, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, ms_sql[how], -1, &m.st, NULL) != SQLITE_OK || ms_next(&m) != 0) {
         sqlite3_finalize(ops);
         sqlite3_finalize(m.st);
         return sql_fail(db, err, errlen);

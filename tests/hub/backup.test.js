@@ -14,6 +14,7 @@ const path = require('node:path');
 const { execFile } = require('node:child_process');
 const { sql, tempDir, binary } = require('./lib/server');
 const { startProtocolServer, newAccounts } = require('./lib/protocol');
+const { addUser } = require('./lib/auth');
 const c = require('./lib/clients');
 
 const WRITERS = ['bw1', 'bw2', 'bw3', 'bw4', 'bw5', 'bw6'];
@@ -227,4 +228,74 @@ test('konsil check finds a gap, a wrong milestone and an altered audit entry; re
                 new RegExp(`^PROBLEM: op log of ${d}: v3 does not apply to the document before it`, 'm'));
   await damaged('audit', "UPDATE audit SET actor = 'someone else' WHERE seq = 2",
                 /^audit: BROKEN at seq 2$/m);
+});
+
+test('encrypted at rest: the backup holds no key store; check and restore pair it with the current one', async () => {
+  const crypto = require('node:crypto');
+  const dir = tempDir();
+  const key = path.join(dir, 'master.key');
+  fs.writeFileSync(key, crypto.randomBytes(32).toString('hex'), { mode: 0o600 });
+  const accounts = newAccounts();
+  const srv = await startProtocolServer({ dir, accounts, templates: { list: { list: [] } }, args: ['--master-key-file', key] });
+  let keep;
+  let erase;
+  try {
+    keep = await srv.newDoc('list', { title: 'keep' });
+    erase = await srv.newDoc('list', { title: 'erase' });
+    const client = await srv.stock();
+    for (const d of [keep, erase]) {
+      const doc = client.connection.get('cases', d);
+      await c.subscribe(doc);
+      for (let i = 0; i < 12; i++) await c.submit(doc, [{ p: ['list', 0], li: `Geheimnis ${d} ${i}` }]);
+    }
+    client.close();
+  } finally {
+    await srv.stop();
+  }
+  const keys = `${srv.db}.keys`;
+  const file = path.join(dir, 'backup.db');
+  const backup = await konsil(['backup', file, '--db', srv.db]);
+  assert.equal(backup.code, 0, backup.stderr);
+  assert.match(backup.stdout, /^key store: its case data is sealed under key store [0-9a-f]{32} \(generation \d+\), which is not in this copy/m);
+  assert.equal(fs.readFileSync(file).includes('Geheimnis'), false, 'the copy holds no case text in the clear');
+  // Alone: versions and times checked, sealed contents not.
+  let check = await konsil(['check', '--db', file]);
+  assert.equal(check.code, 0, check.stdout);
+  assert.match(check.stdout, /^key store: .*backup\.db\.keys is not there/m);
+  assert.match(check.stdout, /^op log: 2 documents, \d+ ops, \d+ milestones: ok \(the sealed contents of 2 documents not checked\)$/m);
+  // With the key store and the master key: everything.
+  check = await konsil(['check', '--db', file, '--keys', keys, '--master-key-file', key]);
+  assert.equal(check.code, 0, check.stdout);
+  assert.match(check.stdout, /^key store: .* this database's$/m);
+  assert.match(check.stdout, /^op log: 2 documents, \d+ ops, \d+ milestones: ok$/m);
+
+  // One case is erased after the backup: its key goes from the (current) key store.
+  addUser(srv.db, 'zweite', 'counsellor', 'zweite-pw');
+  const erased = await konsil(['case', 'erase', erase, '--reason', 'request of the client', '--confirmed-by', 'zweite', '--db', srv.db]);
+  assert.equal(erased.code, 0, erased.stderr);
+  // Restored with the current key store: the erased case's key is gone, and said so.
+  const dir2 = tempDir();
+  const db2 = path.join(dir2, 'konsil.db');
+  const restore = await konsil(['restore', file, '--db', db2, '--keys', keys, '--master-key-file', key]);
+  assert.equal(restore.code, 0, restore.stdout + restore.stderr);
+  assert.match(restore.stdout, /^keys gone: 1 case \(/m);
+  assert.match(restore.stdout, /^key store: its case data is sealed under key store [0-9a-f]{32}: serve it with --keys \S+konsil\.db\.keys and the master key$/m);
+  const srv2 = await startProtocolServer({ dir: dir2, db: db2, accounts, templates: { list: { list: [] } }, args: ['--master-key-file', key, '--keys', keys] });
+  try {
+    const reader = await srv2.stock();
+    const doc = reader.connection.get('cases', keep);
+    await c.fetch(doc);
+    assert.equal(doc.data.list.length, 12, 'the kept case is whole');
+    reader.close();
+  } finally {
+    await srv2.stop();
+  }
+  assert.equal(sql(db2, `SELECT count(*) FROM ops WHERE doc = '${erase}'`), '0', 'what was left of the erased case is gone');
+  // A key store of another database is refused.
+  const other = tempDir();
+  const otherSrv = await startProtocolServer({ dir: other, templates: { list: { list: [] } }, args: ['--master-key-file', key] });
+  await otherSrv.stop();
+  const wrong = await konsil(['restore', file, '--db', path.join(tempDir(), 'konsil.db'), '--keys', `${otherSrv.db}.keys`]);
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stdout, /PROBLEM: this database's case data is encrypted under key store/);
 });
