@@ -78,7 +78,7 @@ web: deps
 	node web-demo/build.js
 
 # `make install` (PREFIX=/usr/local, DESTDIR for staging): the command, the web app, the
-# shipped templates, the man page, the systemd unit, its user (sysusers.d) and a
+# shipped templates, the REST API's description (OpenAPI), the man page, the systemd unit, its user (sysusers.d) and a
 # configuration file, which an existing one is never replaced by. The man page's FILES
 # section lists exactly this tree (tests/hub/install.test.js holds it to that).
 PREFIX      ?= /usr/local
@@ -110,6 +110,7 @@ install: build/konsil web-demo/dist/app.js
 	cd web-demo/dist && find . -type d -exec install -d -m 0755 '$(DESTDIR)$(DATADIR)/konsil/web/{}' ';' \
 	  && find . -type f ! -name '*.map' -exec install -m 0644 '{}' '$(DESTDIR)$(DATADIR)/konsil/web/{}' ';'
 	install -m 0644 protocol/templates/*.json $(DESTDIR)$(DATADIR)/konsil/templates/
+	install -m 0644 protocol/openapi.yaml $(DESTDIR)$(DATADIR)/konsil/openapi.yaml
 	install -m 0644 build/install/konsil.1 $(DESTDIR)$(MANDIR)/man1/konsil.1
 	install -m 0644 build/install/konsil.service $(DESTDIR)$(UNITDIR)/konsil.service
 	install -m 0644 packaging/konsil.sysusers $(DESTDIR)$(SYSUSERSDIR)/konsil.conf
