@@ -6,8 +6,9 @@
 // of --metrics-allow and never through a proxy; /healthz and /readyz; logs as JSON lines
 // with levels. And the logs hold no personal data: a distinctive name, phone number and
 // address typed through every channel (login username, join display name, ops, chat,
-// REST bodies, errors, refused ops, malformed messages, paths, presence), with tokens
-// and cookies besides, appear nowhere in a debug-level log.
+// REST bodies, errors, refused ops, malformed messages, paths, presence, accounts and
+// passwords, the reasons of holds, restrictions and erasures), with tokens and cookies
+// besides, appear nowhere in a debug-level log.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const WebSocket = require('ws');
@@ -243,6 +244,25 @@ test('no personal data, token or cookie reaches the log, whatever channel carrie
     assert.equal((await raw.closed).code, 1009);
     cc.close();
     lc.close();
+    // Accounts kept by an admin: a name, a set-password link's token, a password.
+    addUser(srv.db, 'ada', 'admin', 'ada-password');
+    const admin = await login(srv, 'ada', 'ada-password');
+    secrets.push(admin.split('=')[1]);
+    const made = await api(srv, 'POST', '/api/users', { cookie: admin, body: { username: 'anneliese', name: NAME, role: 'counsellor' } });
+    assert.equal(made.status, 201);
+    secrets.push(made.json.link.token);
+    assert.equal((await api(srv, 'POST', '/api/users', { cookie: admin, body: { username: NAME, name: STREET, role: 'counsellor' } })).status, 400);
+    assert.equal((await api(srv, 'POST', '/api/password', { body: { token: made.json.link.token, password: `${PHONE} ${STREET}` } })).status, 204);
+    // Retention: reasons of holds, restriction and erasure, refused and done.
+    const hold = await api(srv, 'POST', `/api/cases/${caseId}/holds`, { cookie, body: { reason: `Klage ${NAME}` } });
+    assert.equal(hold.status, 201);
+    assert.equal((await api(srv, 'POST', `/api/cases/${caseId}/restrict`, { cookie, body: { reason: `Widerspruch ${NAME}, ${STREET}` } })).status, 200);
+    assert.equal((await api(srv, 'POST', `/api/cases/${caseId}/unrestrict`, { cookie, body: { reason: PHONE } })).status, 200);
+    assert.equal((await api(srv, 'POST', `/api/cases/${caseId}/erasure`, { cookie, body: { reason: `Antrag ${NAME}` } })).status, 409);
+    assert.equal((await api(srv, 'POST', `/api/cases/${caseId}/holds/${hold.json.id}/lift`, { cookie, body: { reason: STREET } })).status, 200);
+    const asked = await api(srv, 'POST', `/api/cases/${caseId}/erasure`, { cookie, body: { reason: `Antrag ${NAME}` } });
+    assert.equal(asked.status, 201);
+    assert.equal((await api(srv, 'POST', `/api/cases/${caseId}/erasure/${asked.json.id}/confirm`, { cookie: admin })).status, 200);
     assert.equal((await api(srv, 'POST', '/api/logout', { cookie })).status, 204);
   } finally {
     assert.equal((await srv.stop()).code, 0, srv.output());
