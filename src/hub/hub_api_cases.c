@@ -148,17 +148,24 @@ static void member_done(hub *h, hub_req *req, store_job *job)
 
 void hub_api_team_add(hub *h, hub_req *req, const char *id, int legacy)
 {
+    const cJSON *role;
     cJSON *body, *in;
 
     if (hub_api_need_login(h, req, 0) != 0 || !(body = hub_api_body(req)))
         return;
-    if (!hub_api_text(hub_api_str(body, "username"), 128)) {
+    role = cJSON_GetObjectItemCaseSensitive(body, "role");
+    if (!hub_api_text(hub_api_str(body, "username"), 128) ||
+        (role && (!cJSON_IsString(role) || (strcmp(role->valuestring, "counsellor") != 0 &&
+                                            strcmp(role->valuestring, "supervisor") != 0)))) {
         cJSON_Delete(body);
-        hub_req_error(req, 400, "bad_request", "username is required");
+        hub_req_error(req, 400, "bad_request", "username is required; role, when given, "
+                      "counsellor or supervisor");
         return;
     }
     in = hub_api_in(req, id);
     cJSON_AddStringToObject(in, "username", hub_api_str(body, "username"));
+    if (role)
+        cJSON_AddStringToObject(in, "role", role->valuestring);
     cJSON_Delete(body);
     hub_api_then(h, req, legacy ? store_api_session_participant_add : store_api_team_add,
                  STORE_WRITER, in, member_done);

@@ -73,8 +73,9 @@ int store_api_case_get(sqlite3 *db, store_job *job);
 /* writer: in {id, actor, now}: the lead closes the case (read-only from then on), its
  * running session ends -> out the case. */
 int store_api_case_close(sqlite3 *db, store_job *job);
-/* writer: in {id, actor, username, now, legacy?}: the lead adds a counsellor or
- * supervisor -> out the member. */
+/* writer: in {id, actor, username, role?, now, legacy?}: the lead adds a counsellor or
+ * supervisor (with role, only an account of that role: INVALID role_mismatch) -> out
+ * the member. */
 int store_api_team_add(sqlite3 *db, store_job *job);
 /* writer: in {id, actor, user_id, now}: the lead removes a member -> out {id,
  * team_role}. */

@@ -497,6 +497,13 @@ int store_api_team_add(sqlite3 *db, store_job *job)
         return store_refuse(job, STORE_ERR_INVALID, "invalid_role",
                             "only counsellors and supervisors are part of a case's team");
     }
+    if (store_s(job->in, "role") && strcmp(store_s(job->in, "role"), store_col(st, 2)) != 0) {
+        char message[80];
+        snprintf(message, sizeof message, "the account is a %s, not a %s", store_col(st, 2),
+                 store_s(job->in, "role"));
+        sqlite3_finalize(st);
+        return store_refuse(job, STORE_ERR_INVALID, "role_mismatch", message);
+    }
     who = store_principal_json(st, 0);
     sqlite3_finalize(st);
     rc = store_team_role(db, id, store_s(who, "id"), role);

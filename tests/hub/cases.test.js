@@ -5,7 +5,7 @@
 // included), a removed specialist whose open page loses the case at once, a lead
 // transfer, per-session history and replay, closing the case, task owners checked by
 // the server and the tasks a counsellor owns across cases, templates that keep their
-// version.
+// version, a supervisor invited as such.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -301,6 +301,23 @@ test('a removed specialist loses the case at once; its other cases go on', async
   assert.equal(res.json.error.code, 'not_member');
   const actions = sql(srv.db, `SELECT group_concat(action, ' ') FROM audit WHERE session = '${caseId}'`);
   assert.match(actions, /participant\.remove/);
+});
+
+test('a supervisor invited as such: an account of another role is refused and nothing changes', async () => {
+  const kase = (await api(srv, 'POST', '/api/cases', { cookie: cookies.lead, body: { title: 'Rollen' } })).json;
+  const wrong = await api(srv, 'POST', `/api/cases/${kase.id}/team`, { cookie: cookies.lead, body: { username: 'housing', role: 'supervisor' } });
+  assert.equal(wrong.status, 422);
+  assert.equal(wrong.json.error.code, 'role_mismatch');
+  assert.match(wrong.json.error.message, /counsellor, not a supervisor/);
+  const bad = await api(srv, 'POST', `/api/cases/${kase.id}/team`, { cookie: cookies.lead, body: { username: 'sup', role: 'admin' } });
+  assert.equal(bad.status, 400);
+  const after = await api(srv, 'GET', `/api/cases/${kase.id}`, { cookie: cookies.lead });
+  assert.deepEqual(after.json.team.map((m) => m.name), ['lead'], 'nobody was added');
+  const right = await api(srv, 'POST', `/api/cases/${kase.id}/team`, { cookie: cookies.lead, body: { username: 'sup', role: 'supervisor' } });
+  assert.equal(right.status, 201);
+  assert.equal(right.json.team_role, 'supervisor');
+  const counsellor = await api(srv, 'POST', `/api/cases/${kase.id}/team`, { cookie: cookies.lead, body: { username: 'housing', role: 'counsellor' } });
+  assert.equal(counsellor.status, 201);
 });
 
 test('a lead transfer: audited, the old lead loses the lead\'s rights, open pages reopen', async () => {
