@@ -182,6 +182,8 @@ void hub_api_route(hub *h, hub_req *req)
             return hub_api_grant_create(h, req, seg[2], 1);
         if (n == 4 && is(seg[3], "links") && is(m, "POST"))
             return hub_api_link_create(h, req, seg[2]);
+        if (n == 4 && is(seg[3], "links") && is(m, "GET"))
+            return hub_api_link_list(h, req, seg[2]);
         if (n == 5 && is(seg[3], "links") && is(m, "DELETE") &&
             hub_api_id(seg[4], strlen(seg[4])))
             return hub_api_link_revoke(h, req, seg[2], seg[4]);

@@ -110,6 +110,7 @@ void hub_api_session_close(hub *h, hub_req *req, const char *id);
 
 void hub_api_link_create(hub *h, hub_req *req, const char *id);
 void hub_api_link_revoke(hub *h, hub_req *req, const char *id, const char *link);
+void hub_api_link_list(hub *h, hub_req *req, const char *id);
 void hub_api_join(hub *h, hub_req *req);
 void hub_api_join_status(hub *h, hub_req *req);
 void hub_api_lobby(hub *h, hub_req *req, const char *id);

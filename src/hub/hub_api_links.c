@@ -1,7 +1,9 @@
 /*
  * Client links, joining by link, and the lobby: a link's token is shown once, in the
- * response that creates it; a join records the client and its login session in one
- * transaction and sets the client cookie; lobby decisions reach the login cache at once.
+ * response that creates it (the list shows everything else); a join records the client
+ * and its login session in one transaction and sets the client cookie; lobby decisions
+ * reach the login cache at once, and every change of who waits reaches the counsellors'
+ * meeting channel (hub_meeting.c).
  */
 #include "hub/hub_api.h"
 
@@ -12,11 +14,32 @@
 #include "store/store_api.h"
 
 #define MAX_LINK_SECS (30 * 24 * 3600)
+#define MAX_LANG 35
+
+/* A language tag as a link may carry it (BCP 47's letters, digits and hyphens: "ar",
+ * "de-x-ls"): 2..35 bytes, starting with a letter, no empty subtag. */
+static int lang_ok(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    if (n < 2 || n > MAX_LANG || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-'))
+            return 0;
+        if (ch == '-' && (i + 1 == n || s[i + 1] == '-'))
+            return 0;
+    }
+    return 1;
+}
 
 static void link_done(hub *h, hub_req *req, store_job *job)
 {
+    const char *lang = hub_api_str(job->in, "lang");
     cJSON *out;
-    char url[64];
+    char url[64 + MAX_LANG];
 
     (void)h;
     if (!hub_call_ok(job)) {
@@ -26,7 +49,8 @@ static void link_done(hub *h, hub_req *req, store_job *job)
     out = cJSON_CreateObject();
     cJSON_AddStringToObject(out, "id", hub_api_str(job->in, "link_id"));
     cJSON_AddStringToObject(out, "token", hub_api_str(req->ctx, "token"));
-    snprintf(url, sizeof url, "/j/%s", hub_api_str(req->ctx, "token"));
+    snprintf(url, sizeof url, "/j/%s%s%s", hub_api_str(req->ctx, "token"), lang ? "?lang=" : "",
+             lang ? lang : "");
     cJSON_AddStringToObject(out, "url", url);
     cJSON_AddItemToObject(out, "expires_at", cJSON_Duplicate(
         cJSON_GetObjectItemCaseSensitive(job->in, "expires_at"), 1));
@@ -35,13 +59,17 @@ static void link_done(hub *h, hub_req *req, store_job *job)
     if (cJSON_GetObjectItemCaseSensitive(job->in, "max_uses"))
         cJSON_AddItemToObject(out, "max_uses", cJSON_Duplicate(
             cJSON_GetObjectItemCaseSensitive(job->in, "max_uses"), 1));
+    if (lang)
+        cJSON_AddStringToObject(out, "lang", lang);
+    else
+        cJSON_AddNullToObject(out, "lang");
     hub_req_reply(req, 201, out);
 }
 
 void hub_api_link_create(hub *h, hub_req *req, const char *id)
 {
     char token[AUTH_TOKEN_TEXT_LEN + 1], hash[AUTH_TOKEN_HASH_LEN + 1], link_id[37];
-    const cJSON *exp, *max, *lobby;
+    const cJSON *exp, *max, *lobby, *lang;
     cJSON *body, *in;
 
     if (hub_api_need_login(h, req, 0) != 0 || !(body = hub_api_body(req)))
@@ -49,15 +77,18 @@ void hub_api_link_create(hub *h, hub_req *req, const char *id)
     exp = cJSON_GetObjectItemCaseSensitive(body, "expires_in_s");
     max = cJSON_GetObjectItemCaseSensitive(body, "max_uses");
     lobby = cJSON_GetObjectItemCaseSensitive(body, "lobby");
+    lang = cJSON_GetObjectItemCaseSensitive(body, "lang");
     if (!cJSON_IsNumber(exp) || exp->valuedouble != (double)(int64_t)exp->valuedouble ||
         exp->valuedouble < 1 || exp->valuedouble > MAX_LINK_SECS ||
         (max && !cJSON_IsNull(max) && (!cJSON_IsNumber(max) || max->valuedouble < 1 ||
                                        max->valuedouble > 1000000 ||
                                        max->valuedouble != (double)(int64_t)max->valuedouble)) ||
-        (lobby && !cJSON_IsBool(lobby))) {
+        (lobby && !cJSON_IsBool(lobby)) ||
+        (lang && !cJSON_IsNull(lang) && !lang_ok(cJSON_GetStringValue(lang)))) {
         cJSON_Delete(body);
         hub_req_error(req, 400, "bad_request", "expires_in_s must be 1 to 2592000 seconds; "
-                      "max_uses a positive integer; lobby true or false");
+                      "max_uses a positive integer; lobby true or false; lang a language "
+                      "tag");
         return;
     }
     if (auth_token_new(token, hash, NULL) != 0) {
@@ -77,6 +108,8 @@ void hub_api_link_create(hub *h, hub_req *req, const char *id)
     if (cJSON_IsNumber(max))
         cJSON_AddNumberToObject(in, "max_uses", max->valuedouble);
     cJSON_AddBoolToObject(in, "lobby", cJSON_IsTrue(lobby));
+    if (cJSON_IsString(lang))
+        cJSON_AddStringToObject(in, "lang", lang->valuestring);
     cJSON_Delete(body);
     hub_api_then(h, req, store_api_link_create, STORE_WRITER, in, link_done);
 }
@@ -90,6 +123,16 @@ void hub_api_link_revoke(hub *h, hub_req *req, const char *id, const char *link)
     cJSON_AddStringToObject(in, "session", id);
     cJSON_AddStringToObject(in, "link_id", link);
     hub_api_answer(h, req, store_api_link_revoke, STORE_WRITER, in, 204);
+}
+
+void hub_api_link_list(hub *h, hub_req *req, const char *id)
+{
+    cJSON *in = hub_api_login_in(h, req, NULL);
+
+    if (!in)
+        return;
+    cJSON_AddStringToObject(in, "session", id);
+    hub_api_answer(h, req, store_api_link_list, STORE_READER, in, 200);
 }
 
 static void join_done(hub *h, hub_req *req, store_job *job)
@@ -121,6 +164,8 @@ static void join_done(hub *h, hub_req *req, store_job *job)
     }
     cJSON_Delete(entry);
     hub_api_set_cookie(h, req, hub_api_str(req->ctx, "token"), h->cfg.session_max_secs);
+    if (waiting)
+        hub_case_lobby_changed(h, hub_api_str(job->out, "case_id"));
     out = cJSON_CreateObject();
     cJSON_AddStringToObject(out, "session_id", session);
     if (waiting)
@@ -222,6 +267,7 @@ static void decided(hub *h, hub_req *req, store_job *job)
             }
         for (size_t i = 0; i < n; i++)
             hub_auth_remove(h, hashes[i]);
+        hub_case_lobby_changed(h, hub_api_str(job->out, "case_id"));
     }
     hub_reply_job(req, job, 204);
 }
@@ -242,7 +288,8 @@ void hub_api_lobby_decide(hub *h, hub_req *req, const char *id, const char *clie
 static void client_removed(hub *h, hub_req *req, store_job *job)
 {
     if (hub_call_ok(job))
-        hub_case_client_removed(h, hub_api_str(job->in, "client_id"));
+        hub_case_client_removed(h, hub_api_str(job->out, "case_id"),
+                                hub_api_str(job->in, "client_id"));
     hub_reply_job(req, job, 204);
 }
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "hub/hub_access.h"
+#include "hub/hub_meeting.h"
 #include "store/store_erase.h"
 
 /* Closes the connections of user_id (every principal when NULL) that have case_id open. */
@@ -43,6 +44,7 @@ void hub_case_member_removed(hub *h, const char *case_id, const char *user_id)
 
     if (p)
         hub_policy_remove_member(p, user_id);
+    hub_meeting_drop(h, case_id, user_id);
     close_open(h, case_id, user_id, HUB_CLOSE_ACCESS_ENDED, "removed from the case's team");
 }
 
@@ -62,6 +64,7 @@ void hub_case_session_started(hub *h, const char *case_id, const char *session)
 
     if (p)
         hub_policy_session(p, session, 1);
+    hub_meeting_changed(h, case_id);
 }
 
 void hub_case_session_ended(hub *h, const char *case_id, const char *session)
@@ -80,6 +83,7 @@ void hub_case_session_ended(hub *h, const char *case_id, const char *session)
     for (hub_conn *c = h->conns; c; c = c->next)
         if (strcmp(c->bound_session, session) == 0)
             hub_conn_close(c, HUB_CLOSE_ACCESS_ENDED, "the session has ended");
+    hub_meeting_changed(h, case_id);
 }
 
 void hub_case_closed(hub *h, const char *case_id, const cJSON *sessions)
@@ -135,7 +139,7 @@ void hub_case_erased(hub *h, const cJSON *erasure)
     if ((p = room_policy(h->rooms, case_id)))
         hub_policy_set_status(p, "erased");
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(erasure, "clients"))
-        hub_case_client_removed(h, cJSON_GetStringValue(e));
+        hub_case_client_removed(h, case_id, cJSON_GetStringValue(e));
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(erasure, "sessions"))
         for (hub_conn *c = h->conns; c; c = c->next)
             if (cJSON_GetStringValue(e) && strcmp(c->bound_session, e->valuestring) == 0)
@@ -147,7 +151,12 @@ void hub_case_erased(hub *h, const cJSON *erasure)
         hub_call(h, NULL, job, NULL);
 }
 
-void hub_case_client_removed(hub *h, const char *client_id)
+void hub_case_lobby_changed(hub *h, const char *case_id)
+{
+    hub_meeting_changed(h, case_id);
+}
+
+void hub_case_client_removed(hub *h, const char *case_id, const char *client_id)
 {
     char hashes[8][AUTH_TOKEN_HASH_LEN + 1];
     size_t pos = 0, n = 0;
@@ -163,4 +172,5 @@ void hub_case_client_removed(hub *h, const char *client_id)
     for (hub_conn *c = h->conns; c; c = c->next)
         if (strcmp(c->principal.id, client_id) == 0)
             hub_conn_close(c, HUB_CLOSE_ACCESS_ENDED, "removed from the session");
+    hub_meeting_changed(h, case_id);
 }

@@ -20,6 +20,7 @@
 
 #include "http/http_static.h"
 #include "hub/hub_edge.h"
+#include "hub/hub_meeting.h"
 #include "util/klog.h"
 
 #include <stdlib.h>
@@ -55,6 +56,7 @@ void hub_conn_unref(hub_conn *c)
     for (size_t i = 0; i < c->n_reads; i++)
         free(c->reads[i]);
     free(c->reads);
+    hub_meeting_forget(c);
     free(c->rx);
     if (c->src != c->id)
         free(c->src);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "hub/hub_heartbeat.h"
+#include "hub/hub_meeting.h"
 #include "room/room_presence.h"
 
 typedef struct bulk {
@@ -241,7 +242,12 @@ void hub_dispatch(hub *h, hub_conn *c, const char *text, size_t len)
     case PROTO_PS:
     case PROTO_PU:
     case PROTO_PR:
-        /* The channel is a session id: its room admits and filters (room_env). */
+        /* A meeting channel is the server's (hub_meeting.c); any other is a case id:
+         * its room admits and filters (room_env). */
+        if (hub_meeting_is_channel(msg.ch)) {
+            hub_meeting_request(h, c, &msg);
+            break;
+        }
         room_presence_request(h->rooms, &c->peer, &msg);
         return;
     case PROTO_QF:

@@ -41,6 +41,8 @@ typedef struct hub_conn {
     char login_hash[AUTH_TOKEN_HASH_LEN + 1];
     char **reads;               /* sessions it has read (audited open/close) */
     size_t n_reads;
+    char **meetings;            /* cases whose meeting channel it watches (hub_meeting.c) */
+    size_t n_meetings;
     char id[33];                /* the id this server gave it (init) */
     char *src;                  /* its ShareDB id: the hs id it claimed (owned), else
                                    `id` itself */
@@ -121,6 +123,8 @@ struct hub {
     struct { char id[AUTH_ID_MAX]; int64_t at; } dropped[16]; /* hub_auth_drop_principal */
     size_t n_dropped;
     hub_metrics metrics;                /* the service thread's counters (/metrics) */
+    int64_t meeting_pv;                 /* the last meeting-channel presence version sent */
+    unsigned meeting_epoch;             /* meeting changes so far (hub_meeting.c) */
 };
 
 /* A principal from {id, name, role, specialty?} (hub_auth.c). */
@@ -161,9 +165,12 @@ void hub_case_session_started(hub *h, const char *case_id, const char *session);
 /* A session ended: its clients' connections close (4001) and their logins reach
  * nothing more. */
 void hub_case_session_ended(hub *h, const char *case_id, const char *session);
-/* A client was removed from its session: its login sessions end (the store deleted
- * them), its connections close (4001). */
-void hub_case_client_removed(hub *h, const char *client_id);
+/* A client was removed from its session of case_id: its login sessions end (the store
+ * deleted them), its connections close (4001). */
+void hub_case_client_removed(hub *h, const char *case_id, const char *client_id);
+/* Someone started waiting in the lobby of a session of case_id, or a decision let them
+ * in or turned them away. */
+void hub_case_lobby_changed(hub *h, const char *case_id);
 /* The case closed (its sessions, listed in case view `view`, ended): read-only from now
  * on; every connection that had it open closes (4002), clients' for good (4001). */
 void hub_case_closed(hub *h, const char *case_id, const cJSON *sessions);

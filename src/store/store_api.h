@@ -112,20 +112,33 @@ int store_api_session_grant_create(sqlite3 *db, store_job *job);
 
 /* ---- links, joining, the lobby (store_links.c) ---- */
 
-/* writer: in {session, actor, link_id, hash, expires_at, max_uses?, lobby, now}. */
+/* writer: in {session, actor, link_id, hash, expires_at, max_uses?, lobby, lang?, now}. */
 int store_api_link_create(sqlite3 *db, store_job *job);
 /* writer: in {session, link_id, actor, now}. */
 int store_api_link_revoke(sqlite3 *db, store_job *job);
+/* reader: in {session, actor, now} -> {"links": [{id, created_at, created_by,
+ * created_by_name, expires_at, max_uses, uses, lobby, lang, revoked_at, status, clients
+ * (how many are waiting or in), joined: [{id, name, status, joined_at}]}]}: the
+ * session's links, newest first, for counsellors of the team; never a token. */
+int store_api_link_list(sqlite3 *db, store_job *job);
 /* writer: in {link_hash, client_id, display_name, login_hash, now, expires_at}: uses
  * the link, records the client and its login session -> out {principal, session,
  * case_id, status}. */
 int store_api_join(sqlite3 *db, store_job *job);
 /* reader: in {session, actor} -> {"waiting": [{id, name, since}]}. */
 int store_api_lobby_list(sqlite3 *db, store_job *job);
-/* writer: in {session, client_id, actor, admit (bool), now} -> out {client, status}. */
+/* reader: in {id (a case), actor?} -> {session: the running session's id or null,
+ * waiting: how many clients wait in its lobby}: the case's meeting at a glance, named
+ * nobody. With an actor, only for counsellors of the team (a supervisor FORBIDDEN,
+ * anyone else NOT_FOUND); without one (the hub's own refresh for connections that
+ * passed that check) for anyone. */
+int store_api_meeting_state(sqlite3 *db, store_job *job);
+/* writer: in {session, client_id, actor, admit (bool), now} -> out {client, status,
+ * case_id}. */
 int store_api_lobby_decide(sqlite3 *db, store_job *job);
 /* writer: in {session, client_id, actor, now}: a counsellor of the team removes a client
- * of the session (waiting or admitted): its login sessions end (audited: client.remove). */
+ * of the session (waiting or admitted): its login sessions end (audited: client.remove)
+ * -> out {case_id}. */
 int store_api_client_remove(sqlite3 *db, store_job *job);
 
 /* ---- accounts kept by admins (store_accounts.c) ---- */

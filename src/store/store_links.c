@@ -1,8 +1,10 @@
 /*
  * Client links, joining by link, and the lobby (see store_api.h). A link belongs to a
  * session: it admits clients only while that session runs and its case is open, and a
- * client belongs to that one session. Counsellors of the case's team hand out links and
- * decide in the lobby; the audit entries name the case, their details the session.
+ * client belongs to that one session. Counsellors of the case's team hand out and list
+ * links and decide in the lobby; the audit entries name the case, their details the
+ * session. A link's token is never stored, only its SHA-256: the list shows everything
+ * about a link but the token, which nobody can recover.
  */
 #include "store/store_api.h"
 
@@ -58,10 +60,11 @@ int store_api_link_create(sqlite3 *db, store_job *job)
     if (!running)
         return store_refuse(job, STORE_ERR_CONFLICT, "session_closed", "the session is closed");
     st = store_q(db, "INSERT INTO links (id, session, token_hash, created_by, created_at,"
-                 " expires_at, max_uses, lobby) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                 "ssssiiii", store_s(in, "link_id"), session, store_s(in, "hash"),
+                 " expires_at, max_uses, lobby, lang) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+                 " ?9)", "ssssiiiis", store_s(in, "link_id"), session, store_s(in, "hash"),
                  store_actor_id(job), store_i(in, "now"), store_i(in, "expires_at"), max_uses,
-                 (int64_t)cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "lobby")));
+                 (int64_t)cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(in, "lobby")),
+                 store_s(in, "lang"));
     if (st && max_uses <= 0)
         sqlite3_bind_null(st, 7);
     if (store_run(st) != 0)
@@ -95,6 +98,108 @@ int store_api_link_revoke(sqlite3 *db, store_job *job)
     rc = store_audit_call(db, job, store_actor_id(job), "link.revoke", case_id, details);
     cJSON_Delete(details);
     return rc;
+}
+
+/* A link's state for the list: what a client opening it now would meet. */
+static const char *link_status(sqlite3_stmt *st, int running, int64_t now)
+{
+    if (sqlite3_column_type(st, 9) != SQLITE_NULL)
+        return "revoked";
+    if (!running)
+        return "ended";
+    if (sqlite3_column_int64(st, 4) <= now)
+        return "expired";
+    if (sqlite3_column_type(st, 5) != SQLITE_NULL &&
+        sqlite3_column_int64(st, 6) >= sqlite3_column_int64(st, 5))
+        return "used_up";
+    return "active";
+}
+
+/* The clients of session, each added to the `joined` list of the link it came through
+ * (links: the list being built, by id), and counted in its `clients` while waiting or
+ * in. 0 or -1 (SQL error). */
+static int add_clients(sqlite3 *db, const char *session, cJSON *links)
+{
+    sqlite3_stmt *st = store_q(db, "SELECT id, link_id, display_name, status, created_at FROM"
+                               " clients WHERE session = ?1 ORDER BY created_at, id", "s",
+                               session);
+    int rc;
+
+    if (!st)
+        return -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cJSON *link, *c;
+        cJSON_ArrayForEach(link, links)
+            if (strcmp(store_s(link, "id"), store_col(st, 1)) == 0)
+                break;
+        if (!link)
+            continue;
+        c = cJSON_CreateObject();
+        cJSON_AddStringToObject(c, "id", store_col(st, 0));
+        cJSON_AddStringToObject(c, "name", store_col(st, 2));
+        cJSON_AddStringToObject(c, "status", store_col(st, 3));
+        cJSON_AddNumberToObject(c, "joined_at", (double)sqlite3_column_int64(st, 4));
+        cJSON_AddItemToArray(cJSON_GetObjectItemCaseSensitive(link, "joined"), c);
+        if (strcmp(store_col(st, 3), "waiting") == 0 || strcmp(store_col(st, 3), "admitted") == 0)
+            cJSON_SetNumberHelper(cJSON_GetObjectItemCaseSensitive(link, "clients"),
+                                  cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(link,
+                                                                                      "clients")) + 1);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_api_link_list(sqlite3 *db, store_job *job)
+{
+    const char *session = store_s(job->in, "session");
+    int64_t now = store_i(job->in, "now");
+    sqlite3_stmt *st;
+    cJSON *body, *list;
+    char case_id[64];
+    int running = 0, rc;
+
+    if (team_of(db, job, session, case_id, &running, "only counsellors see join links") != 0)
+        return -1;
+    st = store_q(db, "SELECT l.id, l.created_at, l.created_by, u.display_name, l.expires_at,"
+                 " l.max_uses, l.uses, l.lobby, l.lang, l.revoked_at, c.status = 'open' FROM"
+                 " links l JOIN sessions s ON s.id = l.session JOIN cases c ON c.id = s.case_id"
+                 " LEFT JOIN users u ON u.id = l.created_by WHERE l.session = ?1"
+                 " ORDER BY l.created_at DESC, l.id", "s", session);
+    if (!st)
+        return store_sql_fail(job);
+    body = cJSON_CreateObject();
+    list = cJSON_AddArrayToObject(body, "links");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cJSON *l = cJSON_CreateObject();
+        cJSON_AddStringToObject(l, "id", store_col(st, 0));
+        cJSON_AddNumberToObject(l, "created_at", (double)sqlite3_column_int64(st, 1));
+        cJSON_AddStringToObject(l, "created_by", store_col(st, 2));
+        if (store_col(st, 3))
+            cJSON_AddStringToObject(l, "created_by_name", store_col(st, 3));
+        else
+            cJSON_AddNullToObject(l, "created_by_name");
+        cJSON_AddNumberToObject(l, "expires_at", (double)sqlite3_column_int64(st, 4));
+        cJSON_AddItemToObject(l, "max_uses", store_col_number(st, 5));
+        cJSON_AddNumberToObject(l, "uses", (double)sqlite3_column_int64(st, 6));
+        cJSON_AddBoolToObject(l, "lobby", sqlite3_column_int(st, 7));
+        if (store_col(st, 8))
+            cJSON_AddStringToObject(l, "lang", store_col(st, 8));
+        else
+            cJSON_AddNullToObject(l, "lang");
+        cJSON_AddItemToObject(l, "revoked_at", store_col_number(st, 9));
+        cJSON_AddStringToObject(l, "status", link_status(st, running &&
+                                                         sqlite3_column_int(st, 10), now));
+        cJSON_AddNumberToObject(l, "clients", 0);
+        cJSON_AddArrayToObject(l, "joined");
+        cJSON_AddItemToArray(list, l);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE || add_clients(db, session, list) != 0) {
+        cJSON_Delete(body);
+        return store_sql_fail(job);
+    }
+    store_answer(job, body);
+    return 0;
 }
 
 int store_api_join(sqlite3 *db, store_job *job)
@@ -226,6 +331,47 @@ int store_api_lobby_list(sqlite3 *db, store_job *job)
     return 0;
 }
 
+int store_api_meeting_state(sqlite3 *db, store_job *job)
+{
+    const char *id = store_s(job->in, "id");
+    sqlite3_stmt *st;
+    cJSON *out;
+    char role[16];
+    int m, rc;
+
+    if (store_actor_id(job)[0]) {
+        m = store_team_role(db, id, store_actor_id(job), role);
+        if (m < 0)
+            return store_sql_fail(job);
+        if (!m || store_s(store_actor(job), "session"))
+            return store_refuse(job, STORE_ERR_NOT_FOUND, NULL, "no such case");
+        if (strcmp(role, "supervisor") == 0)
+            return store_refuse(job, STORE_ERR_FORBIDDEN, NULL,
+                                "only counsellors of the team follow its lobby");
+    }
+    st = store_q(db, "SELECT s.id, (SELECT count(*) FROM clients k WHERE k.session = s.id AND"
+                 " k.status = 'waiting') FROM sessions s WHERE s.case_id = ?1 AND"
+                 " s.ended_at IS NULL ORDER BY s.started_at DESC LIMIT 1", "s", id);
+    if (!st)
+        return store_sql_fail(job);
+    out = cJSON_CreateObject();
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        cJSON_AddStringToObject(out, "session", store_col(st, 0));
+        cJSON_AddNumberToObject(out, "waiting", (double)sqlite3_column_int64(st, 1));
+    } else {
+        cJSON_AddNullToObject(out, "session");
+        cJSON_AddNumberToObject(out, "waiting", 0);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        cJSON_Delete(out);
+        return store_sql_fail(job);
+    }
+    store_answer(job, out);
+    return 0;
+}
+
 int store_api_lobby_decide(sqlite3 *db, store_job *job)
 {
     const char *session = store_s(job->in, "session");
@@ -263,6 +409,7 @@ int store_api_lobby_decide(sqlite3 *db, store_job *job)
     job->out = cJSON_CreateObject();
     cJSON_AddStringToObject(job->out, "client", client);
     cJSON_AddStringToObject(job->out, "status", admit ? "admitted" : "declined");
+    cJSON_AddStringToObject(job->out, "case_id", case_id);
     return 0;
 }
 
@@ -290,5 +437,9 @@ int store_api_client_remove(sqlite3 *db, store_job *job)
     cJSON_AddStringToObject(details, "client", client);
     rc = store_audit_call(db, job, store_actor_id(job), "client.remove", case_id, details);
     cJSON_Delete(details);
+    if (rc == 0) {
+        job->out = cJSON_CreateObject();
+        cJSON_AddStringToObject(job->out, "case_id", case_id);
+    }
     return rc;
 }

@@ -33,7 +33,8 @@
  *              removed_at (a row per membership; at most one current row per user)
  *   sessions   the meetings of a case: started_at/ended_at and the versions of the case
  *              document edited during it, [start_v, end_v) (end_v NULL while it runs)
- *   links      client join links of a session, by the SHA-256 of their token
+ *   links      client join links of a session, by the SHA-256 of their token; lang the
+ *              language the counsellor chose for the client's page (a BCP 47 tag) or NULL
  *   clients    clients that joined a session through a link; status
  *              waiting/admitted/declined
  *   audit      the append-only audit chain of src/auth/audit.h; its `session` column
@@ -335,6 +336,8 @@ static const char *const migrations[] = {
     "  revoked_at INTEGER"
     ");"
     "CREATE INDEX password_links_user ON password_links (user_id);",
+    /* 8: the language a link's client page opens in */
+    "ALTER TABLE links ADD COLUMN lang TEXT;",
 };
 
 static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)

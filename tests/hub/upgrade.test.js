@@ -83,7 +83,7 @@ test.after(async () => {
 });
 
 test('every session became a case with the same id and that one session', async () => {
-  assert.equal(sql(db, 'PRAGMA user_version'), '7', 'migrated to the schema this konsil writes');
+  assert.equal(sql(db, 'PRAGMA user_version'), '8', 'migrated to the schema this konsil writes');
   assert.equal(sql(db, 'SELECT count(*) FROM cases'), String(ids.length));
   for (const id of ids) {
     const f = facts.sessions[id];
