@@ -114,15 +114,56 @@ void hub_api_link_create(hub *h, hub_req *req, const char *id)
     hub_api_then(h, req, store_api_link_create, STORE_WRITER, in, link_done);
 }
 
+/* The query's end_clients: 1 for true, 0 for false or absent, -1 for anything else. */
+static int query_end_clients(const hub_req *req)
+{
+    static const char key[] = "end_clients=";
+    int found = 0;
+
+    if (req->bad_query)
+        return -1;
+    for (const char *p = req->query; p && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
+        const char *v = p + sizeof key - 1;
+        size_t n;
+        if (strncmp(p, key, sizeof key - 1) != 0)
+            continue;
+        n = strchr(v, '&') ? (size_t)(strchr(v, '&') - v) : strlen(v);
+        if (found || !((n == 4 && strncmp(v, "true", 4) == 0) ||
+                       (n == 5 && strncmp(v, "false", 5) == 0)))
+            return -1;
+        found = n == 4 ? 1 : 2;
+    }
+    return found == 1;
+}
+
+/* The clients the revoke ended (the store removed them and their logins) lose their
+ * sockets now. */
+static void revoked(hub *h, hub_req *req, store_job *job)
+{
+    const cJSON *client;
+
+    if (hub_call_ok(job))
+        cJSON_ArrayForEach(client, cJSON_GetObjectItemCaseSensitive(job->out, "ended"))
+            hub_case_client_removed(h, hub_api_str(job->out, "case_id"),
+                                    cJSON_GetStringValue(client));
+    hub_reply_job(req, job, 204);
+}
+
 void hub_api_link_revoke(hub *h, hub_req *req, const char *id, const char *link)
 {
-    cJSON *in = hub_api_login_in(h, req, NULL);
+    int end_clients = query_end_clients(req);
+    cJSON *in;
 
-    if (!in)
+    if (end_clients < 0) {
+        hub_req_error(req, 400, "bad_request", "end_clients must be true or false");
+        return;
+    }
+    if (!(in = hub_api_login_in(h, req, NULL)))
         return;
     cJSON_AddStringToObject(in, "session", id);
     cJSON_AddStringToObject(in, "link_id", link);
-    hub_api_answer(h, req, store_api_link_revoke, STORE_WRITER, in, 204);
+    cJSON_AddBoolToObject(in, "end_clients", end_clients);
+    hub_api_then(h, req, store_api_link_revoke, STORE_WRITER, in, revoked);
 }
 
 void hub_api_link_list(hub *h, hub_req *req, const char *id)

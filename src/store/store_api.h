@@ -114,7 +114,9 @@ int store_api_session_grant_create(sqlite3 *db, store_job *job);
 
 /* writer: in {session, actor, link_id, hash, expires_at, max_uses?, lobby, lang?, now}. */
 int store_api_link_create(sqlite3 *db, store_job *job);
-/* writer: in {session, link_id, actor, now}. */
+/* writer: in {session, link_id, end_clients (bool), actor, now}: revokes the link and,
+ * with end_clients, removes the clients who came through it and are waiting or in (as
+ * store_api_client_remove) -> out {case_id, ended: [the ids removed]}. */
 int store_api_link_revoke(sqlite3 *db, store_job *job);
 /* reader: in {session, actor, now} -> {"links": [{id, created_at, created_by,
  * created_by_name, expires_at, max_uses, uses, lobby, lang, revoked_at, status, clients

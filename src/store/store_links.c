@@ -77,10 +77,48 @@ int store_api_link_create(sqlite3 *db, store_job *job)
     return rc;
 }
 
+/* Ends the clients of session who came through link and are waiting or in: each is
+ * removed (its login sessions deleted, audited client.remove), its id added to ended.
+ * 0 or -1 (refused). */
+static int end_link_clients(sqlite3 *db, store_job *job, const char *session, const char *link,
+                            const char *case_id, cJSON *ended)
+{
+    sqlite3_stmt *st = store_q(db, "SELECT id FROM clients WHERE session = ?1 AND link_id = ?2"
+                               " AND status IN ('waiting', 'admitted') ORDER BY created_at, id",
+                               "ss", session, link);
+    const cJSON *c;
+    int rc;
+
+    if (!st)
+        return store_sql_fail(job);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        cJSON_AddItemToArray(ended, cJSON_CreateString(store_col(st, 0)));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return store_sql_fail(job);
+    cJSON_ArrayForEach(c, ended) {
+        cJSON *details;
+        if (store_run(store_q(db, "UPDATE clients SET status = 'removed' WHERE id = ?1", "s",
+                              c->valuestring)) != 0 ||
+            store_run(store_q(db, "DELETE FROM logins WHERE principal = ?1 AND kind = 'client'",
+                              "s", c->valuestring)) != 0)
+            return store_sql_fail(job);
+        details = session_details(session);
+        cJSON_AddStringToObject(details, "client", c->valuestring);
+        cJSON_AddStringToObject(details, "link", link);
+        rc = store_audit_call(db, job, store_actor_id(job), "client.remove", case_id, details);
+        cJSON_Delete(details);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int store_api_link_revoke(sqlite3 *db, store_job *job)
 {
     const char *session = store_s(job->in, "session"), *link = store_s(job->in, "link_id");
-    cJSON *details;
+    int end_clients = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(job->in, "end_clients"));
+    cJSON *details, *ended;
     char case_id[64];
     int rc;
 
@@ -95,9 +133,22 @@ int store_api_link_revoke(sqlite3 *db, store_job *job)
                             "no such link, or it is revoked already");
     details = session_details(session);
     cJSON_AddStringToObject(details, "link", link);
+    cJSON_AddBoolToObject(details, "end_clients", end_clients);
     rc = store_audit_call(db, job, store_actor_id(job), "link.revoke", case_id, details);
     cJSON_Delete(details);
-    return rc;
+    if (rc != 0)
+        return -1;
+    ended = cJSON_CreateArray();
+    if (!ended)
+        return store_sql_fail(job);
+    if (end_clients && end_link_clients(db, job, session, link, case_id, ended) != 0) {
+        cJSON_Delete(ended);
+        return -1;
+    }
+    job->out = cJSON_CreateObject();
+    cJSON_AddStringToObject(job->out, "case_id", case_id);
+    cJSON_AddItemToObject(job->out, "ended", ended);
+    return 0;
 }
 
 /* A link's state for the list: what a client opening it now would meet. */

@@ -1,7 +1,8 @@
 'use strict';
 // A session's links and its meeting, against a real `konsil serve` (under ASan) with
 // accounts: the list of a session's links (no token in it, what each link is now, the
-// clients it let in, its language), for counsellors of the team only; and the meeting
+// clients it let in, its language), for counsellors of the team only; revoking a link
+// and, if asked, ending the clients who came through it; and the meeting
 // channel on /ws, through the stock sharedb client's presence API: the running session
 // and how many wait in its lobby, pushed at once on every change, for counsellors of the
 // team only.
@@ -107,6 +108,54 @@ test("a session's links: listed without tokens, each as a client would meet it n
   assert.equal((await links(cookies.outsider)).status, 404);
   assert.equal((await links(cookieOf(first))).status, 404);
   assert.equal((await links(null)).status, 401);
+});
+
+// A raw connection of cookie subscribed to the case's sheet.
+async function onSheet(cookie, kase) {
+  const r = new c.RawClient(srv.url, { ws: { headers: { Cookie: cookie } } });
+  await r.handshake();
+  r.send({ a: 's', c: 'cases', d: kase });
+  const reply = await r.next((m) => m.a === 's');
+  assert.equal(reply.error, undefined, JSON.stringify(reply));
+  return r;
+}
+
+test('revoking a link can also end the clients who came through it', async () => {
+  const kase = (await api(srv, 'POST', '/api/cases', { cookie: cookies.lead, body: { title: 'Widerruf' } })).json;
+  const started = (await api(srv, 'POST', `/api/cases/${kase.id}/sessions`, { cookie: cookies.lead })).json;
+  const shared = (await link({ expires_in_s: 600, max_uses: 2 }, cookies.lead, started.id)).json;
+  const own = (await link({ expires_in_s: 600 }, cookies.lead, started.id)).json;
+  const kept = (await link({ expires_in_s: 600 }, cookies.lead, started.id)).json;
+  const a = cookieOf(await join(shared.token, 'Frau A.'));
+  const b = cookieOf(await join(shared.token, 'Herr B.'));
+  const other = cookieOf(await join(own.token, 'Frau C.'));
+  const stays = cookieOf(await join(kept.token, 'Herr D.'));
+  const sockets = { a: await onSheet(a, kase.id), b: await onSheet(b, kase.id), other: await onSheet(other, kase.id) };
+
+  const bad = await api(srv, 'DELETE', `/api/sessions/${started.id}/links/${shared.id}?end_clients=yes`, { cookie: cookies.lead });
+  assert.equal(bad.status, 400);
+  assert.equal((await links(cookies.lead, started.id)).json.links.find((l) => l.id === shared.id).status, 'used_up', 'nothing changed');
+
+  // Without end_clients the clients stay.
+  assert.equal((await api(srv, 'DELETE', `/api/sessions/${started.id}/links/${kept.id}?end_clients=false`, { cookie: cookies.lead })).status, 204);
+  assert.equal((await api(srv, 'GET', '/api/me', { cookie: stays })).status, 200);
+
+  const res = await api(srv, 'DELETE', `/api/sessions/${started.id}/links/${shared.id}?end_clients=true`, { cookie: cookies.lead });
+  assert.equal(res.status, 204);
+  assert.equal((await sockets.a.closed).code, 4001);
+  assert.equal((await sockets.b.closed).code, 4001);
+  for (const cookie of [a, b]) assert.equal((await api(srv, 'GET', '/api/me', { cookie })).status, 401, 'its cookie stops working');
+  sockets.other.send({ a: 'pp' });
+  assert.deepEqual(await sockets.other.next((m) => m.a === 'pp'), { a: 'pp' }, 'a client of another link stays');
+  assert.equal((await api(srv, 'GET', '/api/me', { cookie: other })).status, 200);
+  const listed = (await links(cookies.lead, started.id)).json.links.find((l) => l.id === shared.id);
+  assert.equal(listed.status, 'revoked');
+  assert.deepEqual(listed.joined.map((k) => k.status), ['removed', 'removed']);
+  assert.equal(listed.clients, 0);
+  const removals = sql(srv.db, `SELECT count(*) FROM audit WHERE session = '${kase.id}' AND action = 'client.remove' AND details LIKE '%${shared.id}%'`);
+  assert.equal(removals, '2');
+  assert.equal((await api(srv, 'DELETE', `/api/sessions/${started.id}/links/${shared.id}?end_clients=true`, { cookie: cookies.lead })).json.error.code, 'link_not_found');
+  await sockets.other.close();
 });
 
 // A stock client's presence on the case's meeting channel: {client, presence, values,
