@@ -80,6 +80,7 @@ test('create case → session 1 with a client → end → the team edits → fol
 
   // The lead ends the session: the client's page says so at once.
   await page.click('.session-admin .end-session');
+  await page.click('.confirm-dialog .confirm-yes');
   await page.waitForSelector('.session-ended');
   await first.page.waitForSelector('.room-gone:has-text("Die Sitzung ist beendet")', { timeout: 15000 });
   assert.equal(await first.page.locator('[data-path]').count(), 0, 'the sheet is gone from the client\'s page');

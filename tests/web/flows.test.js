@@ -151,7 +151,8 @@ test('a revoked link stops working', async () => {
   await admin.page.click('section[aria-labelledby="links-title"] form button');
   await admin.page.waitForSelector('.link-card');
   const linkUrl = await admin.page.inputValue('.link-url');
-  await admin.page.click('.link-card button.danger');
+  await admin.page.click('.link-card button.revoke-link');
+  await admin.page.click('.confirm-dialog .confirm-yes');
   await admin.page.waitForSelector('.link-card.is-revoked');
   await checkView(admin, 'session-admin-revoked');
 
@@ -162,7 +163,7 @@ test('a revoked link stops working', async () => {
   await late.page.goto(linkUrl);
   await late.page.waitForSelector('form.join');
   await late.page.click('form.join button[type="submit"]');
-  await late.page.waitForSelector('.form-error:has-text("gilt nicht mehr")');
+  await late.page.waitForSelector('.form-error:has-text("zurückgezogen")');
   await checkView(late, 'join-revoked-phone');
   await admin.context.close();
   await late.context.close();

@@ -53,7 +53,8 @@ const api = {
   createCase: (title, template) => data(request('POST', '/api/cases', { title, template })),
   startSession: (caseId) => data(request('POST', `/api/cases/${path(caseId)}/sessions`)),
   closeCase: (caseId) => data(request('POST', `/api/cases/${path(caseId)}/close`)),
-  addMember: (caseId, username) => data(request('POST', `/api/cases/${path(caseId)}/team`, { username })),
+  // role: 'counsellor' or 'supervisor' (the hub adds only an account of that role).
+  addMember: (caseId, username, role) => data(request('POST', `/api/cases/${path(caseId)}/team`, { username, role })),
   removeMember: (caseId, userId) => data(request('DELETE', `/api/cases/${path(caseId)}/team/${path(userId)}`)),
   handOverLead: (caseId, userId) => data(request('POST', `/api/cases/${path(caseId)}/lead`, { user_id: userId })),
   // Retention (protocol/retention.md): the class while open, "still active", legal holds,
@@ -81,9 +82,15 @@ const api = {
   sessions: () => data(request('GET', '/api/sessions')),
   session: (id) => data(request('GET', `/api/sessions/${path(id)}`)),
   endSession: (id) => data(request('POST', `/api/sessions/${path(id)}/end`)),
-  createLink: (id, expiresInSeconds, lobby) =>
-    data(request('POST', `/api/sessions/${path(id)}/links`, { expires_in_s: expiresInSeconds, lobby })),
-  revokeLink: (id, linkId) => data(request('DELETE', `/api/sessions/${path(id)}/links/${path(linkId)}`)),
+  // {id, token, url, expires_at, lobby, max_uses, lang}; maxUses null: no limit, lang null: none.
+  createLink: (id, { expiresIn, lobby, maxUses, lang }) =>
+    data(request('POST', `/api/sessions/${path(id)}/links`, { expires_in_s: expiresIn, lobby, max_uses: maxUses, lang })),
+  // {links: [{id, created_at, created_by, created_by_name, expires_at, max_uses, uses, lobby, lang, revoked_at, status, clients, joined}]}
+  links: (id) => data(request('GET', `/api/sessions/${path(id)}/links`)),
+  // endClients: also end the meeting for the clients who came through the link.
+  revokeLink: (id, linkId, endClients) =>
+    data(request('DELETE', `/api/sessions/${path(id)}/links/${path(linkId)}${endClients ? '?end_clients=true' : ''}`)),
+  removeClient: (id, clientId) => data(request('DELETE', `/api/sessions/${path(id)}/clients/${path(clientId)}`)),
   lobby: (id) => data(request('GET', `/api/sessions/${path(id)}/lobby`)),
   admit: (id, clientId) => data(request('POST', `/api/sessions/${path(id)}/lobby/${path(clientId)}/admit`)),
   decline: (id, clientId) => data(request('POST', `/api/sessions/${path(id)}/lobby/${path(clientId)}/decline`)),

@@ -9,6 +9,7 @@ const { h } = require('./dom');
 const { api } = require('./api');
 const { resolvePrincipal, forgetPrincipal } = require('./principal');
 const { wipeAccount, sweep } = require('./live/keeper');
+const { forgetLinks } = require('./views/link-memory');
 const { errorText } = require('./format');
 const { currentRoute, go, openRoomPage } = require('./router');
 const { renderShell } = require('./views/shell');
@@ -99,6 +100,7 @@ async function logout() {
     if (app.view && app.view.destroy) app.view.destroy();
     app.view = null;
     if (me) await wipeAccount(me.id);
+    forgetLinks();
     forgetPrincipal();
     app.me = null;
     if (location.hash === '#/login') show();

@@ -12,8 +12,11 @@ const { keepsOnDevice, setKeepOnDevice } = require('../live/seal');
 
 const POLL_MS = 2500;
 
+// Why the link does not let this device in, in the page's language: used up (a
+// single-use link a device has used already), expired, revoked, or no link at all.
 function refusal(e) {
   if (e.code === 'session_closed') return t('join.session_closed');
+  if (['link_used_up', 'link_expired', 'link_revoked'].includes(e.code)) return errorText(e);
   if (e.status === 404 || e.status === 410) return t('join.invalid');
   return errorText(e);
 }
