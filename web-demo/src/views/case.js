@@ -1,14 +1,19 @@
 // One case (GET /api/cases/{id}): its status, template and lead; its sessions, with the
-// running one to open or end and — one click — a new session (a follow-up meeting) when
-// none runs; the case sheet and its replay; the team, where the lead adds and removes
-// members and hands the lead over; and closing the case, confirmed first.
+// running one to open or end (asked first) and — one click — a new session (a follow-up
+// meeting) when none runs; the case sheet and its replay; the team, where the lead adds
+// counsellors, invites supervision through a form of its own, removes members and hands
+// the lead over; and closing the case, asked first. Nobody is offered what the hub would
+// refuse them, and a refusal is said in the page's language.
 const { h, uniqueId } = require('../dom');
 const { t, language } = require('../i18n');
 const { api } = require('../api');
 const { go } = require('../router');
+const { errorText } = require('../format');
 const { roleText } = require('./shell');
 const { retentionCard } = require('./retention');
 const { confirmingButton } = require('./confirm');
+const { endSessionAsked, clientsIn } = require('./session-admin');
+const { closeCaseAsked } = require('./room-actions');
 
 function timeText(ms) {
   if (ms === null || ms === undefined) return '';
@@ -51,31 +56,43 @@ function memberItem(kase, member, me, act) {
   );
 }
 
-function teamCard(kase, me, act) {
-  const list = h('ul', { class: 'participants team' }, kase.team.map((m) => memberItem(kase, m, me, act)));
-  const card = h('section', { class: 'card', 'aria-labelledby': 'team-title' }, h('h2', { id: 'team-title' }, t('team.title')), h('p', { class: 'hint' }, t('team.hint')), list);
-  if (kase.lead !== me.id || kase.status !== 'open') return card;
+// A form of the lead's that adds an account of one role to the team: counsellors, or
+// supervision (the hub adds only an account of the role asked for).
+function addForm(kase, role, act) {
+  const keys = role === 'supervisor'
+    ? { className: 'invite-supervisor', title: 'team.invite_supervision_title', label: 'team.supervisor_username', submit: 'team.invite_supervision', done: 'team.supervision_invited' }
+    : { className: 'add-member', title: 'team.add_title', label: 'team.counsellor_username', submit: 'team.add', done: 'team.added' };
   const inputId = uniqueId('username');
+  const titleId = uniqueId('add-title');
   const username = h('input', { id: inputId, required: true, autocomplete: 'off', autocapitalize: 'none', spellcheck: 'false' });
   const message = h('p', { class: 'form-message', role: 'status' });
   const form = h(
     'form',
-    { class: 'inline-form add-member' },
-    h('div', { class: 'field' }, h('label', { for: inputId, class: 'field-label' }, t('participants.username')), username),
-    h('button', { type: 'submit', class: 'primary' }, t('participants.add')),
+    { class: ['inline-form', keys.className], 'aria-labelledby': titleId },
+    h('h3', { id: titleId, class: 'form-title' }, t(keys.title)),
+    h('div', { class: 'field' }, h('label', { for: inputId, class: 'field-label' }, t(keys.label)), username),
+    h('button', { type: 'submit', class: 'primary' }, t(keys.submit)),
   );
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     const name = username.value.trim();
+    message.textContent = '';
     try {
-      const added = await api.addMember(kase.id, name);
-      await act(null, t('team.added', { name: added.name || name }));
+      const added = await api.addMember(kase.id, name, role);
+      await act(null, t(keys.done, { name: added.name || name }));
     } catch (e) {
       const known = { user_not_found: 'participants.unknown', already_member: 'team.already' }[e.code];
-      message.textContent = known ? t(known, { name }) : t('error.generic', { message: e.message });
+      message.textContent = known ? t(known, { name }) : errorText(e);
     }
   });
-  card.append(form, message);
+  return [form, message];
+}
+
+function teamCard(kase, me, act) {
+  const list = h('ul', { class: 'participants team' }, kase.team.map((m) => memberItem(kase, m, me, act)));
+  const card = h('section', { class: 'card', 'aria-labelledby': 'team-title' }, h('h2', { id: 'team-title' }, t('team.title')), h('p', { class: 'hint' }, t('team.hint')), list);
+  if (kase.lead !== me.id || kase.status !== 'open') return card;
+  card.append(...addForm(kase, 'counsellor', act), ...addForm(kase, 'supervisor', act));
   return card;
 }
 
@@ -101,7 +118,11 @@ function sessionsCard(kase, me, act) {
         h('a', { href: `#/sessions/${encodeURIComponent(kase.running_session)}`, class: 'button primary open-running' }, t('cases.open_session')),
         h(
           'button',
-          { type: 'button', class: 'secondary end-session', onclick: () => act(() => api.endSession(kase.running_session), t('case.session_ended')) },
+          {
+            type: 'button',
+            class: 'secondary end-session',
+            onclick: () => act(async () => (await endSessionAsked(kase.running_session, await clientsIn(kase.running_session))) || null, t('case.session_ended')),
+          },
           t('case.end_session'),
         ),
       );
@@ -114,7 +135,7 @@ function sessionsCard(kase, me, act) {
           go(`/sessions/${encodeURIComponent(session.id)}`);
         } catch (e) {
           start.disabled = false;
-          await act(null, t('error.generic', { message: e.message }));
+          await act(null, errorText(e));
         }
       });
       actions.push(start);
@@ -146,13 +167,14 @@ function caseView({ caseId, me }) {
     body,
   );
 
-  // Runs a change (when given), then shows the case anew with a notice.
+  // Runs a change (when given), then shows the case anew with a notice; a change that
+  // answers null was called off (nothing to say).
   async function act(change, text) {
     try {
-      if (change) await change();
-      notice.textContent = text;
+      const done = change ? await change() : true;
+      if (done !== null) notice.textContent = text;
     } catch (e) {
-      notice.textContent = t('error.generic', { message: e.message });
+      notice.textContent = errorText(e);
     }
     await load();
   }
@@ -174,13 +196,7 @@ function caseView({ caseId, me }) {
       h('a', { class: 'button primary open-sheet', href: `#/room/${encodeURIComponent(kase.id)}` }, t('cases.open_sheet')),
       replays ? h('a', { class: 'button secondary replay-link', href: `#/replay/${encodeURIComponent(kase.id)}` }, t('dashboard.replay')) : null,
       kase.lead === me.id && kase.status === 'open'
-        ? confirmingButton({
-            label: t('case.close'),
-            question: t('case.close_question'),
-            confirm: t('case.close_confirm'),
-            className: 'danger close-case',
-            onConfirm: () => act(() => api.closeCase(kase.id), t('case.closed')),
-          })
+        ? h('button', { type: 'button', class: 'danger close-case', onclick: () => act(async () => (await closeCaseAsked(kase.id, kase.running_session)) || null, t('case.closed')) }, t('case.close'))
         : null,
     );
     body.replaceChildren(sessionsCard(kase, me, act), teamCard(kase, me, act), retentionCard(kase, me, act));
@@ -191,7 +207,7 @@ function caseView({ caseId, me }) {
       show(await api.case(caseId));
     } catch (e) {
       heading.textContent = t('case.untitled');
-      body.replaceChildren(h('p', { class: 'form-error', role: 'alert' }, e.status === 404 ? t('case.not_found') : t('error.generic', { message: e.message })));
+      body.replaceChildren(h('p', { class: 'form-error', role: 'alert' }, e.status === 404 ? t('case.not_found') : errorText(e)));
     }
   }
   load();

@@ -9,6 +9,7 @@ const { t, language } = require('../i18n');
 const { api } = require('../api');
 const { go } = require('../router');
 const { attentionCard } = require('./retention');
+const { errorText } = require('../format');
 
 function dateText(value, withTime) {
   const date = new Date(value);
@@ -91,7 +92,7 @@ function createForm() {
       const created = await api.createCase(title.value.trim(), template.value);
       go(`/cases/${encodeURIComponent(created.id)}`);
     } catch (e) {
-      message.textContent = t('error.generic', { message: e.message });
+      message.textContent = errorText(e);
     }
   });
   return form;
@@ -103,7 +104,7 @@ function listInto(list, promise, pick, row, none) {
       const items = pick(data) || [];
       list.replaceChildren(...(items.length ? items.map(row) : [h('li', { class: 'muted' }, none)]));
     })
-    .catch((e) => list.replaceChildren(h('li', { class: 'form-error', role: 'alert' }, t('error.generic', { message: e.message }))));
+    .catch((e) => list.replaceChildren(h('li', { class: 'form-error', role: 'alert' }, errorText(e))));
 }
 
 function dashboardView({ me }) {

@@ -1,7 +1,7 @@
 // Presence in the room: one entry per person (name, role, specialty as the hub stamped
-// them, the field each of their tabs is in), the people who have gone (with the time),
-// a name badge at the field each person is in, and their caret inside text fields. Each
-// person keeps one colour (live/people.js).
+// them, the field each of their tabs is in, and what this page may do about them), the
+// people who have gone (with the time), a name badge at the field each person is in, and
+// their caret inside text fields. Each person keeps one colour (live/people.js).
 const { h } = require('../dom');
 const { t } = require('../i18n');
 const { fieldLabel } = require('../sheet/labels');
@@ -28,7 +28,8 @@ function whereText(places, audience, shows) {
   return t('presence.in', { field: fields.join(', ') });
 }
 
-function renderPeople({ me, people, audience, shows }) {
+// actionsFor(person): what this page may do about a person present (buttons), or null.
+function renderPeople({ me, people, audience, shows, actionsFor }) {
   const meDetail = [t(`role.${me.role}`), me.specialty ? t(`specialty.${me.specialty}`) : ''].filter(Boolean).join(' · ');
   const items = [
     h('li', { class: 'person is-me' }, h('span', { class: `person-dot tone-${people.meTone}`, 'aria-hidden': 'true' }), h('span', { class: 'person-name' }, t('presence.you', { name: personName(me.name) || me.id })), h('span', { class: 'person-detail' }, meDetail)),
@@ -41,6 +42,7 @@ function renderPeople({ me, people, audience, shows }) {
         h('span', { class: 'person-name' }, d.full),
         d.detail ? h('span', { class: 'person-detail' }, d.detail) : null,
         h('span', { class: 'person-where' }, whereText(person.places, audience, shows)),
+        actionsFor ? actionsFor(person, d.name) : null,
       );
     }),
     ...people.away.map((person) => {

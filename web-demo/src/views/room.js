@@ -1,10 +1,13 @@
 // The room: a case's sheet (ShareDB document "cases"/<case id>) as a live form, who is in
 // the room and where, the chat, and the truth about the connection. Counsellors get the
-// whole sheet they may read with a section menu (and, while a session of the case runs,
-// its lobby); the client gets its own sections in one plain column. When the hub closes
-// the connection because the case is no longer this person's (4001: removed from the
-// team, the session ended) the page says so and stops; when its rights changed (4002:
-// the lead handed over, the case closed) the room opens anew with the new rights.
+// whole sheet they may read with a section menu, and, told at once by the hub's meeting
+// channel (live/meeting.js), who waits in the running session's lobby, and when the
+// meeting starts or ends; they end the meeting, and the lead closes the case, from here
+// (room-actions.js, asked first). The client gets its own sections in one plain column.
+// When the hub closes the connection because the case is no longer this person's (4001:
+// removed from the team or the meeting, the session ended) the page says which and
+// stops; when its rights changed (4002: the lead handed over, the case closed) the room
+// opens anew with the new rights. A closed case is read-only on the page as on the hub.
 //
 // What is typed is kept on the device until the hub has it (live/keeper.js): the room
 // opens from the kept copy at once, with or without network, and the edits waiting in it
@@ -24,11 +27,15 @@ const { openKeeper } = require('../live/keeper');
 const { createAccess } = require('../sheet/access');
 const { createSheetForm } = require('../sheet/form');
 const { valueAt } = require('../sheet/paths');
-const { errorText } = require('../format');
+const { errorText, formatTime } = require('../format');
 const { createNames } = require('../sheet/names');
 const { renderPeople, markFields } = require('./room-people');
-const { lobbyPanel } = require('./room-lobby');
+const { lobbyNotice } = require('./room-lobby');
 const { refusedPanel } = require('./room-refused');
+const { roomActions } = require('./room-actions');
+const { removeClientAsked } = require('./session-admin');
+const { confirmDialog } = require('./confirm-dialog');
+const { followMeeting } = require('../live/meeting');
 
 const SIDE_SECTIONS = ['chat'];
 const UNDO_MS = 8000;
@@ -81,7 +88,7 @@ function roomView({ caseId, me, reopen }) {
   let keeper = null;
   let form = null;
   let context = { lead: false, title: null, owners: [], rules: null, template: null, people: [], readers: [], running: null, closed: false };
-  let lobby = null;
+  let meeting = null;
   let toastTimer = null;
   let undoTimer = null;
   let destroyed = false;
@@ -105,13 +112,18 @@ function roomView({ caseId, me, reopen }) {
   const chatNotice = h('button', { type: 'button', class: 'chat-notice', hidden: true });
   const chatNoticeLive = h('span', { class: 'visually-hidden', 'aria-live': 'polite' });
   const banner = h('p', { class: 'room-banner', role: 'status', hidden: true });
+  const note = h('p', { class: 'room-note', role: 'status', hidden: true });
   const heading = h('h1', {}, audience === 'client' ? t('room.client_title') : t('room.title'));
   const body = h('div', { class: 'room-body' }, h('p', { class: 'muted' }, t('app.loading')));
+  const lobby = me.role === 'counsellor' ? lobbyNotice((err) => showToast(errorText(err))) : null;
+  const actions = audience === 'team' ? roomActions({ me, caseId, onDone: (text) => showNote(text), onError: (err) => showToast(errorText(err)) }) : null;
   const element = h(
     'div',
     { class: ['room', `room-${audience}`] },
-    h('div', { class: 'room-bar' }, heading, status.element),
+    lobby ? lobby.element : null,
+    h('div', { class: 'room-bar' }, heading, actions ? actions.element : null, status.element),
     banner,
+    note,
     refused.element,
     toast,
     body,
@@ -119,6 +131,11 @@ function roomView({ caseId, me, reopen }) {
     chatNotice,
     chatNoticeLive,
   );
+
+  const showNote = (text) => {
+    note.textContent = text;
+    note.hidden = !text;
+  };
 
   const showToast = (text) => {
     toast.textContent = text;
@@ -141,7 +158,36 @@ function roomView({ caseId, me, reopen }) {
     }, UNDO_MS);
   }
 
-  const lobbyHolder = h('div', { class: 'lobby-holder' });
+  // What a counsellor may do about someone in the room: take a client out of the running
+  // meeting (any counsellor of the team), a member out of the team (the lead).
+  function actionsFor(person, name) {
+    const who = person.identity || {};
+    if (me.role !== 'counsellor' || context.closed || !who.id) return null;
+    let button = null;
+    if (who.role === 'client' && context.running) {
+      button = h('button', { type: 'button', class: 'link-button remove-client' }, t('people.remove_client'), h('span', { class: 'visually-hidden' }, `: ${name}`));
+      button.addEventListener('click', () => act(() => removeClientAsked(context.running, { id: who.id, name: who.name }), t('people.client_removed', { name })));
+    } else if (context.lead && who.role !== 'client' && who.id !== me.id) {
+      button = h('button', { type: 'button', class: 'link-button remove-member' }, t('team.remove'), h('span', { class: 'visually-hidden' }, `: ${name}`));
+      button.addEventListener('click', () =>
+        act(async () => {
+          const { ok } = await confirmDialog({ title: t('team.remove'), lines: [t('team.remove_question', { name })], confirm: t('team.remove_confirm') });
+          if (ok) await api.removeMember(caseId, who.id);
+          return ok;
+        }, t('team.removed', { name })),
+      );
+    }
+    return button ? h('span', { class: 'person-actions' }, button) : null;
+  }
+
+  async function act(action, text) {
+    try {
+      if (await action()) showNote(text);
+    } catch (e) {
+      showToast(errorText(e));
+    }
+  }
+
   const peopleHolder = h('div', { class: 'people-holder' });
   let peopleFrame = 0;
   const refreshPeople = () => {
@@ -150,7 +196,9 @@ function roomView({ caseId, me, reopen }) {
       peopleFrame = 0;
       if (!form || destroyed) return;
       const now = people.compute(presence.others(), heartbeat.alive());
-      clear(peopleHolder).append(renderPeople({ me, people: now, audience, shows: form.shows }));
+      // Put in anew only when it changed, so that a focused button keeps its focus.
+      const fresh = renderPeople({ me, people: now, audience, shows: form.shows, actionsFor });
+      if (!peopleHolder.firstChild || peopleHolder.firstChild.outerHTML !== fresh.outerHTML) clear(peopleHolder).append(fresh);
       markFields(element, form, now);
     });
   };
@@ -197,7 +245,7 @@ function roomView({ caseId, me, reopen }) {
           { class: 'room-grid' },
           sectionNav(main),
           h('div', { class: 'room-main' }, main.map((s) => s.element)),
-          h('aside', { class: 'room-side' }, lobbyHolder, peopleHolder, side.map((s) => s.element)),
+          h('aside', { class: 'room-side' }, peopleHolder, side.map((s) => s.element)),
         ),
       );
     }
@@ -206,9 +254,12 @@ function roomView({ caseId, me, reopen }) {
 
   function build() {
     const principal = { ...me, lead: context.lead };
+    const rules = createAccess(context.rules || defaultTemplate.rules, principal);
+    // A closed case is read-only for everyone (the hub refuses every op on it).
+    const access = context.closed ? { ...rules, canWrite: () => false } : rules;
     form = createSheetForm({
       doc,
-      access: createAccess(context.rules || defaultTemplate.rules, principal),
+      access,
       audience,
       me: principal,
       owners: context.owners,
@@ -324,15 +375,30 @@ function roomView({ caseId, me, reopen }) {
   live.connection.on('error', (err) => showToast(errorText(err)));
   doc.on('del', () => clear(body).append(h('p', { role: 'alert' }, t('room.deleted'))));
 
-  // The case as the hub last described it: read-only banner, the running session's lobby.
+  // The case as the hub last described it: read-only banner, what the team may do.
   function applyContext() {
     banner.hidden = !context.closed;
     banner.textContent = context.closed ? t('room.case_closed') : '';
-    if (!lobby && me.role === 'counsellor' && context.running && !context.closed) {
-      lobby = lobbyPanel(context.running, (err) => showToast(errorText(err)));
-      lobbyHolder.append(lobby.element);
-    }
+    if (actions) actions.update(context);
   }
+
+  // The meeting as the hub pushes it (counsellors): its lobby, and a meeting that ends or
+  // starts while the room is open is said so.
+  function onMeeting(state) {
+    // Only a meeting this page saw running is said to have ended (not one that ended
+    // while the page was closed).
+    const before = meeting ? meeting.session : null;
+    meeting = state;
+    if (lobby) lobby.update(context.closed ? { session: null, waiting: 0 } : state);
+    if (state.session === context.running) return;
+    context = { ...context, running: state.session };
+    if (keeper) keeper.setMeta(context);
+    if (before && !state.session && !context.closed) showNote(t('room.meeting_ended', { time: formatTime(Date.now()) }));
+    else if (state.session) showNote('');
+    applyContext();
+    refreshPeople();
+  }
+  const meetingFeed = me.role === 'counsellor' ? followMeeting(live.connection, caseId, { onState: onMeeting }) : null;
 
   // The hub's own close codes (protocol/sharedb-wire.md): the case is gone for this
   // person (what the page kept of it goes too; edits not sent are listed), or its rights
@@ -349,7 +415,23 @@ function roomView({ caseId, me, reopen }) {
     if (keeper) keeper.discard();
     live.close();
     form = null;
-    clear(body).append(h('p', { class: 'room-gone', role: 'alert' }, t(audience === 'client' ? 'room.session_ended' : 'room.access_ended')));
+    // No connection to tell the truth about any more.
+    status.stop();
+    heartbeat.stop();
+    status.element.hidden = true;
+    const gone = h('p', { class: 'room-gone', role: 'alert' }, t(audience === 'client' ? 'room.session_ended' : 'room.access_ended'));
+    clear(body).append(gone);
+    // A client was either removed from the meeting (its login is gone) or the meeting ended.
+    if (audience === 'client') {
+      api.joinStatus().then(
+        (state) => {
+          if (state.status !== 'ended') gone.textContent = t('room.client_removed');
+        },
+        (e) => {
+          if (e.status === 401) gone.textContent = t('room.client_removed');
+        },
+      );
+    }
   });
 
   const onBeforeUnload = (event) => {
@@ -376,9 +458,10 @@ function roomView({ caseId, me, reopen }) {
     if (restored) build();
     caseContext(caseId, me).then((fresh) => {
       if (!fresh || destroyed) return;
-      const changed = JSON.stringify([fresh.readers, fresh.people, fresh.lead, fresh.rules, fresh.template]) !==
-        JSON.stringify([context.readers, context.people, context.lead, context.rules, context.template]);
-      context = fresh;
+      const changed = JSON.stringify([fresh.readers, fresh.people, fresh.lead, fresh.closed, fresh.rules, fresh.template]) !==
+        JSON.stringify([context.readers, context.people, context.lead, context.closed, context.rules, context.template]);
+      // The meeting channel's word on the running session is newer than this answer's.
+      context = meeting ? { ...fresh, running: meeting.session } : fresh;
       keeper.setMeta(fresh);
       applyContext();
       if (form && changed) build();
@@ -403,6 +486,7 @@ function roomView({ caseId, me, reopen }) {
     element,
     relabel() {
       if (lobby) lobby.relabel();
+      if (actions) actions.relabel();
       if (form) build();
       undoButton.textContent = t('list.undo');
       status.update();
@@ -413,7 +497,7 @@ function roomView({ caseId, me, reopen }) {
       destroyed = true;
       status.stop();
       heartbeat.stop();
-      if (lobby) lobby.stop();
+      if (meetingFeed) meetingFeed.leave();
       presence.leave();
       clearTimeout(toastTimer);
       clearTimeout(undoTimer);
