@@ -122,7 +122,7 @@ int store_api_link_revoke(sqlite3 *db, store_job *job)
     char case_id[64];
     int rc;
 
-    if (team_of(db, job, session, case_id, NULL, NULL) != 0)
+    if (team_of(db, job, session, case_id, NULL, "only counsellors revoke join links") != 0)
         return -1;
     if (store_run(store_q(db, "UPDATE links SET revoked_at = ?3 WHERE id = ?1 AND session = ?2"
                           " AND revoked_at IS NULL", "ssi", link, session,

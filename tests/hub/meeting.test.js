@@ -122,6 +122,7 @@ async function onSheet(cookie, kase) {
 
 test('revoking a link can also end the clients who came through it', async () => {
   const kase = (await api(srv, 'POST', '/api/cases', { cookie: cookies.lead, body: { title: 'Widerruf' } })).json;
+  await api(srv, 'POST', `/api/cases/${kase.id}/team`, { cookie: cookies.lead, body: { username: 'sup' } });
   const started = (await api(srv, 'POST', `/api/cases/${kase.id}/sessions`, { cookie: cookies.lead })).json;
   const shared = (await link({ expires_in_s: 600, max_uses: 2 }, cookies.lead, started.id)).json;
   const own = (await link({ expires_in_s: 600 }, cookies.lead, started.id)).json;
@@ -131,6 +132,15 @@ test('revoking a link can also end the clients who came through it', async () =>
   const other = cookieOf(await join(own.token, 'Frau C.'));
   const stays = cookieOf(await join(kept.token, 'Herr D.'));
   const sockets = { a: await onSheet(a, kase.id), b: await onSheet(b, kase.id), other: await onSheet(other, kase.id) };
+
+  // A supervisor of the team neither creates, lists nor revokes links: 403, nothing changed.
+  for (const res of [await link({ expires_in_s: 600 }, cookies.sup, started.id), await links(cookies.sup, started.id),
+    await api(srv, 'DELETE', `/api/sessions/${started.id}/links/${shared.id}?end_clients=true`, { cookie: cookies.sup })]) {
+    assert.equal(res.status, 403);
+    assert.equal(res.json.error.code, 'forbidden');
+  }
+  assert.equal((await links(cookies.lead, started.id)).json.links.length, 3, 'the supervisor made no link');
+  assert.equal((await api(srv, 'GET', '/api/me', { cookie: a })).status, 200, 'nor ended a client');
 
   const bad = await api(srv, 'DELETE', `/api/sessions/${started.id}/links/${shared.id}?end_clients=yes`, { cookie: cookies.lead });
   assert.equal(bad.status, 400);
