@@ -6,7 +6,8 @@
 // typed just before is saved or listed to its writer, never lost silently. Ending the
 // meeting tells the client in the client's own language while the team edits on. A
 // counsellor in the room is told at once that someone waits in the lobby and lets them
-// in from there, without the page asking the REST API every second. A counsellor takes a
+// in or declines them from there, without the page asking the REST API every second; a
+// supervisor in the room is neither told nor offered any action. A counsellor takes a
 // client out of the meeting from the people list; the lead takes a member out of the
 // team; a counsellor who does not lead is offered neither the lead's actions nor its
 // forms; supervision is invited through a form of its own, and an account of another
@@ -173,9 +174,11 @@ test('ending the meeting from the room: the client is told in its own language, 
   for (const opened of [lead, ben, client]) await opened.context.close();
 });
 
-test('someone waiting in the lobby: the counsellors in the room are told at once and let them in, without polling', async () => {
+test('someone waiting in the lobby: the counsellors in the room are told at once and let them in or not, without polling; supervision is not asked', async () => {
   const m = await meeting('Warteraum');
+  await rest.call(server, cookies.anna, 'POST', `/api/cases/${m.caseId}/team`, { username: 'sina', role: 'supervisor' });
   const lead = await openRoom(m.caseId, cookies.anna);
+  const sina = await openRoom(m.caseId, cookies.sina);
   const lobbyAsks = [];
   lead.page.on('request', (req) => {
     if (/\/lobby$/.test(new URL(req.url()).pathname)) lobbyAsks.push(Date.now());
@@ -204,10 +207,28 @@ test('someone waiting in the lobby: the counsellors in the room are told at once
   assert.ok(lobbyAsks.length - asked <= 0, `no lobby request while nothing changed (${lobbyAsks.length - asked} more)`);
   assert.ok(lobbyAsks.length <= 2, `${lobbyAsks.length} lobby requests in all`);
 
+  // A second device waits too; the notice counts both. The lead declines it and lets Wanda in.
+  const second = await b.openPage(browser, server, { viewport: b.PHONE });
+  await second.page.goto(link.url);
+  await second.page.fill('form.join input[autocomplete="nickname"]', 'Xaver');
+  await second.page.click('form.join button[type="submit"]');
+  await second.page.waitForSelector('.waiting');
+  await lead.page.waitForSelector('.lobby:not([hidden]) .lobby-summary:has-text("2 Personen warten")', { timeout: 10000 });
+  await lead.page.click('.lobby-client:has-text("Xaver") button.danger');
+  await second.page.waitForSelector(`text=${catalogue('de')['join.declined']}`, { timeout: 20000 });
+  await lead.page.waitForSelector('.lobby:not([hidden]) .lobby-summary:has-text("1 Person wartet")', { timeout: 10000 });
+  assert.equal(await lead.page.locator('.lobby-client').count(), 1, 'only Wanda left waiting');
+
+  // Supervision decides nothing here: no notice, nothing to take anyone out of.
+  assert.equal(await sina.page.locator('.lobby').count(), 0, 'no lobby notice for the supervisor');
+  assert.equal(await sina.page.locator('.room-actions button, .person-actions button').count(), 0, 'no action for the supervisor');
+
   await lead.page.click('.lobby-client button.primary');
   await waiting.page.waitForSelector('.room-client [data-path]', { timeout: 20000 });
   await lead.page.waitForSelector('.lobby[hidden]', { state: 'attached' });
-  for (const opened of [lead, waiting]) await opened.context.close();
+  const lobby = (await rest.call(server, cookies.anna, 'GET', `/api/sessions/${m.sessionId}/lobby`)).data;
+  assert.deepEqual(lobby.waiting, [], 'nobody waits any more');
+  for (const opened of [lead, sina, waiting, second]) await opened.context.close();
 });
 
 test('people: a counsellor takes a client out of the meeting, the lead a member out of the team; the client is told', async () => {
