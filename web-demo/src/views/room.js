@@ -120,8 +120,7 @@ function roomView({ caseId, me, reopen }) {
   const element = h(
     'div',
     { class: ['room', `room-${audience}`] },
-    lobby ? lobby.element : null,
-    h('div', { class: 'room-bar' }, heading, actions ? actions.element : null, status.element),
+    h('div', { class: 'room-bar' }, heading, actions ? actions.element : null, status.element, lobby ? lobby.element : null),
     banner,
     note,
     refused.element,
