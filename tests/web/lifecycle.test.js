@@ -174,6 +174,33 @@ test('ending the meeting from the room: the client is told in its own language, 
   for (const opened of [lead, ben, client]) await opened.context.close();
 });
 
+test('a client offline while the meeting ends: back online it is told the meeting ended, and what it typed offline is listed, not lost', async () => {
+  const m = await meeting('Funkloch');
+  const client = await clientInRoom(m.sessionId, 'Paula');
+  const field = b.selectorFor(['concern', 'own_words']);
+  await b.whenOfflineReady(client.page);
+  await client.context.setOffline(true);
+  await client.page.waitForSelector('.status[data-state="offline"]', { timeout: 10000 });
+  // The phone reloads the page while offline (it opens from what the tab kept): the hub's
+  // close of the old socket can never reach it, and the new one will be refused at the door.
+  await client.page.reload();
+  await client.page.waitForSelector(field);
+  assert.equal((await b.status(client.page)).state, 'offline');
+  const typed = 'Im Zug geschrieben';
+  await b.typeAt(client.page, ['concern', 'own_words'], 0, typed, 10);
+  const ended = await rest.call(server, cookies.anna, 'POST', `/api/sessions/${m.sessionId}/end`);
+  assert.equal(ended.status, 200);
+
+  await client.context.setOffline(false);
+  await client.page.waitForSelector(`.room-gone:has-text("${catalogue('de')['room.session_ended']}")`, { timeout: 30000 });
+  await client.page.waitForSelector('.refused:not([hidden]) .refused-text', { timeout: 10000 });
+  assert.equal(await listed(client.page), typed, 'what the client typed offline is shown to it');
+  assert.equal(await client.page.locator('.status:not([hidden])').count(), 0, 'no indicator left that says it is still trying');
+  assert.equal((await rest.fetchCaseSheet(server, cookies.anna, m.caseId)).concern.own_words, '', 'and it never reached the sheet');
+  await checkView(client, 'room-client-ended-offline-phone');
+  await client.context.close();
+});
+
 test('someone waiting in the lobby: the counsellors in the room are told at once and let them in or not, without polling; supervision is not asked', async () => {
   const m = await meeting('Warteraum');
   await rest.call(server, cookies.anna, 'POST', `/api/cases/${m.caseId}/team`, { username: 'sina', role: 'supervisor' });

@@ -7,7 +7,9 @@
 // When the hub closes the connection because the case is no longer this person's (4001:
 // removed from the team or the meeting, the session ended) the page says which and
 // stops; when its rights changed (4002: the lead handed over, the case closed) the room
-// opens anew with the new rights. A closed case is read-only on the page as on the hub.
+// opens anew with the new rights. A client's page that missed the 4001 (offline, or
+// reloaded) learns the same from its login once the hub refuses its socket. A closed case
+// is read-only on the page as on the hub.
 //
 // What is typed is kept on the device until the hub has it (live/keeper.js): the room
 // opens from the kept copy at once, with or without network, and the edits waiting in it
@@ -39,6 +41,8 @@ const { followMeeting } = require('../live/meeting');
 
 const SIDE_SECTIONS = ['chat'];
 const UNDO_MS = 8000;
+// How long a client's page waits before asking its login again after a refused socket.
+const CHECK_MS = 10000;
 const COLLECTION = 'cases';
 
 const rejectionText = (err) => errorText(err);
@@ -403,13 +407,9 @@ function roomView({ caseId, me, reopen }) {
   // person (what the page kept of it goes too; edits not sent are listed), or its rights
   // changed and the room opens anew (from what the page kept).
   let ended = false;
-  live.socket.addEventListener('close', (event) => {
-    if (ended || (event.code !== 4001 && event.code !== 4002)) return;
+  function leave(text) {
+    if (ended || destroyed) return;
     ended = true;
-    if (event.code === 4002 && reopen) {
-      reopen();
-      return;
-    }
     if (keeper && keeper.unsent()) refused.add([doc.inflightOp, ...doc.pendingOps].filter(Boolean));
     if (keeper) keeper.discard();
     live.close();
@@ -418,10 +418,20 @@ function roomView({ caseId, me, reopen }) {
     status.stop();
     heartbeat.stop();
     status.element.hidden = true;
-    const gone = h('p', { class: 'room-gone', role: 'alert' }, t(audience === 'client' ? 'room.session_ended' : 'room.access_ended'));
+    const gone = h('p', { class: 'room-gone', role: 'alert' }, text);
     clear(body).append(gone);
+    return gone;
+  }
+  live.socket.addEventListener('close', (event) => {
+    if (ended || (event.code !== 4001 && event.code !== 4002)) return;
+    if (event.code === 4002 && reopen) {
+      ended = true;
+      reopen();
+      return;
+    }
+    const gone = leave(t(audience === 'client' ? 'room.session_ended' : 'room.access_ended'));
     // A client was either removed from the meeting (its login is gone) or the meeting ended.
-    if (audience === 'client') {
+    if (gone && audience === 'client') {
       api.joinStatus().then(
         (state) => {
           if (state.status !== 'ended') gone.textContent = t('room.client_removed');
@@ -432,6 +442,32 @@ function roomView({ caseId, me, reopen }) {
       );
     }
   });
+  // A client's socket refused at the door (the hub answers 401 on /ws once its meeting
+  // ended or it was removed) closes before it opens, as it does without a network: the
+  // 4001 that would have said so went to a socket this page no longer has (it was offline,
+  // or reloaded). So after such a close, with the network up, the page asks its login once
+  // (not again for CHECK_MS) and leaves the room when the meeting is over for it.
+  let opened = false;
+  let checkedAt = 0;
+  live.socket.addEventListener('open', () => {
+    opened = true;
+  });
+  if (audience === 'client') {
+    live.socket.addEventListener('close', () => {
+      const refusedAtDoor = !opened;
+      opened = false;
+      if (ended || !refusedAtDoor || !navigator.onLine || Date.now() - checkedAt < CHECK_MS) return;
+      checkedAt = Date.now();
+      api.joinStatus().then(
+        (state) => {
+          if (state.status === 'ended') leave(t('room.session_ended'));
+        },
+        (e) => {
+          if (e.status === 401) leave(t('room.client_removed'));
+        },
+      );
+    });
+  }
 
   const onBeforeUnload = (event) => {
     if (edits.unsent() > 0) {
