@@ -130,6 +130,8 @@ test('every operation answers as protocol/openapi.yaml describes it', async () =
     await ok('POST', `/api/cases/${kase.id}/team`, { cookie: c.lead, body: { username: 'other' } }, 201);
     await ok('POST', `/api/cases/${kase.id}/team`, { cookie: c.lead, body: { username: 'sup' } }, 201);
     await call('POST', `/api/cases/${kase.id}/team`, { cookie: c.lead, body: { username: 'sup' } });
+    await call('POST', `/api/cases/${kase.id}/team`, { cookie: c.lead, body: { username: 'tina', role: 'counsellor' } });
+    await ok('POST', `/api/cases/${kase.id}/team`, { cookie: c.lead, body: { username: 'tina', role: 'supervisor' } }, 201);
 
     // A session, its links, the lobby and clients.
     const session = (await ok('POST', `/api/cases/${kase.id}/sessions`, { cookie: c.lead }, 201)).json;
@@ -153,6 +155,14 @@ test('every operation answers as protocol/openapi.yaml describes it', async () =
     const secondId = (await ok('GET', '/api/me', { cookie: second })).json.id;
     await ok('DELETE', `/api/sessions/${session.id}/clients/${secondId}`, { cookie: c.lead }, 204);
     await ok('DELETE', `/api/sessions/${session.id}/links/${link.id}`, { cookie: c.lead }, 204);
+    const langLink = (await ok('POST', `/api/sessions/${session.id}/links`, { cookie: c.lead, body: { expires_in_s: 600, max_uses: 1, lang: 'de-x-ls' } }, 201)).json;
+    await call('POST', `/api/sessions/${session.id}/links`, { cookie: c.lead, body: { expires_in_s: 600, lang: '-x' }, bad: true });
+    const third = cookieOf(await ok('POST', '/api/join', { body: { token: langLink.token, display_name: 'Frau M.' } }));
+    await ok('GET', `/api/sessions/${session.id}/links`, { cookie: c.lead });
+    await call('GET', `/api/sessions/${session.id}/links`, { cookie: c.sup });
+    await call('DELETE', `/api/sessions/${session.id}/links/${langLink.id}?end_clients=yes`, { cookie: c.lead });
+    await ok('DELETE', `/api/sessions/${session.id}/links/${langLink.id}?end_clients=true`, { cookie: c.lead }, 204);
+    await call('GET', '/api/me', { cookie: third });
     await call('POST', '/api/join', { body: { token: link.token } });
     await ok('GET', '/j/' + lobbyLink.token);
 
