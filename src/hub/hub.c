@@ -35,6 +35,7 @@
 #include "store/store_keys.h"
 #include "auth/totp.h"
 #include "util/klog.h"
+#include "hub/hub_loop.h"
 
 #define TICK_US (250 * LWS_US_PER_MS)
 
@@ -399,6 +400,8 @@ static struct lws_context *create_context(hub *h, http_static *web, char *err, s
                                                  h->cfg.max_pending : 65535);
     info.timeout_secs = (unsigned int)h->cfg.handshake_secs;
     info.timeout_secs_ah_idle = h->cfg.handshake_secs;
+    if (hub_loop_prepare(&h->loop, h->cfg.event_loop, &info, err, n) != 0)
+        return NULL;
     info.pt_serv_buf_size = 32 * 1024;
     if (h->cfg.tls_cert) {
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
@@ -523,7 +526,7 @@ int hub_run(const hub_config *cfg)
     klog_always(KLOG_INFO, "hub", err);
 
     while (!h->done)
-        if (lws_service(h->ctx, 0) < 0)
+        if (hub_loop_run_once(&h->loop, h->ctx) < 0)
             break;
     status = h->failed ? 1 : 0;
     err[0] = '\0';
@@ -538,9 +541,10 @@ fail:
         pthread_kill(sw.thread, SIGTERM);
         pthread_join(sw.thread, NULL);
     }
-    if (h && h->ctx) {
-        lws_sul_cancel(&h->tick);
-        lws_context_destroy(h->ctx);
+    if (h) {
+        if (h->ctx)
+            lws_sul_cancel(&h->tick);
+        hub_loop_destroy(&h->loop, h->ctx);
     }
     if (h) {
         hub_edge_free(h);

@@ -395,14 +395,22 @@ static int conn_writeable(hub *h, hub_conn *c, struct lws *wsi)
      * closed socket, the server's kernel answered with a reset (or sent one at once,
      * dropping our unsent frame, if ops were unread), and node's `ws` got EPIPE on its
      * next write and destroyed the socket without reading the close frame waiting in
-     * its receive queue: 1006 instead of our code. So a later WRITEABLE does nothing. */
+     * its receive queue: 1006 instead of our code. So a later WRITEABLE does nothing.
+     *
+     * The close starts here (a synchronous lws close, which with a close reason set
+     * only queues the close frame), not by returning -1: Debian's lws 4.1.6 is a
+     * debug build, and on the libuv loop its service path closes a connection that a
+     * callback asked to close a second time, "to confirm close has no problem being
+     * called again" (lws_service_fd_tsi); for a connection whose close frame is still
+     * queued the second call kills the socket without it (clients saw 1006). */
     if (c->close_code) {
         if (c->close_sent)
             return 0;
         c->close_sent = 1;
         lws_close_reason(wsi, (enum lws_close_status)c->close_code,
                          (unsigned char *)c->close_reason, strlen(c->close_reason));
-        return -1;
+        lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_SYNC);
+        return 0;
     }
     m = NULL;
     switch (write_frames(h, c, wsi)) {

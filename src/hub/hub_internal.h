@@ -19,6 +19,7 @@
 #include "hub/hub_http.h"
 #include "hub/hub_identity.h"
 #include "hub/hub_metrics.h"
+#include "hub/hub_loop.h"
 #include "proto/proto.h"
 #include "room/room.h"
 #include "store/store.h"
@@ -82,6 +83,7 @@ enum { RX_RATE = 1, RX_BACKPRESSURE = 2 };
 struct hub {
     hub_config cfg;
     struct lws_context *ctx;
+    hub_loop loop;              /* the event loop ctx runs in */
     struct lws_vhost *vhost;
     store *store;
     room_set *rooms;
