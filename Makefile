@@ -19,7 +19,7 @@ pkgs_found = $(if $(PKG_LIBS),,$(error pkg-config finds no $(PKGS): `make deps` 
   them (`make check` and `make run` do it themselves)))
 # Used in recipes only (recursively expanded, so that the check above runs there).
 KCFLAGS  = -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -MMD -MP $(PKG_CFLAGS)$(pkgs_found)
-KLIBS    = $(PKG_LIBS) -luv -lev -lpthread -lm$(pkgs_found)
+KLIBS    = $(PKG_LIBS) -lev -lpthread -lm$(pkgs_found)
 SANFLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 LIB_SRC  := $(sort $(wildcard src/*/*.c))

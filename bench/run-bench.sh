@@ -6,8 +6,11 @@
 #
 #   bench/run-bench.sh [--quick] [--no-write] [--results DIR] [--only LOADS]
 #                      [--server konsil|sharedb] [--seconds S] [--perf] [--record]
-#                      [--callgrind] [--encrypted]
+#                      [--callgrind] [--encrypted] [--typing-rooms N,N,...]
+#                      [--konsil-args "ARGS"]
 #
+# --typing-rooms runs the typing load at these room counts instead of the ramp (a partial
+# run). --konsil-args adds options to `konsil serve` (e.g. "--event-loop poll").
 # --only runs some loads (comma-separated names from the list below) and --server one
 # server; such partial runs print each load's line but no table and write nothing.
 # --seconds sets the measured window of hot room and saturation. --perf counts the
@@ -52,6 +55,8 @@ perf=0
 record=0
 callgrind=0
 encrypted=0
+typing_rooms=""
+extra_konsil_args=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -64,6 +69,8 @@ while [ $# -gt 0 ]; do
     --record) record=1 ;;
     --callgrind) callgrind=1 ;;
     --encrypted) encrypted=1 ;;
+    --typing-rooms) typing_rooms=$2; write=0; shift ;;
+    --konsil-args) read -r -a extra_konsil_args <<<"$2"; write=0; shift ;;
     -h|--help) sed -n '2,/^set /{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "run-bench: unknown option $1" >&2; exit 2 ;;
   esac
@@ -129,7 +136,8 @@ max_rooms=$(( (fd_limit - 200) / 5 ))
 # server lowers --max-conns to fit its descriptors, and says so.)
 konsil_args=(--max-conns 100000 --max-conns-addr 100000 --max-conns-principal 100000
              --max-pending 4096 --max-pending-addr 4096
-             --max-rooms 100000 --op-rate 1000000 --op-burst 1000000)
+             --max-rooms 100000 --op-rate 1000000 --op-burst 1000000
+             ${extra_konsil_args[@]+"${extra_konsil_args[@]}"})
 
 # Syncing off for the durability figure: Konsil's own option when it has one, else eatmydata
 # (fsync becomes a no-op, which is what synchronous=OFF does to the disk).
@@ -271,6 +279,13 @@ json() {
            console.log(v === undefined || v === null ? "" : v);' "$1" "$2"
 }
 
+# cpu_per_op FILE: the server's CPU time per acknowledged op over the window, in µs.
+cpu_per_op() {
+  node -e 'const d = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+           const r = d.server_cpu * 1e6 / d.acked_ops_per_s;
+           console.log(d.server_cpu >= 0 && Number.isFinite(r) ? r.toFixed(0) : "");' "$1"
+}
+
 # run_load SERVER NAME ROOMS LOADGEN_ARGS...: a fresh server, one loadgen run; the summary
 # is left in $results/SERVER-NAME.json and its path in $summary. Sets baseline_rss to the
 # server's RSS before anything was created in it.
@@ -321,9 +336,9 @@ run_load() {
     tail -n 5 "$results/$kind-$name.log" >&2
     echo '{"converged":false,"aborted":true}' >"$summary"
   fi
-  printf '  %-8s %-14s p50 %8s ms  p99 %8s ms  acked %9s ops/s  server cpu %5s  loadgen cpu %5s  converged %s\n' \
+  printf '  %-8s %-14s p50 %8s ms  p99 %8s ms  acked %9s ops/s  server cpu %5s (%s us/op)  loadgen cpu %5s  converged %s\n' \
     "$kind" "$name" "$(json "$summary" latency_ms.p50)" "$(json "$summary" latency_ms.p99)" \
-    "$(json "$summary" acked_ops_per_s)" "$(json "$summary" server_cpu)" \
+    "$(json "$summary" acked_ops_per_s)" "$(json "$summary" server_cpu)" "$(cpu_per_op "$summary")" \
     "$(json "$summary" loadgen_cpu)" "$(json "$summary" converged)" >&2
   if [ "$perf" = 1 ]; then
     local ops
@@ -365,7 +380,14 @@ typing_step() {
   local kind=$1 rooms=$2
   run_load "$kind" "typing-$rooms" "$rooms" --clients-per-room 4 --observers-per-room 1 \
     --rate 5 --warmup "$warmup" --duration "$typing_secs"
-  typing_held "$summary"
+  step_rooms="$step_rooms $rooms"
+  fig[$kind.step$rooms]="$(json "$summary" server_cpu) ($(cpu_per_op "$summary") µs/op), p99 $(json "$summary" latency_ms.p99) ms"
+  fig[$kind.step_cpu$rooms]=$(json "$summary" server_cpu)
+  if typing_held "$summary"; then
+    return 0
+  fi
+  fig[$kind.step$rooms]="${fig[$kind.step$rooms]}, failed"
+  return 1
 }
 
 # Sets held_rooms for the server: doubling from 10, then (full runs) one step halfway
@@ -421,9 +443,13 @@ if awk '{ exit !($1 > 0.5) }' /proc/loadavg; then
 fi
 started=$(date +%s)
 declare -A fig
+step_rooms=""
 
 for kind in $servers; do
-  if runs typing; then
+  if runs typing && [ -n "$typing_rooms" ]; then
+    echo "== $kind: typing at ${typing_rooms//,/, } rooms" >&2
+    for r in ${typing_rooms//,/ }; do typing_step "$kind" "$r" || true; done
+  elif runs typing; then
     echo "== $kind: typing ramp" >&2
     typing_ramp "$kind"
     fig[$kind.typing]=$held_rooms
@@ -473,7 +499,8 @@ fi
 elapsed=$(( $(date +%s) - started ))
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-if [ "$only" != typing,hot,saturation,idle,durability ] || [ "$servers" != "konsil sharedb" ]; then
+if [ "$only" != typing,hot,saturation,idle,durability ] || [ "$servers" != "konsil sharedb" ] ||
+   [ -n "$typing_rooms" ]; then
   echo "run took ${elapsed}s (partial run: no table); loadgen summaries in $results/" >&2
   exit 0
 fi
@@ -494,8 +521,19 @@ table=$(cat <<EOF
 EOF
 )
 
+# Every typing step either server ran: the server's CPU (fraction of its core, and per
+# acknowledged op), its p99, and Konsil's CPU as a fraction of ShareDB's at the same load.
+steps_table="| rooms of 5 (ops/s typed) | Konsil server CPU | ShareDB server CPU | Konsil CPU / ShareDB CPU |
+|---|---|---|---|"
+for r in $(printf '%s\n' $step_rooms | sort -n -u); do
+  steps_table="$steps_table
+| $r ($((r * 20))) | ${fig[konsil.step$r]:-–} | ${fig[sharedb.step$r]:-–} | $(ratio "${fig[konsil.step_cpu$r]:-}" "${fig[sharedb.step_cpu$r]:-}") |"
+done
+
 echo
 echo "$table"
+echo
+echo "$steps_table"
 echo
 echo "run took ${elapsed}s; loadgen summaries in $results/"
 
@@ -517,6 +555,11 @@ server (\`bench/sharedb-server.js\`: npm sharedb with its in-memory database, js
 one after the other in the same run. Command: \`$command_line\` ($(date -u +%Y-%m-%d), took ${elapsed} s).
 
 $table
+
+Server CPU at each typing step (fraction of one core over the window, the same per op
+acknowledged, and the step's p99; "failed" marks a step past the server's limit):
+
+$steps_table
 
 Machine: $cores cores, $cpu_model, $(uname -sr), $(($(sed -n 's/^MemTotal:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/meminfo) / 1024)) MiB RAM, database on $(df -T "$work" | awk 'NR==2 {print $2}').
 Load average (1, 5, 15 min) before the run: $load_before; after: $load_after.

@@ -11,8 +11,8 @@ debian_packages=(
   libwebsockets-dev libcjson-dev uuid-dev libsqlite3-dev libssl-dev
   clang libclang-rt-dev sqlite3
   chromium
-  libwebsockets-evlib-uv   # the hub and the load generator run on libuv's epoll loop
-  libwebsockets-evlib-ev libuv1-dev libev-dev   # konsil serve --event-loop libuv|libev
+  libwebsockets-evlib-uv   # the load generator runs on libuv's epoll loop
+  libwebsockets-evlib-ev libev-dev   # konsil serve runs on libev's epoll loop
   eatmydata                # benchmarks: the cost of fsync, measured by switching it off
   poppler-utils            # pdftotext: the browser test reads the client's copy printed as PDF
   systemd strace groff-base # the install test: systemd-analyze verify/security on the unit,

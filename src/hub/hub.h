@@ -52,7 +52,7 @@ typedef struct hub_config {
     size_t rx_buffer;               /* bytes per receive callback (lws allocates this much
                                        per connection; >= HUB_RX_BUFFER_MIN) */
     int shutdown_grace_secs;        /* wait this long for clients to close */
-    int event_loop;                 /* a hub_loop_kind (hub_loop.h); 0 = libuv */
+    int event_loop;                 /* a hub_loop_kind (hub_loop.h); 0 = epoll */
     const char *templates_dir;      /* more case-sheet templates (*.json), or NULL */
     const char *master_key_file;    /* the master key: case data and second factors
                                        encrypted at rest; NULL: not encrypted, no second
