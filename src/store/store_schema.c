@@ -338,6 +338,10 @@ static const char *const migrations[] = {
     "CREATE INDEX password_links_user ON password_links (user_id);",
     /* 8: the language a link's client page opens in */
     "ALTER TABLE links ADD COLUMN lang TEXT;",
+    /* 9: a document's create ops by version, so that loading a room finds the latest
+     * create without walking the op log back from its end (the index holds only the
+     * rows with kind 1, so appending edits costs it nothing) */
+    "CREATE INDEX ops_create ON ops (doc, v) WHERE kind = 1;",
 };
 
 static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)

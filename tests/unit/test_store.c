@@ -182,6 +182,10 @@ static void test_migrate_op_log(void)
     CHECK(store_schema_migrate(db, err, sizeof err) == 0);
     CHECK(one_int(db, "PRAGMA user_version") == store_schema_latest());
     CHECK(one_int(db, "SELECT count(*) FROM ops") == 3);
+    /* Migration 9: the create ops, and only they, are in the partial index. */
+    CHECK(one_int(db, "SELECT count(*) FROM ops INDEXED BY ops_create WHERE kind = 1") == 1);
+    CHECK(one_int(db, "SELECT v FROM ops INDEXED BY ops_create WHERE doc = 'd' AND kind = 1"
+                      " ORDER BY v DESC LIMIT 1") == 0);
     CHECK(one_int(db, "SELECT ts FROM ops WHERE doc = 'd' AND v = 1") == 1010);
     CHECK(one_int(db, "SELECT count(*) FROM ops WHERE op IS NULL") == 1);
     CHECK(one_int(db, "SELECT count(*) FROM sqlite_master WHERE name = 'ops_doc_ts'") == 0);
