@@ -151,7 +151,8 @@ bench: bench-ot bench-hub
 bench-ot: deps
 	$(MAKE) --no-print-directory build/bench/ot_bench
 	node bench/ot-bench.js --c build/bench/ot_bench
-# Konsil and a ShareDB server under the same load (about six minutes; BENCH_ARGS=--quick for
+# Konsil and a ShareDB server under the same load, and Konsil's costs against the length of a
+# history (about seven minutes; BENCH_ARGS=--quick for
 # about two); writes the "Hub vs ShareDB" section of BENCHMARKS.md.
 bench-hub: deps
 	$(MAKE) --no-print-directory build/konsil build/bench/loadgen

@@ -38,6 +38,8 @@
 #   saturation  one room of 4 clients, one op in flight each, the next sent on the ack
 #   idle        2,000 subscribed connections in 400 rooms, no edits: server RSS per connection
 #   durability  Konsil's saturation figure with synchronous=FULL and with syncing off
+#   growth      Konsil alone: room load, catch-up, a history page and export of one document
+#               with 1,000, 100,000 and 1,000,000 ops of history (bench/growth-bench.js)
 # The server runs on one core and the load generator on another (taskset); each load starts
 # a fresh server with a fresh database. Konsil runs with its access rules: one counsellor
 # account, and a session per room made over the REST API from a template whose "log" list
@@ -48,7 +50,7 @@ cd "$(dirname "$0")/.."
 quick=0
 write=1
 results=build/bench/results
-only=typing,hot,saturation,idle,durability
+only=typing,hot,saturation,idle,durability,growth
 servers="konsil sharedb"
 seconds=""
 perf=0
@@ -95,7 +97,7 @@ patience=150 # tenths of a second for a server to start or stop
 runs() { case ",$only," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 for load in ${only//,/ }; do
   case "$load" in
-    typing|hot|saturation|idle|durability) ;;
+    typing|hot|saturation|idle|durability|growth) ;;
     *) echo "run-bench: unknown load $load" >&2; exit 2 ;;
   esac
 done
@@ -496,10 +498,19 @@ else
   fig[konsil.sat_off]=""
   fig[konsil.sat_off_ok]="not run: konsil serve has no --synchronous option and eatmydata is not installed"
 fi
+growth_table=""
+if runs growth && [[ " $servers " == *" konsil "* ]]; then
+  echo "== konsil: costs against the length of the history" >&2
+  if [ "$quick" = 1 ]; then growth_args=(--sizes 1000,100000 --repeat 3); else growth_args=(); fi
+  growth_table=$(node bench/growth-bench.js --konsil "$konsil" "${growth_args[@]}" \
+                   --json "$results/konsil-growth.json" 2>"$results/konsil-growth.log") ||
+    growth_table="growth bench failed: $(tail -n 1 "$results/konsil-growth.log")"
+  echo "$growth_table" >&2
+fi
 elapsed=$(( $(date +%s) - started ))
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
-if [ "$only" != typing,hot,saturation,idle,durability ] || [ "$servers" != "konsil sharedb" ] ||
+if [ "$only" != typing,hot,saturation,idle,durability,growth ] || [ "$servers" != "konsil sharedb" ] ||
    [ -n "$typing_rooms" ]; then
   echo "run took ${elapsed}s (partial run: no table); loadgen summaries in $results/" >&2
   exit 0
@@ -535,6 +546,8 @@ echo "$table"
 echo
 echo "$steps_table"
 echo
+echo "$growth_table"
+echo
 echo "run took ${elapsed}s; loadgen summaries in $results/"
 
 [ "$write" = 1 ] || exit 0
@@ -560,6 +573,13 @@ Server CPU at each typing step (fraction of one core over the window, the same p
 acknowledged, and the step's p99; "failed" marks a step past the server's limit):
 
 $steps_table
+
+Costs against the length of one document's history (\`bench/growth-bench.js\`: median
+of $([ "$quick" = 1 ] && echo 3 || echo 5) runs, export once; a fresh server for each room load; the history is appended by
+SQL inserts of valid ops that keep the document small, with a milestone every 100
+versions):
+
+$growth_table
 
 Machine: $cores cores, $cpu_model, $(uname -sr), $(($(sed -n 's/^MemTotal:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/meminfo) / 1024)) MiB RAM, database on $(df -T "$work" | awk 'NR==2 {print $2}').
 Load average (1, 5, 15 min) before the run: $load_before; after: $load_after.
