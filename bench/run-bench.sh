@@ -16,8 +16,8 @@
 # --seconds sets the measured window of hot room and saturation. --perf counts the
 # server's CPU time, context switches, fsyncs (tracepoints, for root) and (where the
 # CPU exposes the counter) user-space instructions over each load with `perf stat` (attached for the whole loadgen run:
-# setup, warm-up, window, drain and final fetch) and prints them per op applied (the
-# document versions the run reached): figures that depend far less than throughput on
+# setup, warm-up, window, drain and final fetch) and prints them per op applied (for
+# Konsil the edits in its op log, every room; for ShareDB the one room's version): figures that depend far less than throughput on
 # what else runs on the machine. For example, the saturation load alone against Konsil:
 #
 #   bench/run-bench.sh --only saturation --server konsil --perf
@@ -344,7 +344,11 @@ run_load() {
     "$(json "$summary" loadgen_cpu)" "$(json "$summary" converged)" >&2
   if [ "$perf" = 1 ]; then
     local ops
-    ops=$(json "$summary" check.version_max)
+    # Ops applied over the whole run: Konsil's op log counts them in every room.
+    case "$kind" in
+      konsil*) ops=$(sqlite3 "$work/db/konsil.db" "SELECT count(*) FROM ops WHERE kind = 0") ;;
+      *) ops=$(json "$summary" check.version_max) ;;
+    esac
     awk -F, -v ops="${ops:-0}" '
       $3 == "task-clock" { ms = $1 } $3 == "context-switches" { cs = $1 }
       $3 == "instructions:u" && $1 ~ /^[0-9]/ { ins = $1 }

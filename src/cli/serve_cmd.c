@@ -311,7 +311,8 @@ static int set_number(hub_config *c, const option *o, const char *value)
     switch (o->kind) {
     case SIZE:
     case COUNT:
-        if (v != (double)(size_t)v || v < 1)
+        if (v != (double)(size_t)v ||
+            v < (o->offset == offsetof(hub_config, commit_wait_us) ? 0 : 1))
             return -1;
         if (o->offset == offsetof(hub_config, milestone_every))
             *(int64_t *)p = (int64_t)v;

@@ -71,6 +71,7 @@ void hub_config_defaults(hub_config *c)
     c->max_presence_channels = 16;
     c->max_presences = 64;
     c->max_batch = 1024;
+    c->commit_wait_us = 500;
     c->tx_packet = 64 * 1024;
     c->rx_buffer = 256;
     c->shutdown_grace_secs = 5;
@@ -422,7 +423,8 @@ static struct lws_context *create_context(hub *h, http_static *web, char *err, s
 int hub_run(const hub_config *cfg)
 {
     hub *h = calloc(1, sizeof *h);
-    store_config scfg = {cfg->db_path, 5000, cfg->max_batch, cfg->keys_path, NULL};
+    store_config scfg = {cfg->db_path, 5000, cfg->max_batch, cfg->keys_path, NULL,
+                         (int64_t)cfg->commit_wait_us};
     unsigned char master[SEALED_KEY_LEN];
     room_config rcfg;
     room_env env;

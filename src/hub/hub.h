@@ -48,6 +48,7 @@ typedef struct hub_config {
     size_t max_presence_channels;   /* per connection */
     size_t max_presences;           /* per connection */
     size_t max_batch;               /* ops per group commit */
+    size_t commit_wait_us;          /* most an op waits for others to share its commit */
     size_t tx_packet;               /* bytes per send() and per outgoing frame */
     size_t rx_buffer;               /* bytes per receive callback (lws allocates this much
                                        per connection; >= HUB_RX_BUFFER_MIN) */

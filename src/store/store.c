@@ -10,6 +10,15 @@
  * Each thread waits on a condition of its own, signalled after the mutex is released:
  * the server runs on one core, where every needless wakeup is two context switches and
  * a thread woken while the mutex is still held blocks on it at once.
+ *
+ * The commit policy (await_commits): at moderate load commits rarely coincide, and each
+ * transaction costs its WAL frames and an fdatasync however few ops it holds. So when
+ * commits have been arriving less than commit_wait_us/2 apart, the writer lets the
+ * waiting ones wait for the next as long as one is due (twice the average gap since
+ * the latest), but never longer than commit_wait_us after the oldest was queued: acked
+ * still means durable, an op only waits a little longer for its ack. A wait that
+ * catches nothing (the clients wait for their acks, as under saturation) makes the
+ * writer skip waiting for the next 1, 2, 4 … 64 batches.
  */
 #include "store/store_internal.h"
 
@@ -196,7 +205,14 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen)
         s->cfg.max_batch = 1;
     s->path = strdup(cfg->path);
     pthread_mutex_init(&s->lock, NULL);
-    pthread_cond_init(&s->writes_cond, NULL);
+    {
+        pthread_condattr_t a;       /* await_commits() waits on the monotonic clock */
+        pthread_condattr_init(&a);
+        pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+        pthread_cond_init(&s->writes_cond, &a);
+        pthread_condattr_destroy(&a);
+    }
+    s->gap_ns = 8 * s->cfg.commit_wait_us * 1000;  /* no waiting before commits come */
     pthread_cond_init(&s->reads_cond, NULL);
     pthread_cond_init(&s->work_cond, NULL);
     histo_init(&s->metrics.commit_ns, histo_latency_ns,
@@ -220,13 +236,77 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen)
     return 0;
 }
 
+/* Hands finished jobs to the service thread. Only the first into an empty list wakes
+ * it: while the list holds jobs, a wake-up is on its way already (the service thread
+ * takes the whole list at once, store_take_done), and every lws_cancel_service() is a
+ * write to lws's eventfd and one more loop pass over there. */
 static void finish(store *s, store_job *list)
 {
+    int was_empty;
+
     pthread_mutex_lock(&s->lock);
+    was_empty = s->done.head == NULL;
     queue_append_list(&s->done, list);
     pthread_mutex_unlock(&s->lock);
-    if (s->wake)
+    if (was_empty && s->wake)
         s->wake(s->wake_arg);
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+/* Under the lock: a commit was queued at `now`. */
+static void note_commit(store *s, int64_t now)
+{
+    const int64_t cap = 8 * s->cfg.commit_wait_us * 1000;
+    int64_t gap = now - s->last_commit_ns;
+
+    if (!s->writes.len)
+        s->writes_since_ns = now;
+    if (gap > cap)
+        gap = cap;
+    s->gap_ns += (gap - s->gap_ns) / 8;
+    s->last_commit_ns = now;
+}
+
+/* Under the lock, with commits waiting: waits for more to share their transaction
+ * while that is likely and allowed (see the comment at the top). */
+static void await_commits(store *s)
+{
+    const int64_t bound = s->cfg.commit_wait_us * 1000;
+    size_t before = s->writes.len;
+
+    if (!bound || s->stopping)
+        return;
+    if (s->skip_waits) {
+        s->skip_waits--;
+        return;
+    }
+    for (;;) {
+        int64_t until = s->last_commit_ns + 2 * s->gap_ns, now = now_ns();
+        struct timespec t;
+
+        if (2 * s->gap_ns > bound || s->stopping || s->writes.len >= s->cfg.max_batch)
+            break;
+        if (until > s->writes_since_ns + bound)
+            until = s->writes_since_ns + bound;
+        if (now >= until)
+            break;
+        t.tv_sec = until / 1000000000;
+        t.tv_nsec = until % 1000000000;
+        pthread_cond_timedwait(&s->writes_cond, &s->lock, &t);
+    }
+    if (s->writes.len > before) {
+        s->backoff = 0;
+    } else if (2 * s->gap_ns <= bound) {
+        s->backoff = s->backoff ? (s->backoff < 64 ? s->backoff * 2 : 64) : 1;
+        s->skip_waits = s->backoff;
+    }
 }
 
 static void *writer_main(void *arg)
@@ -238,6 +318,8 @@ static void *writer_main(void *arg)
         pthread_mutex_lock(&s->lock);
         while (!s->writes.head && !s->stopping)
             pthread_cond_wait(&s->writes_cond, &s->lock);
+        if (s->writes.head)
+            await_commits(s);
         batch = queue_take(&s->writes, s->cfg.max_batch);
         pthread_mutex_unlock(&s->lock);
         if (!batch)
@@ -347,6 +429,8 @@ static pthread_cond_t *enqueue(store *s, store_job *job)
         cond = &s->work_cond;
     }
     pthread_mutex_lock(&s->lock);
+    if (job->kind == STORE_COMMIT)
+        note_commit(s, now_ns());
     queue_push(q, job);
     s->pending++;
     pthread_mutex_unlock(&s->lock);

@@ -152,6 +152,8 @@ typedef struct store_config {
     const unsigned char *master_key;    /* 32 bytes: case data is encrypted at rest under
                                            per-case keys in the key store; NULL: not (a
                                            database whose data is encrypted is refused) */
+    int64_t commit_wait_us; /* most a commit may wait for others to share its
+                               transaction (0: never wait; see store.c) */
 } store_config;
 
 /* What the writer measures, for /metrics and /readyz: written by the writer thread (and

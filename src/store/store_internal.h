@@ -6,6 +6,7 @@
 #define KONSIL_STORE_INTERNAL_H
 
 #include <pthread.h>
+#include <time.h>
 
 #include "store/store.h"
 #include "store/store_vfs.h"
@@ -35,6 +36,12 @@ struct store {
     void *wake_arg;
     store_metrics metrics;
     store_vfs *vfs;               /* the writer's files, fsyncs timed */
+    /* the commit policy (store.c, await_commits), under `lock` */
+    int64_t writes_since_ns;      /* when the oldest waiting commit was queued */
+    int64_t last_commit_ns;       /* when the latest commit was queued */
+    int64_t gap_ns;               /* moving average of the time between commits */
+    unsigned skip_waits, backoff; /* batches to commit without waiting after a wait
+                                     that caught nothing */
     /* writer statements */
     sqlite3_stmt *ins_op, *ins_milestone, *begin, *commit, *rollback;
     struct store_keys *keys;      /* the key store, or NULL (no master key) */

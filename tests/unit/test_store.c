@@ -227,6 +227,59 @@ static void test_commit_and_load(void)
     store_close(s);
 }
 
+/* Commits arriving 100 µs apart, with the writer allowed to hold them up to 2 ms for
+ * company (the commit policy waits then): every one commits, in order, and a load sees
+ * them all; then a lone commit after a pause (no waiting) and a stop with commits
+ * still waiting for company. */
+static void test_commit_wait(void)
+{
+    store_config cfg = {.path = path, .busy_timeout_ms = 1000, .max_batch = 64,
+                        .commit_wait_us = 2000};
+    char err[256], doc[16];
+    store *s = NULL;
+    store_job *list, *j;
+    int ok = 1, n = 0;
+
+    snprintf(doc, sizeof doc, "w%d", (int)getpid());
+    CHECK(store_open(&cfg, &s, err, sizeof err) == 0);
+    CHECK(store_start(s, wake, NULL, err, sizeof err) == 0);
+    store_submit(s, commit_job(doc, 0, STORE_OP_CREATE,
+                               "{\"type\":\"http://sharejs.org/types/JSONv0\",\"data\":{\"n\":0}}",
+                               1000, NULL));
+    for (int v = 1; v < 200; v++) {
+        store_submit_quiet(s, commit_job(doc, v, STORE_OP_EDIT, "[{\"p\":[\"n\"],\"na\":1}]",
+                                         1000 + v, NULL));
+        store_kick(s);
+        usleep(100);
+    }
+    for (list = collect(s, 200); list; list = list->next, n++)
+        ok &= list->status == STORE_OK;
+    CHECK(ok && n == 200);
+    usleep(20000);
+    store_submit(s, commit_job(doc, 200, STORE_OP_EDIT, "[{\"p\":[\"n\"],\"na\":1}]", 1300,
+                               NULL));
+    list = collect(s, 1);
+    CHECK(list->status == STORE_OK);
+    free_all(list);
+    j = store_job_new(STORE_LOAD, doc);
+    store_submit(s, j);
+    j = collect(s, 1);
+    CHECK(j->status == STORE_OK && j->state.v == 201);
+    free_all(j);
+    for (int v = 201; v < 205; v++)
+        store_submit(s, commit_job(doc, v, STORE_OP_EDIT, "[{\"p\":[\"n\"],\"na\":1}]",
+                                   1400 + v, NULL));
+    store_close(s);     /* drains what waits */
+    CHECK(store_open(&cfg, &s, err, sizeof err) == 0);
+    CHECK(store_start(s, wake, NULL, err, sizeof err) == 0);
+    j = store_job_new(STORE_LOAD, doc);
+    store_submit(s, j);
+    j = collect(s, 1);
+    CHECK(j->status == STORE_OK && j->state.v == 205);
+    free_all(j);
+    store_close(s);
+}
+
 static void test_read_ops(void)
 {
     store *s = open_store();
@@ -410,6 +463,7 @@ int main(void)
     RUN(test_read_ops);
     RUN(test_snapshots);
     RUN(test_fail_stop);
+    RUN(test_commit_wait);
     unlink(path);
     RUN(test_sealed_and_erased);
     unlink(path);
