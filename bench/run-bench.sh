@@ -342,13 +342,13 @@ run_load() {
     "$kind" "$name" "$(json "$summary" latency_ms.p50)" "$(json "$summary" latency_ms.p99)" \
     "$(json "$summary" acked_ops_per_s)" "$(json "$summary" server_cpu)" "$(cpu_per_op "$summary")" \
     "$(json "$summary" loadgen_cpu)" "$(json "$summary" converged)" >&2
+  local ops
+  # Ops applied over the whole run: Konsil's op log counts them in every room.
+  case "$kind" in
+    konsil*) ops=$(sqlite3 "$work/db/konsil.db" "SELECT count(*) FROM ops WHERE kind = 0") ;;
+    *) ops=$(json "$summary" check.version_max) ;;
+  esac
   if [ "$perf" = 1 ]; then
-    local ops
-    # Ops applied over the whole run: Konsil's op log counts them in every room.
-    case "$kind" in
-      konsil*) ops=$(sqlite3 "$work/db/konsil.db" "SELECT count(*) FROM ops WHERE kind = 0") ;;
-      *) ops=$(json "$summary" check.version_max) ;;
-    esac
     awk -F, -v ops="${ops:-0}" '
       $3 == "task-clock" { ms = $1 } $3 == "context-switches" { cs = $1 }
       $3 == "instructions:u" && $1 ~ /^[0-9]/ { ins = $1 }
@@ -361,8 +361,7 @@ run_load() {
             else print "           perf: no counts (see " FILENAME ")" }' "$perf_out" >&2
   fi
   if [ "$callgrind" = 1 ] && [ "$kind" != sharedb ]; then
-    local ops ir
-    ops=$(json "$summary" check.version_max)
+    local ir
     ir=$(callgrind_annotate "$results/konsil-$name.callgrind" 2>/dev/null |
          sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' | tr -d ,)
     if [ -n "$ir" ] && [ "${ops:-0}" -gt 0 ]; then

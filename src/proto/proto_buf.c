@@ -44,26 +44,26 @@ void proto_buf_start(proto_buf *b)
         strbuf_extend(&b->sb, b->headroom);
 }
 
-long proto_buf_take(proto_buf *b, char **mem)
+long proto_buf_take(proto_buf *b, size_t prefix, char **mem)
 {
-    int slack;
     size_t len;
-    char *data;
+    char *data, *grown;
 
     *mem = NULL;
     if (!b->sb.data)
         proto_buf_start(b);
-    slack = b->sb.cap > b->sb.len + 1;
     data = strbuf_finish(&b->sb, &len);     /* frees the memory when an append failed */
     if (!data)
         return -1;
-    /* Messages live on in queues and tails: give back the slack of the doubling. */
-    if (slack) {
-        char *fit = realloc(data, len + 1);
-        if (fit)
-            data = fit;
+    /* One realloc both gives back the slack of the doubling (or grows by the prefix)
+     * and makes room in front. */
+    grown = realloc(data, prefix + len + 1);
+    if (!grown) {
+        free(data);
+        return -1;
     }
-    *mem = data;
+    memmove(grown + prefix, grown, len + 1);
+    *mem = grown;
     return (long)(len - b->headroom);
 }
 

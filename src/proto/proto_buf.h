@@ -33,10 +33,12 @@ int proto_buf_ok(const proto_buf *b);
 /* The text (NUL-terminated), or "" when nothing was appended. Borrowed. */
 const char *proto_buf_text(const proto_buf *b);
 
-/* Hands the allocation to the caller, trimmed to fit: *mem gets headroom + text + NUL.
- * Returns the text length, or -1 if an append failed (then nothing is handed over and
- * the buffer is released). The buffer is empty afterwards. */
-long proto_buf_take(proto_buf *b, char **mem);
+/* Hands the text to the caller in one allocation trimmed to fit: *mem gets `prefix`
+ * bytes for the caller's own use (uninitialised; a queued message keeps its header
+ * there), then headroom + text + NUL. Returns the text length, or -1 if an append
+ * failed or memory ran out (then nothing is handed over and the buffer is released).
+ * The buffer is empty afterwards. */
+long proto_buf_take(proto_buf *b, size_t prefix, char **mem);
 
 /* Reserves the headroom before the first append. */
 void proto_buf_start(proto_buf *b);

@@ -1,6 +1,7 @@
 /*
  * Refcounted shared messages (see room_msg.h). Only the service thread touches them,
- * so the count needs no atomics.
+ * so the count needs no atomics. A message is one allocation: its header, then the
+ * headroom and the text.
  */
 #include "room/room_msg.h"
 
@@ -10,20 +11,15 @@ room_msg *room_msg_from_buf(proto_buf *b)
 {
     size_t headroom = b->headroom;
     char *mem;
-    long len = proto_buf_take(b, &mem);
+    long len = proto_buf_take(b, ROOM_MSG_HEADER, &mem);
     room_msg *m;
 
     if (len < 0)
         return NULL;
-    m = malloc(sizeof *m);
-    if (!m) {
-        free(mem);
-        return NULL;
-    }
+    m = (room_msg *)mem;
     m->refs = 1;
     m->len = (size_t)len;
     m->headroom = headroom;
-    m->mem = mem;
     return m;
 }
 
@@ -37,6 +33,5 @@ void room_msg_unref(room_msg *m)
 {
     if (!m || --m->refs > 0)
         return;
-    free(m->mem);
     free(m);
 }

@@ -20,8 +20,11 @@ typedef struct room_msg {
     unsigned refs;
     size_t len;         /* text length */
     size_t headroom;
-    char *mem;          /* headroom + text + NUL */
+    /* in the same allocation, from ROOM_MSG_HEADER bytes on: headroom + text + NUL */
 } room_msg;
+
+/* Where the headroom starts in a message's one allocation (aligned for the header). */
+#define ROOM_MSG_HEADER ((sizeof(room_msg) + 15) & ~(size_t)15)
 
 /* Takes over the buffer's memory (the buffer is empty afterwards). NULL when the
  * buffer failed or memory runs out. */
@@ -31,7 +34,7 @@ void room_msg_unref(room_msg *m);
 
 static inline char *room_msg_text(const room_msg *m)
 {
-    return m->mem + m->headroom;
+    return (char *)m + ROOM_MSG_HEADER + m->headroom;
 }
 
 #endif

@@ -205,10 +205,10 @@ static void test_buffer(void)
     proto_buf_str(&b, "q\"b\\s\n\x01 ä😀");
     CHECK_STR(proto_buf_text(&b), "\"q\\\"b\\\\s\\n\\u0001 ä😀\"");
     proto_buf_i64(&b, -42);
-    len = proto_buf_take(&b, &mem);
+    len = proto_buf_take(&b, 8, &mem);
     CHECK(len == (long)strlen("\"q\\\"b\\\\s\\n\\u0001 ä😀\"-42"));
-    CHECK(memcmp(mem + 16, "\"q\\\"", 4) == 0);
-    CHECK(mem[16 + len] == '\0');
+    CHECK(memcmp(mem + 8 + 16, "\"q\\\"", 4) == 0);
+    CHECK(mem[8 + 16 + len] == '\0');
     free(mem);
     CHECK(proto_buf_text(&b)[0] == '\0');
     proto_buf_init(&b, 0);
