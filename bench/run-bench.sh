@@ -288,6 +288,24 @@ cpu_per_op() {
            console.log(d.server_cpu >= 0 && Number.isFinite(r) ? r.toFixed(0) : "");' "$1"
 }
 
+# warm_up SERVER: one room with one idle connection, before the idle load reads the
+# server's baseline memory, on either server: what the first login, the first document
+# and the first subscription bring in once per process (library code paged in, lazily
+# compiled code, caches) is not memory per connection.
+warm_up() {
+  local kind=$1 warm_args=()
+  case "$kind" in
+    konsil*)
+      local cookie
+      cookie=$(node "$work/sessions.js" "$server_http" 1 "$work/warm.txt" "$bench_password") || return 0
+      warm_args=(--docs "$work/warm.txt" --cookie "$cookie")
+      ;;
+  esac
+  "${loadgen_pin[@]}" "$loadgen" --url "$server_url" --rooms 1 --clients-per-room 1 --idle \
+    --warmup 0 --duration 1 "${warm_args[@]}" >/dev/null 2>&1 || true
+  sleep 0.5
+}
+
 # run_load SERVER NAME ROOMS LOADGEN_ARGS...: a fresh server, one loadgen run; the summary
 # is left in $results/SERVER-NAME.json and its path in $summary. Sets baseline_rss to the
 # server's RSS before anything was created in it.
@@ -296,6 +314,7 @@ run_load() {
   shift 3
   summary=$results/$kind-$name.json
   start_server "$kind" "$name"
+  [ "$name" = idle ] && warm_up "$kind"
   baseline_rss=$(rss_kib "$server_pid")
   case "$kind" in
     konsil*)
@@ -487,6 +506,7 @@ for kind in $servers; do
     fig[$kind.idle]=$(node -p "const [after, before] = ['${fig[$kind.idle_loaded]}', '$baseline_rss'].map(Number);
                                 after > 0 && before > 0 ? ((after - before) / 2000).toFixed(1) : ''")
     fig[$kind.idle_ok]=$(json "$summary" converged)
+    echo "           RSS $baseline_rss KiB before the rooms, ${fig[$kind.idle_loaded]} KiB loaded: ${fig[$kind.idle]} KiB per connection" >&2
   fi
 done
 
@@ -607,7 +627,8 @@ How it is measured:
   already, 5, 2 and 1 are tried. Hot room: ${hot_secs} s,
   saturation: ${sat_secs} s measured. Idle: 400 rooms × 5 subscribed connections (each room's
   document created, no edits); the server's resident memory (VmRSS) ${idle_secs} s after the last
-  subscription, minus its RSS before the rooms were made, divided by 2,000.
+  subscription, minus its RSS before the rooms were made (after a warm-up of one room with
+  one idle connection, on both servers), divided by 2,000.
 - Konsil runs with its access rules (one counsellor account, a session per room from a
   template whose \`log\` list counsellors write) and with
   \`${konsil_args[*]}\`:
