@@ -5,11 +5,11 @@
 //               from the store (a fresh server each time, so the room is not in memory);
 //   catch-up    a client 1,000 versions behind subscribes with its version (`s` with
 //               `v`) and receives the 1,000 ops (room loaded);
-//   history     one page of GET /api/sessions/{id}/history from the middle of the log;
+//   history     one page of GET /api/cases/{id}/history from the middle of the log;
 //   export      `konsil export ID --format jsonl` of the whole history (this one grows
 //               with the history by its nature: it is reported, not held to a bound).
 // Each figure is the median of --repeat runs (default 5; export 1). The databases are
-// built quickly: a real server creates the account and the session (its create op at
+// built quickly: a real server creates the account and the case (its create op at
 // version 0), then the history is appended by SQL inserts of valid ops that the server
 // would have written itself: alternately inserting and removing one item of the
 // document's `log` list, so the document stays small and only the history grows, with a
@@ -107,7 +107,7 @@ function connect(srv, cookie) {
 const sqlite = (db, sql) => execFileSync('sqlite3', [db], { input: sql, encoding: 'utf8', maxBuffer: 1 << 30 }).trim();
 
 // A database whose one document has `n` versions: the server makes the account, the
-// session and its create op; SQL appends ops 1 … n-1 and their milestones.
+// case and its create op; SQL appends ops 1 … n-1 and their milestones.
 async function build(n) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'konsil-growth-'));
   const db = path.join(dir, 'konsil.db');
@@ -116,11 +116,11 @@ async function build(n) {
   execFileSync(konsil, ['user', 'add', 'bench', '--role', 'counsellor', '--db', db], { input: PASSWORD + '\n' });
   const srv = await startServer(dir);
   const cookie = await login(srv);
-  const res = await fetch(`http://127.0.0.1:${srv.port}/api/sessions`, {
+  const res = await fetch(`http://127.0.0.1:${srv.port}/api/cases`, {
     method: 'POST', headers: { 'content-type': 'application/json', cookie },
     body: JSON.stringify({ title: 'growth', template: 'bench' }),
   });
-  if (res.status !== 201) throw new Error(`session: ${res.status} ${await res.text()}`);
+  if (res.status !== 201) throw new Error(`case: ${res.status} ${await res.text()}`);
   const id = (await res.json()).id;
   await srv.stop();
   const doc = JSON.stringify(TEMPLATE.document).replace(/'/g, "''");
@@ -164,7 +164,7 @@ async function measure(b) {
     if (m.a !== 's' || ops !== b.head - behind) throw new Error(`catch-up: ${ops} ops, then ${JSON.stringify(m).slice(0, 200)}`);
     const from = Math.floor(b.head / 2);
     t = nowMs();
-    const res = await fetch(`http://127.0.0.1:${srv.port}/api/sessions/${b.id}/history?from=${from}`, { headers: { cookie } });
+    const res = await fetch(`http://127.0.0.1:${srv.port}/api/cases/${b.id}/history?from=${from}`, { headers: { cookie } });
     const page = await res.json();
     f.page.push(nowMs() - t);
     if (res.status !== 200 || page.ops.length !== Math.min(1000, b.head - from)) throw new Error(`history: ${res.status} ${page.ops && page.ops.length}`);
