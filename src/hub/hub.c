@@ -527,9 +527,12 @@ int hub_run(const hub_config *cfg)
              cfg->host, lws_get_vhost_listen_port(h->vhost));
     klog_always(KLOG_INFO, "hub", err);
 
-    while (!h->done)
+    while (!h->done) {
+        hub_conn_flush(h);
         if (hub_loop_run_once(&h->loop, h->ctx) < 0)
             break;
+    }
+    hub_conn_flush(h);
     status = h->failed ? 1 : 0;
     err[0] = '\0';
 fail:

@@ -380,38 +380,15 @@ static int write_frames(hub *h, hub_conn *c, struct lws *wsi)
     return 1;
 }
 
-static int conn_writeable(hub *h, hub_conn *c, struct lws *wsi)
+/* Writes what the queue holds, as far as one write goes (several small messages at once,
+ * or the next fragment of the head), and asks for a writeable when more is left. From
+ * WRITEABLE, or from hub_conn_flush() when lws holds nothing unsent. -1 on a write
+ * error. */
+static int conn_write(hub *h, hub_conn *c, struct lws *wsi)
 {
     room_outq *q = &c->peer.outq;
     room_msg *m;
 
-    /* The close is handed to lws once, here, where lws holds no unsent bytes (it only
-     * calls WRITEABLE then). lws sends the close frame, waits up to 5 s for the
-     * client's and only then closes the socket. But it leaves POLLOUT armed after
-     * sending the frame, so one more WRITEABLE comes while it waits. Returning -1 there
-     * too made lws close the socket at once (shutdown(SHUT_WR) then close(): the
-     * half-closed drain in lws 4.1.6's close path never runs), while a client under
-     * load had not read our frame yet and was still sending ops. Those ops hit a
-     * closed socket, the server's kernel answered with a reset (or sent one at once,
-     * dropping our unsent frame, if ops were unread), and node's `ws` got EPIPE on its
-     * next write and destroyed the socket without reading the close frame waiting in
-     * its receive queue: 1006 instead of our code. So a later WRITEABLE does nothing.
-     *
-     * The close starts here (a synchronous lws close, which with a close reason set
-     * only queues the close frame), not by returning -1: Debian's lws 4.1.6 is a
-     * debug build, and on the libuv loop its service path closes a connection that a
-     * callback asked to close a second time, "to confirm close has no problem being
-     * called again" (lws_service_fd_tsi); for a connection whose close frame is still
-     * queued the second call kills the socket without it (clients saw 1006). */
-    if (c->close_code) {
-        if (c->close_sent)
-            return 0;
-        c->close_sent = 1;
-        lws_close_reason(wsi, (enum lws_close_status)c->close_code,
-                         (unsigned char *)c->close_reason, strlen(c->close_reason));
-        lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_SYNC);
-        return 0;
-    }
     m = NULL;
     switch (write_frames(h, c, wsi)) {
     case -1:
@@ -453,6 +430,80 @@ static int conn_writeable(hub *h, hub_conn *c, struct lws *wsi)
             set_rx(c, RX_BACKPRESSURE, 0);
     }
     return 0;
+}
+
+static int conn_writeable(hub *h, hub_conn *c, struct lws *wsi)
+{
+    /* The close is handed to lws once, here, where lws holds no unsent bytes (it only
+     * calls WRITEABLE then). lws sends the close frame, waits up to 5 s for the
+     * client's and only then closes the socket. But it leaves POLLOUT armed after
+     * sending the frame, so one more WRITEABLE comes while it waits. Returning -1 there
+     * too made lws close the socket at once (shutdown(SHUT_WR) then close(): the
+     * half-closed drain in lws 4.1.6's close path never runs), while a client under
+     * load had not read our frame yet and was still sending ops. Those ops hit a
+     * closed socket, the server's kernel answered with a reset (or sent one at once,
+     * dropping our unsent frame, if ops were unread), and node's `ws` got EPIPE on its
+     * next write and destroyed the socket without reading the close frame waiting in
+     * its receive queue: 1006 instead of our code. So a later WRITEABLE does nothing.
+     *
+     * The close starts here (a synchronous lws close, which with a close reason set
+     * only queues the close frame), not by returning -1: Debian's lws 4.1.6 is a
+     * debug build, and on the libuv loop its service path closes a connection that a
+     * callback asked to close a second time, "to confirm close has no problem being
+     * called again" (lws_service_fd_tsi); for a connection whose close frame is still
+     * queued the second call kills the socket without it (clients saw 1006). */
+    if (c->close_code) {
+        if (c->close_sent)
+            return 0;
+        c->close_sent = 1;
+        lws_close_reason(wsi, (enum lws_close_status)c->close_code,
+                         (unsigned char *)c->close_reason, strlen(c->close_reason));
+        lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_SYNC);
+        return 0;
+    }
+    return conn_write(h, c, wsi);
+}
+
+/* A connection's queue gained messages. They go out at the end of the loop pass
+ * (hub_conn_flush), all of the pass's at once, written straight to the socket: asking lws
+ * for a WRITEABLE instead costs two epoll_ctl calls (POLLOUT on, and off again after the
+ * write) and one more loop pass per message. lws 4.1 takes a write outside WRITEABLE:
+ * what the socket does not take it keeps and sends before the next WRITEABLE. A closing
+ * connection, or one whose bytes lws still holds, waits for WRITEABLE as before. */
+void hub_conn_wake(hub *h, hub_conn *c)
+{
+    if (!c->wsi)
+        return;
+    if (c->close_code || lws_partial_buffered(c->wsi)) {
+        lws_callback_on_writable(c->wsi);
+        return;
+    }
+    if (c->flush_queued)
+        return;
+    c->flush_queued = 1;
+    c->refs++;
+    c->flush_next = h->flush_list;
+    h->flush_list = c;
+}
+
+void hub_conn_flush(hub *h)
+{
+    while (h->flush_list) {
+        hub_conn *c = h->flush_list;
+
+        h->flush_list = c->flush_next;
+        c->flush_queued = 0;
+        if (c->wsi && !c->close_code) {
+            if (lws_partial_buffered(c->wsi))
+                lws_callback_on_writable(c->wsi);
+            else if (conn_write(h, c, c->wsi) < 0)
+                /* the socket failed: lws closes it on its next pass */
+                lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+        } else if (c->wsi) {
+            lws_callback_on_writable(c->wsi);
+        }
+        hub_conn_unref(c);
+    }
 }
 
 int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,

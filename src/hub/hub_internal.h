@@ -63,6 +63,8 @@ typedef struct hub_conn {
     int heartbeat;              /* it has pinged: silence hangs up on it */
     double tokens;              /* op-rate bucket */
     int64_t tokens_at;          /* ms */
+    int flush_queued;           /* in the hub's flush list (holds a reference) */
+    struct hub_conn *flush_next;
     struct hub_conn *prev, *next;
 } hub_conn;
 
@@ -88,6 +90,7 @@ struct hub {
     store *store;
     room_set *rooms;
     hub_conn *conns;
+    hub_conn *flush_list;       /* connections with messages for the end of the pass */
     size_t n_conns;
     proto_limits limits;
     lws_sorted_usec_list_t tick;
@@ -138,6 +141,10 @@ void hub_audit(hub *h, const char *actor, const char *action, const char *sessio
 int hub_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                  size_t len);
 void hub_conn_unref(hub_conn *c);
+/* Messages were queued for c: they are written at the end of the loop pass. */
+void hub_conn_wake(hub *h, hub_conn *c);
+/* Writes the queues of the connections woken during the pass (see hub_conn.c). */
+void hub_conn_flush(hub *h);
 /* The connection reads session id: audited once per connection (open), and closed when
  * the connection ends. */
 void hub_conn_note_read(hub_conn *c, const char *session);

@@ -156,11 +156,7 @@ static void env_commit(void *ctx, room *r, room_op *op, room_op *follow, char *m
 
 static void env_wake(void *ctx, room_peer *p)
 {
-    hub_conn *c = conn_of(p);
-
-    (void)ctx;
-    if (c->wsi)
-        lws_callback_on_writable(c->wsi);
+    hub_conn_wake(ctx, conn_of(p));
 }
 
 static void env_kill(void *ctx, room_peer *p)
