@@ -267,7 +267,8 @@ test('--help documents every option of protocol/limits.md, and bad values are re
   for (const o of ['--listen', '--db', '--web', '--tls-cert', '--tls-key']) assert.ok(help.includes(o));
   for (const bad of [['--max-outq', 'lots'], ['--listen', 'nohost'], ['--ping-secs', '0'], ['--bogus', '1'],
                      ['--tls-cert', 'only.pem'], ['--rx-buffer', '127'],
-                     ['--dev-principals', 'on'], ['--public-origin', 'https://konsil.example/path']]) {
+                     ['--dev-principals', 'on'], ['--public-origin', 'https://konsil.example/path'],
+                     ['--event-loop', 'libuv'], ['--commit-wait-us', '-1'], ['--commit-wait-us', 'soon']]) {
     let status = 0;
     try {
       execFileSync(binary(), ['serve', ...bad], { stdio: 'ignore' });
@@ -276,6 +277,31 @@ test('--help documents every option of protocol/limits.md, and bad values are re
     }
     assert.equal(status, 2, bad.join(' '));
   }
+});
+
+// The default loop is libev's (epoll); lws's own poll() loop stays selectable, and a
+// writer that never waits for company (--commit-wait-us 0) commits each op as before.
+test('--event-loop poll with --commit-wait-us 0 acks ops, relays them and closes with 1001', async () => {
+  const srv = await startProtocolServer({ asan: true, args: ['--event-loop', 'poll', '--commit-wait-us', '0'],
+                                          templates: LIST });
+  const doc = await srv.newDoc('list');
+  const a = await srv.raw();
+  await a.handshake();
+  const b = await srv.raw();
+  await b.handshake();
+  for (const x of [a, b]) {
+    x.send({ a: 's', c: 'cases', d: doc });
+    await x.next((m) => m.a === 's');
+  }
+  for (let seq = 1; seq <= 20; seq++) {
+    a.send({ a: 'op', c: 'cases', d: doc, v: seq, seq, op: [{ p: ['list', 0], li: seq }] });
+    assert.equal((await a.next((m) => m.a === 'op' && m.seq === seq)).v, seq);
+    assert.deepEqual((await b.next((m) => m.a === 'op' && m.seq === seq)).op, [{ p: ['list', 0], li: seq }]);
+  }
+  const exit = await srv.stop('SIGTERM');
+  assert.equal(exit.code, 0, srv.output());
+  assert.equal((await a.closed).code, 1001);
+  assert.equal((await b.closed).code, 1001);
 });
 
 test('SIGINT stops the server cleanly too', async () => {
