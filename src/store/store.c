@@ -13,7 +13,7 @@
  *
  * The commit policy (await_commits): at moderate load commits rarely coincide, and each
  * transaction costs its WAL frames and an fdatasync however few ops it holds. So when
- * commits have been arriving less than commit_wait_us/2 apart, the writer lets the
+ * commits have been arriving less than commit_wait_us apart, the writer lets the
  * waiting ones wait for the next as long as one is due (twice the average gap since
  * the latest), but never longer than commit_wait_us after the oldest was queued: acked
  * still means durable, an op only waits a little longer for its ack. A wait that
@@ -291,7 +291,7 @@ static void await_commits(store *s)
         int64_t until = s->last_commit_ns + 2 * s->gap_ns, now = now_ns();
         struct timespec t;
 
-        if (2 * s->gap_ns > bound || s->stopping || s->writes.len >= s->cfg.max_batch)
+        if (s->gap_ns > bound || s->stopping || s->writes.len >= s->cfg.max_batch)
             break;
         if (until > s->writes_since_ns + bound)
             until = s->writes_since_ns + bound;
@@ -303,7 +303,7 @@ static void await_commits(store *s)
     }
     if (s->writes.len > before) {
         s->backoff = 0;
-    } else if (2 * s->gap_ns <= bound) {
+    } else if (s->gap_ns <= bound) {
         s->backoff = s->backoff ? (s->backoff < 64 ? s->backoff * 2 : 64) : 1;
         s->skip_waits = s->backoff;
     }
