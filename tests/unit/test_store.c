@@ -252,9 +252,11 @@ static void test_commit_wait(void)
         store_kick(s);
         usleep(100);
     }
-    for (list = collect(s, 200); list; list = list->next, n++)
-        ok &= list->status == STORE_OK;
+    list = collect(s, 200);
+    for (j = list; j; j = j->next, n++)
+        ok &= j->status == STORE_OK;
     CHECK(ok && n == 200);
+    free_all(list);
     usleep(20000);
     store_submit(s, commit_job(doc, 200, STORE_OP_EDIT, "[{\"p\":[\"n\"],\"na\":1}]", 1300,
                                NULL));
