@@ -181,7 +181,7 @@ test('the previous release\'s database (schema 4) upgraded with a master key: mi
   const srv = await startServer({ dir, db, args: ['--master-key-file', k.masterKey(dir)] });
   try {
     assert.match(srv.output(), /sealed \d+ plaintext records/);
-    assert.equal(sql(db, 'PRAGMA user_version'), '8');
+    assert.equal(sql(db, 'PRAGMA user_version'), '9');
     assert.equal(sql(db, "SELECT count(*) FROM ops WHERE typeof(op) <> 'blob'"), '0');
     assert.equal(sql(db, 'SELECT count(*) FROM ops'), before);
     const lead = await require('./lib/auth').login(srv, 'lead', 'pw-lead');

@@ -83,7 +83,9 @@ test.after(async () => {
 });
 
 test('every session became a case with the same id and that one session', async () => {
-  assert.equal(sql(db, 'PRAGMA user_version'), '8', 'migrated to the schema this konsil writes');
+  assert.equal(sql(db, 'PRAGMA user_version'), '9', 'migrated to the schema this konsil writes');
+  assert.equal(sql(db, "SELECT count(*) FROM sqlite_master WHERE name = 'ops_create'"), '1',
+    'migration 9: the index of create ops');
   assert.equal(sql(db, 'SELECT count(*) FROM cases'), String(ids.length));
   for (const id of ids) {
     const f = facts.sessions[id];
