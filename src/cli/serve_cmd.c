@@ -15,6 +15,7 @@
 #include "auth/totp.h"
 #include "cli/cli.h"
 #include "hub/hub.h"
+#include "hub/hub_loop.h"
 #include "util/config_file.h"
 #include "util/klog.h"
 
@@ -43,6 +44,8 @@ static int set_log_format(hub_config *c, const option *o, const char *value, cha
 static int set_log_level(hub_config *c, const option *o, const char *value, char *err,
                          size_t n);
 static int set_totp_roles(hub_config *c, const option *o, const char *value, char *err,
+                          size_t n);
+static int set_event_loop(hub_config *c, const option *o, const char *value, char *err,
                           size_t n);
 
 static const option options[] = {
@@ -85,6 +88,9 @@ static const option options[] = {
     {"log-level", OTHER, 0, "LEVEL", set_log_level,
      "error, warn, info or debug (debug adds one line per\n"
      "request and connection)"},
+    {"event-loop", OTHER, 0, "epoll|poll", set_event_loop,
+     "epoll (default: libev's loop) or poll (libwebsockets' own\n"
+     "loop, which polls every socket on each wakeup)"},
     {"max-message", SIZE, offsetof(hub_config, max_message), NULL, NULL,
      "largest incoming message; larger ones close the socket with 1009"},
     {"max-outq", SIZE, offsetof(hub_config, max_outq), NULL, NULL,
@@ -137,6 +143,8 @@ static const option options[] = {
      "presences one connection may hold"},
     {"max-batch", COUNT, offsetof(hub_config, max_batch), NULL, NULL,
      "most ops written in one transaction (group commit)"},
+    {"commit-wait-us", COUNT, offsetof(hub_config, commit_wait_us), NULL, NULL,
+     "most microseconds an op waits for others to share its transaction (0: never)"},
     {"tx-packet", SIZE, offsetof(hub_config, tx_packet), NULL, NULL,
      "bytes per send() and per outgoing frame"},
     {"rx-buffer", SIZE, offsetof(hub_config, rx_buffer), NULL, NULL,
@@ -397,6 +405,20 @@ static int set_log_format(hub_config *c, const option *o, const char *value, cha
         return 0;
     }
     snprintf(err, n, "--log-format is text or json, not '%.100s'", value);
+    return -1;
+}
+
+static int set_event_loop(hub_config *c, const option *o, const char *value, char *err,
+                          size_t n)
+{
+    int k = hub_loop_kind_parse(value);
+
+    (void)o;
+    if (k >= 0) {
+        c->event_loop = k;
+        return 0;
+    }
+    snprintf(err, n, "--event-loop is epoll or poll, not '%.100s'", value);
     return -1;
 }
 
