@@ -49,9 +49,12 @@ async function open(who) {
   return pages[who];
 }
 
-// Until every page holds the version the lead's holds.
+// Until every page holds the server's latest version. The lead's page may not have
+// received the server's own op (the stamps committed with a client's op) when the
+// submitter's ack comes, so it fetches first: the fetch is answered after both.
 async function settle() {
   for (const p of Object.values(pages)) await c.whenNothingPending(p.doc);
+  await c.fetch(pages.lead.doc);
   const v = pages.lead.doc.version;
   for (const p of Object.values(pages)) {
     while (p.doc.version < v) await new Promise((r) => setTimeout(r, 10));
