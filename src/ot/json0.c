@@ -766,11 +766,12 @@ static int apply_text_op(cJSON *target, const cJSON *text_op, undo_log *log, ot_
 
 /* si/sd: the last path element is the offset inside the string at the rest of the path. */
 static int apply_old_text(cJSON **doc, const component_view *v, int n, undo_log *log,
-                          ot_error *err)
+                          ot_applied *out, ot_error *err)
 {
     slot s;
     if (resolve_slot(*doc, v->p->child, n > 1 ? n - 2 : 0, n > 1, &s, err) != 0) return -1;
     if (!s.value) return ot_fail(err, "string operation on a missing value");
+    out->value = s.value;
     return edit_text(s.value, v->p->child->prev->valuedouble, v->si ? v->si->valuestring : NULL,
                      v->sd ? v->sd->valuestring : NULL, log, err);
 }
@@ -880,19 +881,23 @@ static int apply_object(const slot *s, const component_view *v, bool exact, undo
 
 /* Checks component c and applies it. exact: to a document — the values c carries are
  * checked deeply and its ld/od must equal what they delete; otherwise to a copy of a
- * delete payload inside transform — shape and structure only (see the top of this file). */
+ * delete payload inside transform — shape and structure only (see the top of this file).
+ * *out says where it acted (ot_applied). */
 static int apply_component(cJSON **doc, const cJSON *c, bool exact, undo_log *log,
-                           ot_error *err)
+                           ot_applied *out, ot_error *err)
 {
     component_view v;
+    memset(out, 0, sizeof *out);
+    out->component = c;
     if (check_component(c, exact, &v, err) != 0) return -1;
     int n = view_path_length(&v);
-    if (v.si || v.sd) return apply_old_text(doc, &v, n, log, err);
+    if (v.si || v.sd) return apply_old_text(doc, &v, n, log, out, err);
     slot s;
     /* na and text0 act on the value at the path; the others on a key of its container. */
     if (v.na || v.t) {
         if (resolve_slot(*doc, v.p->child, n > 0 ? n - 1 : 0, n > 0, &s, err) != 0) return -1;
         if (!s.value) return ot_fail(err, "operation on a missing value");
+        out->value = s.value;
         if (v.t) return apply_text_op(s.value, v.o, log, err);
         if (!json_is_number(s.value)) return ot_fail(err, "na on a value that is not a number");
         double sum = s.value->valuedouble + v.na->valuedouble;
@@ -900,24 +905,36 @@ static int apply_component(cJSON **doc, const cJSON *c, bool exact, undo_log *lo
         if (undo_reserve(log, err) != 0) return -1;
         undo_record(log, (undo_entry){.kind = UNDO_NUMBER, .node = s.value,
                                       .number = s.value->valuedouble});
+        out->number_before = s.value->valuedouble;
         set_number(s.value, sum);
         return 0;
     }
     if (n == 0) return apply_root_replace(doc, &v, exact, log, err);
     if (resolve_slot(*doc, v.p->child, n - 1, true, &s, err) != 0) return -1;
+    out->container = s.container;
     if (v.li || v.ld || v.lm) return apply_list(&s, &v, exact, log, err);
     return apply_object(&s, &v, exact, log, err);
 }
 
-static int apply_op(cJSON **doc, const cJSON *op, bool exact, ot_error *err)
+/* Applies op; each component applied is shown to watch (when given), and then the whole
+ * op (component NULL); a refusal of either undoes everything. */
+static int apply_op(cJSON **doc, const cJSON *op, bool exact, ot_watch_fn watch, void *arg,
+                    ot_error *err)
 {
     undo_log log;
+    ot_applied applied;
     undo_init(&log);
     for (const cJSON *c = op->child; c; c = c->next) {
-        if (apply_component(doc, c, exact, &log, err) != 0) {
+        if (apply_component(doc, c, exact, &log, &applied, err) != 0 ||
+            (watch && watch(arg, &applied, err) != 0)) {
             undo_rollback(&log, doc);
             return -1;
         }
+    }
+    memset(&applied, 0, sizeof applied);
+    if (watch && watch(arg, &applied, err) != 0) {
+        undo_rollback(&log, doc);
+        return -1;
     }
     undo_commit(&log);
     return 0;
@@ -925,9 +942,14 @@ static int apply_op(cJSON **doc, const cJSON *op, bool exact, ot_error *err)
 
 int ot_apply(cJSON **doc, const cJSON *op, ot_error *err)
 {
+    return ot_apply_watched(doc, op, NULL, NULL, err);
+}
+
+int ot_apply_watched(cJSON **doc, const cJSON *op, ot_watch_fn watch, void *arg, ot_error *err)
+{
     if (!doc || !*doc) return ot_fail(err, "no document");
     if (!json_is_array(op)) return ot_fail(err, "op must be an array of components");
-    return apply_op(doc, op, true, err);
+    return apply_op(doc, op, true, watch, arg, err);
 }
 
 /* ---- old string components <-> text0 (convertFromText / convertToText) ------------------ */
@@ -1216,7 +1238,7 @@ static int update_deleted_payload(cJSON *c, const cJSON *other, int c_length, ot
         cJSON_Delete(cJSON_DetachItemViaPointer(p, p->child));
     cJSON_AddItemToArray(op, sub);
     sub = NULL;
-    if (apply_op(&value, op, false, err) != 0) goto out;
+    if (apply_op(&value, op, false, NULL, NULL, err) != 0) goto out;
     set_field(c, key, value);
     value = NULL;
     rc = 0;

@@ -45,6 +45,27 @@ int ot_check_op(const cJSON *op, ot_error *err);
  * from checked ops is; text offsets into other bytes are computed safely but not exactly. */
 int ot_apply(cJSON **doc, const cJSON *op, ot_error *err);
 
+/* Where one component of an op acted, as ot_apply_watched() shows it right after the
+ * component applied (component NULL: the whole op has applied). Borrowed pointers into
+ * the document, valid for the call:
+ *   li, ld, lm, oi, od  `container`: the list or object changed (NULL when the root was
+ *                       replaced);
+ *   si, sd, text0       `value`: the string, as it is now;
+ *   na                  `value`: the number, as it is now; `number_before` what it was. */
+typedef struct ot_applied {
+    const cJSON *component;
+    const cJSON *container;
+    const cJSON *value;
+    double number_before;
+} ot_applied;
+
+/* Returns 0 to go on, or -1 with *err filled to refuse the op. */
+typedef int (*ot_watch_fn)(void *arg, const ot_applied *applied, ot_error *err);
+
+/* ot_apply(), calling watch (when not NULL) after each component has applied and once
+ * more after the last; a refusal undoes the whole op, as a refused component does. */
+int ot_apply_watched(cJSON **doc, const cJSON *op, ot_watch_fn watch, void *arg, ot_error *err);
+
 /* Transforms op so that it applies after other; side breaks ties (the op submitted
  * later to the server is "left"). Returns a new op. Refuses ops of the wrong shape, and
  * what json0.js refuses too (an edit that cannot reach into a delete payload, text deletes

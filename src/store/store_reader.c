@@ -81,12 +81,12 @@ static int load_milestone(sqlite3 *db, const char *id, int64_t max_v, doc_state 
         doc->v = sqlite3_column_int64(st, 0);
         if (sqlite3_column_type(st, 1) != SQLITE_NULL) {
             const char *data = (const char *)sqlite3_column_text(st, 2);
-            doc->data = data ? cJSON_Parse(data) : NULL;
-            if (!doc->data) {
+            cJSON *tree = data ? cJSON_Parse(data) : NULL;
+            if (!tree) {
                 sqlite3_finalize(st);
                 return fail(job, NULL, "milestone data is not JSON");
             }
-            doc->exists = 1;
+            doc_adopt(doc, doc->v, tree);
         }
     } else if (rc != SQLITE_DONE) {
         sqlite3_finalize(st);

@@ -111,3 +111,50 @@ char *json_print(const cJSON *v)
 {
     return json_print_len(v, NULL);
 }
+
+/* Bytes each byte of a string takes in the printed literal (json_print_string). */
+static size_t escaped_len(unsigned char c)
+{
+    switch (c) {
+    case '"': case '\\': case '\b': case '\f': case '\n': case '\r': case '\t':
+        return 2;
+    default:
+        return c < 0x20 ? 6 : 1;
+    }
+}
+
+size_t json_string_len(const char *s)
+{
+    size_t n = 2;
+
+    for (; *s; s++)
+        n += escaped_len((unsigned char)*s);
+    return n;
+}
+
+size_t json_printed_len(const cJSON *v)
+{
+    char num[32];
+    size_t n;
+
+    if (!v)
+        return 4;
+    switch (v->type & 0xFF) {
+    case cJSON_False: return 5;
+    case cJSON_True: return 4;
+    case cJSON_Number: return (size_t)json_format_number(v->valuedouble, num);
+    case cJSON_String: return json_string_len(v->valuestring ? v->valuestring : "");
+    case cJSON_Raw: return strlen(v->valuestring);
+    case cJSON_Array:
+    case cJSON_Object:
+        n = 2;
+        for (const cJSON *c = v->child; c; c = c->next) {
+            if ((v->type & 0xFF) == cJSON_Object)
+                n += json_string_len(c->string ? c->string : "") + 1;
+            n += json_printed_len(c) + (c->next ? 1 : 0);
+        }
+        return n;
+    default:
+        return 4;
+    }
+}

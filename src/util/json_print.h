@@ -29,6 +29,11 @@ void json_print_to(strbuf *b, const cJSON *v);
  * characters escaped as JSON.stringify does, every other byte as it is. */
 void json_print_string(strbuf *b, const char *s);
 
+/* The length json_print() would give v (NULL: 4, "null"), without printing it; and
+ * that of s as a JSON string literal (quotes included). Both walk v or s once. */
+size_t json_printed_len(const cJSON *v);
+size_t json_string_len(const char *s);
+
 /* Writes the shortest exact form of d into out (at least 32 bytes); returns its length.
  * Non-finite numbers, which JSON cannot hold, print as null, as in JavaScript. */
 int json_format_number(double d, char out[32]);
