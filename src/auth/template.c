@@ -49,6 +49,7 @@ unsigned template_consent_kinds(const template_spec *t) { return t->consent_kind
 const cJSON *template_structured(const template_spec *t) { return t->structured; }
 const cJSON *template_tasks(const template_spec *t) { return t->tasks; }
 const cJSON *template_appointments(const template_spec *t) { return t->appointments; }
+const template_limits *template_size_limits(const template_spec *t) { return &t->limits; }
 
 const cJSON *template_purposes(const template_spec *t) { return t->purposes; }
 
@@ -392,7 +393,7 @@ template_spec *template_from_json(const cJSON *json, auth_error *err)
     static const char *const fields[] = {"name", "title", "description", "document", "rules",
                                          "identity", "consents", "stamps", "structured",
                                          "tasks", "appointments", "purposes", "retention",
-                                         NULL};
+                                         "limits", NULL};
     if (!cJSON_IsObject(json)) {
         auth_fail(err, "template: must be a JSON object");
         return NULL;
@@ -467,7 +468,8 @@ template_spec *template_from_json(const cJSON *json, auth_error *err)
         add_list_path(json, "tasks", t->document, &t->tasks, err) != 0 ||
         add_list_path(json, "appointments", t->document, &t->appointments, err) != 0 ||
         add_retention(t, cJSON_GetObjectItemCaseSensitive(json, "retention"), err) != 0 ||
-        add_purposes(t, cJSON_GetObjectItemCaseSensitive(json, "purposes"), err) != 0)
+        add_purposes(t, cJSON_GetObjectItemCaseSensitive(json, "purposes"), err) != 0 ||
+        template_parse_limits(t, cJSON_GetObjectItemCaseSensitive(json, "limits"), err) != 0)
         goto fail;
     return t;
 fail:

@@ -29,7 +29,9 @@
  *     "retention": {"default": "standard", optional: the retention classes a case may
  *       "classes": {"standard":            have, each with its period after the case's
  *         {"after_closure_days": 1095,     closure and its documented legal basis, and
- *          "basis": "…"}, …}}              the class a new case takes
+ *          "basis": "…"}, …}},             the class a new case takes
+ *     "limits": {"sheet_bytes": 2097152,   optional: the size limits of its case sheets
+ *                "item_bytes": 65536, …}   (template_limits; protocol/limits.md)
  *   }
  *
  * A read list may hold conditioned selectors besides role names:
@@ -160,5 +162,15 @@ const template_retention_class *template_retention_class_named(const template_sp
                                                                const char *name);
 /* The purposes (an array of strings), NULL when the template names none. */
 const cJSON *template_purposes(const template_spec *t);
+/* The size limits a template sets for its case sheets ("limits" in the text, each
+ * optional; protocol/limits.md): the sheet's size, one inserted item's and one string's
+ * (bytes), and the bytes one principal may add to one sheet per window. 0 where the
+ * template sets none (the server's defaults hold there). */
+typedef struct template_limits {
+    size_t sheet_bytes, item_bytes, string_bytes, append_bytes;
+    int64_t append_window_secs;
+} template_limits;
+
+const template_limits *template_size_limits(const template_spec *t);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * The parts of a template beside its document and rules: the consent list and the kinds
- * it keeps, conditioned read selectors, stamped fields of list items, and the strings
- * that are structured (template.h has the format, protocol/access.md the full text).
+ * it keeps, conditioned read selectors, stamped fields of list items, the strings
+ * that are structured (template.h has the format, protocol/access.md the full text), and
+ * the size limits of its case sheets (protocol/limits.md).
  * Everything is checked against the template's own document and rules, so the view
  * module never meets a stamp on something that is not a list or a condition on a kind
  * the case cannot record.
@@ -322,4 +323,50 @@ int template_parse_structured(template_spec *t, const cJSON *structured, auth_er
     }
     t->structured = structured ? cJSON_Duplicate(structured, 1) : cJSON_CreateArray();
     return t->structured ? 0 : auth_fail(err, "out of memory");
+}
+
+/* ---- size limits --------------------------------------------------------------------- */
+
+/* Largest byte limit a template may set, and the longest growth window. */
+#define LIMIT_BYTES_MAX (1024.0 * 1024 * 1024)
+#define LIMIT_WINDOW_MAX (30 * 24 * 3600)
+
+static int limit_value(const cJSON *limits, const char *field, double max, double *out,
+                       auth_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(limits, field);
+
+    *out = 0;
+    if (!v)
+        return 0;
+    if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > max ||
+        v->valuedouble != (double)(int64_t)v->valuedouble)
+        return auth_fail(err, "limits: \"%s\" must be an integer from 1 to %.0f", field, max);
+    *out = v->valuedouble;
+    return 0;
+}
+
+int template_parse_limits(template_spec *t, const cJSON *limits, auth_error *err)
+{
+    static const char *const fields[] = {"sheet_bytes", "item_bytes", "string_bytes",
+                                         "append_bytes", "append_window_secs", NULL};
+    double sheet, item, string, append, window;
+
+    if (!limits)
+        return 0;
+    if (!cJSON_IsObject(limits))
+        return auth_fail(err, "template: \"limits\" must be an object");
+    if (template_only_fields(limits, fields, "limits", err) != 0 ||
+        limit_value(limits, "sheet_bytes", LIMIT_BYTES_MAX, &sheet, err) != 0 ||
+        limit_value(limits, "item_bytes", LIMIT_BYTES_MAX, &item, err) != 0 ||
+        limit_value(limits, "string_bytes", LIMIT_BYTES_MAX, &string, err) != 0 ||
+        limit_value(limits, "append_bytes", LIMIT_BYTES_MAX, &append, err) != 0 ||
+        limit_value(limits, "append_window_secs", LIMIT_WINDOW_MAX, &window, err) != 0)
+        return -1;
+    t->limits.sheet_bytes = (size_t)sheet;
+    t->limits.item_bytes = (size_t)item;
+    t->limits.string_bytes = (size_t)string;
+    t->limits.append_bytes = (size_t)append;
+    t->limits.append_window_secs = (int64_t)window;
+    return 0;
 }

@@ -25,6 +25,7 @@ struct template_spec {
     template_retention_class *retention;   /* n_retention, owned (names and bases too) */
     size_t n_retention;
     size_t retention_default;
+    template_limits limits; /* 0 where the template sets none */
 };
 
 /* Refuses members of obj not in allowed (a NULL-terminated list), naming `where`. */
@@ -42,5 +43,7 @@ int template_parse_condition(template_spec *t, const cJSON *sel, size_t index,
 int template_parse_stamps(template_spec *t, const cJSON *stamps, auth_error *err);
 int template_parse_structured(template_spec *t, const cJSON *structured, auth_error *err);
 void template_free_fields(template_spec *t);
+/* "limits" (may be NULL). */
+int template_parse_limits(template_spec *t, const cJSON *limits, auth_error *err);
 
 #endif

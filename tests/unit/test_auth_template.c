@@ -363,6 +363,35 @@ static void default_template_fields(void)
     template_free(t);
 }
 
+/* "limits": the size limits of the template's case sheets, each optional. */
+static void template_sheet_limits(void)
+{
+    const char *ok = "{\"name\":\"t\",\"title\":\"T\",\"document\":{},\"rules\":[" ROOT "],"
+                     "\"limits\":{\"sheet_bytes\":1000000,\"item_bytes\":4096,"
+                     "\"append_bytes\":50000,\"append_window_secs\":600}}";
+    auth_error err = {{0}};
+    template_spec *t = template_parse(ok, strlen(ok), &err);
+    CHECK(t != NULL);
+    if (t) {
+        const template_limits *l = template_size_limits(t);
+        CHECK(l->sheet_bytes == 1000000 && l->item_bytes == 4096 && l->string_bytes == 0 &&
+              l->append_bytes == 50000 && l->append_window_secs == 600);
+        template_free(t);
+    }
+    t = template_default(&err);
+    CHECK(t && template_size_limits(t)->sheet_bytes == 0);     /* the server's defaults */
+    template_free(t);
+    EXPECT_ERROR(try_fields("", "\"limits\":[]"), "template: \"limits\" must be an object");
+    EXPECT_ERROR(try_fields("", "\"limits\":{\"sheet\":1}"), "limits: unknown field \"sheet\"");
+    EXPECT_ERROR(try_fields("", "\"limits\":{\"item_bytes\":0}"),
+                 "limits: \"item_bytes\" must be an integer from 1 to 1073741824");
+    EXPECT_ERROR(try_fields("", "\"limits\":{\"string_bytes\":1.5}"),
+                 "limits: \"string_bytes\" must be an integer");
+    EXPECT_ERROR(try_fields("", "\"limits\":{\"append_window_secs\":2592001}"),
+                 "limits: \"append_window_secs\" must be an integer from 1 to 2592000");
+    CHECK_STR(try_fields("", "\"limits\":{\"string_bytes\":100}"), "");
+}
+
 static void template_size_and_depth_limits(void)
 {
     char *deep = malloc(2000);
@@ -484,6 +513,7 @@ int main(void)
     RUN(retention_fields);
     RUN(default_template_fields);
     RUN(template_size_and_depth_limits);
+    RUN(template_sheet_limits);
     RUN(rule_semantics);
     RUN(selector_parsing);
     return unit_finish("test_auth_template");
