@@ -19,8 +19,10 @@
 #include "util/config_file.h"
 #include "util/klog.h"
 
-/* How a value is read: numbers (SIZE takes K/M/G), or by the option's own `set`. */
-enum kind { SIZE, COUNT, SECS, RATE, OTHER };
+/* How a value is read: numbers (SIZE and SHEET_SIZE take K/M/G), or by the option's own
+ * `set`. SHEET_SIZE and SHEET_SECS: a case-sheet limit that, when not given, is each
+ * template's own (else the HUB_DEFAULT_ one, fallback_of). */
+enum kind { SIZE, COUNT, SECS, RATE, SHEET_SIZE, SHEET_SECS, OTHER };
 
 typedef struct option option;
 struct option {
@@ -94,7 +96,7 @@ static const option options[] = {
     {"max-message", SIZE, offsetof(hub_config, max_message), NULL, NULL,
      "largest incoming message; larger ones close the socket with 1009"},
     {"max-outq", SIZE, offsetof(hub_config, max_outq), NULL, NULL,
-     "bytes queued for one connection; above it the connection is closed with 1013"},
+     "bytes queued for one connection, replies and snapshots included; above: close 1013"},
     {"op-rate", RATE, offsetof(hub_config, op_rate), NULL, NULL,
      "ops per second one connection may submit, sustained (reading pauses beyond)"},
     {"op-burst", RATE, offsetof(hub_config, op_burst), NULL, NULL,
@@ -179,6 +181,26 @@ static const option options[] = {
      "an open case without activity this long is listed for its lead to close or keep"},
     {"deletion-notice-days", COUNT, offsetof(hub_config, deletion_notice_days), NULL, NULL,
      "deletions this many days ahead are shown to the case's lead"},
+    {"max-sheet", SHEET_SIZE, offsetof(hub_config, max_sheet), NULL, NULL,
+     "bytes of one case sheet (its JSON); an op growing it beyond: ERR_OP_SUBMIT_REJECTED"},
+    {"max-item", SHEET_SIZE, offsetof(hub_config, max_item), NULL, NULL,
+     "bytes of one value an op inserts, li or oi (ERR_OP_SUBMIT_REJECTED beyond)"},
+    {"max-string", SHEET_SIZE, offsetof(hub_config, max_string), NULL, NULL,
+     "bytes of one string of a case sheet (ERR_OP_SUBMIT_REJECTED beyond)"},
+    {"append-budget", SHEET_SIZE, offsetof(hub_config, append_budget), NULL, NULL,
+     "bytes one principal may add to one case sheet per window (ERR_OP_SUBMIT_REJECTED)"},
+    {"append-window-secs", SHEET_SECS, offsetof(hub_config, append_window_secs), NULL, NULL,
+     "the window of --append-budget"},
+    {"max-op-lag", COUNT, offsetof(hub_config, max_op_lag), NULL, NULL,
+     "versions an op may be behind its document (ERR_SUBMIT_TRANSFORM_OPS_NOT_FOUND beyond)"},
+    {"max-rooms-principal", COUNT, offsetof(hub_config, max_rooms_principal), NULL, NULL,
+     "documents one principal's requests may keep loaded (ERR_LIMIT_EXCEEDED beyond)"},
+    {"max-creates", COUNT, offsetof(hub_config, max_creates), NULL, NULL,
+     "cases, sessions and links an account may create per window (429 rate_limited)"},
+    {"create-window-secs", SECS, offsetof(hub_config, create_window_secs), NULL, NULL,
+     "the window of --max-creates"},
+    {"budget-max-keys", COUNT, offsetof(hub_config, budget_max_keys), NULL, NULL,
+     "keys the append and create budgets remember at most (oldest window forgotten)"},
 };
 
 #define N_OPTIONS (sizeof options / sizeof options[0])
@@ -194,6 +216,25 @@ static const option *find(const char *name)
     return NULL;
 }
 
+/* The counts kept as int64_t. */
+static int is_int64(const option *o)
+{
+    return o->offset == offsetof(hub_config, milestone_every) ||
+           o->offset == offsetof(hub_config, max_op_lag);
+}
+
+/* What a case-sheet limit is when neither the option nor the template sets it. */
+static size_t fallback_of(const option *o)
+{
+    switch (o->offset) {
+    case offsetof(hub_config, max_sheet): return HUB_DEFAULT_SHEET;
+    case offsetof(hub_config, max_item): return HUB_DEFAULT_ITEM;
+    case offsetof(hub_config, max_string): return HUB_DEFAULT_STRING;
+    case offsetof(hub_config, append_budget): return HUB_DEFAULT_APPEND;
+    default: return HUB_DEFAULT_APPEND_WINDOW_SECS;
+    }
+}
+
 static void show_default(FILE *out, const hub_config *d, const option *o)
 {
     const char *p = (const char *)d + o->offset;
@@ -203,7 +244,7 @@ static void show_default(FILE *out, const hub_config *d, const option *o)
         fprintf(out, "%zu", *(const size_t *)p);
         break;
     case COUNT:
-        if (o->offset == offsetof(hub_config, milestone_every))
+        if (is_int64(o))
             fprintf(out, "%lld", (long long)*(const int64_t *)p);
         else
             fprintf(out, "%zu", *(const size_t *)p);
@@ -213,6 +254,10 @@ static void show_default(FILE *out, const hub_config *d, const option *o)
         break;
     case RATE:
         fprintf(out, "%g", *(const double *)p);
+        break;
+    case SHEET_SIZE:
+    case SHEET_SECS:
+        fprintf(out, "the template's, else %zu", fallback_of(o));
         break;
     case OTHER:
         break;
@@ -314,20 +359,22 @@ static int set_number(hub_config *c, const option *o, const char *value)
     char *p = (char *)c + o->offset;
     double v;
 
-    if (parse_number(value, o->kind == SIZE, &v) != 0)
+    if (parse_number(value, o->kind == SIZE || o->kind == SHEET_SIZE, &v) != 0)
         return -1;
     switch (o->kind) {
     case SIZE:
     case COUNT:
+    case SHEET_SIZE:
         if (v != (double)(size_t)v ||
             v < (o->offset == offsetof(hub_config, commit_wait_us) ? 0 : 1))
             return -1;
-        if (o->offset == offsetof(hub_config, milestone_every))
+        if (is_int64(o))
             *(int64_t *)p = (int64_t)v;
         else
             *(size_t *)p = (size_t)v;
         return 0;
     case SECS:
+    case SHEET_SECS:
         if (v != (int)v || v < 1 || v > 65535)
             return -1;
         *(int *)p = (int)v;

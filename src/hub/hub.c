@@ -93,6 +93,11 @@ void hub_config_defaults(hub_config *c)
     auth_totp_roles_parse(AUTH_TOTP_REQUIRED_DEFAULT, &c->totp_required, NULL);
     c->password_link_secs = 3 * 24 * 3600;
     c->password_min = 10;
+    c->max_op_lag = 10000;
+    c->max_rooms_principal = 200;
+    c->max_creates = 120;
+    c->create_window_secs = 3600;
+    c->budget_max_keys = 100000;
 }
 
 static int read_file(const char *path, char **out, size_t *len)
@@ -469,7 +474,7 @@ int hub_run(const hub_config *cfg)
         klog(KLOG_INFO, "store", err);
         err[0] = '\0';
     }
-    if (hub_auth_init(h) != 0 || hub_edge_init(h) != 0)
+    if (hub_auth_init(h) != 0 || hub_edge_init(h) != 0 || hub_limits_init(h) != 0)
         goto fail;
     if (install_templates(h, err, sizeof err) != 0 ||
         hub_retention_start(h, err, sizeof err) != 0 ||
@@ -488,9 +493,12 @@ int hub_run(const hub_config *cfg)
     rcfg.max_rooms = cfg->max_rooms;
     rcfg.max_presence_channels = cfg->max_presence_channels;
     rcfg.max_presences = cfg->max_presences;
+    rcfg.max_rooms_principal = cfg->max_rooms_principal;
+    rcfg.max_op_lag = cfg->max_op_lag;
     hub_store_env(h, &env);
     hub_access_env(&env);
     hub_view_env(&env);
+    hub_limits_env(&env);
     h->rooms = room_set_new(&rcfg, &env);
     if (!h->rooms)
         goto fail;
@@ -554,6 +562,7 @@ fail:
     if (h) {
         hub_edge_free(h);
         room_set_free(h->rooms);
+        hub_limits_free(h);
         store_close(h->store);
         hub_auth_free(h);
         free(h);

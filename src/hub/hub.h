@@ -80,7 +80,26 @@ typedef struct hub_config {
     size_t password_min;            /* shortest password set through a link */
     int log_format;                 /* a klog_format (util/klog.h) */
     int log_level;                  /* a klog_level */
+    /* Case sheets (0: the template's, else the HUB_DEFAULT_ below). */
+    size_t max_sheet;               /* bytes of one case sheet */
+    size_t max_item;                /* bytes of one value an op inserts (li, oi) */
+    size_t max_string;              /* bytes of one string */
+    size_t append_budget;           /* bytes one principal may add to one sheet per window */
+    int append_window_secs;         /* that window */
+    int64_t max_op_lag;             /* versions an op may be behind the document */
+    size_t max_rooms_principal;     /* rooms one principal's requests may keep loaded */
+    size_t max_creates;             /* cases, sessions and links one account may create
+                                       per create_window_secs */
+    int create_window_secs;
+    size_t budget_max_keys;         /* keys the growth and creation budgets hold at most */
 } hub_config;
+
+/* The size limits of a case sheet when neither the option nor its template sets them. */
+#define HUB_DEFAULT_SHEET (2 * 1024 * 1024)
+#define HUB_DEFAULT_ITEM (64 * 1024)
+#define HUB_DEFAULT_STRING (256 * 1024)
+#define HUB_DEFAULT_APPEND (1024 * 1024)
+#define HUB_DEFAULT_APPEND_WINDOW_SECS 3600
 
 /* The smallest rx_buffer: a WebSocket control frame (ping, close) carries up to 125
  * bytes, and libwebsockets must hold one whole. */

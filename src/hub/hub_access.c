@@ -203,6 +203,11 @@ static int note_person(hub_policy *p, const auth_principal *who)
     return 0;
 }
 
+const char *hub_policy_case(const hub_policy *p)
+{
+    return p->id;
+}
+
 int hub_policy_view(const hub_policy *p, const char *doc, const auth_principal *who,
                     const char *bound_session, unsigned *view)
 {

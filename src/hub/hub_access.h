@@ -56,6 +56,8 @@ const template_spec *hub_policy_template(const hub_policy *p);
 hub_live *hub_policy_live(hub_policy *p);
 /* Who the room admitted with that id (its latest connection's principal), or NULL. */
 const auth_principal *hub_policy_person(const hub_policy *p, const char *id);
+/* The case's id. Borrowed. */
+const char *hub_policy_case(const hub_policy *p);
 /* Whether principal `who` (a user, or a client bound to `bound_session`) reaches the
  * policy's document doc; *view is what it may read there. 0 or -1. */
 int hub_policy_view(const hub_policy *p, const char *doc, const auth_principal *who,

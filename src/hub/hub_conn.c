@@ -8,9 +8,10 @@
  *   - a message larger than max_message closes the connection with 1009, a binary
  *     frame with 1003; neither is kept or parsed (its bytes are read and dropped up
  *     to its end, or up to 16 times max_message);
- *   - a connection whose output queue passes max_outq on live traffic is closed with
- *     1013 (it reconnects and catches up); reading pauses while its queue is half
- *     full or its op budget is spent, so a client cannot grow the queue by asking;
+ *   - a connection whose output queue passes max_outq is closed with 1013 (it
+ *     reconnects and catches up; room_peer.h keeps the bound for every message);
+ *     reading pauses while its queue is half full, its op budget is spent, or an nf/nt
+ *     or bulk answer is being built, so a client cannot grow the queue by asking;
  *   - every close the hub decides (hub_conn_close) is handed to lws once, from a
  *     WRITEABLE callback; lws sends the close frame and closes the socket when the
  *     client has answered with its own (or after its 5 s close timeouts). Until then
@@ -91,7 +92,7 @@ void hub_conn_close(hub_conn *c, int code, const char *reason)
     /* Read on while closing (what arrives is dropped): the client's close reply may wait
      * behind ops a paused connection has not read, and a socket closed with unread data
      * is reset, which can destroy our close frame before the client has read it. */
-    set_rx(c, RX_RATE | RX_BACKPRESSURE, 0);
+    set_rx(c, RX_RATE | RX_BACKPRESSURE | RX_BUSY, 0);
     /* A peer that never lets us write is cut off after lws's own close-send time. */
     lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_SEND, HUB_CLOSE_SEND_SECS);
     lws_callback_on_writable(c->wsi);
@@ -175,6 +176,7 @@ static int conn_open(hub *h, struct lws *wsi, struct pss *pss)
     if (l) {
         c->principal = l->who;
         snprintf(c->bound_session, sizeof c->bound_session, "%s", l->session);
+        snprintf(c->bound_case, sizeof c->bound_case, "%s", l->case_id);
         snprintf(c->login_hash, sizeof c->login_hash, "%s", l->hash);
     }
     if (!l || random_id(c->id) != 0) {
@@ -251,6 +253,12 @@ void hub_conn_spend(hub_conn *c, double cost)
         hub_metrics_limit(h, HUB_LIMIT_OP_RATE);
     set_rx(c, RX_RATE, 1);
     lws_set_timer_usecs(c->wsi, (lws_usec_t)(wait_ms * 1000) + 1000);
+}
+
+void hub_conn_busy(hub_conn *c, int delta)
+{
+    c->busy = (unsigned)((int)c->busy + delta);
+    set_rx(c, RX_BUSY, c->busy > 0);
 }
 
 static void rx_release(hub_conn *c)

@@ -6,7 +6,10 @@
  *
  * Bulk requests (bf/bs/bu) are split into one room request per document and joined
  * here: the array form collects every snapshot into one reply and only then starts the
- * subscriptions, so no op of a document reaches the client before its snapshot.
+ * subscriptions, so no op of a document reaches the client before its snapshot. That
+ * reply holds at most half the connection's output bound: a snapshot beyond it is an
+ * error for its document (ERR_LIMIT_EXCEEDED; the client fetches it alone). While a
+ * bulk request or an nf/nt is being answered the connection is not read (hub_conn_busy).
  */
 #include "hub/hub_internal.h"
 
@@ -78,6 +81,7 @@ static void bulk_free(bulk *bk)
     free(bk->live);
     proto_buf_release(&bk->reply);
     proto_msg_free(&bk->msg);
+    hub_conn_busy(bk->c, -1);
     hub_conn_unref(bk->c);
     free(bk);
 }
@@ -107,11 +111,27 @@ static void bulk_finish(bulk *bk)
     bulk_free(bk);
 }
 
+/* Whether a snapshot still fits the array form's reply: it may take at most half the
+ * connection's output bound (like a catch-up), so the reply can be queued. */
+static int bulk_fits(const bulk *bk, const char *doc, const char *data_json)
+{
+    return bk->reply.sb.len + strlen(doc) + strlen(data_json) + 64 <=
+           room_set_config(bk->h->rooms)->outq_max / 2;
+}
+
 static void bulk_part_done(void *arg, const char *doc, int status, const proto_error *err,
                            int64_t v, int exists, const char *data_json)
 {
     bulk *bk = arg;
+    proto_error too_big = {PROTO_ERR_LIMIT, "The bulk reply would pass half of the "
+                           "connection's output bound (--max-outq): fetch this document alone"};
 
+    if (bk->array && status == 0 && data_json && !bulk_fits(bk, doc, data_json)) {
+        status = -1;
+        err = &too_big;
+        if (bk->msg.action == PROTO_BS && bk->c->wsi)
+            room_unsubscribe(bk->h->rooms, &bk->c->peer, doc);
+    }
     if (bk->array) {
         if (status == 0) {
             proto_emit_bulk_item(&bk->reply, bk->first, doc, v, exists, data_json);
@@ -169,6 +189,7 @@ static void do_bulk(hub *h, hub_conn *c, proto_msg *msg)
     bk->h = h;
     bk->c = c;
     c->refs++;
+    hub_conn_busy(c, 1);
     bk->msg = *msg;
     memset(msg, 0, sizeof *msg);
     bk->array = cJSON_IsArray(bk->msg.bulk);

@@ -39,6 +39,7 @@ typedef struct hub_conn {
     unsigned refs;
     auth_principal principal;   /* from the login session of the upgrade's cookie */
     char bound_session[AUTH_ID_MAX];    /* a client's one session, else "" */
+    char bound_case[AUTH_ID_MAX];       /* that session's case, else "" */
     char login_hash[AUTH_TOKEN_HASH_LEN + 1];
     char **reads;               /* sessions it has read (audited open/close) */
     size_t n_reads;
@@ -61,6 +62,8 @@ typedef struct hub_conn {
     int rx_paused;              /* RX_ flags */
     int64_t heard_ms;           /* when its last whole message arrived (hub_heartbeat.h) */
     int heartbeat;              /* it has pinged: silence hangs up on it */
+    unsigned busy;              /* nf/nt and bulk requests being answered: reading pauses
+                                   meanwhile (hub_conn_busy) */
     double tokens;              /* op-rate bucket */
     int64_t tokens_at;          /* ms */
     int flush_queued;           /* in the hub's flush list (holds a reference) */
@@ -68,7 +71,7 @@ typedef struct hub_conn {
     struct hub_conn *prev, *next;
 } hub_conn;
 
-enum { RX_RATE = 1, RX_BACKPRESSURE = 2 };
+enum { RX_RATE = 1, RX_BACKPRESSURE = 2, RX_BUSY = 4 };
 
 /* WebSocket close code "try again later": the connection fell behind or the server is
  * full; the client reconnects and catches up. */
@@ -115,6 +118,8 @@ struct hub {
     struct auth_throttle *throttle;     /* login attempts (auth/throttle.h), owned */
     struct auth_quota *quota;           /* connections (auth/quota.h, hub_edge.c), owned */
     struct auth_quota_conn *admitting;  /* accepted, its lws connection not bound yet */
+    struct auth_budget *budgets;        /* growth and creation budgets (auth/budget.h,
+                                           hub_limits.c), owned */
     int auth_refreshing;
     int64_t auth_refresh_at;
     /* retention (hub_retention.c) */
@@ -151,6 +156,10 @@ void hub_conn_note_read(hub_conn *c, const char *session);
 void hub_conn_close(hub_conn *c, int code, const char *reason);
 /* Takes `cost` ops from the connection's budget (0 just refills). */
 void hub_conn_spend(hub_conn *c, double cost);
+/* A request whose answer is built outside the rooms (nf/nt, bulk) starts (+1) or is
+ * answered (-1): reading pauses while one is in flight, so a connection has at most
+ * one such answer being built, beside its queue. */
+void hub_conn_busy(hub_conn *c, int delta);
 /* hub.c: the store or the signal thread woke the service thread. */
 void hub_on_wake(hub *h);
 int64_t hub_now_ms(void);
@@ -201,6 +210,15 @@ void hub_case_erased(hub *h, const cJSON *erasure);
  * from a backup taken before their erasure). 0 or -1 with err. */
 int hub_retention_start(hub *h, char *err, size_t n);
 void hub_retention_tick(hub *h);
+
+/* hub_limits.c: the rooms' limit hooks (room_env.may_open, limits, grew, spend), and
+ * the creation budget of the REST API. */
+int hub_limits_init(hub *h);
+void hub_limits_free(hub *h);
+void hub_limits_env(room_env *env);
+/* Whether account user_id may create one more case, session or link now: 0, or -1 with
+ * *retry_secs until it may. */
+int hub_limits_create(hub *h, const char *user_id, int64_t *retry_secs);
 
 /* hub_store.c: the room environment on top of the store, and job completions. */
 void hub_store_env(hub *h, room_env *env);

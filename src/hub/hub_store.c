@@ -81,6 +81,7 @@ static int env_load(void *ctx, room *r)
     if (!job)
         return -1;
     job->owner = r;
+    job->cases_only = 1;
     store_submit(h->store, job);
     return 0;
 }
@@ -198,6 +199,7 @@ void hub_store_snapshot(hub *h, hub_conn *c, proto_msg *msg)
         proto_msg_free(msg);
         return;
     }
+    job->cases_only = 1;
     if (msg->action == PROTO_NT) {
         job->by_ts = msg->has_ts;
         job->ts = msg->ts;
@@ -207,6 +209,7 @@ void hub_store_snapshot(hub *h, hub_conn *c, proto_msg *msg)
     }
     sc->c = c;
     c->refs++;
+    hub_conn_busy(c, 1);
     sc->msg = *msg;
     memset(msg, 0, sizeof *msg);
     job->owner = sc;
@@ -292,6 +295,7 @@ static void finish_snapshot(hub *h, store_job *job)
         room_peer_reply(h->rooms, &c->peer, &b);
     }
     proto_msg_free(&sc->msg);
+    hub_conn_busy(c, -1);
     hub_conn_unref(c);
     free(sc);
 }

@@ -43,6 +43,9 @@
 #define PROTO_ERR_NO_PRESENCE_TYPE "ERR_TYPE_DOES_NOT_SUPPORT_PRESENCE"
 #define PROTO_ERR_NOT_IMPLEMENTED "ERR_DATABASE_METHOD_NOT_IMPLEMENTED"
 #define PROTO_ERR_UNKNOWN "ERR_UNKNOWN_ERROR"
+/* ShareDB's for an op it cannot bring up to the current version; Konsil's for an op
+ * based on a version further behind than --max-op-lag. */
+#define PROTO_ERR_TOO_OLD "ERR_SUBMIT_TRANSFORM_OPS_NOT_FOUND"
 /* Konsil's own codes, for limits ShareDB does not have (protocol/limits.md). */
 #define PROTO_ERR_TOO_MANY_ROOMS "ERR_TOO_MANY_ROOMS"
 #define PROTO_ERR_LIMIT "ERR_LIMIT_EXCEEDED"

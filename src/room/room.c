@@ -9,9 +9,15 @@
  * no members, requests, reads or uncommitted ops; idle rooms are evicted by the sweep
  * (and at once when the set is full).
  *
+ * Each room is counted against the principal whose request made it (its opener) while
+ * the set holds it: one principal's requests can have at most max_rooms_principal rooms
+ * made and held at once (asking for more first evicts its own idle ones), so no one
+ * fills the set for everyone, not with documents of no case either (env.may_open
+ * refuses those it can tell before any room is made).
+ *
  * Invariants: a room is freed only at depth 0 (no entry point of it on the stack), so
  * callbacks into rooms during an iteration never free what is being iterated; the set
- * holds at most max_rooms rooms.
+ * holds at most max_rooms rooms; an opener lists (and counts) exactly the rooms naming it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -67,6 +73,27 @@ void room_set_error(proto_error *err, const char *code, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Takes r off its opener's rooms; the opener goes with its last room. */
+static void opener_release(room_set *s, room *r)
+{
+    room_opener *o = r->opener;
+
+    if (!o)
+        return;
+    if (r->opener_prev)
+        r->opener_prev->opener_next = r->opener_next;
+    else
+        o->first = r->opener_next;
+    if (r->opener_next)
+        r->opener_next->opener_prev = r->opener_prev;
+    r->opener = NULL;
+    if (--o->rooms > 0)
+        return;
+    room_map_del(&s->openers, o->principal);
+    free(o->principal);
+    free(o);
+}
+
 static void room_free(room *r)
 {
     while (r->members) {
@@ -97,6 +124,7 @@ static void room_free(room *r)
         r->set->env.policy_unref(r->policy);
     free(r->create_src);
     free(r->create_author);
+    opener_release(r->set, r);
     free(r->id);
     free(r);
 }
@@ -137,9 +165,46 @@ static void evict(room_set *s, room *r)
     room_free(r);
 }
 
-room *room_open(room_set *s, const char *id, proto_error *err)
+/* Evicts the idle rooms principal made (at most until it is under its limit); walks
+ * only that principal's rooms. */
+static void sweep_opener(room_set *s, room_opener *o)
+{
+    room *r = o->first, *next;
+
+    for (; r && o->rooms >= s->cfg.max_rooms_principal; r = next) {
+        next = r->opener_next;
+        if (r->depth > 0 || !room_is_idle(r) || r->state == ROOM_LOADING)
+            continue;
+        if (o->rooms == 1) {    /* the last: evicting it frees o */
+            evict(s, r);
+            return;
+        }
+        evict(s, r);
+    }
+}
+
+/* The opener entry of p's principal, made if needed; NULL when memory runs out. */
+static room_opener *opener_of(room_set *s, const room_peer *p)
+{
+    room_opener *o = room_map_get(&s->openers, p->principal);
+
+    if (o)
+        return o;
+    o = calloc(1, sizeof *o);
+    if (!o || !(o->principal = strdup(p->principal)) ||
+        room_map_put(&s->openers, o->principal, o) != 0) {
+        if (o)
+            free(o->principal);
+        free(o);
+        return NULL;
+    }
+    return o;
+}
+
+room *room_open(room_set *s, const char *id, room_peer *p, proto_error *err)
 {
     room *r = room_map_get(&s->rooms, id);
+    room_opener *o;
 
     if (r && r->state == ROOM_FAILED && room_is_idle(r)) {
         evict(s, r);
@@ -147,6 +212,18 @@ room *room_open(room_set *s, const char *id, proto_error *err)
     }
     if (r)
         return r;
+    if (s->env.may_open && s->env.may_open(s->env.ctx, p, id, err) != 0)
+        return NULL;
+    if (s->cfg.max_rooms_principal && (o = room_map_get(&s->openers, p->principal)) &&
+        o->rooms >= s->cfg.max_rooms_principal) {
+        sweep_opener(s, o);
+        o = room_map_get(&s->openers, p->principal);
+        if (o && o->rooms >= s->cfg.max_rooms_principal) {
+            room_set_error(err, PROTO_ERR_LIMIT, "You have %zu documents open, the most one "
+                           "principal may (--max-rooms-principal)", o->rooms);
+            return NULL;
+        }
+    }
     if (s->rooms.count >= s->cfg.max_rooms)
         room_set_sweep(s, 0, -1);
     if (s->rooms.count >= s->cfg.max_rooms) {
@@ -155,15 +232,27 @@ room *room_open(room_set *s, const char *id, proto_error *err)
                        "The server holds its maximum of %zu rooms", s->cfg.max_rooms);
         return NULL;
     }
-    r = calloc(1, sizeof *r);
+    o = opener_of(s, p);
+    r = o ? calloc(1, sizeof *r) : NULL;
     if (!r || !(r->id = strdup(id)) || room_map_put(&s->rooms, r->id, r) != 0) {
         if (r)
             free(r->id);
         free(r);
+        if (o && !o->rooms) {
+            room_map_del(&s->openers, o->principal);
+            free(o->principal);
+            free(o);
+        }
         room_set_error(err, PROTO_ERR_UNKNOWN, "out of memory");
         return NULL;
     }
     r->set = s;
+    r->opener = o;
+    r->opener_next = o->first;
+    if (o->first)
+        o->first->opener_prev = r;
+    o->first = r;
+    o->rooms++;
     r->state = ROOM_LOADING;
     r->create_v = -1;
     r->idle_since = -1;
@@ -269,6 +358,7 @@ room_set *room_set_new(const room_config *cfg, const room_env *env)
         s->cfg.read_chunk = 1;
     s->env = *env;
     room_map_init(&s->rooms);
+    room_map_init(&s->openers);
     s->presence = room_presence_new(&s->cfg, &s->env);
     if (!s->presence) {
         free(s);
@@ -287,6 +377,7 @@ void room_set_free(room_set *s)
     while ((r = room_map_next(&s->rooms, &pos)))
         room_free(r);
     room_map_clear(&s->rooms);
+    room_map_clear(&s->openers);
     room_presence_free(s->presence);
     free(s);
 }

@@ -133,9 +133,21 @@ typedef struct room_config {
     size_t max_rooms;
     size_t max_presence_channels;   /* per connection */
     size_t max_presences;           /* per connection */
+    size_t max_rooms_principal;     /* rooms one principal's requests may have created and
+                                       keep in the set (0: no limit) */
+    int64_t max_op_lag;             /* an op based on a version further behind than this
+                                       is refused (0: no limit) */
 } room_config;
 
 enum room_read_purpose { ROOM_READ_CATCHUP, ROOM_READ_SUBMIT };
+
+/* A document's size limits for one author (doc_size.h), and for a refusal of its growth
+ * budget: the budget, its window and when the author may add again. */
+typedef struct room_limits {
+    doc_limits doc;
+    size_t budget;
+    int64_t window_ms, retry_ms;
+} room_limits;
 
 /* What rooms need from the outside world. The hub implements it on the store and
  * libwebsockets; unit tests implement it in memory. */
@@ -199,7 +211,19 @@ typedef struct room_env {
     char *(*presence_identity)(void *ctx, void *policy, unsigned view, const room_peer *sender);
     void *(*policy_ref)(void *policy);
     void (*policy_unref)(void *policy);
+
+    /* Limits (all optional; room_limits.c). may_open: whether p may have document doc
+     * loaded at all, asked before a room is made for it (0, or -1 with *err filled).
+     * limits: the size limits of the document for an op by `author`, its budget of
+     * growth included (room_limits).
+     * grew: author's op added bytes to the document. spend: charge p's op budget `ops`
+     * more ops (an op transformed across many versions costs more than one). */
+    int (*may_open)(void *ctx, room_peer *p, const char *doc, proto_error *err);
+    void (*limits)(void *ctx, void *policy, const char *author, room_limits *out);
+    void (*grew)(void *ctx, void *policy, const char *author, size_t bytes);
+    void (*spend)(void *ctx, room_peer *p, double ops);
 } room_env;
+
 
 /* The `kind` of project() for document snapshots. */
 #define ROOM_SNAPSHOT (-1)

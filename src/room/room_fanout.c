@@ -6,7 +6,8 @@
  * member that needs the same one (refcounted room_msg), so an op costs one message per
  * (own, view) however many members receive it; an op a view reads whole is relayed as
  * its own text, never projected and printed again. Snapshots are cached per view the
- * same way until the document moves.
+ * same way until the document moves, and so are the f and s replies carrying them:
+ * however many connections ask for a document, its snapshot is in memory once per view.
  *
  * room_committed() is where an op goes out: to each live member (never echoed to its
  * submitter's member), then the submitter's ack, then every member's queue runs on. A
@@ -133,13 +134,13 @@ static room_msg *op_msg_for(room_set *s, room *r, room_op *op, const room_member
 }
 
 /* Queues op on m's connection; no memory closes the connection. */
-int room_send_op(room_set *s, room *r, room_op *op, room_member *m, int live)
+int room_send_op(room_set *s, room *r, room_op *op, room_member *m)
 {
     int needs_doc;
     room_msg *msg = op_msg_for(s, r, op, m, &needs_doc);
 
     if (msg)
-        room_send(s, m->peer, msg, live);
+        room_send(s, m->peer, msg);
     else if (needs_doc)
         return ROOM_NEEDS_DOC;
     else
@@ -164,14 +165,17 @@ void room_stream_row(room_member *m, const room_row *row, void *frame, const cJS
         room_kill(s, m->peer);
         return;
     }
-    room_send(s, m->peer, msg, 0);
+    room_send(s, m->peer, msg);
     room_msg_unref(msg);
 }
 
 void room_snaps_clear(room *r)
 {
-    for (size_t i = 0; i < r->n_snaps; i++)
+    for (size_t i = 0; i < r->n_snaps; i++) {
         free(r->snaps[i].text);
+        room_msg_unref(r->snaps[i].reply_f);
+        room_msg_unref(r->snaps[i].reply_s);
+    }
     free(r->snaps);
     r->snaps = NULL;
     r->n_snaps = 0;
@@ -204,9 +208,32 @@ const char *room_snapshot_text(room *r, unsigned view)
         return NULL;
     }
     r->snaps = grown;
+    memset(&r->snaps[r->n_snaps], 0, sizeof r->snaps[r->n_snaps]);
     r->snaps[r->n_snaps].view = view;
     r->snaps[r->n_snaps].text = text;
     return r->snaps[r->n_snaps++].text;
+}
+
+room_msg *room_snapshot_reply(room *r, unsigned view, proto_action action)
+{
+    const char *text = room_snapshot_text(r, view);
+    room_snap *snap = NULL;
+    room_msg **slot;
+    proto_buf b;
+
+    if (!text)
+        return NULL;
+    for (size_t i = 0; i < r->n_snaps && !snap; i++)
+        if (r->snaps[i].view == view)
+            snap = &r->snaps[i];
+    slot = action == PROTO_S ? &snap->reply_s : &snap->reply_f;
+    if (!*slot) {
+        proto_buf_init(&b, r->set->cfg.headroom);
+        proto_emit_snapshot_reply(&b, action, r->set->cfg.collection, r->id, r->doc.v,
+                                  r->doc.exists, text);
+        *slot = room_msg_from_buf(&b);
+    }
+    return *slot ? room_msg_ref(*slot) : NULL;
 }
 
 /* The oldest uncommitted op is durable: it goes out (see the file comment). */
@@ -224,7 +251,7 @@ void room_committed(room *r, int status)
     s->uncommitted--;
     for (m = r->members; m; m = m->next_in_room)
         if (m->peer && m->live && op->v >= m->next_v) {
-            if (m != op->by && room_send_op(s, r, op, m, 1) == ROOM_NEEDS_DOC) {
+            if (m != op->by && room_send_op(s, r, op, m) == ROOM_NEEDS_DOC) {
                 room_member_refetch(m, op->v);
                 continue;
             }

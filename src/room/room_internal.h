@@ -13,6 +13,7 @@
  *   room_fanout.c   what each member receives: op messages and snapshots per view,
  *                   built once and shared; committed ops to live members
  *   room_op.c       ops as the room keeps them, and the tail of recent ops
+ *   room_limits.c   the limits a submitted op meets: lag, sizes, growth budgets
  *
  * Below them, and knowing nothing of them: room_peer.c (a connection's output: queue,
  * wake, close when it overflows) and room_presence.c (the presence relay). The room
@@ -58,10 +59,12 @@ struct room_op_view {
     room_msg *msg;
 };
 
-/* A snapshot text projected for one view, at the room's snap_v. */
+/* A snapshot text projected for one view, at the room's snap_v, and the f and s replies
+ * carrying it, built when first needed and shared by every connection that asks. */
 typedef struct room_snap {
     unsigned view;
     char *text;
+    room_msg *reply_f, *reply_s;
 } room_snap;
 
 struct room_item {
@@ -139,21 +142,31 @@ struct room {
     int64_t idle_since;     /* -1 while busy */
     int dropped;            /* its document is gone (the case erased): evicted as soon as
                                it is idle, whatever --room-idle-secs says */
+    struct room_opener *opener; /* the principal whose request made the room */
+    room *opener_prev, *opener_next;    /* that principal's rooms */
 };
+
+/* A principal whose requests made rooms: the rooms the set holds of them. */
+typedef struct room_opener {
+    char *principal;
+    size_t rooms;
+    room *first;
+} room_opener;
 
 struct room_set {
     room_config cfg;
     room_env env;
     room_map rooms;
+    room_map openers;       /* room_opener by principal, while it has rooms */
     room_presence *presence;
     size_t uncommitted;
     size_t full_refusals;   /* documents refused for max_rooms */
 };
 
-/* Queues m on p (live: over the limit closes p); see room_peer_push(). */
-static inline int room_send(room_set *s, room_peer *p, room_msg *m, int live)
+/* Queues m on p (over the output bound closes p); see room_peer_push(). */
+static inline int room_send(room_set *s, room_peer *p, room_msg *m)
 {
-    return room_peer_push(&s->cfg, &s->env, p, m, live);
+    return room_peer_push(&s->cfg, &s->env, p, m);
 }
 
 static inline void room_kill(room_set *s, room_peer *p)
@@ -166,9 +179,11 @@ static inline void room_kill(room_set *s, room_peer *p)
 /* Fills err with code and a printf-style message. */
 void room_set_error(proto_error *err, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* The room of document id, created (and its load started) if needed; NULL with err
- * filled when the set is full or the load cannot start. */
-room *room_open(room_set *s, const char *id, proto_error *err);
+/* The room of document id, created (and its load started) for p's request if needed;
+ * NULL with err filled when p may not have it loaded (env.may_open), p's principal has
+ * max_rooms_principal rooms of its making in use, the set is full, or the load cannot
+ * start. */
+room *room_open(room_set *s, const char *id, room_peer *p, proto_error *err);
 /* Entry points run between enter and leave; leaving the outermost frees members
  * nobody needs any more and notes when the room became idle. */
 void room_enter(room *r);
@@ -208,13 +223,17 @@ void room_tail_trim(room *r);
  * (nothing queued) when m's view needs a projection of op its frame lacks: it is made
  * from the store (room_stream_row with the document). */
 #define ROOM_NEEDS_DOC 1
-int room_send_op(room_set *s, room *r, room_op *op, room_member *m, int live);
+int room_send_op(room_set *s, room *r, room_op *op, room_member *m);
 /* Queues a stored op (catch-up from the store) on m's connection: frame is the op's when
  * the tail still holds it, doc the document before it (or NULL). */
 void room_stream_row(room_member *m, const room_row *row, void *frame, const cJSON *doc);
 /* The document as `view` may read it, as JSON text, cached per view until it moves.
  * Borrowed; NULL when memory runs out. */
 const char *room_snapshot_text(room *r, unsigned view);
+/* The reply to f or s (action) without a version: the document as view may read it, one
+ * message shared by every member that asks until the document moves. A new reference;
+ * NULL when memory runs out. */
+room_msg *room_snapshot_reply(room *r, unsigned view, proto_action action);
 void room_snaps_clear(room *r);
 
 /* ---- room_member.c: members and the order of their replies -------------------- */
@@ -253,6 +272,16 @@ void room_req_error(room_req *req, const proto_error *err);
 void room_req_fail(room_req *req, const char *code, const char *fmt, const char *detail);
 /* Admits req and runs it (the room is ready). Takes req. */
 void room_dispatch(room *r, room_req *req);
+
+/* ---- room_limits.c: the limits a submitted op meets ---------------------------- */
+
+/* Whether req (the head submit) is within --max-op-lag of the document; refused and
+ * answered (-1) when not, its transform work charged to its connection otherwise (0). */
+int room_limits_lag(room *r, room_req *req);
+/* Applies req's op (kind) to the document within its size limits: a DOC_ code (doc.h);
+ * DOC_LIMIT with *err filled, DOC_OT with *oerr. */
+int room_limits_apply(room *r, room_req *req, doc_op_kind kind, ot_error *oerr,
+                      proto_error *err);
 
 /* ---- room_submit.c: the submit algorithm -------------------------------------- */
 

@@ -165,8 +165,7 @@ void room_pump(room_member *m)
                     goto out;
                 }
                 if (it->cursor >= r->tail_v0 && !it->from_store) {
-                    if (room_send_op(s, r, room_tail_at(r, it->cursor), m, 0) ==
-                        ROOM_NEEDS_DOC)
+                    if (room_send_op(s, r, room_tail_at(r, it->cursor), m) == ROOM_NEEDS_DOC)
                         it->from_store = 1;
                     else
                         it->cursor++;
@@ -195,7 +194,7 @@ void room_pump(room_member *m)
             if (!m->head)
                 m->tail = NULL;
             if (it->msg)
-                room_send(s, m->peer, it->msg, 0);
+                room_send(s, m->peer, it->msg);
             if (it->go_live) {
                 m->live = 1;
                 m->next_v = it->cursor;
@@ -232,8 +231,15 @@ void room_member_read_done(room *r, room_member *m, int status, room_row *rows, 
     if (status != 0) {
         room_kill(s, m->peer);
     } else {
+        /* A chunk may hold far more than the connection should queue at once: it stops
+         * at half the bound like every catch-up, and the rest is read again later. */
         for (size_t i = 0; i < n && !m->peer->dead; i++) {
             const cJSON *before = doc && doc->v == rows[i].v && doc->exists ? doc->data : NULL;
+
+            if (m->peer->outq.bytes >= s->cfg.outq_max / 2) {
+                m->peer->paused = 1;
+                break;
+            }
             if (rows[i].v == it->cursor) {
                 room_stream_row(m, &rows[i], frame_at(r, rows[i].v), before);
                 it->cursor++;

@@ -18,11 +18,12 @@ void room_peer_kill(const room_env *env, room_peer *p)
     if (p->dead)
         return;
     p->dead = 1;
+    /* What it did not read is never sent now: the close goes out before the queue. */
+    room_outq_clear(&p->outq);
     env->kill(env->ctx, p);
 }
 
-int room_peer_push(const room_config *cfg, const room_env *env, room_peer *p, room_msg *m,
-                   int live)
+int room_peer_push(const room_config *cfg, const room_env *env, room_peer *p, room_msg *m)
 {
     if (p->dead)
         return 0;
@@ -31,7 +32,7 @@ int room_peer_push(const room_config *cfg, const room_env *env, room_peer *p, ro
         return -1;
     }
     env->wake(env->ctx, p);
-    if (live && p->outq.bytes > cfg->outq_max)
+    if (p->outq.bytes > cfg->outq_max && p->outq.count > 1)
         room_peer_kill(env, p);
     return 0;
 }
@@ -46,7 +47,7 @@ int room_peer_push_buf(const room_config *cfg, const room_env *env, room_peer *p
         room_peer_kill(env, p);
         return -1;
     }
-    rc = room_peer_push(cfg, env, p, m, 0);
+    rc = room_peer_push(cfg, env, p, m);
     room_msg_unref(m);
     return rc;
 }

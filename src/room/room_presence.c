@@ -161,7 +161,7 @@ static void relay(room_presence *rp, channel *ch, presence_out *o)
             continue;
         m = form_for(o, ch->views[i]);
         if (m)
-            room_peer_push(rp->cfg, rp->env, ch->subs[i], m, 1);
+            room_peer_push(rp->cfg, rp->env, ch->subs[i], m);
         else
             room_peer_kill(rp->env, ch->subs[i]);
         room_msg_unref(m);
@@ -395,7 +395,7 @@ void room_presence_handle(room_presence *rp, room_peer *p, proto_msg *msg, void 
         /* The echo, as the sender's own view gets it, is its acknowledgement. */
         echo = form_for(&o, view);
         if (echo)
-            room_peer_push(rp->cfg, rp->env, p, echo, 0);
+            room_peer_push(rp->cfg, rp->env, p, echo);
         room_msg_unref(echo);
         presence_out_free(&o);
         if (!echo)

@@ -72,19 +72,13 @@ static void do_fetch(room *r, room_req *req)
     }
     proto_buf_init(&b, r->set->cfg.headroom);
     if (!req->has_v) {
-        const char *text = room_snapshot_text(r, m->view);
+        const char *text = part ? room_snapshot_text(r, m->view) : NULL;
         char *snap = NULL;
-        if (!text || (part && !(snap = strdup(text)))) {
+        /* One reply message per view, shared by every connection asking (room_fanout.c). */
+        if (part ? !text || !(snap = strdup(text)) :
+                   !(msg = room_snapshot_reply(r, m->view, req->action))) {
             room_req_fail(req, PROTO_ERR_UNKNOWN, "%s", "out of memory");
             return;
-        }
-        if (!part) {
-            proto_emit_snapshot_reply(&b, req->action, r->set->cfg.collection, r->id,
-                                      r->doc.v, r->doc.exists, text);
-            if (!(msg = room_msg_from_buf(&b))) {
-                room_req_fail(req, PROTO_ERR_UNKNOWN, "%s", "out of memory");
-                return;
-            }
         }
         room_member_push(m, r->doc.v, r->doc.v, r->doc.v, msg, subscribe && !part, part,
                          snap, r->doc.v, r->doc.exists);
@@ -226,7 +220,7 @@ void room_request(room_set *s, room_peer *p, proto_msg *msg)
         room_set_error(&err, PROTO_ERR_FORBIDDEN, "Unknown collection");
         goto fail;
     }
-    r = room_open(s, msg->d, &err);
+    r = room_open(s, msg->d, p, &err);
     if (!r)
         goto fail;
     req = req_new(r, p, &err);
@@ -256,7 +250,7 @@ void room_presence_request(room_set *s, room_peer *p, proto_msg *msg)
 {
     proto_error err;
     room_req *req;
-    room *r = room_open(s, msg->ch, &err);
+    room *r = room_open(s, msg->ch, p, &err);
 
     if (!r)
         goto fail;
@@ -280,7 +274,7 @@ void room_bulk_part(room_set *s, room_peer *p, proto_action action, const char *
 {
     proto_error err;
     room_req *req;
-    room *r = room_open(s, doc, &err);
+    room *r = room_open(s, doc, p, &err);
 
     if (!r) {
         part->done(part->arg, doc, -1, &err, 0, 0, NULL);

@@ -8,6 +8,8 @@
  * env's frame made before and completed after: room.h), the env's follower op (the
  * server's stamping op) applies right after it, and both go to the tail and to the
  * writer in one commit; the ack follows the commit (room_fanout.c).
+ * Its lag (before the transforms) and its size (as it applies) meet the limits of
+ * room_limits.c.
  *
  * Invariants: ops apply at exactly doc.v, in queue order; a refused op changes
  * nothing (the tail is reserved and the text printed before the document moves);
@@ -176,6 +178,7 @@ static void apply_submit(room *r, room_req *req)
     room_op *op = calloc(1, sizeof *op), *follow = NULL;
     char *milestone = NULL;
     ot_error oerr = {""};
+    proto_error perr;
     int rc;
 
     if (!op)
@@ -205,10 +208,12 @@ static void apply_submit(room *r, room_req *req)
         if (!op->frame)
             goto nomem;
     }
-    rc = doc_apply(&r->doc, room_doc_kind(req->kind), req->op, &oerr);
+    rc = room_limits_apply(r, req, room_doc_kind(req->kind), &oerr, &perr);
     if (rc != DOC_OK) {
         room_op_unref(op);
-        if (rc == DOC_EXISTS)
+        if (rc == DOC_LIMIT)
+            room_req_error(req, &perr);
+        else if (rc == DOC_EXISTS)
             room_req_fail(req, PROTO_ERR_ALREADY_CREATED, "%s",
                           "Invalid op submitted. Document already created");
         else if (rc == DOC_MISSING)
@@ -275,6 +280,8 @@ static int submit_step(room *r, room_req *req)
                       "Invalid op submitted. Op version newer than current snapshot");
         return STEP_DONE;
     }
+    if (room_limits_lag(r, req) != 0)
+        return STEP_DONE;
     while (req->v < r->doc.v) {
         room_op *op;
         if (req->v < r->tail_v0) {

@@ -125,7 +125,10 @@ typedef struct store_job {
 
     /* STORE_LOAD and STORE_SNAPSHOT also read the case the document belongs to
      * (store_case_meta) into `out`; NULL when it is no case's document. STORE_SNAPSHOT
-     * adds the frame of the time of the read to it (store_case_frame). */
+     * adds the frame of the time of the read to it (store_case_frame). With cases_only
+     * set, a document of no case is neither read nor rebuilt (it is answered as one that
+     * does not exist, at version 0): a request for an id of no case costs one lookup. */
+    int cases_only;
 
     /* STORE_CALL: call(db, job) runs on `thread` with that thread's connection. The
      * writer runs it inside its batch transaction under a savepoint: a nonzero return

@@ -330,18 +330,19 @@ void store_reader_run(store *s, store_job *job)
     }
     switch (job->kind) {
     case STORE_LOAD:
-        rc = run_load(db, job);
-        if (rc == 0)
-            rc = store_case_meta(db, job->doc, &job->out);
-        if (rc != 0 && job->status == STORE_OK)
+        rc = store_case_meta(db, job->doc, &job->out);
+        if (rc != 0)
             fail(job, db, "case");
+        else if (job->out || !job->cases_only)
+            rc = run_load(db, job);
         break;
     case STORE_READ_OPS: rc = run_read_ops(db, job); break;
     case STORE_SNAPSHOT:
         rc = store_case_meta(db, job->doc, &job->out);
         if (rc != 0)
             fail(job, db, "case");
-        else if ((rc = run_snapshot(db, job)) == 0 && job->out)
+        else if ((job->out || !job->cases_only) && (rc = run_snapshot(db, job)) == 0 &&
+                 job->out)
             rc = store_case_frame(db, job, job->out);
         break;
     case STORE_CALL: rc = job->call(db, job); break;

@@ -18,7 +18,9 @@ const LIST = { list: { list: [] } };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 test('a consumer that stops reading is closed with 1013 and catches up on reconnect', async () => {
-  const srv = await startProtocolServer({ args: ['--max-outq', '256K'], templates: LIST });
+  // 1,200 items of 8 KB: a sheet of 9.6 MB, beyond the default sheet and append limits.
+  const srv = await startProtocolServer({ args: ['--max-outq', '256K', '--max-sheet', '64M', '--append-budget', '64M'],
+                                          templates: LIST });
   try {
     const flood = await srv.newDoc('list');
     const writer = await srv.raw();
@@ -193,8 +195,35 @@ test('a peer that has sent pp and then falls silent is hung up on; one that neve
   }
 });
 
+test('a bulk reply holds at most half of --max-outq: a snapshot beyond it is an error for its document', async () => {
+  const srv = await startProtocolServer({ args: ['--max-outq', '64K'], templates: LIST });
+  try {
+    const big = await srv.newDoc('list');
+    const small = await srv.newDoc('list');
+    const raw = await srv.raw();
+    await raw.handshake();
+    raw.send({ a: 'op', c: 'cases', d: big, seq: 1, op: [{ p: ['list', 0], li: 'x'.repeat(40000) }] });
+    assert.equal((await raw.next((m) => m.a === 'op' && m.seq === 1)).error, undefined);
+    raw.send({ a: 'bs', c: 'cases', b: [small, big] });
+    const reply = await raw.next((m) => m.a === 'bs');
+    assert.equal(reply.data[small].v, 1);
+    assert.equal(reply.data[big].error.code, 'ERR_LIMIT_EXCEEDED');
+    assert.match(reply.data[big].error.message, /fetch this document alone/);
+    // Alone it comes (one message may exceed the bound when nothing else is queued), and
+    // the refused subscription did not start: ops of big reach this connection only
+    // after its own s.
+    raw.send({ a: 's', c: 'cases', d: big });
+    const alone = await raw.next((m) => m.a === 's');
+    assert.equal(alone.data.data.list[0].length, 40000);
+    await raw.close();
+  } finally {
+    await srv.stop();
+  }
+});
+
 test('with the smallest --rx-buffer, messages up to --max-message, fragments, pings and closes get through', async () => {
-  const srv = await startProtocolServer({ asan: true, args: ['--rx-buffer', '128', '--max-message', '300K'], templates: LIST });
+  const srv = await startProtocolServer({ asan: true, args: ['--rx-buffer', '128', '--max-message', '300K',
+                                                            '--max-item', '1M', '--max-string', '1M'], templates: LIST });
   try {
     const narrow = await srv.newDoc('list');
     const writer = await srv.raw();

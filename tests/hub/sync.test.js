@@ -20,7 +20,8 @@ let webDir;
 test.before(async () => {
   webDir = tempDir();
   fs.writeFileSync(path.join(webDir, 'index.html'), '<!doctype html><title>konsil</title>');
-  srv = await startProtocolServer({ args: ['--web', webDir], templates: {
+  // One op below carries an item of 300 KB (a frame test): items and strings may be 1 MiB.
+  srv = await startProtocolServer({ args: ['--web', webDir, '--max-item', '1M', '--max-string', '1M'], templates: {
     empty: {}, converge: { text: 'start 😀', list: [1, 2, 3] }, counter: { n: 0 }, list: { list: [] },
     stale: { t: 'abc' }, 'bulk-a': { d: 'bulk-a' }, 'bulk-b': { d: 'bulk-b' } } });
 });
