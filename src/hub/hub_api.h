@@ -50,6 +50,9 @@ int hub_api_need_login(hub *h, hub_req *req, int waiting_ok);
  * or whose session ended, refused) and its store call's input {actor, now, id?}; NULL
  * when req was answered. */
 cJSON *hub_api_login_in(hub *h, hub_req *req, const char *id);
+/* Whether the logged-in account may create one more case, session or link now
+ * (--max-creates): 0, or -1 with req answered 429 rate_limited and Retry-After. */
+int hub_api_may_create(hub *h, hub_req *req);
 void hub_api_set_cookie(hub *h, hub_req *req, const char *token, int64_t max_age_s);
 /* The completion of a read that is audited before it is answered (hub_api_history.c):
  * req->ctx's "action" names the entry, job->doc the case, job->audit its details; a read

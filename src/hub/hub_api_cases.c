@@ -49,6 +49,10 @@ static cJSON *create_in(hub *h, hub_req *req, const char *id, const char *what)
                       "title must be 1 to 200 bytes of text; template a template name");
         return NULL;
     }
+    if (hub_api_may_create(h, req) != 0) {
+        cJSON_Delete(body);
+        return NULL;
+    }
     in = hub_api_in(req, id);
     cJSON_AddStringToObject(in, "title", hub_api_str(body, "title"));
     if (tpl)
@@ -131,6 +135,10 @@ void hub_api_case_session_start(hub *h, hub_req *req, const char *id)
 
     if (!in)
         return;
+    if (hub_api_may_create(h, req) != 0) {
+        cJSON_Delete(in);
+        return;
+    }
     hub_api_new_id(session);
     cJSON_AddStringToObject(in, "session_id", session);
     hub_api_then(h, req, store_api_session_start, STORE_WRITER, in, started_done);

@@ -180,6 +180,21 @@ cJSON *hub_api_login_in(hub *h, hub_req *req, const char *id)
     return hub_api_need_login(h, req, 0) == 0 ? hub_api_in(req, id) : NULL;
 }
 
+int hub_api_may_create(hub *h, hub_req *req)
+{
+    int64_t retry = 0;
+    char message[160];
+
+    if (hub_limits_create(h, req->login.who.id, &retry) == 0)
+        return 0;
+    req->retry_after = retry > 86400 ? 86400 : (int)retry;
+    snprintf(message, sizeof message, "an account may create %zu cases, sessions and links per "
+             "%d s (--max-creates): try again in %lld s", h->cfg.max_creates,
+             h->cfg.create_window_secs, (long long)retry);
+    hub_req_error(req, 429, "rate_limited", message);
+    return -1;
+}
+
 void hub_api_set_cookie(hub *h, hub_req *req, const char *token, int64_t max_age_s)
 {
     snprintf(req->set_cookie, sizeof req->set_cookie,

@@ -91,6 +91,10 @@ void hub_api_link_create(hub *h, hub_req *req, const char *id)
                       "tag");
         return;
     }
+    if (hub_api_may_create(h, req) != 0) {
+        cJSON_Delete(body);
+        return;
+    }
     if (auth_token_new(token, hash, NULL) != 0) {
         cJSON_Delete(body);
         hub_req_error(req, 500, "internal", "no random numbers");
