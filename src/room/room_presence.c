@@ -2,7 +2,9 @@
  * Presence relay (see room_presence.h). A channel is a name and the peers subscribed
  * to it; a channel with no subscribers is freed. Each peer keeps the channels it
  * subscribed to and, per (channel, presence id), the last presence version it sent,
- * so that its departure can be announced with p:null.
+ * so that its departure can be announced with p:null. The relay finds each (channel,
+ * presence id) and the peer that owns it in `owners`, whether anyone subscribes to the
+ * channel or not.
  */
 #include "room/room_presence.h"
 
@@ -28,11 +30,14 @@ struct room_pres_sub {
 struct room_pres_entry {
     room_pres_entry *next;
     char *ch, *id;
+    char *key;          /* "<ch>\x01<id>", its key in `owners` */
+    room_peer *owner;
     cJSON *pv;
 };
 
 struct room_presence {
     room_map channels;
+    room_map owners;    /* room_pres_entry by key: every presence any peer holds */
     const room_config *cfg;     /* the room set's, borrowed */
     const room_env *env;
 };
@@ -44,6 +49,7 @@ room_presence *room_presence_new(const room_config *cfg, const room_env *env)
     if (!rp)
         return NULL;
     room_map_init(&rp->channels);
+    room_map_init(&rp->owners);
     rp->cfg = cfg;
     rp->env = env;
     return rp;
@@ -63,6 +69,7 @@ void room_presence_free(room_presence *rp)
         free(ch);
     }
     room_map_clear(&rp->channels);
+    room_map_clear(&rp->owners);
     free(rp);
 }
 
@@ -180,12 +187,28 @@ static void announce_gone(room_presence *rp, room_peer *p, const room_pres_entry
     presence_out_free(&o);
 }
 
-static void entry_free(room_pres_entry *e)
+static void entry_free(room_presence *rp, room_pres_entry *e)
 {
+    room_map_del(&rp->owners, e->key);
     free(e->ch);
     free(e->id);
+    free(e->key);
     cJSON_Delete(e->pv);
     free(e);
+}
+
+/* Takes e off its owner's list. */
+static void entry_unlink(room_pres_entry *e)
+{
+    room_pres_entry **pp;
+
+    for (pp = &e->owner->pres; *pp; pp = &(*pp)->next)
+        if (*pp == e) {
+            *pp = e->next;
+            e->owner->n_pres--;
+            break;
+        }
+    e->next = NULL;
 }
 
 /* Announces and forgets the peer's presences in channel name (all when NULL). */
@@ -202,45 +225,86 @@ static void forget(room_presence *rp, room_peer *p, const char *name)
         announce_gone(rp, p, e);
         *pp = e->next;
         p->n_pres--;
-        entry_free(e);
+        entry_free(rp, e);
     }
 }
 
-static int remember(room_peer *p, const proto_msg *msg, size_t max)
-{
-    room_pres_entry *e;
+enum { REMEMBERED = 0, TOO_MANY = -1, NOT_YOURS = -2, NO_MEMORY = -3 };
 
-    for (e = p->pres; e; e = e->next)
-        if (strcmp(e->ch, msg->ch) == 0 && strcmp(e->id, msg->presence_id) == 0)
-            break;
-    if (!msg->presence || cJSON_IsNull(msg->presence)) {
-        room_pres_entry **pp;
-        for (pp = &p->pres; *pp; pp = &(*pp)->next)
-            if (*pp == e) {
-                *pp = e->next;
-                p->n_pres--;
-                entry_free(e);
-                break;
-            }
-        return 0;
+static char *entry_key(const char *ch, const char *id)
+{
+    size_t a = strlen(ch), b = strlen(id);
+    char *key = malloc(a + b + 2);
+
+    if (key) {
+        memcpy(key, ch, a);
+        key[a] = '\x01';
+        memcpy(key + a + 1, id, b + 1);
     }
-    if (!e) {
-        if (p->n_pres >= max)
-            return -1;
-        e = calloc(1, sizeof *e);
-        if (!e || !(e->ch = strdup(msg->ch)) || !(e->id = strdup(msg->presence_id))) {
-            if (e)
-                free(e->ch);
-            free(e);
-            return -1;
+    return key;
+}
+
+/* Records p's presence msg->presence_id in msg->ch (or forgets it, for null): a
+ * REMEMBERED, or why not. */
+static int remember(room_presence *rp, room_peer *p, const proto_msg *msg, size_t max)
+{
+    char *key = entry_key(msg->ch, msg->presence_id);
+    room_pres_entry *e = key ? room_map_get(&rp->owners, key) : NULL;
+    int gone = !msg->presence || cJSON_IsNull(msg->presence);
+
+    if (!key)
+        return NO_MEMORY;
+    if (e && e->owner != p) {
+        if (strcmp(e->owner->principal, p->principal) != 0) {
+            free(key);
+            return NOT_YOURS;
         }
+        if (!gone && p->n_pres >= max) {
+            free(key);
+            return TOO_MANY;
+        }
+        /* The same principal on another connection: the id moves here, unannounced. */
+        entry_unlink(e);
+        e->owner = p;
         e->next = p->pres;
         p->pres = e;
         p->n_pres++;
     }
+    if (gone) {
+        free(key);
+        if (e) {
+            entry_unlink(e);
+            entry_free(rp, e);
+        }
+        return REMEMBERED;
+    }
+    if (!e) {
+        if (p->n_pres >= max) {
+            free(key);
+            return TOO_MANY;
+        }
+        e = calloc(1, sizeof *e);
+        if (!e || !(e->ch = strdup(msg->ch)) || !(e->id = strdup(msg->presence_id)) ||
+            room_map_put(&rp->owners, key, e) != 0) {
+            if (e) {
+                free(e->ch);
+                free(e->id);
+            }
+            free(e);
+            free(key);
+            return NO_MEMORY;
+        }
+        e->key = key;
+        key = NULL;
+        e->owner = p;
+        e->next = p->pres;
+        p->pres = e;
+        p->n_pres++;
+    }
+    free(key);
     cJSON_Delete(e->pv);
     e->pv = cJSON_Duplicate(msg->pv, 1);
-    return 0;
+    return REMEMBERED;
 }
 
 static room_pres_sub *find_sub(room_peer *p, const char *name)
@@ -381,8 +445,16 @@ void room_presence_handle(room_presence *rp, room_peer *p, proto_msg *msg, void 
                         "Type does not support presence");
             return;
         }
-        if (remember(p, msg, cfg->max_presences) != 0) {
+        switch (remember(rp, p, msg, cfg->max_presences)) {
+        case TOO_MANY:
             reply_error(rp, p, msg, PROTO_ERR_LIMIT, "Too many presences on one connection");
+            return;
+        case NOT_YOURS:
+            reply_error(rp, p, msg, PROTO_ERR_FORBIDDEN, "This presence id belongs to another "
+                        "participant's connection");
+            return;
+        case NO_MEMORY:
+            reply_error(rp, p, msg, PROTO_ERR_UNKNOWN, "out of memory");
             return;
         }
         presence_out o = {rp, msg->ch, msg->presence_id, p, msg->presence, msg->pv,

@@ -12,6 +12,12 @@
  * bounded (room_config); identity in a relayed presence (src, and u) is set here from
  * the sender's connection, never taken from the message.
  *
+ * A presence id belongs to the connection that set it, per channel, until that one
+ * sets it to null, unsubscribes or leaves: receivers (the stock client) key presences
+ * by id alone, so another principal's `p` with that id — to move it or to erase it —
+ * is refused (ERR_FORBIDDEN) and relayed to nobody. A connection of the same principal
+ * takes the id over (a page reconnecting on a new socket before the old one is gone).
+ *
  * Dependencies: the room calls in here (room_request.c hands over each presence request
  * once its room admitted it, in its turn; a peer leaving the room set leaves presence
  * too); presence calls nothing of the room. It reads the room set's config and

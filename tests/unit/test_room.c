@@ -7,7 +7,7 @@
  * consumers, presence, when the document is stored with an op (milestones), a
  * document's creation and deletion, and the limits: every message against the output
  * bound (shared snapshot replies), ops too far behind, sizes and growth budgets, rooms
- * per principal.
+ * per principal, presence ids bound to their connection.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -877,6 +877,47 @@ static void test_rooms_per_principal(void)
     room_set_free(s);
 }
 
+/* A presence id belongs to the connection that set it: another principal can neither
+ * move nor erase it; the same principal's new connection takes it over. */
+static void test_presence_ids(void)
+{
+    room_set *s = make_set(100, 1 << 20);
+    room_peer lead, lead2, client, obs;
+    cJSON *j;
+
+    room_peer_init(&lead, "lea", "s1");
+    room_peer_init(&lead2, "lea", "s2");
+    room_peer_init(&client, "kim", "s3");
+    room_peer_init(&obs, "otto", "s4");
+    request(s, &obs, "{\"a\":\"ps\",\"ch\":\"d\",\"seq\":1}");
+    finish_load();
+    request(s, &lead, "{\"a\":\"p\",\"ch\":\"d\",\"id\":\"cur\",\"p\":{\"i\":1},\"pv\":1}");
+    drain(&obs);
+    drain(&lead);
+    request(s, &client, "{\"a\":\"p\",\"ch\":\"d\",\"id\":\"cur\",\"p\":{\"i\":9},\"pv\":7}");
+    request(s, &client, "{\"a\":\"p\",\"ch\":\"d\",\"id\":\"cur\",\"p\":null,\"pv\":8}");
+    for (int i = 0; i < 2; i++) {
+        j = expect(&client, "p", -1);
+        CHECK_STR(str(cJSON_GetObjectItem(j, "error"), "code"), PROTO_ERR_FORBIDDEN);
+        cJSON_Delete(j);
+    }
+    CHECK(room_outq_head(&obs.outq) == NULL);   /* relayed to nobody */
+    /* the lead's own new connection takes its id over */
+    request(s, &lead2, "{\"a\":\"p\",\"ch\":\"d\",\"id\":\"cur\",\"p\":{\"i\":2},\"pv\":2}");
+    j = expect(&obs, "p", -1);
+    CHECK_STR(str(j, "src"), "s2");
+    cJSON_Delete(j);
+    room_peer_detach(s, &lead);         /* the old connection leaves: nothing to announce */
+    CHECK(room_outq_head(&obs.outq) == NULL);
+    room_peer_detach(s, &lead2);
+    j = expect(&obs, "p", -1);
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(j, "p")));
+    cJSON_Delete(j);
+    room_peer_detach(s, &client);
+    room_peer_detach(s, &obs);
+    room_set_free(s);
+}
+
 int main(void)
 {
     RUN(test_fanout_after_commit);
@@ -892,6 +933,7 @@ int main(void)
     RUN(test_op_lag);
     RUN(test_size_limits);
     RUN(test_rooms_per_principal);
+    RUN(test_presence_ids);
     for (int64_t i = 0; i < fk.n_log; i++)
         free(fk.log[i].text);
     return unit_finish("test_room");
