@@ -1,37 +1,21 @@
 'use strict';
-// Attacks on a live server, each reproduced from issue 13 and refused with the error
-// protocol/ documents, while an honest pair of participants (tests/hub/lib/adversary.js)
-// keeps logging in, connecting and seeing each other's edits. Loops are bounded; memory
-// is measured from /proc and printed, never timed.
+// Attacks on a live server's edge, each reproduced from issue 13 and refused with the
+// error protocol/ documents, while an honest pair of participants
+// (tests/hub/lib/adversary.js) keeps logging in, connecting and seeing each other's
+// edits: CSRF, hardening details, logins, connection floods. The attacks on case sheets
+// (sizes, output, rooms, lag, removal, presence) are in adversarial-sheets.test.js. Loops
+// are bounded; memory is measured from /proc and printed, never timed.
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const WebSocket = require('ws');
 const { startServer, tempDir, root } = require('./lib/server');
 const { addUser } = require('./lib/auth');
-const { request, call, loginAs, honestPair, loginFlood, rssKiB } = require('./lib/adversary');
+const { request, call, loginAs, honestPair, loginFlood, rssKiB, joinCookie, upgrade } = require('./lib/adversary');
 const { sql } = require('./lib/server');
 
 const EVIL = 'http://evil.example';
-
-function upgrade(srv, headers, opts = {}) {
-  return new Promise((resolve) => {
-    const ws = new WebSocket(srv.url, { headers, rejectUnauthorized: false, ...opts });
-    ws.on('unexpected-response', (req, res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => {
-        let json = null;
-        try { json = JSON.parse(text); } catch (e) { json = null; }
-        resolve({ status: res.statusCode, json });
-      });
-    });
-    ws.on('open', () => { resolve({ status: 101, ws }); });
-    ws.on('error', (error) => resolve({ status: 'error', error }));
-  });
-}
 
 test('CSRF: a page elsewhere cannot create, add, link or close with the user\'s cookie', async () => {
   const srv = await startServer({ asan: true });
@@ -420,13 +404,6 @@ async function openMany(srv, n, cookie, localAddress) {
     else if (r.json) statuses[r.json.error.code] = (statuses[r.json.error.code] || 0) + 1;
   }
   return { statuses, open };
-}
-
-async function joinCookie(srv, token, localAddress) {
-  const res = await request(srv, { method: 'POST', path: '/api/join', localAddress,
-                                   headers: { 'Content-Type': 'application/json' }, body: { token } });
-  assert.equal(res.status, 200, res.text);
-  return /^[^;]*/.exec(res.headers['set-cookie'][0])[0];
 }
 
 test('one client with a link cannot take every WebSocket slot: per principal and per address', async () => {

@@ -8,6 +8,7 @@ const net = require('node:net');
 const https = require('node:https');
 const fs = require('node:fs');
 const assert = require('node:assert/strict');
+const WebSocket = require('ws');
 const c = require('./clients');
 const { addUser } = require('./auth');
 
@@ -45,6 +46,43 @@ function rssKiB(pid) {
 // Open descriptors of a process.
 function fdCount(pid) {
   return fs.readdirSync(`/proc/${pid}/fd`).length;
+}
+
+// CPU time (user + system) of a process in ms, in clock ticks of 10 ms.
+function cpuMs(pid) {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
+
+// Bytes of a SQLite database on disk: the file, its WAL and its shared memory.
+function dbBytes(db) {
+  let n = 0;
+  for (const f of [db, `${db}-wal`, `${db}-shm`]) {
+    try { n += fs.statSync(f).size; } catch (e) { /* absent */ }
+  }
+  return n;
+}
+
+// A raw protocol client on a login cookie.
+function rawAs(srv, cookie) {
+  return new c.RawClient(srv.url, { ws: { headers: { Cookie: cookie }, ...(isTls(srv) ? { rejectUnauthorized: false } : {}) } });
+}
+
+// Joins by a link's token; resolves with the client's Cookie header value.
+async function joinCookie(srv, token, localAddress) {
+  const res = await request(srv, { method: 'POST', path: '/api/join', localAddress,
+                                   headers: { 'Content-Type': 'application/json' }, body: { token } });
+  assert.equal(res.status, 200, res.text);
+  return /^[^;]*/.exec(res.headers['set-cookie'][0])[0];
+}
+
+// Sends ops (message objects) on a raw client and resolves with the reply to each, by
+// seq, in order (an ack or an error).
+async function submitAll(raw, ops) {
+  for (const op of ops) raw.send(op);
+  const replies = [];
+  for (const op of ops) replies.push(await raw.next((m) => m.a === 'op' && m.seq === op.seq && (m.error || !m.op), 60000));
+  return replies;
 }
 
 // Logs in over HTTP(S) (`request`, so self-signed TLS works too); resolves with the
@@ -121,6 +159,52 @@ async function honestPair(srv, { password = 'honest-pw' } = {}) {
   };
 }
 
+// A WebSocket upgrade with the given headers; resolves with {status: 101, ws} or the
+// refusal's {status, json}.
+function upgrade(srv, headers, opts = {}) {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(srv.url, { headers, rejectUnauthorized: false, ...opts });
+    ws.on('unexpected-response', (req, res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => {
+        let json = null;
+        try { json = JSON.parse(text); } catch (e) { json = null; }
+        resolve({ status: res.statusCode, json });
+      });
+    });
+    ws.on('open', () => { resolve({ status: 101, ws }); });
+    ws.on('error', (error) => resolve({ status: 'error', error }));
+  });
+}
+
+// A raw client subscribed to doc; resolves with {r, v, data}.
+async function subscribedRaw(srv, cookie, doc) {
+  const r = rawAs(srv, cookie);
+  await r.handshake();
+  r.send({ a: 's', c: 'cases', d: doc });
+  const s = await r.next((m) => m.a === 's');
+  assert.equal(s.error, undefined, JSON.stringify(s.error));
+  return { r, v: s.data.v, data: s.data.data };
+}
+
+// A session's client: a link from the lead, joined from localAddress.
+async function clientOf(srv, lead, session, localAddress = '127.0.0.20') {
+  const link = await call(srv, 'POST', `/api/sessions/${session}/links`, lead, { expires_in_s: 3600 });
+  assert.equal(link.status, 201, link.text);
+  return { cookie: await joinCookie(srv, link.json.token, localAddress), link: link.json };
+}
+
+// How many replies carry each error code (`ok`: none).
+function codes(replies) {
+  const out = {};
+  for (const m of replies) {
+    const k = m.error ? m.error.code : 'ok';
+    out[k] = (out[k] || 0) + 1;
+  }
+  return out;
+}
+
 // `count` login attempts with distinct usernames (`${prefix}${i}`) and a wrong password,
 // from localAddress, over `sockets` keep-alive connections (one request in flight on
 // each). Resolves with the count of each status.
@@ -165,4 +249,5 @@ function loginFlood(srv, { count, prefix = 'u', sockets = 8, localAddress }) {
   return Promise.all(Array.from({ length: sockets }, one)).then(() => statuses);
 }
 
-module.exports = { loginFlood, request, call, loginAs, rssKiB, fdCount, honestPair };
+module.exports = { loginFlood, request, call, loginAs, rssKiB, fdCount, cpuMs, dbBytes, rawAs, joinCookie,
+                   submitAll, upgrade, subscribedRaw, clientOf, codes, honestPair };
