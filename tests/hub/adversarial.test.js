@@ -490,6 +490,9 @@ test('a flood of unauthenticated sockets and slowloris requests: capped per addr
     assert.ok(refusedAtAccept >= 2000 - 64, `${refusedAtAccept} refused with 503`);
     assert.ok(refusedSlow >= 200 - 64);
     assert.ok(fdsFlood - fdsBefore <= 2 * 64 + 8, `${fdsFlood - fdsBefore} more descriptors`);
+    // The documented bound (limits.md, "Memory bounds"): each pending connection holds at most
+    // its headers (4 KiB) and --max-body (64 KiB); 64 of them per address here.
+    assert.ok(rssFlood - rssBefore < 2 * 64 * (4 + 64), `grew ${rssFlood - rssBefore} KiB`);
     // Meanwhile the honest pair logs in, connects and edits.
     await honest.check();
     // The deadline closes what was held, trickling or not (lws alone let a trickle live).
