@@ -440,6 +440,38 @@ test('one client with a link cannot take every WebSocket slot: per principal and
   }
 });
 
+test('a link client\'s WebSocket flood, measured: 2,100 upgrades from three joins at one address', async () => {
+  // Plain build and default limits (32 per principal, 500 per address): the server's
+  // resident memory is what is measured.
+  const srv = await startServer();
+  const sockets = [];
+  try {
+    const honest = await honestPair(srv);
+    const lead = await loginAs(srv, 'hana', honest.password);
+    const link = await call(srv, 'POST', `/api/sessions/${honest.session}/links`, lead, { expires_in_s: 600 });
+    assert.equal(link.status, 201);
+    const rssBefore = rssKiB(srv.proc.pid);
+    const statuses = {};
+    for (let k = 0; k < 3; k++) {
+      const cookie = await joinCookie(srv, link.json.token, '127.0.0.9');
+      const r = await openMany(srv, 700, cookie, '127.0.0.9');
+      sockets.push(...r.open);
+      for (const [code, n] of Object.entries(r.statuses)) statuses[code] = (statuses[code] || 0) + n;
+    }
+    const rssFlood = rssKiB(srv.proc.pid);
+    console.log(`websocket flood: 2,100 upgrades by three clients of one link from 127.0.0.9: ` +
+                `${JSON.stringify(statuses)}; server RSS ${rssBefore} -> ${rssFlood} KiB`);
+    assert.deepEqual(statuses, { 101: 96, 429: 2004, too_many_connections: 2004 });
+    // The documented bound (limits.md, "Memory bounds"): per WebSocket --max-outq and
+    // --max-message; these hold nothing queued, so far less.
+    assert.ok(rssFlood - rssBefore < 96 * (8 * 1024 + 1024), `grew ${rssFlood - rssBefore} KiB`);
+    await honest.check();
+  } finally {
+    for (const s of sockets) s.terminate();
+    assert.equal((await srv.stop()).code, 0, srv.output());
+  }
+});
+
 function rawSocket(srv, localAddress) {
   const net = require('node:net');
   return new Promise((resolve) => {
