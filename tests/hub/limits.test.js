@@ -287,17 +287,23 @@ test('with --tls-cert and --tls-key it serves wss', async () => {
   }
 });
 
-test('--help documents every option of protocol/limits.md, and bad values are refused', () => {
+test('--help and protocol/limits.md document the same limits, and bad values are refused', () => {
   const help = execFileSync(binary(), ['serve', '--help'], { encoding: 'utf8' });
   const limits = fs.readFileSync(path.join(root, 'protocol/limits.md'), 'utf8');
   const options = [...limits.matchAll(/`(--[a-z-]+)`/g)].map((m) => m[1]);
   assert.ok(options.length >= 20);
   for (const o of new Set(options)) assert.ok(help.includes(o), `--help lacks ${o}`);
+  // And the other way: every limit --help lists has its row (default, what happens) there.
+  const listed = [...help.slice(help.indexOf('Limits')).matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]);
+  assert.ok(listed.length >= 50, `${listed.length} limits in --help`);
+  for (const o of listed) assert.ok(options.includes(o), `protocol/limits.md lacks ${o}`);
   for (const o of ['--listen', '--db', '--web', '--tls-cert', '--tls-key']) assert.ok(help.includes(o));
   for (const bad of [['--max-outq', 'lots'], ['--listen', 'nohost'], ['--ping-secs', '0'], ['--bogus', '1'],
                      ['--tls-cert', 'only.pem'], ['--rx-buffer', '127'],
                      ['--dev-principals', 'on'], ['--public-origin', 'https://konsil.example/path'],
-                     ['--event-loop', 'libuv'], ['--commit-wait-us', '-1'], ['--commit-wait-us', 'soon']]) {
+                     ['--event-loop', 'libuv'], ['--commit-wait-us', '-1'], ['--commit-wait-us', 'soon'],
+                     ['--max-sheet', 'big'], ['--max-op-lag', '0'], ['--append-window-secs', '70000'],
+                     ['--max-creates', '1.5']]) {
     let status = 0;
     try {
       execFileSync(binary(), ['serve', ...bad], { stdio: 'ignore' });
