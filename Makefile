@@ -11,7 +11,7 @@
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
-PKGS     := libwebsockets libcjson sqlite3 uuid openssl
+PKGS     := libwebsockets libcjson sqlite3 uuid openssl libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CJSON_FLAGS := $(shell pkg-config --cflags --libs libcjson 2>/dev/null)
