@@ -230,6 +230,10 @@ void store_close(store *s);
 int store_schema_migrate(sqlite3 *db, char *err, size_t errlen);
 int store_schema_migrate_to(sqlite3 *db, int version, char *err, size_t errlen);
 int store_schema_latest(void);
+/* The same on a connection of the database layer, SQLite or PostgreSQL (whose forms of
+ * the migrations are in store_schema_pg.c). */
+struct db;
+int store_schema_migrate_db(struct db *d, int version, char *err, size_t errlen);
 /* journal_mode=WAL, synchronous=FULL, secure_delete=ON (what is deleted is overwritten
  * with zeros, so an erased case leaves no text in free pages), busy timeout, foreign
  * keys. */

@@ -2,7 +2,10 @@
  * The database schema and its migrations. PRAGMA user_version holds how many
  * migrations have run; each migration runs once, in order, inside one transaction
  * with the version bump, so a crash leaves either the old or the new schema.
- * Add a migration by appending to the list; never edit one that has shipped.
+ * Add a migration by appending to the list, and its PostgreSQL form to
+ * store_schema_pg.c; never edit one that has shipped. On PostgreSQL the version is kept
+ * in the one-row table konsil_schema (db_schema_version), and the migrating transaction
+ * holds a lock that makes a second node starting at the same time wait for the first.
  *
  * Tables:
  *   ops        the append-only op log, one row per document version (invariant 1);
@@ -60,6 +63,9 @@
 #include "store/store.h"
 
 #include <stdio.h>
+
+#include "db/db_sqlite.h"
+#include "store/store_schema_pg.h"
 
 static const char *const migrations[] = {
     /* 1: op log and milestones */
@@ -344,45 +350,23 @@ static const char *const migrations[] = {
     "CREATE INDEX ops_create ON ops (doc, v) WHERE kind = 1;",
 };
 
-static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
-{
-    char *msg = NULL;
-
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
-        sqlite3_free(msg);
-        return -1;
-    }
-    return 0;
-}
-
 int store_schema_configure(sqlite3 *db, int busy_timeout_ms, char *err, size_t errlen)
 {
+    static const char *const pragmas[] = {
+        "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA secure_delete=ON",
+        "PRAGMA foreign_keys=ON",
+    };
+
     sqlite3_busy_timeout(db, busy_timeout_ms);
-    if (exec(db, "PRAGMA journal_mode=WAL", err, errlen) != 0 ||
-        exec(db, "PRAGMA synchronous=FULL", err, errlen) != 0 ||
-        exec(db, "PRAGMA secure_delete=ON", err, errlen) != 0 ||
-        exec(db, "PRAGMA foreign_keys=ON", err, errlen) != 0)
-        return -1;
-    return 0;
-}
-
-static int user_version(sqlite3 *db, int *out, char *err, size_t errlen)
-{
-    sqlite3_stmt *st = NULL;
-    int rc;
-
-    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-        return -1;
+    for (size_t i = 0; i < sizeof pragmas / sizeof pragmas[0]; i++) {
+        char *msg = NULL;
+        if (sqlite3_exec(db, pragmas[i], NULL, NULL, &msg) != SQLITE_OK) {
+            snprintf(err, errlen, "%s", msg ? msg : sqlite3_errmsg(db));
+            sqlite3_free(msg);
+            return -1;
+        }
     }
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *out = sqlite3_column_int(st, 0);
-    else
-        snprintf(err, errlen, "%s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 0 : -1;
+    return 0;
 }
 
 int store_schema_latest(void)
@@ -395,28 +379,51 @@ int store_schema_migrate(sqlite3 *db, char *err, size_t errlen)
     return store_schema_migrate_to(db, store_schema_latest(), err, errlen);
 }
 
-int store_schema_migrate_to(sqlite3 *db, int latest, char *err, size_t errlen)
+int store_schema_migrate_to(sqlite3 *handle, int latest, char *err, size_t errlen)
 {
-    char sql[64];
-    int version;
+    db *d = db_sqlite_adopt(handle);
+    int rc;
 
-    if (exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
+    if (!d) {
+        snprintf(err, errlen, "out of memory");
         return -1;
-    if (user_version(db, &version, err, errlen) != 0)
+    }
+    rc = store_schema_migrate_db(d, latest, err, errlen);
+    db_close(d);
+    return rc;
+}
+
+int store_schema_migrate_db(db *d, int latest, char *err, size_t errlen)
+{
+    int pg = db_backend_of(d) == DB_POSTGRES;
+    int version = 0;
+
+    if (pg && store_schema_pg_count != (size_t)store_schema_latest()) {
+        snprintf(err, errlen, "this konsil has %d migrations and %zu PostgreSQL forms of them",
+                 store_schema_latest(), store_schema_pg_count);
+        return -1;
+    }
+    /* One process migrates; another one starting at once waits here, then finds the
+     * schema at the version the first committed (READ COMMITTED reads it anew). */
+    if (db_begin(d, DB_WRITE) != DB_OK || db_lock(d, DB_LOCK_SCHEMA) != DB_OK ||
+        db_schema_version(d, &version) != DB_OK)
         goto fail;
     if (version > store_schema_latest() || latest > store_schema_latest()) {
         snprintf(err, errlen, "database schema %d is newer than this konsil (%d)", version,
                  store_schema_latest());
-        goto fail;
+        goto refused;
     }
     for (int i = version; i < latest; i++)
-        if (exec(db, migrations[i], err, errlen) != 0)
+        if (db_exec(d, pg ? store_schema_pg_migrations[i] : migrations[i]) != DB_OK)
             goto fail;
-    snprintf(sql, sizeof sql, "PRAGMA user_version=%d", latest);
-    if (exec(db, sql, err, errlen) != 0 || exec(db, "COMMIT", err, errlen) != 0)
+    if (latest > version && db_set_schema_version(d, latest) != DB_OK)
+        goto fail;
+    if (db_commit(d) != DB_OK)
         goto fail;
     return 0;
 fail:
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    snprintf(err, errlen, "%s", db_errmsg(d));
+refused:
+    db_rollback(d);
     return -1;
 }
