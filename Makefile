@@ -35,7 +35,7 @@ PURE_SRC := $(sort $(wildcard src/ot/*.c src/util/*.c src/proto/*.c))
 
 DEPS_STAMP := build/.deps-installed
 
-.PHONY: all deps run check check-build fuzz-ot fuzz-long bench bench-ot bench-hub web clean \
+.PHONY: all deps run check check-pg check-build fuzz-ot fuzz-long bench bench-ot bench-hub web clean \
         install uninstall
 all: build/konsil
 
@@ -131,6 +131,11 @@ run: deps web
 check: deps
 	$(MAKE) --no-print-directory check-build
 	tests/run.sh
+# The suites that run on PostgreSQL too, alone, on a throwaway cluster (`make check` runs
+# them with everything else).
+check-pg: deps
+	$(MAKE) --no-print-directory check-build
+	KONSIL_SUITES=pg tests/run.sh
 # What `make check` builds before it runs the suites (installs nothing).
 check-build: build/konsil build/asan/konsil $(UNIT_BIN) $(ASAN_UNIT_BIN) $(FUZZ_BIN)
 	@:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test suite of `make check` and adds up their "N passed, N failed" lines.
+# KONSIL_SUITES=pg (`make check-pg`) runs only the suites that run on PostgreSQL too.
 # A suite that exits non-zero without reporting a failure counts as one failed test, so a
 # crash or a suite that ran nothing cannot pass silently. Suites run from the top folder.
 set -u
@@ -13,7 +14,41 @@ OT_FUZZ_CASES=${OT_FUZZ_CASES:-25000}
 # test_access_view_props runs its fixed seed and this one (printed in its log).
 export KONSIL_TEST_SEED=${KONSIL_TEST_SEED:-$RANDOM$RANDOM}
 
+total_pass=0
+total_fail=0
+
+# PostgreSQL: a throwaway cluster for the suites that run on it too (scripts/pg-cluster.sh),
+# its URL in KONSIL_TEST_PG, removed at the end; KONSIL_TEST_PG may name a database already.
+# With PostgreSQL installed (scripts/install-deps.sh installs it), a cluster that cannot be
+# made is a failure, not a skip.
+pg_dir=
+pg_stop() { [ -z "$pg_dir" ] || scripts/pg-cluster.sh stop "$pg_dir"; }
+trap pg_stop EXIT
+if [ -z "${KONSIL_TEST_PG:-}" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  pg_dir=$(mktemp -u "${TMPDIR:-/tmp}/konsil-pg-run.XXXXXX")
+  if KONSIL_TEST_PG=$(scripts/pg-cluster.sh start "$pg_dir" 2>"$pg_dir.log"); then
+    export KONSIL_TEST_PG
+    echo "== PostgreSQL for the suites that run on it: $KONSIL_TEST_PG"
+  else
+    echo "== PostgreSQL is installed but no cluster could be made:"
+    sed 's/^/   | /' "$pg_dir.log"
+    total_fail=$((total_fail + 1))
+    pg_dir=
+  fi
+  rm -f "${pg_dir:-/nonexistent}.log"
+fi
+
+# The suites that run on PostgreSQL too (with KONSIL_TEST_PG; each says when it skips).
+pg_suites=()
+for t in build/tests/test_db build/tests/test_schema_backends \
+         build/asan/tests/test_db build/asan/tests/test_schema_backends; do
+  [ -x "$t" ] && pg_suites+=("$t")
+done
+
 suites=()
+if [ "${KONSIL_SUITES:-all}" = pg ]; then
+  suites=("${pg_suites[@]}")
+else
 # Unit test binaries (the compiler leaves .d dependency files beside them).
 for t in build/tests/test_* build/asan/tests/test_*; do
   case "$t" in *.d) ;; *) [ -x "$t" ] && suites+=("$t") ;; esac
@@ -30,9 +65,7 @@ for s in tests/hub/*.test.js; do
 done
 # The web demo in headless Chromium (the suite builds the bundle itself).
 suites+=("node --test --test-concurrency=1 --test-reporter=tap tests/web/")
-
-total_pass=0
-total_fail=0
+fi
 log_dir=build/test-logs
 mkdir -p "$log_dir"
 for suite in "${suites[@]}"; do
