@@ -60,7 +60,7 @@ suites+=("node tests/ot/fuzz-diff.js --cases $OT_FUZZ_CASES --konsil $KONSIL_ASA
 for f in build/fuzz/fuzz_*; do
   case "$f" in *.d) ;; *) [ -x "$f" ] && suites+=("tests/fuzz/run-bounded.sh $f $FUZZ_SECONDS") ;; esac
 done
-for s in tests/hub/*.test.js; do
+for s in tests/hub/*.test.js tests/cluster/*.test.js; do
   [ -e "$s" ] && suites+=("node --test --test-reporter=tap $s")
 done
 # The web demo in headless Chromium (the suite builds the bundle itself).
