@@ -40,8 +40,9 @@ fi
 
 # The suites that run on PostgreSQL too (with KONSIL_TEST_PG; each says when it skips).
 pg_suites=()
-for t in build/tests/test_db build/tests/test_schema_backends \
-         build/asan/tests/test_db build/asan/tests/test_schema_backends; do
+for t in build/tests/test_db build/tests/test_schema_backends build/tests/test_store_backends \
+         build/asan/tests/test_db build/asan/tests/test_schema_backends \
+         build/asan/tests/test_store_backends; do
   [ -x "$t" ] && pg_suites+=("$t")
 done
 

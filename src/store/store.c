@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "db/db_sqlite.h"
 #include "store/store_crypt.h"
 
 static void queue_push(store_queue *q, store_job *job)
@@ -130,6 +131,11 @@ store_job *store_call_new(int (*call)(sqlite3 *, store_job *), store_thread thre
     return job;
 }
 
+void store_refuse_unported(store_job *job)
+{
+    store_refuse(job, STORE_ERR_INTERNAL, NULL, "not available on PostgreSQL yet");
+}
+
 int store_refuse(store_job *job, store_err err, const char *code, const char *message)
 {
     job->err = err;
@@ -140,8 +146,9 @@ int store_refuse(store_job *job, store_err err, const char *code, const char *me
     return -1;
 }
 
-static int open_db(store *s, sqlite3 **db, int flags, const char *vfs, char *err,
-                   size_t errlen)
+/* An SQLite connection (on vfs, NULL: the default) and the layer's connection around it. */
+static int open_db(store *s, sqlite3 **db, struct db **layer, int flags, const char *vfs,
+                   char *err, size_t errlen)
 {
     if (sqlite3_open_v2(s->path, db, flags | SQLITE_OPEN_NOMUTEX, vfs) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", s->path, *db ? sqlite3_errmsg(*db) : "out of memory");
@@ -151,8 +158,31 @@ static int open_db(store *s, sqlite3 **db, int flags, const char *vfs, char *err
     }
     if (store_schema_configure(*db, s->cfg.busy_timeout_ms, err, errlen) != 0)
         return -1;
+    *layer = db_sqlite_adopt(*db);
+    if (!*layer) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     /* The writer's connection registers after the key store is open (open_keys). */
     return flags & SQLITE_OPEN_READONLY ? store_crypt_register(*db, s->keys, err, errlen) : 0;
+}
+
+/* PostgreSQL: three connections of the layer (the reader's and the worker's read-only),
+ * the schema migrated on the writer's. */
+static int open_pg(store *s, char *err, size_t errlen)
+{
+    if (s->cfg.master_key) {
+        snprintf(err, errlen, "encryption at rest (--master-key-file) is not available on "
+                 "PostgreSQL yet");
+        return -1;
+    }
+    if (db_open(s->path, 0, s->cfg.busy_timeout_ms, &s->w, err, errlen) != 0 ||
+        store_schema_migrate_db(s->w, store_schema_latest(), err, errlen) != 0 ||
+        store_writer_prepare(s, err, errlen) != 0 ||
+        db_open(s->path, DB_OPEN_READONLY, s->cfg.busy_timeout_ms, &s->r, err, errlen) != 0 ||
+        db_open(s->path, DB_OPEN_READONLY, s->cfg.busy_timeout_ms, &s->k, err, errlen) != 0)
+        return -1;
+    return 0;
 }
 
 /* The key store: with a master key, opened (made when missing), checked against the
@@ -220,15 +250,22 @@ int store_open(const store_config *cfg, store **out, char *err, size_t errlen)
     histo_init(&s->metrics.fsync_ns, histo_latency_ns,
                sizeof histo_latency_ns / sizeof histo_latency_ns[0]);
     histo_init(&s->metrics.batch_jobs, histo_sizes, sizeof histo_sizes / sizeof histo_sizes[0]);
-    if (!s->path ||
+    s->pg = db_is_postgres(cfg->path);
+    if (!s->path) {
+        snprintf(err, errlen, "out of memory");
+        store_close(s);
+        return -1;
+    }
+    /* On PostgreSQL the fsyncs are the server's: the timing VFS is SQLite's alone. */
+    if (s->pg ? open_pg(s, err, errlen) != 0 :
         store_vfs_open(&s->vfs, &s->metrics.fsync_ns, err, errlen) != 0 ||
-        open_db(s, &s->wdb, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+        open_db(s, &s->wdb, &s->w, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                 store_vfs_name(s->vfs), err, errlen) != 0 ||
         store_schema_migrate(s->wdb, err, errlen) != 0 ||
         open_keys(s, err, errlen) != 0 ||
         store_writer_prepare(s, err, errlen) != 0 ||
-        open_db(s, &s->rdb, SQLITE_OPEN_READONLY, NULL, err, errlen) != 0 ||
-        open_db(s, &s->kdb, SQLITE_OPEN_READONLY, NULL, err, errlen) != 0) {
+        open_db(s, &s->rdb, &s->r, SQLITE_OPEN_READONLY, NULL, err, errlen) != 0 ||
+        open_db(s, &s->kdb, &s->k, SQLITE_OPEN_READONLY, NULL, err, errlen) != 0) {
         store_close(s);
         return -1;
     }
@@ -363,7 +400,10 @@ static void *worker_main(void *arg)
         if (!job)
             break;
         job->status = STORE_OK;
-        job->call(s->kdb, job);
+        if (s->kdb)
+            job->call(s->kdb, job);
+        else
+            store_refuse_unported(job);
         finish(s, job);
     }
     return NULL;
@@ -502,6 +542,10 @@ void store_close(store *s)
     store_writer_finalize(s);
     if (s->wdb)
         sqlite3_exec(s->wdb, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    /* The layer's connections first: on SQLite they leave the handles they wrap open. */
+    db_close(s->k);
+    db_close(s->r);
+    db_close(s->w);
     sqlite3_close(s->kdb);
     sqlite3_close(s->rdb);
     sqlite3_close(s->wdb);

@@ -67,7 +67,12 @@ typedef enum store_job_kind {
 
 typedef enum store_thread { STORE_WRITER, STORE_READER, STORE_WORKER } store_thread;
 
-enum { STORE_OK = 0, STORE_FAILED = -1, STORE_NEWER = -2 };
+/* STORE_CONFLICT (PostgreSQL only): a commit whose (doc, v) another node on the same
+ * database committed first. Nothing of
+ * it was written, nor of the commits of the same document after it in its batch (each was
+ * applied on top of it); the other documents' commits of the batch committed. The store
+ * goes on; the hub still stops on it, as on any failed commit (protocol/cluster.md). */
+enum { STORE_OK = 0, STORE_FAILED = -1, STORE_NEWER = -2, STORE_CONFLICT = -3 };
 
 /* Why a STORE_CALL refused, in the store's terms. The store never speaks HTTP: the hub
  * alone turns these into a status and an error body (src/hub/hub_reply.c). */
@@ -127,7 +132,9 @@ typedef struct store_job {
      * (store_case_meta) into `out`; NULL when it is no case's document. STORE_SNAPSHOT
      * adds the frame of the time of the read to it (store_case_frame). With cases_only
      * set, a document of no case is neither read nor rebuilt (it is answered as one that
-     * does not exist, at version 0): a request for an id of no case costs one lookup. */
+     * does not exist, at version 0): a request for an id of no case costs one lookup. On
+     * PostgreSQL, where the cases are not read through the layer yet, `out` stays NULL
+     * and cases_only is not applied. */
     int cases_only;
 
     /* STORE_CALL: call(db, job) runs on `thread` with that thread's connection. The
@@ -135,7 +142,8 @@ typedef struct store_job {
      * undoes what it wrote and the batch goes on. The reader runs it in a read
      * transaction, the worker without one. It reads `in` and answers with data in
      * `out` (NULL: none), or refuses with `err` (store_refuse); `status` is
-     * STORE_FAILED when the transaction itself failed. */
+     * STORE_FAILED when the transaction itself failed. On PostgreSQL the functions do
+     * not run yet: the job is refused (STORE_ERR_INTERNAL). */
     int (*call)(sqlite3 *db, struct store_job *job);
     store_thread thread;
     cJSON *in;              /* owned */
@@ -148,7 +156,7 @@ typedef struct store_job {
 } store_job;
 
 typedef struct store_config {
-    const char *path;
+    const char *path;       /* an SQLite file, or postgresql://… (db.h) */
     int busy_timeout_ms;
     size_t max_batch;       /* most commits in one transaction */
     const char *keys_path;  /* the key store (store_keys.h); NULL: path + ".keys" */
@@ -187,7 +195,8 @@ void store_op_clear(store_op *op);
 
 /* Opens (creating if needed) and migrates the database, and opens its key store (with a
  * master key: creating it if needed, binding the database to it, and sealing what is
- * still plaintext once, store_crypt.h). No threads run yet. */
+ * still plaintext once, store_crypt.h). No threads run yet. On PostgreSQL a master key is
+ * refused: encryption at rest is built on SQLite functions and not there yet. */
 int store_open(const store_config *cfg, store **out, char *err, size_t errlen);
 /* Whether case data is encrypted at rest (a master key was given). */
 int store_encrypted(const store *s);

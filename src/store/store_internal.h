@@ -1,6 +1,11 @@
 /*
  * What the store's threads share (store.c runs them; store_writer.c and store_reader.c
- * hold their SQL). Each thread owns its sqlite3 connection exclusively.
+ * hold their SQL). Each thread owns its connection exclusively. The op log and its
+ * snapshots (commits, loads, op ranges, snapshots) run on the database layer (db/db.h),
+ * so on SQLite and on PostgreSQL; on SQLite the layer's connection wraps the thread's
+ * sqlite3 handle, which the STORE_CALL functions still receive. On PostgreSQL there is no
+ * sqlite3 handle, and STORE_CALL jobs are refused (protocol/cluster.md, "Where this
+ * stands").
  */
 #ifndef KONSIL_STORE_INTERNAL_H
 #define KONSIL_STORE_INTERNAL_H
@@ -8,6 +13,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "db/db.h"
 #include "store/store.h"
 #include "store/store_vfs.h"
 
@@ -19,9 +25,12 @@ typedef struct store_queue {
 struct store {
     store_config cfg;
     char *path;
-    sqlite3 *wdb;                 /* writer thread only (after store_start) */
-    sqlite3 *rdb;                 /* reader thread only */
-    sqlite3 *kdb;                 /* worker thread only (read-only) */
+    int pg;                       /* cfg.path names a PostgreSQL database */
+    /* The layer's connections, one per thread: w the writer's (after store_start), r the
+     * reader's, k the worker's (read-only). On SQLite each wraps the sqlite3 handle below
+     * it; on PostgreSQL those handles are NULL. */
+    db *w, *r, *k;
+    sqlite3 *wdb, *rdb, *kdb;
     pthread_mutex_t lock;         /* guards the queues, `stopping` and `pending` */
     /* One condition per thread, signalled when its queue gains a job and on stop, so
      * a job wakes only the thread that runs it. */
@@ -43,7 +52,7 @@ struct store {
     unsigned skip_waits, backoff; /* batches to commit without waiting after a wait
                                      that caught nothing */
     /* writer statements */
-    sqlite3_stmt *ins_op, *ins_milestone, *begin, *commit, *rollback;
+    db_stmt *ins_op, *ins_milestone;
     struct store_keys *keys;      /* the key store, or NULL (no master key) */
     long sealed_at_open;
 };
@@ -54,8 +63,11 @@ int store_writer_prepare(store *s, char *err, size_t errlen);
 void store_writer_finalize(store *s);
 void store_writer_commit(store *s, store_job *batch);
 
-/* store_reader.c: answers one read job on s->rdb. */
+/* store_reader.c: answers one read job on s->r. */
 void store_reader_run(store *s, store_job *job);
+/* Refuses a STORE_CALL job on a backend its function does not run on yet (PostgreSQL):
+ * STORE_ERR_INTERNAL, saying so. */
+void store_refuse_unported(store_job *job);
 /* Rebuilds document id at version v into *doc (cleared first) from the latest
  * milestone at or below v, replaying the ops since it. 0, or -1
  * with job->status and job->error set (v beyond the log, a damaged log, no memory). */
