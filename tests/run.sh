@@ -48,7 +48,7 @@ done
 
 suites=()
 if [ "${KONSIL_SUITES:-all}" = pg ]; then
-  suites=("${pg_suites[@]}")
+  suites=("${pg_suites[@]}" "node --test --test-reporter=tap tests/cluster/postgres-today.test.js")
 else
 # Unit test binaries (the compiler leaves .d dependency files beside them).
 for t in build/tests/test_* build/asan/tests/test_*; do

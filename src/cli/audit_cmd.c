@@ -14,6 +14,7 @@
 
 #include "auth/audit.h"
 #include "cli/cli.h"
+#include "cli/cli_db.h"
 #include "store/store.h"
 #include "store/store_audit.h"
 
@@ -55,6 +56,8 @@ static sqlite3 *open_db(const char *path)
     sqlite3 *db = NULL;
     char err[256];
 
+    if (cli_db_refuse_postgres("audit", path) != 0)
+        return NULL;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
         store_schema_configure(db, 10000, err, sizeof err) != 0 ||
         store_schema_migrate(db, err, sizeof err) != 0) {

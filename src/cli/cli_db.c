@@ -8,8 +8,18 @@
 
 #include <openssl/crypto.h>
 
+#include "db/db.h"
 #include "store/store.h"
 #include "store/store_crypt.h"
+
+int cli_db_refuse_postgres(const char *cmd, const char *path)
+{
+    if (!db_is_postgres(path))
+        return 0;
+    fprintf(stderr, "konsil %s: %s: PostgreSQL is not available for this command yet\n", cmd,
+            path);
+    return -1;
+}
 
 int cli_db_open(cli_db *out, const char *cmd, const char *path, const char *master_file,
                 const char *keys_path)
@@ -19,6 +29,8 @@ int cli_db_open(cli_db *out, const char *cmd, const char *path, const char *mast
     int rc = -1;
 
     memset(out, 0, sizeof *out);
+    if (cli_db_refuse_postgres(cmd, path) != 0)
+        return -1;
     snprintf(kpath, sizeof kpath, "%.4000s%s", keys_path ? keys_path : path,
              keys_path ? "" : ".keys");
     if (sqlite3_open_v2(path, &out->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||

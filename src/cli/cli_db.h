@@ -23,5 +23,8 @@ typedef struct cli_db {
 int cli_db_open(cli_db *out, const char *cmd, const char *path, const char *master_file,
                 const char *keys_path);
 void cli_db_close(cli_db *d);
+/* Refuses a PostgreSQL target for `cmd`, whose SQL has not moved onto the database layer
+ * yet (protocol/cluster.md), saying so on stderr: -1; 0 for an SQLite path. */
+int cli_db_refuse_postgres(const char *cmd, const char *path);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "auth/template.h"
 #include "cli/cli.h"
+#include "cli/cli_db.h"
 #include "store/store.h"
 #include "store/store_templates.h"
 
@@ -48,6 +49,8 @@ static sqlite3 *open_db(const char *path)
     sqlite3 *db = NULL;
     char err[300] = "";
 
+    if (cli_db_refuse_postgres("template", path) != 0)
+        return NULL;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
             SQLITE_OK ||
         store_schema_configure(db, 10000, err, sizeof err) != 0 ||
