@@ -1,6 +1,9 @@
 /*
  * The store: Konsil's SQLite database in WAL mode with synchronous=FULL, a versioned
  * schema, one writer thread doing group commit and one reader thread for history.
+ * The op log (commits, loads, op ranges, snapshots) runs on the database layer (db/db.h),
+ * so also on PostgreSQL (cfg.path postgresql://…); the STORE_CALL functions run on SQLite
+ * only so far (protocol/cluster.md, "Where this stands").
  *
  * The service thread never touches SQLite. It hands jobs to the store with
  * store_submit(); the writer takes every queued commit at once and writes them in one
