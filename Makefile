@@ -35,8 +35,8 @@ PURE_SRC := $(sort $(wildcard src/ot/*.c src/util/*.c src/proto/*.c))
 
 DEPS_STAMP := build/.deps-installed
 
-.PHONY: all deps run check check-pg check-build fuzz-ot fuzz-long bench bench-ot bench-hub web clean \
-        install uninstall
+.PHONY: all deps run check check-pg check-build fuzz-ot fuzz-long bench bench-ot bench-hub bench-pg web \
+        clean install uninstall
 all: build/konsil
 
 $(DEPS_STAMP): scripts/install-deps.sh package.json package-lock.json
@@ -152,7 +152,7 @@ fuzz-long: deps
 	for f in $(FUZZ_BIN); do mkdir -p build/fuzz/corpus/$$(basename $$f); \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 build/fuzz/corpus/$$(basename $$f) tests/fuzz/seeds || exit 1; done
 
-bench: bench-ot bench-hub
+bench: bench-ot bench-hub bench-pg
 bench-ot: deps
 	$(MAKE) --no-print-directory build/bench/ot_bench
 	node bench/ot-bench.js --c build/bench/ot_bench
@@ -162,6 +162,12 @@ bench-ot: deps
 bench-hub: deps
 	$(MAKE) --no-print-directory build/konsil build/bench/loadgen
 	bench/run-bench.sh $(BENCH_ARGS)
+
+# The op log on SQLite and on PostgreSQL (a throwaway cluster): the store's group commit, and
+# 1 and 3 writers on one database (about a minute; BENCH_ARGS=--quick for less).
+bench-pg: deps
+	$(MAKE) --no-print-directory build/bench/store_bench build/bench/db_bench
+	bench/pg-bench.sh $(BENCH_ARGS)
 
 build/bench/%: bench/%.c build/libkonsil.a
 	@mkdir -p $(dir $@)
