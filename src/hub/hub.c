@@ -429,7 +429,7 @@ int hub_run(const hub_config *cfg)
 {
     hub *h = calloc(1, sizeof *h);
     store_config scfg = {cfg->db_path, 5000, cfg->max_batch, cfg->keys_path, NULL,
-                         (int64_t)cfg->commit_wait_us};
+                         (int64_t)cfg->commit_wait_us, NULL};
     unsigned char master[SEALED_KEY_LEN];
     room_config rcfg;
     room_env env;

@@ -221,11 +221,26 @@ long store_sealed_at_open(const store *s)
     return s->sealed_at_open;
 }
 
+/* A node id fits a notification's space-separated words: 1 to 64 of [A-Za-z0-9_-]. */
+static int node_id_ok(const char *node)
+{
+    size_t n = strlen(node);
+
+    if (n < 1 || n > 64)
+        return 0;
+    return strspn(node, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
 int store_open(const store_config *cfg, store **out, char *err, size_t errlen)
 {
-    store *s = calloc(1, sizeof *s);
+    store *s;
 
     *out = NULL;
+    if (cfg->node && !node_id_ok(cfg->node)) {
+        snprintf(err, errlen, "node id: 1 to 64 letters, digits, - or _");
+        return -1;
+    }
+    s = calloc(1, sizeof *s);
     if (!s) {
         snprintf(err, errlen, "out of memory");
         return -1;

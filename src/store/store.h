@@ -168,6 +168,10 @@ typedef struct store_config {
                                            database whose data is encrypted is refused) */
     int64_t commit_wait_us; /* most a commit may wait for others to share its
                                transaction (0: never wait; see store.c) */
+    const char *node;       /* PostgreSQL: this node's id (letters, digits, - and _), named
+                               in the notification each committed batch sends on channel
+                               STORE_CHANNEL, one per document: "op NODE DOC FROM TO" (its
+                               ops [FROM, TO) committed); NULL: none sent */
 } store_config;
 
 /* What the writer measures, for /metrics and /readyz: written by the writer thread (and
@@ -190,6 +194,8 @@ typedef struct store_queues {
 const store_metrics *store_metrics_of(const store *s);
 /* The queues' lengths now (one lock, not for hot paths). */
 void store_queue_lengths(store *s, store_queues *out);
+/* The channel of the notifications other nodes LISTEN on (db_listen.h). */
+#define STORE_CHANNEL "konsil"
 
 /* Allocates a job for doc (copied). NULL when memory runs out. */
 store_job *store_job_new(store_job_kind kind, const char *doc);

@@ -164,6 +164,43 @@ static void reset_call(store_job *job)
     job->err_message[0] = '\0';
 }
 
+/* On PostgreSQL with a node id: for each document with commits in the batch (those not
+ * marked STORE_CONFLICT), the notification "op NODE DOC FROM TO" in the batch's transaction,
+ * so other nodes hear of exactly what commits, when it commits (protocol/cluster.md). A
+ * document's commits in a batch are contiguous versions in submission order. */
+static int notify_ops(store *s, store_job *batch)
+{
+    if (!s->pg || !s->cfg.node)
+        return DB_OK;
+    for (store_job *j = batch; j; j = j->next) {
+        char payload[DB_NOTIFY_MAX + 1];
+        int64_t to;
+        int seen = 0, n;
+
+        if (j->kind != STORE_COMMIT || j->status == STORE_CONFLICT)
+            continue;
+        for (store_job *k = batch; k != j && !seen; k = k->next)
+            seen = k->kind == STORE_COMMIT && k->status != STORE_CONFLICT &&
+                   strcmp(k->doc, j->doc) == 0;
+        if (seen)
+            continue;
+        to = j->op.v + 1;
+        for (store_job *k = j->next; k; k = k->next)
+            if (k->kind == STORE_COMMIT && k->status != STORE_CONFLICT &&
+                strcmp(k->doc, j->doc) == 0 && k->op.v + 1 > to)
+                to = k->op.v + 1;
+        n = snprintf(payload, sizeof payload, "op %s %s %lld %lld", s->cfg.node, j->doc,
+                     (long long)j->op.v, (long long)to);
+        /* A document id too long for a notification: nobody hears of it (the other nodes
+         * read it when they next load or resync). Ids are far shorter (limits.md). */
+        if (n < 0 || n > DB_NOTIFY_MAX)
+            continue;
+        if (db_notify(s->w, STORE_CHANNEL, payload) != DB_OK)
+            return DB_ERROR;
+    }
+    return DB_OK;
+}
+
 /* One attempt at the batch, skipping the commits marked STORE_CONFLICT. DB_OK committed;
  * DB_UNIQUE with *lost the commit the op log's key refused (rolled back); else an error,
  * in a transaction still to roll back when *begun. */
@@ -193,6 +230,8 @@ static int write_batch(store *s, store_job *batch, store_job **lost, int *begun)
         if (rc != DB_OK)
             return rc;
     }
+    if ((rc = notify_ops(s, batch)) != DB_OK)
+        return rc;
     if ((rc = db_commit(s->w)) == DB_OK)
         *begun = 0;
     return rc;

@@ -8,7 +8,8 @@
  * a version (STORE_CONFLICT, nothing of it written, nor of the commits of the same
  * document after it in its batch, while another document's commit in that batch commits),
  * and two nodes appending to one document at once, each reloading and retrying on a
- * conflict, leave contiguous versions holding every op exactly once.
+ * conflict, leave contiguous versions holding every op exactly once; a listener hears
+ * "op NODE DOC FROM TO" for what each node committed, and nothing for what lost.
  * PostgreSQL runs when KONSIL_TEST_PG names a database (make check-pg) in a database of its
  * own made and dropped here; otherwise that half is skipped, said so.
  */
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "db/db.h"
+#include "db/db_listen.h"
 #include "store/store.h"
 #include "unit.h"
 
@@ -40,9 +42,9 @@ static void wake(void *arg)
     pthread_mutex_unlock(&n->lock);
 }
 
-static int node_open(node *n, const char *target, int start)
+static int node_open_as(node *n, const char *target, const char *id, int start)
 {
-    store_config cfg = {.path = target, .busy_timeout_ms = 5000, .max_batch = 64};
+    store_config cfg = {.path = target, .busy_timeout_ms = 5000, .max_batch = 64, .node = id};
     char err[256];
 
     memset(n, 0, sizeof *n);
@@ -57,6 +59,11 @@ static int node_open(node *n, const char *target, int start)
         return -1;
     }
     return 0;
+}
+
+static int node_open(node *n, const char *target, int start)
+{
+    return node_open_as(n, target, NULL, start);
 }
 
 static void node_close(node *n)
@@ -310,6 +317,10 @@ static void test_pg_refusals(void)
 
     CHECK(store_open(&cfg, &s, err, sizeof err) == -1 && !s);
     CHECK(strstr(err, "not available on PostgreSQL") != NULL);
+    cfg.master_key = NULL;
+    cfg.node = "two words";
+    CHECK(store_open(&cfg, &s, err, sizeof err) == -1 && !s);
+    CHECK(strstr(err, "node id") != NULL);
     if (node_open(&n, pg_url, 1) != 0) {
         CHECK(0);
         return;
@@ -330,18 +341,64 @@ static void test_pg_refusals(void)
     node_close(&n);
 }
 
+static pthread_mutex_t note_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t note_cond = PTHREAD_COND_INITIALIZER;
+static int note_wakes;
+
+static void note_wake(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&note_lock);
+    note_wakes++;
+    pthread_cond_signal(&note_cond);
+    pthread_mutex_unlock(&note_lock);
+}
+
+/* The payloads of the next `count` notifications, space-joined with " | ". */
+static void await_notes(db_listener *l, int count, char *out, size_t len)
+{
+    int got = 0;
+
+    out[0] = '\0';
+    while (got < count) {
+        db_note *list;
+        pthread_mutex_lock(&note_lock);
+        while (!note_wakes)
+            pthread_cond_wait(&note_cond, &note_lock);
+        note_wakes = 0;
+        pthread_mutex_unlock(&note_lock);
+        list = db_listen_take(l);
+        for (db_note *n = list; n; n = n->next, got++)
+            snprintf(out + strlen(out), len - strlen(out), "%s%s", *out ? " | " : "",
+                     n->payload ? n->payload : "(resync)");
+        db_note_free(list);
+    }
+}
+
 /* Node a commits version 0 of "x"; node b, which has not seen it, commits its own 0 and 1
- * of "x" and 0 of "y" in one batch. */
+ * of "x" and 0 of "y" in one batch. A third party listening hears of exactly what
+ * committed, from whom. */
 static void test_pg_conflict(void)
 {
+    static const char *const channels[] = {STORE_CHANNEL, NULL};
     node a, b;
     store_job *j;
+    db_listener *l = NULL;
+    char err[256], notes[512];
 
-    if (node_open(&a, pg_url, 1) != 0 || node_open(&b, pg_url, 0) != 0) {
+    if (db_listen_start(pg_url, channels, note_wake, NULL, &l, err, sizeof err) != 0) {
+        fprintf(stderr, "  listen: %s\n", err);
         CHECK(0);
         return;
     }
+    if (node_open_as(&a, pg_url, "node-a", 1) != 0 || node_open_as(&b, pg_url, "node-b", 0) != 0) {
+        CHECK(0);
+        db_listen_stop(l);
+        return;
+    }
     free_all(run(&a, commit_job("x", 0, STORE_OP_CREATE, "a", 1, create_d, 10, NULL)));
+    await_notes(l, 1, notes, sizeof notes);
+    CHECK_STR(notes, "op node-a x 0 1");
     store_submit(b.s, commit_job("x", 0, STORE_OP_CREATE, "b", 1, create_e, 20, NULL));
     store_submit(b.s, commit_job("y", 0, STORE_OP_CREATE, "b", 2, create_e, 20, NULL));
     store_submit(b.s, commit_job("x", 1, STORE_OP_EDIT, "b", 3, "[{\"p\":[0],\"li\":1}]", 20,
@@ -358,6 +415,8 @@ static void test_pg_conflict(void)
         CHECK(j->next->next->status == STORE_CONFLICT);
     }
     free_all(j);
+    await_notes(l, 1, notes, sizeof notes);
+    CHECK_STR(notes, "op node-b y 0 1");      /* nothing for the x that lost */
     /* Nothing of b's x was written; its y was; b goes on. */
     j = run(&b, store_job_new(STORE_LOAD, "x"));
     CHECK(j->status == STORE_OK && j->state.v == 1 && json_is(j->state.data, "{\"n\":0}"));
@@ -370,6 +429,22 @@ static void test_pg_conflict(void)
                            NULL));
     CHECK(j->status == STORE_OK);
     store_job_free(j);
+    await_notes(l, 1, notes, sizeof notes);
+    CHECK_STR(notes, "op node-b x 1 2");
+    /* Several commits of one document in one batch: one notification for the range. */
+    store_submit_quiet(a.s, commit_job("z", 0, STORE_OP_CREATE, "a", 9, create_d, 40, NULL));
+    store_submit_quiet(a.s, commit_job("z", 1, STORE_OP_EDIT, "a", 10,
+                                       "[{\"p\":[\"n\"],\"na\":1}]", 40, NULL));
+    store_kick(a.s);
+    free_all(collect(&a, 2));
+    await_notes(l, 1, notes, sizeof notes);
+    /* one batch ("op node-a z 0 2") or, had the writer woken between them, two */
+    CHECK(strcmp(notes, "op node-a z 0 2") == 0 || strcmp(notes, "op node-a z 0 1") == 0);
+    if (strcmp(notes, "op node-a z 0 1") == 0) {
+        await_notes(l, 1, notes, sizeof notes);
+        CHECK_STR(notes, "op node-a z 1 2");
+    }
+    db_listen_stop(l);
     j = run(&a, store_job_new(STORE_LOAD, "x"));
     CHECK(j->status == STORE_OK && j->state.v == 2 && json_is(j->state.data, "{\"n\":5}"));
     store_job_free(j);
