@@ -6,8 +6,10 @@
  * failure). On PostgreSQL one refusal is not a failure: the op log's key (doc, v) refusing
  * an op means another node committed that version first. The batch is rolled back, that
  * commit and the later ones of its document in the batch are marked STORE_CONFLICT, and the
- * rest of the batch is written again. On SQLite this process is the op log's only writer,
- * so a refused version is a fault and fails the batch like any other.
+ * rest of the batch is written again; a batch PostgreSQL aborts to break a deadlock with
+ * another node's (or that waited past the lock timeout) is written again, a few times at
+ * most. On SQLite this process is the op log's only writer, so a refused version is a fault
+ * and fails the batch like any other.
  * On SQLite op texts and milestones are sealed under their case's key by the statements
  * themselves (konsil_seal, store_crypt.h); on PostgreSQL, where that is not built yet, they
  * are stored as they are (the columns are BYTEA there).
@@ -259,13 +261,16 @@ static void measure(store *s, store_job *batch, int64_t began)
     histo_observe(&s->metrics.batch_jobs, jobs);
     atomic_fetch_add_explicit(&s->metrics.ops, ops, memory_order_relaxed);
 }
+/* How often the writer runs a batch again that PostgreSQL chose as a deadlock's victim or
+ * that waited too long for a lock (DB_RETRY). */
+enum { WRITER_RETRIES = 5 };
 
 void store_writer_commit(store *s, store_job *batch)
 {
     int64_t began = now_ns(CLOCK_MONOTONIC);
     char why[160];
     store_job *lost;
-    int rc, begun;
+    int rc, begun, retries = 0;
 
     if (s->failed) {
         fail_batch(batch, "an earlier commit failed");
@@ -275,9 +280,23 @@ void store_writer_commit(store *s, store_job *batch)
                           memory_order_relaxed);
     for (store_job *j = batch; j; j = j->next)
         j->status = STORE_OK;
-    /* Each conflict takes at least one commit out of the batch, so this ends. */
-    while ((rc = write_batch(s, batch, &lost, &begun)) == DB_UNIQUE && lost)
-        mark_conflict(lost);
+    /* Each conflict takes at least one commit out of the batch, and retries are bounded,
+     * so this ends. Two nodes' batches that insert the same two versions in opposite
+     * orders wait for each other; PostgreSQL breaks the cycle by aborting one, which runs
+     * again here and then finds the other's rows: conflicts, not a failure. */
+    for (;;) {
+        rc = write_batch(s, batch, &lost, &begun);
+        if (rc == DB_UNIQUE && lost) {
+            mark_conflict(lost);
+            continue;
+        }
+        if (rc == DB_RETRY && s->pg && retries++ < WRITER_RETRIES) {
+            if (begun)
+                db_rollback(s->w);
+            continue;
+        }
+        break;
+    }
     if (rc == DB_OK) {
         measure(s, batch, began);
         atomic_store_explicit(&s->metrics.busy_since, 0, memory_order_relaxed);

@@ -8,7 +8,9 @@
  * a version (STORE_CONFLICT, nothing of it written, nor of the commits of the same
  * document after it in its batch, while another document's commit in that batch commits),
  * and two nodes appending to one document at once, each reloading and retrying on a
- * conflict, leave contiguous versions holding every op exactly once; a listener hears
+ * conflict, leave contiguous versions holding every op exactly once; two nodes' batches
+ * that deadlock end with one committed and the other's ops refused as conflicts, nothing
+ * failed; a listener hears
  * "op NODE DOC FROM TO" for what each node committed, and nothing for what lost.
  * PostgreSQL runs when KONSIL_TEST_PG names a database (make check-pg) in a database of its
  * own made and dropped here; otherwise that half is skipped, said so.
@@ -452,6 +454,99 @@ static void test_pg_conflict(void)
     node_close(&b);
 }
 
+/* How many connections of this database wait for a lock; -1 on error. */
+static int lock_waiters(db *d)
+{
+    db_stmt *st = NULL;
+    int n = -1;
+
+    if (db_prepare(d, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                      " AND datname = current_database()", &st) == DB_OK &&
+        db_step(st) == DB_ROW)
+        n = (int)db_column_int64(st, 0);
+    db_finalize(st);
+    return n;
+}
+
+/* Waits (up to about 20 s) until n connections wait for a lock. */
+static int await_waiters(db *d, int n)
+{
+    for (int i = 0; i < 1000; i++) {
+        if (lock_waiters(d) >= n)
+            return 0;
+        usleep(20000);
+    }
+    return -1;
+}
+
+/* Two nodes' batches insert versions of p and q in opposite orders and wait for each other:
+ * PostgreSQL aborts one; it runs again and finds the other's rows (conflicts), nothing
+ * fails, every version is written once. A third connection's uncommitted row of m holds
+ * node a between its q and its p until node b holds p, so the cycle forms every time. */
+static void test_pg_deadlock(void)
+{
+    node a, b;
+    db *r = NULL, *watch = NULL;
+    char err[256];
+    store_job *ja, *jb;
+
+    if (db_open(pg_url, 0, 5000, &r, err, sizeof err) != DB_OK ||
+        db_open(pg_url, 0, 5000, &watch, err, sizeof err) != DB_OK ||
+        node_open(&a, pg_url, 1) != 0 || node_open(&b, pg_url, 1) != 0) {
+        CHECK(0);
+        return;
+    }
+    CHECK(db_begin(r, DB_WRITE) == DB_OK);
+    CHECK(db_exec(r, "INSERT INTO ops (doc, v, kind, src, seq, ts, author) VALUES"
+                     " ('m', 0, 0, 'r', 1, 1, 'r')") == DB_OK);
+    store_submit_quiet(a.s, commit_job("q", 0, STORE_OP_CREATE, "a", 1, create_d, 50, NULL));
+    store_submit_quiet(a.s, commit_job("m", 0, STORE_OP_CREATE, "a", 2, create_d, 50, NULL));
+    store_submit_quiet(a.s, commit_job("p", 0, STORE_OP_CREATE, "a", 3, create_d, 50, NULL));
+    store_kick(a.s);
+    CHECK(await_waiters(watch, 1) == 0);        /* a holds q, waits for m */
+    store_submit_quiet(b.s, commit_job("p", 0, STORE_OP_CREATE, "b", 1, create_e, 60, NULL));
+    store_submit_quiet(b.s, commit_job("q", 0, STORE_OP_CREATE, "b", 2, create_e, 60, NULL));
+    store_kick(b.s);
+    CHECK(await_waiters(watch, 2) == 0);        /* b holds p, waits for q */
+    CHECK(db_rollback(r) == DB_OK);             /* a goes on to p: a cycle */
+    ja = collect(&a, 3);
+    jb = collect(&b, 2);
+    for (store_job *j = ja; j; j = j->next)
+        CHECK(j->status == STORE_OK || j->status == STORE_CONFLICT);
+    for (store_job *j = jb; j; j = j->next)
+        CHECK(j->status == STORE_OK || j->status == STORE_CONFLICT);
+    if (ja && ja->next && ja->next->next && jb && jb->next) {
+        int a_won = ja->status == STORE_OK;     /* a's q */
+        CHECK(ja->next->status == STORE_OK);    /* m: nobody else wrote it */
+        CHECK(ja->next->next->status == (a_won ? STORE_OK : STORE_CONFLICT));
+        CHECK(jb->status == (a_won ? STORE_CONFLICT : STORE_OK));
+        CHECK(jb->next->status == (a_won ? STORE_CONFLICT : STORE_OK));
+        fprintf(stderr, "-- deadlock: node %s's batch was aborted and ran again\n",
+                a_won ? "b" : "a");
+    } else {
+        CHECK(0);
+    }
+    free_all(ja);
+    free_all(jb);
+    for (int i = 0; i < 3; i++) {
+        store_job *j = run(&a, store_job_new(STORE_LOAD, i == 0 ? "p" : i == 1 ? "q" : "m"));
+        CHECK(j->status == STORE_OK && j->state.v == 1);
+        store_job_free(j);
+    }
+    /* Neither store stopped. */
+    free_all(run(&b, commit_job("after-deadlock", 0, STORE_OP_CREATE, "b", 3, create_e, 70,
+                                NULL)));
+    {
+        store_job *j = run(&a, store_job_new(STORE_LOAD, "after-deadlock"));
+        CHECK(j->status == STORE_OK && j->state.v == 1);
+        store_job_free(j);
+    }
+    node_close(&a);
+    node_close(&b);
+    db_close(r);
+    db_close(watch);
+}
+
 enum { RACE_OPS = 60 };
 
 typedef struct racer {
@@ -609,6 +704,7 @@ int main(void)
     RUN(test_pg_op_log);
     RUN(test_pg_refusals);
     RUN(test_pg_conflict);
+    RUN(test_pg_deadlock);
     RUN(test_pg_two_nodes_race);
     pg_drop();
     return unit_finish("test_store_backends");
