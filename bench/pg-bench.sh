@@ -6,6 +6,10 @@
 #   store_bench: the store's writer thread (group commit) with 1, 16 and 64 clients, each
 #     with one op in flight on a document of its own: ops/s, and CPU per op of the Konsil
 #     process and, on PostgreSQL, of the database server (its processes' user + system time).
+#   store_bench with NODES: 1 and 3 stores on one PostgreSQL database (as 1 and 3 nodes
+#     would have), 16 clients each, every batch with its notification to the other nodes:
+#     the writing side of adding nodes (no node reads the notifications: cross-node fan-out
+#     is not built).
 #   db_bench: 1 and 3 writers (as 1 and 3 nodes would be) appending to one PostgreSQL
 #     database in transactions of 16 ops, each transaction with the pg_notify a node sends
 #     to the others: what the database sustains as nodes are added. It measures the writing
@@ -46,6 +50,14 @@ for clients in 1 16 64; do
   before=$(server_cpu)
   line=$(build/bench/store_bench "$url" "$ops" "$clients")
   sleep 1   # the postmaster reaps the bench's backends, adding their time to its own
+  after=$(server_cpu)
+  echo "$line, $(awk -v a="$before" -v b="$after" -v n="$ops" 'BEGIN {printf "%.1f us server CPU per op", (b - a) / n * 1e6}')"
+done
+echo "== store_bench: 1 and 3 nodes on one PostgreSQL database, 16 clients each"
+for nodes in 1 3; do
+  before=$(server_cpu)
+  line=$(build/bench/store_bench "$url" "$ops" 16 "$nodes")
+  sleep 1
   after=$(server_cpu)
   echo "$line, $(awk -v a="$before" -v b="$after" -v n="$ops" 'BEGIN {printf "%.1f us server CPU per op", (b - a) / n * 1e6}')"
 done

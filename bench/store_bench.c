@@ -2,12 +2,14 @@
  * The store's op log on either backend, through its real path: the writer thread's group
  * commit (store_submit_quiet, store_kick) with CLIENTS clients, each with one op in flight
  * on a document of its own (as a ShareDB client has), the next op handed over as soon as the
- * last one came back committed. Prints ops/s, ops per transaction and this process's CPU per
- * op (on PostgreSQL the server's CPU is not in it).
+ * last one came back committed. Prints ops/s, ops per wakeup and this process's CPU per op
+ * (on PostgreSQL the server's CPU is not in it).
  *
- *   build/bench/store_bench TARGET OPS CLIENTS
+ *   build/bench/store_bench TARGET OPS CLIENTS [NODES]
  * TARGET: an SQLite file (removed first) or a postgresql:// URL (its tables are dropped
- * first).
+ * first). NODES (PostgreSQL, default 1): that many stores on the database, as that many
+ * nodes would have, each with CLIENTS clients of its own and a node id, so each batch also
+ * sends its notification ("op NODE DOC FROM TO"); OPS is the total over all of them.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -19,19 +21,6 @@
 
 #include "db/db.h"
 #include "store/store.h"
-
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t woken = PTHREAD_COND_INITIALIZER;
-static int wakes;
-
-static void wake(void *arg)
-{
-    (void)arg;
-    pthread_mutex_lock(&lock);
-    wakes++;
-    pthread_cond_signal(&woken);
-    pthread_mutex_unlock(&lock);
-}
 
 static double now(void)
 {
@@ -84,72 +73,124 @@ static int reset(const char *target)
     return 0;
 }
 
-int main(int argc, char **argv)
-{
-    store_config cfg = {.busy_timeout_ms = 10000, .max_batch = 256};
-    char err[256];
-    store *s = NULL;
+/* One node: its store, its clients' next versions, its share of the ops. */
+typedef struct bench_node {
+    store *s;
+    int id, clients;
     int64_t *next;
-    long ops, sent = 0, done = 0, batches = 0;
-    int clients;
-    struct rusage ru;
-    double t0, secs, cpu;
+    long ops, batches;
+    pthread_mutex_t lock;
+    pthread_cond_t woken;
+    int wakes;
+    pthread_t thread;
+} bench_node;
 
-    if (argc != 4) {
-        fprintf(stderr, "usage: %s TARGET OPS CLIENTS\n", argv[0]);
-        return 2;
-    }
-    cfg.path = argv[1];
-    ops = atol(argv[2]);
-    clients = atoi(argv[3]);
-    if (ops < 1 || clients < 1 || clients > 10000 || reset(cfg.path) != 0)
-        return 2;
-    next = calloc((size_t)clients, sizeof *next);
-    if (!next || store_open(&cfg, &s, err, sizeof err) != 0 ||
-        store_start(s, wake, NULL, err, sizeof err) != 0) {
-        fprintf(stderr, "%s\n", next ? err : "out of memory");
-        return 1;
-    }
-    t0 = now();
-    for (int c = 0; c < clients && sent < ops; c++, sent++)
-        store_submit_quiet(s, op_job(c, next[c]++));
-    store_kick(s);
-    while (done < ops) {
+static void wake(void *arg)
+{
+    bench_node *n = arg;
+
+    pthread_mutex_lock(&n->lock);
+    n->wakes++;
+    pthread_cond_signal(&n->woken);
+    pthread_mutex_unlock(&n->lock);
+}
+
+static void *drive(void *arg)
+{
+    bench_node *n = arg;
+    long sent = 0, done = 0;
+
+    for (int c = 0; c < n->clients && sent < n->ops; c++, sent++)
+        store_submit_quiet(n->s, op_job(n->id * 100000 + c, n->next[c]++));
+    store_kick(n->s);
+    while (done < n->ops) {
         store_job *list;
-        pthread_mutex_lock(&lock);
-        while (!wakes)
-            pthread_cond_wait(&woken, &lock);
-        wakes = 0;
-        pthread_mutex_unlock(&lock);
-        list = store_take_done(s);
+        pthread_mutex_lock(&n->lock);
+        while (!n->wakes)
+            pthread_cond_wait(&n->woken, &n->lock);
+        n->wakes = 0;
+        pthread_mutex_unlock(&n->lock);
+        list = store_take_done(n->s);
         if (list)
-            batches++;
+            n->batches++;
         while (list) {
             store_job *j = list;
-            int c = atoi(strrchr(j->doc, '-') + 1);
+            int c = atoi(strrchr(j->doc, '-') + 1) % 100000;
             list = j->next;
             if (j->status != STORE_OK) {
                 fprintf(stderr, "commit failed: %s\n", j->error);
-                return 1;
+                exit(1);
             }
             store_job_free(j);
             done++;
-            if (sent < ops) {
-                store_submit_quiet(s, op_job(c, next[c]++));
+            if (sent < n->ops) {
+                store_submit_quiet(n->s, op_job(n->id * 100000 + c, n->next[c]++));
                 sent++;
             }
         }
-        store_kick(s);
+        store_kick(n->s);
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    const char *target;
+    char err[256], ids[16][16];
+    bench_node nodes[16];
+    long ops, batches = 0;
+    int clients, n_nodes = 1;
+    struct rusage ru;
+    double t0, secs, cpu;
+
+    if (argc != 4 && argc != 5) {
+        fprintf(stderr, "usage: %s TARGET OPS CLIENTS [NODES]\n", argv[0]);
+        return 2;
+    }
+    target = argv[1];
+    ops = atol(argv[2]);
+    clients = atoi(argv[3]);
+    if (argc == 5)
+        n_nodes = atoi(argv[4]);
+    if (ops < 1 || clients < 1 || clients > 10000 || n_nodes < 1 || n_nodes > 16 ||
+        (n_nodes > 1 && !db_is_postgres(target)) || reset(target) != 0)
+        return 2;
+    memset(nodes, 0, sizeof nodes);
+    for (int i = 0; i < n_nodes; i++) {
+        bench_node *n = &nodes[i];
+        store_config cfg = {.path = target, .busy_timeout_ms = 10000, .max_batch = 256};
+        snprintf(ids[i], sizeof ids[i], "bench-%d", i);
+        cfg.node = n_nodes > 1 || db_is_postgres(target) ? ids[i] : NULL;
+        n->id = i;
+        n->clients = clients;
+        n->ops = ops / n_nodes + (i < ops % n_nodes);
+        n->next = calloc((size_t)clients, sizeof *n->next);
+        pthread_mutex_init(&n->lock, NULL);
+        pthread_cond_init(&n->woken, NULL);
+        if (!n->next || store_open(&cfg, &n->s, err, sizeof err) != 0 ||
+            store_start(n->s, wake, n, err, sizeof err) != 0) {
+            fprintf(stderr, "%s\n", n->next ? err : "out of memory");
+            return 1;
+        }
+    }
+    t0 = now();
+    for (int i = 0; i < n_nodes; i++)
+        pthread_create(&nodes[i].thread, NULL, drive, &nodes[i]);
+    for (int i = 0; i < n_nodes; i++) {
+        pthread_join(nodes[i].thread, NULL);
+        batches += nodes[i].batches;
     }
     secs = now() - t0;
     getrusage(RUSAGE_SELF, &ru);
     cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-    store_close(s);
-    free(next);
-    printf("store_bench backend=%s clients=%d ops=%ld: %.0f ops/s, %.1f ops per wakeup, "
-           "%.1f us client CPU per op\n", db_is_postgres(cfg.path) ? "postgresql" : "sqlite",
-           clients, ops, (double)ops / secs, (double)ops / (double)batches,
+    for (int i = 0; i < n_nodes; i++) {
+        store_close(nodes[i].s);
+        free(nodes[i].next);
+    }
+    printf("store_bench backend=%s nodes=%d clients=%d ops=%ld: %.0f ops/s, %.1f ops per wakeup, "
+           "%.1f us client CPU per op\n", db_is_postgres(target) ? "postgresql" : "sqlite",
+           n_nodes, clients, ops, (double)ops / secs, (double)ops / (double)batches,
            cpu / (double)ops * 1e6);
     return 0;
 }
