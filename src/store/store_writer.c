@@ -166,6 +166,12 @@ static void reset_call(store_job *job)
     job->err_message[0] = '\0';
 }
 
+/* The version after a commit job's last op (its follower's, when it has one). */
+static int64_t after(const store_job *j)
+{
+    return (j->has_follow ? j->follow.v : j->op.v) + 1;
+}
+
 /* On PostgreSQL with a node id: for each document with commits in the batch (those not
  * marked STORE_CONFLICT), the notification "op NODE DOC FROM TO" in the batch's transaction,
  * so other nodes hear of exactly what commits, when it commits (protocol/cluster.md). A
@@ -186,11 +192,11 @@ static int notify_ops(store *s, store_job *batch)
                    strcmp(k->doc, j->doc) == 0;
         if (seen)
             continue;
-        to = j->op.v + 1;
+        to = after(j);
         for (store_job *k = j->next; k; k = k->next)
             if (k->kind == STORE_COMMIT && k->status != STORE_CONFLICT &&
-                strcmp(k->doc, j->doc) == 0 && k->op.v + 1 > to)
-                to = k->op.v + 1;
+                strcmp(k->doc, j->doc) == 0 && after(k) > to)
+                to = after(k);
         n = snprintf(payload, sizeof payload, "op %s %s %lld %lld", s->cfg.node, j->doc,
                      (long long)j->op.v, (long long)to);
         /* A document id too long for a notification: nobody hears of it (the other nodes

@@ -446,6 +446,27 @@ static void test_pg_conflict(void)
         await_notes(l, 1, notes, sizeof notes);
         CHECK_STR(notes, "op node-a z 1 2");
     }
+    /* A commit with its follower (the server's stamping op): both written, the note names
+     * the follower's version too. */
+    j = commit_job("f", 0, STORE_OP_CREATE, "a", 11, create_e, 45, NULL);
+    j->has_follow = 1;
+    j->follow.v = 1;
+    j->follow.kind = STORE_OP_EDIT;
+    j->follow.src = strdup("konsil");
+    j->follow.seq = 1;
+    j->follow.ts = 45;
+    j->follow.author = strdup("konsil");
+    j->follow.op_text = strdup("[{\"p\":[0],\"li\":\"stamped\"}]");
+    j->milestone = strdup("[\"stamped\"]");
+    j = run(&a, j);
+    CHECK(j->status == STORE_OK);
+    store_job_free(j);
+    await_notes(l, 1, notes, sizeof notes);
+    CHECK_STR(notes, "op node-a f 0 2");
+    j = run(&b, store_job_new(STORE_LOAD, "f"));
+    CHECK(j->status == STORE_OK && j->state.v == 2 && json_is(j->state.data, "[\"stamped\"]"));
+    CHECK(j->n_ops == 0);       /* from the milestone at 2 */
+    store_job_free(j);
     db_listen_stop(l);
     j = run(&a, store_job_new(STORE_LOAD, "x"));
     CHECK(j->status == STORE_OK && j->state.v == 2 && json_is(j->state.data, "{\"n\":5}"));
