@@ -239,6 +239,30 @@ const char *const store_schema_pg_migrations[] = {
     "  key TEXT PRIMARY KEY,"
     "  value TEXT NOT NULL"
     ");",
+    /* 7: the second factor of each account (its secrets sealed: BYTEA), recovery codes,
+     * one-time links to set a password */
+    "ALTER TABLE users ADD COLUMN totp_secret BYTEA;"
+    "ALTER TABLE users ADD COLUMN totp_pending BYTEA;"
+    "ALTER TABLE users ADD COLUMN totp_enabled_at BIGINT;"
+    "ALTER TABLE users ADD COLUMN totp_last_step BIGINT NOT NULL DEFAULT 0;"
+    "CREATE TABLE recovery_codes ("
+    "  user_id TEXT NOT NULL,"
+    "  hash TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  used_at BIGINT,"
+    "  PRIMARY KEY (user_id, hash)"
+    ");"
+    "CREATE TABLE password_links ("
+    "  id TEXT PRIMARY KEY,"
+    "  user_id TEXT NOT NULL,"
+    "  token_hash TEXT NOT NULL UNIQUE,"
+    "  created_by TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  expires_at BIGINT NOT NULL,"
+    "  used_at BIGINT,"
+    "  revoked_at BIGINT"
+    ");"
+    "CREATE INDEX password_links_user ON password_links (user_id);",
 };
 
 const size_t store_schema_pg_count =

@@ -2,9 +2,9 @@
  * The schema on both backends: store_schema_migrate_db makes the same tables, columns (in
  * order, with the same NOT NULL) and indexes on SQLite and on PostgreSQL, with each
  * engine's type for each column (SQLite INTEGER: PostgreSQL integer or bigint; TEXT: text,
- * or bytea for the columns of case data); migrating again changes nothing; migration 5
- * moves a schema-4 session into a case on both; on PostgreSQL two processes migrating one
- * empty database at once both succeed, one after the other. PostgreSQL runs when
+ * or bytea for the columns of case data; BLOB: bytea); migrating again changes nothing;
+ * migration 5 moves a schema-4 session into a case on both; on PostgreSQL two processes
+ * migrating one empty database at once both succeed, one after the other. PostgreSQL runs when
  * KONSIL_TEST_PG names a database (make check-pg); otherwise that half is skipped, said so.
  */
 #include <pthread.h>
@@ -147,6 +147,8 @@ static void test_same_schema(void)
         const col *x = &a.cols[i], *y = &b.cols[i];
         int type_ok = !strcmp(x->type, "integer")
                           ? !strcmp(y->type, "integer") || !strcmp(y->type, "bigint")
+                      : !strcmp(x->type, "blob")
+                          ? !strcmp(y->type, "bytea")
                           : !strcmp(x->type, "text") &&
                                 !strcmp(y->type, is_case_data(x) ? "bytea" : "text");
         if (strcmp(x->table, y->table) || strcmp(x->name, y->name) || !type_ok ||
