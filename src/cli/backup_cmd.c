@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "cli/cli.h"
+#include "cli/cli_db.h"
 #include "store/store_backup.h"
 
 static void usage_backup(FILE *out)
@@ -130,6 +131,8 @@ int cli_backup(int argc, char **argv)
 
     if (rc)
         return rc == 1 ? 0 : 2;
+    if (cli_db_refuse_postgres("backup", db) != 0)
+        return 1;
     if (store_backup_copy(db, file, &info, err, sizeof err) != 0) {
         fprintf(stderr, "konsil backup: %s\n", err);
         return 1;
@@ -172,6 +175,8 @@ int cli_restore(int argc, char **argv)
 
     if (rc)
         return rc == 1 ? 0 : 2;
+    if (cli_db_refuse_postgres("restore", db) != 0)
+        return 1;
     k.db_path = db;
     switch (store_backup_exists(db, what, sizeof what, err, sizeof err)) {
     case 0: break;

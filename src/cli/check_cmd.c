@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/cli_db.h"
 #include "store/store.h"
 #include "store/store_audit.h"
 #include "store/store_check.h"
@@ -239,6 +240,8 @@ int cli_check(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (cli_db_refuse_postgres("check", k.db_path) != 0)
+        return 1;
     if (sqlite3_open_v2(k.db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         fprintf(stderr, "konsil check: %s: %s\n", k.db_path,
                 db ? sqlite3_errmsg(db) : "out of memory");

@@ -74,7 +74,9 @@ test('serve refuses a master key on PostgreSQL', { skip }, async () => {
 });
 
 for (const args of [['user', 'list'], ['audit', 'verify'], ['template', 'list'], ['retention', 'list'],
-  ['export', 'some-case'], ['case', 'erase', 'some-case', '--reason', 'r', '--confirmed-by', 'u']]) {
+  ['export', 'some-case'], ['case', 'erase', 'some-case', '--reason', 'r', '--confirmed-by', 'u'],
+  ['audit', 'report', 'some-case'], ['user', 'totp-reset', 'someone'], ['check'],
+  ['backup', '/nonexistent/konsil-backup.db'], ['restore', '/nonexistent/konsil-backup.db']]) {
   test(`konsil ${args.join(' ')} refuses a PostgreSQL database`, { skip }, async () => {
     const r = await run([...args, '--db', url]);
     assert.equal(r.code, 1, r.stderr);
