@@ -263,6 +263,8 @@ const char *const store_schema_pg_migrations[] = {
     "  revoked_at BIGINT"
     ");"
     "CREATE INDEX password_links_user ON password_links (user_id);",
+    /* 8: the language a link's client page opens in */
+    "ALTER TABLE links ADD COLUMN lang TEXT;",
 };
 
 const size_t store_schema_pg_count =
