@@ -265,6 +265,8 @@ const char *const store_schema_pg_migrations[] = {
     "CREATE INDEX password_links_user ON password_links (user_id);",
     /* 8: the language a link's client page opens in */
     "ALTER TABLE links ADD COLUMN lang TEXT;",
+    /* 9: the latest create op of a document found through an index of create ops alone */
+    "CREATE INDEX ops_create ON ops (doc, v) WHERE kind = 1;",
 };
 
 const size_t store_schema_pg_count =
