@@ -4,7 +4,8 @@
 // (tests/hub/lib/adversary.js) keeps logging in, connecting and seeing each other's
 // edits: sheets grown without bound, snapshots asked for by readers that never read, the
 // room table filled, cases and sessions made in a loop, ops against ancient versions,
-// participants and clients that could not be removed, presence taken over. The attacks
+// participants, clients and a revoked link's clients that could not be removed, links managed
+// by supervisors, presence taken over. The attacks
 // on the edge (CSRF, logins, connections) are in adversarial.test.js. Loops are bounded;
 // memory, database size and CPU time are measured from /proc and the file system and
 // printed, never timed.
@@ -342,6 +343,61 @@ test('removal: a participant and an admitted client lose the case at once, their
     assert.equal((await srv.stop()).code, 0, srv.output());
   }
 });
+
+test('a revoked link can end its clients: their sockets close, their cookies reach nothing; only counsellors manage links', async () => {
+  const srv = await startServer({ asan: true });
+  try {
+    const honest = await honestPair(srv);
+    // Another case, so that the honest pair's stays as it is.
+    addUser(srv.db, 'lena', 'counsellor', 'pw-lena');
+    addUser(srv.db, 'paul', 'counsellor', 'pw-paul');
+    addUser(srv.db, 'sina', 'supervisor', 'pw-sina');
+    const lena = await loginAs(srv, 'lena', 'pw-lena');
+    const made = await call(srv, 'POST', '/api/sessions', lena, { title: 'Familie R.' });
+    const session = made.json.id;
+    const doc = made.json.case_id;
+    for (const u of ['paul', 'sina']) {
+      assert.equal((await call(srv, 'POST', `/api/sessions/${session}/participants`, lena, { username: u })).status, 201);
+    }
+    const paul = await loginAs(srv, 'paul', 'pw-paul');
+    const sina = await loginAs(srv, 'sina', 'pw-sina');
+    const one = await clientOf(srv, lena, session, '127.0.0.31');
+    const two = await clientOf(srv, lena, session, '127.0.0.32');
+    // Supervisors manage no links: before, they could revoke them.
+    assert.equal((await call(srv, 'POST', `/api/sessions/${session}/links`, sina, { expires_in_s: 60 })).status, 403);
+    assert.equal((await call(srv, 'GET', `/api/sessions/${session}/links`, sina)).status, 403);
+    const revokeAsSina = await call(srv, 'DELETE', `/api/sessions/${session}/links/${one.link.id}`, sina);
+    assert.equal(revokeAsSina.status, 403, revokeAsSina.text);
+    // Counsellors of the team list them, without tokens.
+    const listed = await call(srv, 'GET', `/api/sessions/${session}/links`, paul);
+    assert.equal(listed.status, 200, listed.text);
+    assert.deepEqual(listed.json.links.map((l) => [l.id, l.clients, l.revoked_at]).sort(),
+                     [[one.link.id, 1, null], [two.link.id, 1, null]].sort());
+    assert.ok(listed.json.links.every((l) => !('token' in l)));
+    // Both clients are in the room.
+    const c1 = await subscribedRaw(srv, one.cookie, doc);
+    const c2 = await subscribedRaw(srv, two.cookie, doc);
+    // Revoking link one and ending its clients: its client's socket closes at once and
+    // its cookie reaches nothing; the other client goes on.
+    assert.equal((await call(srv, 'DELETE', `/api/sessions/${session}/links/${one.link.id}?end_clients=maybe`, lena)).status, 400);
+    const revoked = await call(srv, 'DELETE', `/api/sessions/${session}/links/${one.link.id}?end_clients=true`, lena);
+    assert.equal(revoked.status, 204, revoked.text);
+    assert.equal((await c1.r.closed).code, 4001);
+    assert.equal((await call(srv, 'GET', '/api/me', one.cookie)).status, 401);
+    assert.equal((await upgrade(srv, { Cookie: one.cookie })).status, 401);
+    let replies = await submitAll(c2.r, [{ a: 'op', c: 'cases', d: doc, v: c2.v, seq: 1,
+                                           op: [{ p: ['concern', 'own_words', 0], si: 'noch da' }] }]);
+    assert.deepEqual(codes(replies), { ok: 1 });
+    // Revoking without ending: the admitted client stays (before: the only kind).
+    assert.equal((await call(srv, 'DELETE', `/api/sessions/${session}/links/${two.link.id}`, lena)).status, 204);
+    replies = await submitAll(c2.r, [{ a: 'op', c: 'cases', d: doc, seq: 2, op: [{ p: ['concern', 'own_words', 0], si: '!' }] }]);
+    assert.deepEqual(codes(replies), { ok: 1 });
+    await honest.check();
+  } finally {
+    assert.equal((await srv.stop()).code, 0, srv.output());
+  }
+});
+
 
 test('presence ids are bound to their connection: a client cannot move or erase the lead\'s presence', async () => {
   const srv = await startServer({ asan: true });
