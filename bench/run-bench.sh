@@ -134,11 +134,16 @@ max_rooms=$(( (fd_limit - 200) / 5 ))
 
 # Konsil's per-connection op-rate limit guards against abuse; saturation would measure it
 # instead of the server, so it is lifted. The connection and room caps are raised for the ramp:
-# every load connection comes from one address with one login, and connects at once. (The
+# every load connection comes from one address with one login, and connects at once; that
+# login creates every session and keeps every room loaded, and its typists append all the
+# time (saturation grows one sheet past 2 MB), so the per-account creation, room and append
+# limits and the sheet's size limits are lifted too. (The
 # server lowers --max-conns to fit its descriptors, and says so.)
 konsil_args=(--max-conns 100000 --max-conns-addr 100000 --max-conns-principal 100000
              --max-pending 4096 --max-pending-addr 4096
              --max-rooms 100000 --op-rate 1000000 --op-burst 1000000
+             --max-creates 1000000 --max-rooms-principal 100000 --append-budget 1073741824
+             --max-sheet 268435456 --max-string 268435456
              ${extra_konsil_args[@]+"${extra_konsil_args[@]}"})
 
 # Syncing off for the durability figure: Konsil's own option when it has one, else eatmydata
