@@ -89,17 +89,7 @@ static cJSON *client_names(sqlite3 *db, const char *case_id)
     sqlite3_stmt *st = store_q(db, "SELECT konsil_open(c.display_name, s.case_id,"
                                " 'clients.display_name', c.id) FROM clients c JOIN sessions s"
                                " ON s.id = c.session WHERE s.case_id = ?1", "s", case_id);
-    cJSON *list = st ? cJSON_CreateArray() : NULL;
-    int rc = SQLITE_ERROR;
-
-    while (list && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        cJSON_AddItemToArray(list, cJSON_CreateString(store_col(st, 0)));
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        cJSON_Delete(list);
-        return NULL;
-    }
-    return list;
+    return store_strings(st);
 }
 
 int store_case_meta(sqlite3 *db, const char *id, cJSON **out)

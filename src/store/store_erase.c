@@ -29,18 +29,7 @@ int store_erase_blocked(sqlite3 *db, const char *case_id, int64_t now)
 /* The ids a query on ?1 = case_id returns, as a JSON array; NULL on an SQL error. */
 static cJSON *ids_of(sqlite3 *db, const char *sql, const char *case_id)
 {
-    sqlite3_stmt *st = store_q(db, sql, "s", case_id);
-    cJSON *list = st ? cJSON_CreateArray() : NULL;
-    int rc = SQLITE_ERROR;
-
-    while (list && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        cJSON_AddItemToArray(list, cJSON_CreateString(store_col(st, 0)));
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        cJSON_Delete(list);
-        return NULL;
-    }
-    return list;
+    return store_strings(store_q(db, sql, "s", case_id));
 }
 
 static int64_t count_of(sqlite3 *db, const char *sql, const char *case_id)
@@ -366,18 +355,7 @@ int store_api_erasure_cancel(sqlite3 *db, store_job *job)
 
 static cJSON *list_of(sqlite3 *db, const char *sql, int64_t now)
 {
-    sqlite3_stmt *st = store_q(db, sql, "i", now);
-    cJSON *list = st ? cJSON_CreateArray() : NULL;
-    int rc = SQLITE_ERROR;
-
-    while (list && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        cJSON_AddItemToArray(list, cJSON_CreateString(store_col(st, 0)));
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        cJSON_Delete(list);
-        return NULL;
-    }
-    return list;
+    return store_strings(store_q(db, sql, "i", now));
 }
 
 int store_api_erase_due_list(sqlite3 *db, store_job *job)

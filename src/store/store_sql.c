@@ -158,3 +158,18 @@ int store_session_case(sqlite3 *db, const char *session, char case_id[64], int *
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
+
+cJSON *store_strings(sqlite3_stmt *st)
+{
+    cJSON *list = st ? cJSON_CreateArray() : NULL;
+    int rc = SQLITE_ERROR;
+
+    while (list && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        cJSON_AddItemToArray(list, cJSON_CreateString(store_col(st, 0)));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        cJSON_Delete(list);
+        return NULL;
+    }
+    return list;
+}

@@ -27,6 +27,9 @@ int64_t store_i(const cJSON *o, const char *key);
 const char *store_col(sqlite3_stmt *st, int i);
 /* Column i as a JSON number, or null for SQL null. */
 cJSON *store_col_number(sqlite3_stmt *st, int i);
+/* The first column of st's rows as a new JSON array of strings, st finalized; NULL when st
+ * is NULL (the prepare failed) or a step fails. The caller owns the array. */
+cJSON *store_strings(sqlite3_stmt *st);
 /* Answers with data (taken; NULL for none). */
 void store_answer(store_job *job, cJSON *out);
 /* Refuses as INTERNAL: the database could not answer. Returns -1. */
